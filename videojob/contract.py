@@ -1,0 +1,161 @@
+"""The contract between the renderer Pod and the operator, version 1.
+
+The renderer holds no Kubernetes credentials, so it talks to the operator through
+two channels Kubernetes already provides:
+
+* **Progress events**: one JSON object per line on the container's stdout. The
+  operator follows the Pod's log stream and keeps only lines that parse as
+  :class:`ProgressEvent` (anything else in the log is ignored), so ordinary log
+  output can be interleaved freely.
+* **The result**: the container's termination message (``/dev/termination-log``),
+  one JSON object under :data:`TERMINATION_MESSAGE_LIMIT` bytes: a :class:`Result`
+  on success, a :class:`Failure` otherwise.
+
+The exit code tells the Job controller whether to retry: :data:`EXIT_BAD_INPUT`
+means the input can never succeed (the Job's podFailurePolicy fails at once);
+any other non-zero code is transient and retried up to ``spec.retries``.
+
+Every object carries a ``videojob`` key naming its kind and version, so a future
+v2 can be told apart and the operator can refuse what it does not understand.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROGRESS_KIND = "progress/v1"
+RESULT_KIND = "result/v1"
+FAILURE_KIND = "failure/v1"
+
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+TERMINATION_MESSAGE_LIMIT = 4096  # the kubelet truncates at 4 KiB
+
+EXIT_SUCCESS = 0
+EXIT_BAD_INPUT = 65  # sysexits EX_DATAERR: the spec or storyboard is wrong; never retried
+EXIT_TRANSIENT = 75  # sysexits EX_TEMPFAIL: retried by the Job controller
+
+RendererPhase = Literal["Scripting", "Rendering", "Assembling", "Uploading"]
+
+
+class FailureReason:
+    """Reasons the renderer reports; the operator adds its own (OOMKilled, DeadlineExceeded...)."""
+
+    INVALID_STORYBOARD = "InvalidStoryboard"
+    INVALID_SPEC = "InvalidSpec"
+    LLM_UNAVAILABLE = "LLMUnavailable"
+    TTS_FAILED = "NarrationFailed"
+    RENDER_FAILED = "RenderFailed"
+    UPLOAD_FAILED = "UploadFailed"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class ProgressEvent(_Message):
+    videojob: Literal["progress/v1"] = PROGRESS_KIND
+    phase: RendererPhase
+    progress: Annotated[float, Field(ge=0, le=100)]
+    stage: Annotated[str, Field(max_length=200)] = Field(description='Human text, e.g. "Rendering scene 3/7".')
+    scene: Annotated[int, Field(ge=1)] | None = None
+    scenes: Annotated[int, Field(ge=1)] | None = None
+    eta_seconds: Annotated[float, Field(ge=0)] | None = Field(default=None, alias="etaSeconds")
+    time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class Subtitles(_Message):
+    vtt: str
+    srt: str
+
+
+class Output(_Message):
+    bucket: str
+    key: str
+    url: str | None = None
+    size_bytes: int = Field(alias="sizeBytes", ge=0)
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    duration_seconds: float = Field(alias="durationSeconds", ge=0)
+    subtitles: Subtitles | None = None
+    thumbnail: str | None = None
+    manifest: str | None = None
+    cached: bool = False
+
+
+class Usage(_Message):
+    llm_prompt_tokens: int = Field(default=0, alias="llmPromptTokens", ge=0)
+    llm_completion_tokens: int = Field(default=0, alias="llmCompletionTokens", ge=0)
+    tts_characters: int = Field(default=0, alias="ttsCharacters", ge=0)
+    cpu_seconds: float = Field(default=0.0, alias="cpuSeconds", ge=0)
+    scenes_rendered: int = Field(default=0, alias="scenesRendered", ge=0)
+    scenes_cached: int = Field(default=0, alias="scenesCached", ge=0)
+
+
+class Result(_Message):
+    videojob: Literal["result/v1"] = RESULT_KIND
+    output: Output
+    usage: Usage = Usage()
+
+
+class Failure(_Message):
+    videojob: Literal["failure/v1"] = FAILURE_KIND
+    reason: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    message: str
+
+
+def _dump(message: _Message) -> str:
+    return json.dumps(message.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(",", ":"))
+
+
+def encode_progress(event: ProgressEvent) -> str:
+    """One log line; the caller writes it to stdout followed by a newline and flushes."""
+    return _dump(event)
+
+
+def parse_progress_line(line: str) -> ProgressEvent | None:
+    """The event on this log line, or None for any line that is not a v1 progress event."""
+    line = line.strip()
+    if not line.startswith("{") or PROGRESS_KIND not in line:
+        return None
+    try:
+        return ProgressEvent.model_validate_json(line)
+    except ValidationError:
+        return None
+
+
+def encode_termination_message(message: Result | Failure) -> str:
+    """The termination message, guaranteed to fit the kubelet's 4 KiB limit.
+
+    A failure message that is too long is shortened (the reason is kept); a result
+    is small by construction, and one that is not is a bug worth failing loudly on.
+    """
+    text = _dump(message)
+    if len(text.encode()) <= TERMINATION_MESSAGE_LIMIT:
+        return text
+    if isinstance(message, Failure):
+        overflow = len(text.encode()) - TERMINATION_MESSAGE_LIMIT
+        shortened = message.message.encode()[: max(0, len(message.message.encode()) - overflow - 16)]
+        return _dump(message.model_copy(update={"message": shortened.decode(errors="ignore") + " [truncated]"}))
+    raise ValueError(f"result message is {len(text.encode())} bytes, over the {TERMINATION_MESSAGE_LIMIT}-byte limit")
+
+
+def parse_termination_message(text: str | None) -> Result | Failure | None:
+    """The renderer's result or failure, or None when the message is absent or foreign."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    kind = data.get("videojob") if isinstance(data, dict) else None
+    try:
+        if kind == RESULT_KIND:
+            return Result.model_validate(data)
+        if kind == FAILURE_KIND:
+            return Failure.model_validate(data)
+    except ValidationError:
+        return None
+    return None
