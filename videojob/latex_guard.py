@@ -1,0 +1,105 @@
+"""Reject LaTeX that could read files, write files, run programs or redefine TeX.
+
+Equations in a storyboard are typeset by a real TeX, and TeX is a programming
+language with file I/O. The renderer also runs TeX with shell escape off and
+``openin_any=p`` (defence in depth), but dangerous input must never reach TeX at
+all: this check runs while the storyboard is validated, so an unsafe equation is
+a bad-input error (never retried), not a render failure.
+
+The rules are deliberately conservative for math: no primitives that touch files
+or category codes, no macro definitions, no ``^^`` character escapes (which can
+spell a backslash and so smuggle a forbidden command past a textual check), and
+only math environments.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_LATEX_LENGTH = 1000
+
+FORBIDDEN_COMMANDS = frozenset(
+    {
+        # file and terminal I/O
+        "input", "include", "includeonly", "InputIfFileExists", "IfFileExists", "openin", "openout",
+        "read", "readline", "write", "message", "immediate", "closein", "closeout", "newread",
+        "newwrite", "verbatiminput", "lstinputlisting", "includegraphics", "includepdf", "special",
+        "pdfliteral", "pdffilesize", "pdffiledump", "pdfmdfivesum", "filecontents",
+        "write18", "ShellEscape", "directlua", "luaexec", "latelua", "openany", "jobname", "endinput",
+        # changing how TeX reads its input
+        "catcode", "lccode", "uccode", "sfcode", "mathcode", "delcode", "endlinechar", "escapechar",
+        "newlinechar", "scantokens", "csname", "endcsname", "expandafter", "noexpand", "string",
+        "meaning", "detokenize", "unexpanded", "afterassignment", "aftergroup",
+        "everyjob", "everypar", "everymath", "everydisplay", "everyhbox", "everyvbox", "everycr",
+        "everyeof", "output", "shipout",
+        # defining or redefining macros
+        "def", "edef", "gdef", "xdef", "let", "futurelet", "global", "long", "outer", "protected",
+        "newcommand", "renewcommand", "providecommand", "DeclareRobustCommand", "DeclareMathOperator",
+        "newenvironment", "renewenvironment", "newif", "newcount", "newtoks", "countdef", "toksdef",
+        "chardef", "mathchardef", "loop", "repeat", "makeatletter", "makeatother",
+        # document structure: the template owns it
+        "documentclass", "usepackage", "RequirePackage", "begingroup", "endgroup", "batchmode",
+        "nonstopmode", "scrollmode", "errorstopmode", "errmessage", "errhelp", "tracingall",
+        "url", "href", "hyperref",
+    }
+)
+
+ALLOWED_ENVIRONMENTS = frozenset(
+    {
+        "matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "smallmatrix",
+        "cases", "aligned", "alignedat", "gathered", "split", "array", "subarray",
+    }
+)
+
+_CONTROL_SEQUENCE = re.compile(r"\\([A-Za-z@]+|.)", re.DOTALL)
+_ENVIRONMENT = re.compile(r"\\(begin|end)(?![A-Za-z])\s*(\{([^}]*)\})?")
+
+
+class UnsafeLatexError(ValueError):
+    """The LaTeX may not be typeset; the message names the offending construct."""
+
+
+def check_latex(source: str) -> str:
+    """``source`` unchanged if it is safe to hand to TeX, else :class:`UnsafeLatexError`."""
+    if len(source) > MAX_LATEX_LENGTH:
+        raise UnsafeLatexError(f"LaTeX is longer than {MAX_LATEX_LENGTH} characters")
+    if "^^" in source:
+        raise UnsafeLatexError("'^^' character escapes are not allowed in LaTeX")
+    if "\x00" in source or any(ord(c) < 32 and c not in "\n\t\r" for c in source):
+        raise UnsafeLatexError("control characters are not allowed in LaTeX")
+    for match in _CONTROL_SEQUENCE.finditer(source):
+        name = match.group(1)
+        if "@" in name:
+            raise UnsafeLatexError(f"internal command \\{name} is not allowed in LaTeX")
+        if name in FORBIDDEN_COMMANDS:
+            raise UnsafeLatexError(f"\\{name} is not allowed in LaTeX (storyboard equations are math only)")
+    for match in _ENVIRONMENT.finditer(source):
+        # A bare \end is TeX's "stop the job"; \begin and \end must name a math environment.
+        if match.group(2) is None:
+            raise UnsafeLatexError(f"\\{match.group(1)} must be followed by {{environment}}")
+        environment = match.group(3).strip().rstrip("*")
+        if environment not in ALLOWED_ENVIRONMENTS:
+            raise UnsafeLatexError(
+                f"environment {{{match.group(3)}}} is not allowed; use one of: " + ", ".join(sorted(ALLOWED_ENVIRONMENTS))
+            )
+    _check_braces(source)
+    return source
+
+
+def _check_braces(source: str) -> None:
+    depth = 0
+    escaped = False
+    for char in source:
+        if escaped:
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                raise UnsafeLatexError("LaTeX has a '}' without a matching '{'")
+    if depth:
+        raise UnsafeLatexError("LaTeX has a '{' without a matching '}'")

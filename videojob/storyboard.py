@@ -1,0 +1,289 @@
+"""The storyboard: what a video says and shows, scene by scene.
+
+A storyboard is data drawn by a fixed catalogue of scene templates; whoever wrote it
+(a person, a Markdown lecture, a language model) can only choose templates and fill
+in their typed parameters. Everything that will later reach TeX or the plotter is
+checked here, so a bad storyboard fails validation (bad input, never retried)
+instead of failing half-way through a render.
+
+``storyboard_json_schema()`` is the published schema (also written to
+``videojob/schemas/storyboard.v1.json`` by ``write_schema``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from videojob.expression import ExpressionError, parse_expression
+from videojob.latex_guard import UnsafeLatexError, check_latex
+
+STORYBOARD_KIND = "storyboard/v1"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "storyboard.v1.json"
+
+ThemeName = Literal["physics", "math", "chemistry", "biology", "history", "default"]
+
+ShortText = Annotated[str, Field(min_length=1, max_length=120)]
+ItemText = Annotated[str, Field(min_length=1, max_length=160)]
+
+
+class InvalidStoryboardError(ValueError):
+    """The storyboard does not validate; ``errors`` lists each problem as "where: what"."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("invalid storyboard: " + "; ".join(errors))
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours of one theme, as hex strings Manim understands."""
+
+    background: str
+    text: str
+    accent: str
+    secondary: str
+    muted: str
+
+
+THEMES: dict[str, Palette] = {
+    "default": Palette(background="#1E1E2E", text="#ECEFF4", accent="#88C0D0", secondary="#EBCB8B", muted="#7B8394"),
+    "physics": Palette(background="#0B1D33", text="#E6F1FF", accent="#4FC3F7", secondary="#FFB74D", muted="#6C8EAD"),
+    "math": Palette(background="#1B1B1B", text="#F5F5F5", accent="#FF7043", secondary="#80CBC4", muted="#8A8A8A"),
+    "chemistry": Palette(background="#102A1E", text="#EAF7EE", accent="#66BB6A", secondary="#CE93D8", muted="#7FA08A"),
+    "biology": Palette(background="#13261A", text="#F1F8E9", accent="#9CCC65", secondary="#F06292", muted="#8BA58F"),
+    "history": Palette(background="#2B2118", text="#F4E9D8", accent="#D4A373", secondary="#A3B18A", muted="#9C8B76"),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TitleCard(_Strict):
+    """A large title with an optional subtitle."""
+
+    kind: Literal["title_card"] = "title_card"
+    title: ShortText
+    subtitle: Annotated[str, Field(max_length=200)] | None = None
+
+
+class BulletList(_Strict):
+    """Bullets revealed one after another while the narration speaks."""
+
+    kind: Literal["bullet_list"] = "bullet_list"
+    heading: ShortText | None = None
+    bullets: Annotated[list[ItemText], Field(min_length=1, max_length=7)]
+
+
+class Equation(_Strict):
+    """One displayed equation in LaTeX math (no surrounding $), with an optional caption."""
+
+    kind: Literal["equation"] = "equation"
+    latex: Annotated[str, Field(min_length=1, max_length=1000)]
+    caption: Annotated[str, Field(max_length=160)] | None = None
+
+    @field_validator("latex")
+    @classmethod
+    def _safe_latex(cls, value: str) -> str:
+        return check_latex(value)
+
+
+class Comparison(_Strict):
+    """Two columns side by side, e.g. "Before" versus "After"."""
+
+    kind: Literal["comparison"] = "comparison"
+    left_title: ShortText
+    left_items: Annotated[list[ItemText], Field(min_length=1, max_length=6)]
+    right_title: ShortText
+    right_items: Annotated[list[ItemText], Field(min_length=1, max_length=6)]
+
+
+class FunctionPlot(_Strict):
+    """The graph of y = f(x); ``expression`` uses x, + - * / ^, pi, e and sin cos tan exp log sqrt abs..."""
+
+    kind: Literal["function_plot"] = "function_plot"
+    expression: Annotated[str, Field(min_length=1, max_length=200)]
+    x_min: float = -5.0
+    x_max: float = 5.0
+    y_min: float | None = None
+    y_max: float | None = None
+    label: Annotated[str, Field(max_length=80)] | None = None
+
+    @field_validator("expression")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse_expression(value)
+        return value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> FunctionPlot:
+        if not -1e6 < self.x_min < self.x_max < 1e6:
+            raise ValueError("x_min must be less than x_max (both within ±1e6)")
+        if (self.y_min is None) != (self.y_max is None):
+            raise ValueError("give both y_min and y_max, or neither")
+        if self.y_min is not None and not self.y_min < self.y_max:  # type: ignore[operator]
+            raise ValueError("y_min must be less than y_max")
+        return self
+
+
+class DiagramShape(_Strict):
+    """A labelled shape placed on a 14 x 8 canvas centred on (0, 0)."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,30}$")]
+    shape: Literal["circle", "square", "rectangle", "triangle", "dot"] = "circle"
+    label: Annotated[str, Field(max_length=40)] | None = None
+    x: Annotated[float, Field(ge=-6.5, le=6.5)] = 0.0
+    y: Annotated[float, Field(ge=-3.5, le=3.5)] = 0.0
+    size: Annotated[float, Field(gt=0, le=4)] = 1.0
+
+
+class DiagramArrow(_Strict):
+    """An arrow from one shape to another, optionally labelled."""
+
+    source: str
+    target: str
+    label: Annotated[str, Field(max_length=40)] | None = None
+
+
+class DiagramMotion(_Strict):
+    """A simple motion played after the diagram is drawn: move to a point, rotate, or pulse."""
+
+    shape: str
+    action: Literal["move", "rotate", "pulse"] = "move"
+    x: Annotated[float, Field(ge=-6.5, le=6.5)] = 0.0
+    y: Annotated[float, Field(ge=-3.5, le=3.5)] = 0.0
+
+
+class Diagram(_Strict):
+    """Shapes, arrows between them, labels and simple motion."""
+
+    kind: Literal["diagram"] = "diagram"
+    shapes: Annotated[list[DiagramShape], Field(min_length=1, max_length=12)]
+    arrows: Annotated[list[DiagramArrow], Field(max_length=16)] = []
+    motions: Annotated[list[DiagramMotion], Field(max_length=8)] = []
+
+    @model_validator(mode="after")
+    def _references(self) -> Diagram:
+        ids = [shape.id for shape in self.shapes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("shape ids must be unique")
+        for arrow in self.arrows:
+            for end in (arrow.source, arrow.target):
+                if end not in ids:
+                    raise ValueError(f"arrow refers to unknown shape {end!r}")
+        for motion in self.motions:
+            if motion.shape not in ids:
+                raise ValueError(f"motion refers to unknown shape {motion.shape!r}")
+        return self
+
+
+class TimelineEvent(_Strict):
+    when: Annotated[str, Field(min_length=1, max_length=24)]
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class Timeline(_Strict):
+    """Events along a horizontal line, in the order given."""
+
+    kind: Literal["timeline"] = "timeline"
+    events: Annotated[list[TimelineEvent], Field(min_length=2, max_length=8)]
+
+
+class CodeListing(_Strict):
+    """A short syntax-highlighted code listing (shown, never run)."""
+
+    kind: Literal["code"] = "code"
+    code: Annotated[str, Field(min_length=1, max_length=2000)]
+    language: Annotated[str, Field(pattern=r"^[a-z0-9+#-]{1,20}$")] = "python"
+
+    @field_validator("code")
+    @classmethod
+    def _fits(cls, value: str) -> str:
+        lines = value.splitlines()
+        if len(lines) > 20:
+            raise ValueError("a code listing has at most 20 lines")
+        if max(len(line) for line in lines) > 80:
+            raise ValueError("code lines are at most 80 characters")
+        return value
+
+
+class KeyTakeaways(_Strict):
+    """The points to remember, usually the last scene."""
+
+    kind: Literal["key_takeaways"] = "key_takeaways"
+    points: Annotated[list[ItemText], Field(min_length=1, max_length=6)]
+
+
+Visual = Annotated[
+    Union[TitleCard, BulletList, Equation, Comparison, FunctionPlot, Diagram, Timeline, CodeListing, KeyTakeaways],
+    Field(discriminator="kind"),
+]
+VISUAL_KINDS = ("title_card", "bullet_list", "equation", "comparison", "function_plot", "diagram", "timeline",
+                "code", "key_takeaways")
+
+
+class Scene(_Strict):
+    """What is said (narration) and what is shown (one visual) for one stretch of the video."""
+
+    narration: Annotated[str, Field(min_length=1, max_length=1500)]
+    visual: Visual
+
+
+class Storyboard(_Strict):
+    """A whole video: a title, a theme, and its scenes in order."""
+
+    videojob: Literal["storyboard/v1"] = STORYBOARD_KIND
+    title: ShortText
+    theme: ThemeName = "default"
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] = "en"
+    scenes: Annotated[list[Scene], Field(min_length=1, max_length=40)]
+
+    @property
+    def palette(self) -> Palette:
+        return THEMES[self.theme]
+
+
+def storyboard_json_schema() -> dict[str, Any]:
+    """The published JSON schema of :class:`Storyboard`."""
+    schema = Storyboard.model_json_schema()
+    schema["$id"] = "https://videojob.dev/schemas/storyboard.v1.json"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def write_schema(path: Path = SCHEMA_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(storyboard_json_schema(), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def validation_messages(error: ValidationError) -> list[str]:
+    """One "where: what" line per problem, in words a storyboard author can act on."""
+    messages = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "storyboard"
+        messages.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+    return messages
+
+
+def parse_storyboard(data: str | bytes | dict[str, Any]) -> Storyboard:
+    """A validated storyboard from JSON text or a mapping, else :class:`InvalidStoryboardError`."""
+    try:
+        if isinstance(data, (str, bytes)):
+            return Storyboard.model_validate_json(data)
+        return Storyboard.model_validate(data)
+    except ValidationError as error:
+        raise InvalidStoryboardError(validation_messages(error)) from None
+
+
+__all__ = [
+    "THEMES", "VISUAL_KINDS", "BulletList", "CodeListing", "Comparison", "Diagram", "DiagramArrow", "DiagramMotion",
+    "DiagramShape", "Equation", "ExpressionError", "FunctionPlot", "InvalidStoryboardError", "KeyTakeaways",
+    "Palette", "Scene", "Storyboard", "Timeline", "TimelineEvent", "TitleCard", "UnsafeLatexError",
+    "parse_storyboard", "storyboard_json_schema", "validation_messages", "write_schema",
+]
