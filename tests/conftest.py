@@ -1,0 +1,73 @@
+"""Shared fixtures: a real control plane and a real MinIO, started once per session.
+
+Both are started only when a test asks for them, from the binaries that
+`hack/tools.py build` made. Their processes die with pytest, even if it is killed.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from videojob.devenv.controlplane import ControlPlane
+from videojob.devenv.minio import MinioServer
+from videojob.devenv.processes import StartError
+from videojob.devenv.tools import ToolError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CRD_DIR = REPO_ROOT / "manifests" / "crd"
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    plane = ControlPlane(tmp_path_factory.mktemp("controlplane"))
+    try:
+        plane.start()
+    except (StartError, ToolError) as error:
+        pytest.fail(f"the local control plane did not start: {error}", pytrace=False)
+    yield plane
+    plane.stop()
+
+
+@pytest.fixture(scope="session")
+def minio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MinioServer]:
+    server = MinioServer(tmp_path_factory.mktemp("minio"))
+    try:
+        server.start()
+    except (StartError, ToolError) as error:
+        pytest.fail(f"the local MinIO did not start: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def videojob_crd(kube_cluster: ControlPlane) -> list[Path]:
+    """Applies the CRDs that ship (manifests/crd/) and waits until they are served."""
+    files = sorted(CRD_DIR.glob("*.yaml"))
+    if not files:
+        pytest.fail(f"no CRD manifests in {CRD_DIR}", pytrace=False)
+    for path in files:
+        kube_cluster.kubectl("apply", "--server-side", "-f", str(path))
+    kube_cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"-f={p}" for p in files])
+    return files
+
+
+@pytest.fixture
+def namespace(kube_cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace per test, named after it; deleted (without waiting) afterwards."""
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"{slug}-{secrets.token_hex(3)}"
+    kube_cluster.kubectl("create", "namespace", name)
+    # Pods need the namespace's default ServiceAccount, which a controller creates.
+    deadline = time.monotonic() + 30
+    while kube_cluster.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            pytest.fail(f"namespace {name} got no default ServiceAccount within 30s", pytrace=False)
+        time.sleep(0.1)
+    yield name
+    kube_cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)

@@ -1,0 +1,104 @@
+"""`hack/cluster` and `hack/minio`: a local development environment that outlives the command.
+
+    hack/cluster up [--no-minio] [--apiserver-port N]   start the control plane (and MinIO)
+    hack/cluster status | down
+    hack/minio up [--port N] | status | down             MinIO alone (renderer work)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from videojob.devenv.controlplane import ControlPlane
+from videojob.devenv.minio import MinioServer
+from videojob.devenv.processes import StartError
+from videojob.devenv.tools import ToolError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("VIDEOJOB_STATE_DIR", REPO_ROOT / ".state" / "cluster"))
+
+
+def _minio_up(state_dir: Path, port: int | None) -> None:
+    saved = MinioServer.status(state_dir)
+    if saved and saved["running"]:
+        print(f"minio already up at {saved['url']}")
+        return
+    MinioServer.stop_saved(state_dir)  # a crashed earlier run leaves a stale record
+    server = MinioServer(state_dir, port=port, tie_to_parent=False)
+    seconds = server.start()
+    print(f"minio ready in {seconds:.1f}s at {server.url} (bucket {server.bucket})")
+    print(f"  export AWS_ACCESS_KEY_ID={server.access_key} AWS_SECRET_ACCESS_KEY={server.secret_key} "
+          f"S3_ENDPOINT={server.url}")
+
+
+def _cluster_up(state_dir: Path, args: argparse.Namespace) -> None:
+    status = ControlPlane.status(state_dir)
+    if status and all(status.values()):
+        print(f"control plane already up: export KUBECONFIG={state_dir / 'kubeconfig'}")
+    else:
+        if status:
+            print(f"previous control plane is partly down ({', '.join(n for n, up in status.items() if not up)}): restarting it")
+            ControlPlane.stop_saved(state_dir)
+        plane = ControlPlane(state_dir, apiserver_port=args.apiserver_port, tie_to_parent=False)
+        seconds = plane.start()
+        print(f"control plane ready in {seconds:.1f}s at {plane.server}")
+        print(f"  export KUBECONFIG={plane.kubeconfig}")
+    if not args.no_minio:
+        _minio_up(state_dir, args.minio_port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hack/cluster", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--state-dir", type=Path, default=default_state_dir(), help="where state, certificates and logs live")
+    targets = parser.add_subparsers(dest="target", required=True)
+    cluster = targets.add_parser("cluster").add_subparsers(dest="action", required=True)
+    up = cluster.add_parser("up", help="start etcd, kube-apiserver, controller-manager, scheduler (and MinIO)")
+    up.add_argument("--apiserver-port", type=int, default=None, help="fixed port (default: a free one)")
+    up.add_argument("--minio-port", type=int, default=None)
+    up.add_argument("--no-minio", action="store_true")
+    cluster.add_parser("status")
+    cluster.add_parser("down")
+    minio = targets.add_parser("minio").add_subparsers(dest="action", required=True)
+    minio_up = minio.add_parser("up")
+    minio_up.add_argument("--port", type=int, default=None)
+    minio.add_parser("status")
+    minio.add_parser("down")
+    args = parser.parse_args(argv)
+    state_dir: Path = args.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.target == "cluster" and args.action == "up":
+            _cluster_up(state_dir, args)
+        elif args.target == "minio" and args.action == "up":
+            _minio_up(state_dir, args.port)
+        elif args.action == "down":
+            stopped = MinioServer.stop_saved(state_dir)
+            if args.target == "cluster":
+                stopped = ControlPlane.stop_saved(state_dir) or stopped
+            print("stopped" if stopped else "nothing was running")
+        else:
+            plane = ControlPlane.status(state_dir) if args.target == "cluster" else None
+            minio_state = MinioServer.status(state_dir)
+            if plane is not None:
+                for name, alive in plane.items():
+                    print(f"{name:24} {'running' if alive else 'NOT RUNNING'}")
+                print(f"KUBECONFIG={state_dir / 'kubeconfig'}")
+            if minio_state is not None:
+                print(f"{'minio':24} {'running' if minio_state['running'] else 'NOT RUNNING'} at {minio_state['url']}")
+            if plane is None and minio_state is None:
+                print("down")
+                return 1
+    except (StartError, ToolError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

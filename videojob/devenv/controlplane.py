@@ -1,0 +1,252 @@
+"""A real Kubernetes control plane on loopback: etcd, kube-apiserver,
+kube-controller-manager and kube-scheduler, built from source by ``tools``.
+
+Every start generates its own certificates and service-account keys, picks free
+ports, writes an admin kubeconfig and waits until the API server is ready and the
+controllers have done their first work (the ``default`` ServiceAccount exists).
+Used by the test fixtures (components die with the test process) and by
+``hack/cluster up`` (components outlive the command; their pids are saved).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+from videojob.devenv import pki, tools
+from videojob.devenv.processes import (
+    Component,
+    StartError,
+    free_port,
+    https_ok,
+    insecure_tls,
+    pid_alive,
+    require_free_port,
+    stop_session,
+)
+
+SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
+START_TIMEOUT = 90.0
+STATE_FILE = "controlplane.json"
+
+
+def _kubeconfig(path: Path, server: str, ca: Path, user: pki.KeyPair, name: str) -> Path:
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "videojob-local", "cluster": {"server": server, "certificate-authority": str(ca)}}],
+                "users": [{"name": name, "user": {"client-certificate": str(user.cert), "client-key": str(user.key)}}],
+                "contexts": [{"name": "videojob-local", "context": {"cluster": "videojob-local", "user": name}}],
+                "current-context": "videojob-local",
+            },
+            indent=2,
+        )
+    )
+    path.chmod(0o600)
+    return path
+
+
+@dataclasses.dataclass
+class ControlPlane:
+    state_dir: Path
+    apiserver_port: int | None = None
+    tie_to_parent: bool = True
+    components: list[Component] = dataclasses.field(default_factory=list)
+    started_in: float | None = None
+
+    # --- paths ----------------------------------------------------------------
+    @property
+    def pki_dir(self) -> Path:
+        return self.state_dir / "pki"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.apiserver_port}"
+
+    # --- lifecycle --------------------------------------------------------------
+    def start(self) -> float:
+        """Start everything; return seconds until ready. Stops what started on failure."""
+        binaries = {name: tools.require_binary(name) for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")}
+        began = time.monotonic()
+        if self.apiserver_port is None:
+            self.apiserver_port = free_port()
+        else:
+            require_free_port(self.apiserver_port, "127.0.0.1", what="kube-apiserver",
+                              hint="stop whatever holds it, or choose another with --apiserver-port")
+        for directory in (self.pki_dir, self.log_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_all(binaries)
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - began
+        self._save_state()
+        return self.started_in
+
+    def _start_all(self, binaries: dict[str, Path]) -> None:
+        ca = pki.CertificateAuthority(self.pki_dir)
+        serving = ca.issue("apiserver", "kube-apiserver", server=True,
+                           dns_names=("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                                      "kubernetes.default.svc.cluster.local"),
+                           ip_addresses=("127.0.0.1", "10.0.0.1"))
+        admin = ca.issue("admin", "videojob-admin", organization="system:masters", client=True)
+        apiserver_kubelet_client = ca.issue("apiserver-kubelet-client", "kube-apiserver-kubelet-client",
+                                            organization="system:masters", client=True)
+        controller_manager = ca.issue("controller-manager", "system:kube-controller-manager", client=True)
+        scheduler = ca.issue("scheduler", "system:kube-scheduler", client=True)
+        service_accounts = pki.service_account_keys(self.pki_dir)
+
+        etcd_port, etcd_peer_port = free_port(), free_port()
+        etcd_url = f"http://127.0.0.1:{etcd_port}"
+        etcd = self._component("etcd", [
+            str(binaries["etcd"]), "--name=videojob", f"--data-dir={self.state_dir / 'etcd'}",
+            f"--listen-client-urls={etcd_url}", f"--advertise-client-urls={etcd_url}",
+            f"--listen-peer-urls=http://127.0.0.1:{etcd_peer_port}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer_port}",
+            f"--initial-cluster=videojob=http://127.0.0.1:{etcd_peer_port}",
+            "--unsafe-no-fsync",  # a throwaway cluster: durability is not worth the disk waits
+            "--log-level=warn",
+        ])
+        etcd.wait_ready(lambda: https_ok(f"{etcd_url}/health"), START_TIMEOUT)
+
+        apiserver = self._component("kube-apiserver", [
+            str(binaries["kube-apiserver"]),
+            f"--etcd-servers={etcd_url}",
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={self.apiserver_port}",
+            f"--tls-cert-file={serving.cert}", f"--tls-private-key-file={serving.key}",
+            f"--client-ca-file={ca.pair.cert}",
+            f"--kubelet-client-certificate={apiserver_kubelet_client.cert}",
+            f"--kubelet-client-key={apiserver_kubelet_client.key}",
+            f"--kubelet-certificate-authority={ca.pair.cert}",
+            f"--service-account-key-file={service_accounts.cert}",
+            f"--service-account-signing-key-file={service_accounts.key}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+            "--authorization-mode=Node,RBAC",
+            "--allow-privileged=true",
+            "--profiling=false",
+            f"--cert-dir={self.pki_dir}",
+        ])
+        admin_tls = ssl.create_default_context(cafile=str(ca.pair.cert))
+        admin_tls.load_cert_chain(str(admin.cert), str(admin.key))
+        apiserver.wait_ready(lambda: https_ok(f"{self.server}/readyz", context=admin_tls), START_TIMEOUT)
+
+        _kubeconfig(self.kubeconfig, self.server, ca.pair.cert, admin, "videojob-admin")
+        controller_manager_config = _kubeconfig(self.state_dir / "controller-manager.kubeconfig", self.server,
+                                                ca.pair.cert, controller_manager, "system:kube-controller-manager")
+        scheduler_config = _kubeconfig(self.state_dir / "scheduler.kubeconfig", self.server, ca.pair.cert,
+                                       scheduler, "system:kube-scheduler")
+
+        controller_manager_port = free_port()
+        manager = self._component("kube-controller-manager", [
+            str(binaries["kube-controller-manager"]),
+            *self._delegated_auth(controller_manager_config),
+            f"--bind-address=127.0.0.1", f"--secure-port={controller_manager_port}",
+            f"--service-account-private-key-file={service_accounts.key}",
+            f"--root-ca-file={ca.pair.cert}",
+            f"--cluster-signing-cert-file={ca.pair.cert}", f"--cluster-signing-key-file={ca.pair.key}",
+            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+            "--use-service-account-credentials=true",
+            "--leader-elect=false",
+            "--profiling=false",
+        ])
+        scheduler_port = free_port()
+        scheduler_component = self._component("kube-scheduler", [
+            str(binaries["kube-scheduler"]),
+            *self._delegated_auth(scheduler_config),
+            "--bind-address=127.0.0.1", f"--secure-port={scheduler_port}",
+            "--leader-elect=false",
+            "--profiling=false",
+        ])
+        manager.wait_ready(lambda: https_ok(f"https://127.0.0.1:{controller_manager_port}/healthz", context=insecure_tls()), START_TIMEOUT)
+        scheduler_component.wait_ready(lambda: https_ok(f"https://127.0.0.1:{scheduler_port}/healthz", context=insecure_tls()), START_TIMEOUT)
+        # The controllers are really working once they have done their first job.
+        manager.wait_ready(lambda: self.kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0, START_TIMEOUT, poll=0.25)
+
+    @staticmethod
+    def _delegated_auth(kubeconfig: Path) -> list[str]:
+        return [f"--kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}"]
+
+    def _component(self, name: str, argv: list[str]) -> Component:
+        component = Component(name, argv, self.log_dir / f"{name}.log", tie_to_parent=self.tie_to_parent)
+        component.start()
+        self.components.append(component)
+        return component
+
+    def stop(self) -> None:
+        """Stop in reverse order of start; safe to call twice."""
+        for component in reversed(self.components):
+            component.stop()
+        self.components.clear()
+        state = self.state_dir / STATE_FILE
+        if state.exists():
+            self._stop_saved(state)
+
+    # --- state for the CLI (components outlive `hack/cluster up`) ----------------
+    def _save_state(self) -> None:
+        (self.state_dir / STATE_FILE).write_text(json.dumps({
+            "server": self.server,
+            "kubeconfig": str(self.kubeconfig),
+            "started_in": self.started_in,
+            "pids": {component.name: component.pid for component in self.components},
+        }, indent=2))
+
+    @staticmethod
+    def _stop_saved(state: Path) -> None:
+        saved = json.loads(state.read_text())
+        for pid in reversed(list(saved["pids"].values())):
+            stop_session(pid, grace=10.0)
+        state.unlink()
+
+    @classmethod
+    def status(cls, state_dir: Path) -> dict[str, bool] | None:
+        state = state_dir / STATE_FILE
+        if not state.exists():
+            return None
+        return {name: pid_alive(pid) for name, pid in json.loads(state.read_text())["pids"].items()}
+
+    @classmethod
+    def stop_saved(cls, state_dir: Path) -> bool:
+        state = state_dir / STATE_FILE
+        if not state.exists():
+            return False
+        cls._stop_saved(state)
+        return True
+
+    # --- clients ----------------------------------------------------------------
+    def kubectl(self, *args: str, check: bool = True, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+        completed = subprocess.run(
+            [str(tools.require_binary("kubectl")), f"--kubeconfig={self.kubeconfig}", *args],
+            input=input, capture_output=True, text=True, timeout=timeout,
+        )
+        if check and completed.returncode != 0:
+            raise subprocess.CalledProcessError(completed.returncode, completed.args, completed.stdout, completed.stderr)
+        return completed
+
+    def api_client(self):
+        from kubernetes import config  # only the tests and the CLI need the client
+
+        return config.new_client_from_config(config_file=str(self.kubeconfig))
+
+    def remove_state(self) -> None:
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+__all__ = ["ControlPlane", "StartError"]

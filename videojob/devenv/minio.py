@@ -1,0 +1,108 @@
+"""A real MinIO server on loopback, built from source by ``tools``.
+
+Each start gets random root credentials, a fresh data directory and a bucket.
+It listens on 127.0.0.1 and, when asked, on further addresses of this machine
+(the node's bridge gateway, so Pods can reach it) — never on all interfaces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+from videojob.devenv import tools
+from videojob.devenv.processes import Component, free_port, https_ok, pid_alive, require_free_port, stop_session
+
+START_TIMEOUT = 60.0
+STATE_FILE = "minio.json"
+DEFAULT_BUCKET = "videojob"
+
+
+@dataclasses.dataclass
+class MinioServer:
+    state_dir: Path
+    bucket: str = DEFAULT_BUCKET
+    port: int | None = None
+    tie_to_parent: bool = True
+    access_key: str = dataclasses.field(default_factory=lambda: "vj" + secrets.token_hex(8))
+    secret_key: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(24))
+    component: Component | None = None
+    started_in: float | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    def start(self) -> float:
+        binary = tools.require_binary("minio")
+        began = time.monotonic()
+        if self.port is None:
+            self.port = free_port()
+        else:
+            require_free_port(self.port, "127.0.0.1", what="MinIO",
+                              hint="stop whatever holds it, or choose another with --minio-port")
+        data = self.state_dir / "minio-data"
+        data.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, MINIO_ROOT_USER=self.access_key, MINIO_ROOT_PASSWORD=self.secret_key,
+                   MINIO_BROWSER="off", MINIO_UPDATE="off", MINIO_CI_CD="1")
+        self.component = Component(
+            "minio",
+            [str(binary), "server", str(data), f"--address={self.endpoint}",
+             f"--console-address=127.0.0.1:{free_port()}", "--quiet"],
+            self.state_dir / "logs" / "minio.log",
+            env=env,
+            tie_to_parent=self.tie_to_parent,
+        )
+        self.component.start()
+        try:
+            self.component.wait_ready(lambda: https_ok(f"{self.url}/minio/health/ready"), START_TIMEOUT)
+            client = self.client()
+            if not client.bucket_exists(self.bucket):
+                client.make_bucket(self.bucket)
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - began
+        (self.state_dir / STATE_FILE).write_text(json.dumps(self.describe() | {"pid": self.component.pid}, indent=2))
+        (self.state_dir / STATE_FILE).chmod(0o600)
+        return self.started_in
+
+    def describe(self) -> dict[str, str]:
+        return {"endpoint": self.endpoint, "url": self.url, "bucket": self.bucket,
+                "access_key": self.access_key, "secret_key": self.secret_key}
+
+    def client(self):
+        from minio import Minio  # the CLI's `status` needs no client
+
+        return Minio(self.endpoint, access_key=self.access_key, secret_key=self.secret_key, secure=False)
+
+    def stop(self) -> None:
+        if self.component is not None:
+            self.component.stop()
+            self.component = None
+        self.stop_saved(self.state_dir)
+
+    @staticmethod
+    def stop_saved(state_dir: Path) -> bool:
+        state = state_dir / STATE_FILE
+        if not state.exists():
+            return False
+        stop_session(json.loads(state.read_text())["pid"], grace=10.0)
+        state.unlink()
+        return True
+
+    @staticmethod
+    def status(state_dir: Path) -> dict | None:
+        state = state_dir / STATE_FILE
+        if not state.exists():
+            return None
+        saved = json.loads(state.read_text())
+        return saved | {"running": pid_alive(saved["pid"])}

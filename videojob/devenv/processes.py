@@ -1,0 +1,173 @@
+"""Start, watch and stop the local components (etcd, API server, MinIO...).
+
+Each component runs in its own session (so a stop reaches all of its children),
+writes its log to a file under the state directory, and is waited on through a
+readiness probe. When a component fails to start, the error carries the tail of
+its log: the one thing a newcomer needs to see.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import errno
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+LOG_TAIL_LINES = 25
+
+
+class StartError(RuntimeError):
+    """A component did not start; the message names it and says what to do."""
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        content = path.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return "(no log written)"
+    return "\n".join("    " + line for line in content[-lines:]) or "    (log is empty)"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def require_free_port(port: int, host: str, *, what: str, hint: str) -> int:
+    """Fail with one clear line when a fixed port is already taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise StartError(f"port {port} on {host} is in use, so {what} cannot listen there: {hint}") from None
+            raise
+    return port
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@dataclasses.dataclass
+class Component:
+    """One long-running process of the local environment."""
+
+    name: str
+    argv: Sequence[str]
+    log_path: Path
+    env: dict[str, str] | None = None
+    tie_to_parent: bool = True  # tests: die with pytest; `hack/cluster up`: outlive the command
+    process: subprocess.Popen | None = None
+    pid: int | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                list(self.argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if self.tie_to_parent else None,
+            )
+        self.pid = self.process.pid
+
+    def running(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return self.pid is not None and pid_alive(self.pid)
+
+    def wait_ready(self, probe: Callable[[], bool], timeout: float, *, poll: float = 0.1) -> float:
+        """Seconds until ``probe`` answered True; StartError with the log tail otherwise."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if not self.running():
+                code = self.process.returncode if self.process else "?"
+                raise StartError(f"{self.name} exited with code {code} while starting; last lines of {self.log_path}:\n{log_tail(self.log_path)}")
+            if probe():
+                return time.monotonic() - started
+            time.sleep(poll)
+        raise StartError(f"{self.name} was not ready after {timeout:.0f}s; last lines of {self.log_path}:\n{log_tail(self.log_path)}")
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.pid is None:
+            return
+        stop_session(self.pid, grace)
+        if self.process is not None:
+            self.process.wait(timeout=grace)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead for our purposes.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def stop_session(pid: int, grace: float) -> None:
+    """SIGTERM the component's whole session, then SIGKILL whatever is left."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    return
+            except ChildProcessError:  # not our child (started by an earlier command)
+                if not pid_alive(pid):
+                    return
+            time.sleep(0.05)
+
+
+def https_ok(url: str, *, context: ssl.SSLContext | None = None, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ssl.SSLError):
+        return False
+
+
+def insecure_tls() -> ssl.SSLContext:
+    """For health probes of loopback components that serve a self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, *, interval: float = 0.1, message: str = "a condition"):
+    """Poll ``predicate`` until it returns something truthy, and return that; TimeoutError otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {message}")
+        time.sleep(interval)
