@@ -1,0 +1,212 @@
+"""Pure builders of the objects a VideoJob owns: the renderer Job and its spec ConfigMap.
+
+Each returns a plain dict ready for the API. Names are deterministic (VideoJob name +
+uid + attempt), so an operator that restarts half-way creates nothing twice: the
+second create answers 409 and the existing object is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from videojob.contract import EXIT_BAD_INPUT, TERMINATION_MESSAGE_PATH
+from videojob.spec import API_GROUP, API_VERSION, KIND, RENDERER_SPEC_DIR, RENDERER_SPEC_FILE, VideoJobSpec, renderer_spec_json
+
+from .settings import OperatorSettings
+
+RENDERER_CONTAINER = "renderer"
+SCRATCH_DIR = "/scratch"
+MANAGED_BY = "videojob-operator"
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+NAME_LABEL = "videojob.dev/name"
+UID_LABEL = "videojob.dev/uid"
+ATTEMPT_LABEL = "videojob.dev/attempt"
+RENDERER_USER_ID = 10001
+MAX_NAME_LENGTH = 63  # a Job's name becomes a Pod label value
+
+
+def job_name(name: str, uid: str, attempt: int = 1) -> str:
+    """``<name>-<hash of uid>-<attempt>``, at most 63 characters, stable for the same inputs."""
+    digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
+    suffix = f"-{digest}-{attempt}"
+    stem = name[: MAX_NAME_LENGTH - len(suffix)].rstrip("-.")
+    return f"{stem}{suffix}"
+
+
+def spec_configmap_name(name: str, uid: str) -> str:
+    return job_name(name, uid, attempt=0)[: MAX_NAME_LENGTH - 2].rstrip("-.") + "-s"
+
+
+def output_prefix(namespace: str, name: str, uid: str, spec: VideoJobSpec) -> str:
+    """Where the renderer writes: ``[<spec.output.prefix>/]outputs/<ns>/<name>/<uid>/``."""
+    base = f"outputs/{namespace}/{name}/{uid}/"
+    custom = (spec.output.prefix or "").strip("/")
+    return f"{custom}/{base}" if custom else base
+
+
+def owner_reference(videojob: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{API_GROUP}/{API_VERSION}",
+        "kind": KIND,
+        "name": videojob["metadata"]["name"],
+        "uid": videojob["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def child_labels(videojob: Mapping[str, Any]) -> dict[str, str]:
+    metadata = videojob["metadata"]
+    return {
+        "app.kubernetes.io/name": "videojob-renderer",
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        NAME_LABEL: metadata["name"][:63].rstrip("-._"),
+        UID_LABEL: metadata["uid"],
+    }
+
+
+def renderer_resources(spec: VideoJobSpec, settings: OperatorSettings) -> dict[str, dict[str, str]]:
+    """The quality preset (requests = limits), overridden field by field by spec.resources."""
+    preset = settings.presets[spec.quality]
+    requests = {"cpu": preset.cpu, "memory": preset.memory}
+    limits = {"cpu": preset.cpu, "memory": preset.memory}
+    for target, override in ((requests, spec.resources.requests), (limits, spec.resources.limits)):
+        for field in ("cpu", "memory"):
+            value = getattr(override, field)
+            if value is not None:
+                target[field] = str(value)
+    # A request above the preset's limit would be refused by the API server; lift the limit with it.
+    for field in ("cpu", "memory"):
+        if getattr(spec.resources.requests, field) is not None and getattr(spec.resources.limits, field) is None:
+            limits[field] = requests[field]
+    return {"requests": requests, "limits": limits}
+
+
+def build_spec_configmap(videojob: Mapping[str, Any], spec: VideoJobSpec) -> dict[str, Any]:
+    metadata = videojob["metadata"]
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": spec_configmap_name(metadata["name"], metadata["uid"]),
+            "namespace": metadata["namespace"],
+            "labels": child_labels(videojob),
+            "ownerReferences": [owner_reference(videojob)],
+        },
+        "immutable": True,
+        "data": {RENDERER_SPEC_FILE: renderer_spec_json(spec)},
+    }
+
+
+def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _renderer_env(videojob: Mapping[str, Any], spec: VideoJobSpec, settings: OperatorSettings) -> list[dict[str, Any]]:
+    metadata = videojob["metadata"]
+    env: list[dict[str, Any]] = [
+        {"name": "VIDEOJOB_SPEC_FILE", "value": f"{RENDERER_SPEC_DIR}/{RENDERER_SPEC_FILE}"},
+        {"name": "VIDEOJOB_NAMESPACE", "value": metadata["namespace"]},
+        {"name": "VIDEOJOB_NAME", "value": metadata["name"]},
+        {"name": "VIDEOJOB_UID", "value": metadata["uid"]},
+        {"name": "VIDEOJOB_QUALITY", "value": spec.quality},
+        {"name": "VIDEOJOB_PARALLELISM", "value": str(spec.parallelism)},
+        {"name": "VIDEOJOB_OUTPUT_BUCKET", "value": spec.output.bucket or settings.s3_bucket},
+        {"name": "VIDEOJOB_OUTPUT_PREFIX", "value": output_prefix(metadata["namespace"], metadata["name"], metadata["uid"], spec)},
+        {"name": "VIDEOJOB_S3_ENDPOINT", "value": settings.s3_endpoint},
+        _secret_env("AWS_ACCESS_KEY_ID", settings.s3_secret_name, settings.s3_access_key_key),
+        _secret_env("AWS_SECRET_ACCESS_KEY", settings.s3_secret_name, settings.s3_secret_key_key),
+        {"name": "HOME", "value": SCRATCH_DIR},
+        {"name": "TMPDIR", "value": f"{SCRATCH_DIR}/tmp"},
+    ]
+    if spec.llm.base_url:
+        env.append({"name": "OPENAI_BASE_URL", "value": spec.llm.base_url})
+    if spec.llm.api_key is not None:
+        ref = spec.llm.api_key.secret_key_ref
+        env.append(_secret_env("OPENAI_API_KEY", ref.name, ref.key))
+    return env
+
+
+def build_renderer_job(videojob: Mapping[str, Any], settings: OperatorSettings, *, attempt: int = 1) -> dict[str, Any]:
+    """The batch/v1 Job that renders one VideoJob; the Job controller owns retries and deadlines."""
+    metadata = videojob["metadata"]
+    spec = VideoJobSpec.model_validate(videojob["spec"])
+    labels = child_labels(videojob) | {ATTEMPT_LABEL: str(attempt)}
+    job_labels = dict(labels)
+    if spec.queue_name:
+        job_labels[KUEUE_QUEUE_LABEL] = spec.queue_name
+    preset = settings.presets[spec.quality]
+
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RENDERER_USER_ID,
+            "runAsGroup": RENDERER_USER_ID,
+            "fsGroup": RENDERER_USER_ID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": RENDERER_CONTAINER,
+                "image": settings.renderer_image,
+                "imagePullPolicy": settings.renderer_image_pull_policy,
+                "env": _renderer_env(videojob, spec, settings),
+                "resources": renderer_resources(spec, settings),
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "runAsNonRoot": True,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "terminationMessagePath": TERMINATION_MESSAGE_PATH,
+                "terminationMessagePolicy": "FallbackToLogsOnError",
+                "volumeMounts": [
+                    {"name": "scratch", "mountPath": SCRATCH_DIR},
+                    {"name": "spec", "mountPath": RENDERER_SPEC_DIR, "readOnly": True},
+                ],
+            }
+        ],
+        "volumes": [
+            {"name": "scratch", "emptyDir": {"sizeLimit": preset.scratch}},
+            {"name": "spec", "configMap": {"name": spec_configmap_name(metadata["name"], metadata["uid"])}},
+        ],
+    }
+    if spec.priority_class_name:
+        pod_spec["priorityClassName"] = spec.priority_class_name
+    if settings.renderer_service_account:
+        pod_spec["serviceAccountName"] = settings.renderer_service_account
+
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": job_name(metadata["name"], metadata["uid"], attempt),
+            "namespace": metadata["namespace"],
+            "labels": job_labels,
+            "ownerReferences": [owner_reference(videojob)],
+        },
+        "spec": {
+            "backoffLimit": spec.retries,
+            "activeDeadlineSeconds": spec.active_deadline_seconds,
+            "suspend": spec.suspend,
+            "completions": 1,
+            "parallelism": 1,
+            "podReplacementPolicy": "Failed",
+            "podFailurePolicy": {
+                "rules": [
+                    {
+                        "action": "FailJob",
+                        "onExitCodes": {"containerName": RENDERER_CONTAINER, "operator": "In", "values": [EXIT_BAD_INPUT]},
+                    },
+                    {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+                ]
+            },
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }

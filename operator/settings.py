@@ -1,0 +1,138 @@
+"""The operator's settings: one pydantic-settings class read from ``VIDEOJOB_*`` variables.
+
+    VIDEOJOB_NAMESPACES=team-a,team-b      # empty: every namespace
+    VIDEOJOB_MAX_CONCURRENT_RENDERS=4
+    VIDEOJOB_RENDERER_IMAGE=ghcr.io/videojob/renderer:0.1.0
+    VIDEOJOB_S3_ENDPOINT=http://minio.videojob.svc:9000
+    VIDEOJOB_S3_BUCKET=videos
+    VIDEOJOB_S3_SECRET_NAME=videojob-s3     # Secret with accessKey/secretKey, in each job namespace
+    VIDEOJOB_PRESETS='{"high": {"cpu": "8", "memory": "8Gi"}}'   # override part of the table
+
+The quality presets (requests = limits, so that a render's speed is predictable):
+
+    =======  =====  ======  ===========  =======
+    quality  CPU    memory  resolution   scratch
+    =======  =====  ======  ===========  =======
+    low      1      1Gi     854x480@15   2Gi
+    medium   2      2Gi     1280x720@30  5Gi
+    high     4      4Gi     1920x1080@30 10Gi
+    =======  =====  ======  ===========  =======
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "VIDEOJOB_"
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class Preset(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cpu: str
+    memory: str
+    scratch: str
+
+
+DEFAULT_PRESETS: dict[str, Preset] = {
+    "low": Preset(cpu="1", memory="1Gi", scratch="2Gi"),
+    "medium": Preset(cpu="2", memory="2Gi", scratch="5Gi"),
+    "high": Preset(cpu="4", memory="4Gi", scratch="10Gi"),
+}
+
+
+class SettingsError(RuntimeError):
+    """Bad operator settings; the message names each variable and what is wrong with it."""
+
+
+class OperatorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Namespaces to watch, comma-separated; empty watches all."
+    )
+    max_concurrent_renders: Annotated[int, Field(ge=1, le=10000)] = 4
+    renderer_image: Annotated[str, Field(min_length=1)] = "ghcr.io/videojob/renderer:0.1.0"
+    renderer_image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    renderer_service_account: str | None = None
+    s3_endpoint: str = "http://minio.videojob.svc:9000"
+    s3_bucket: Annotated[str, Field(min_length=3, max_length=63)] = "videos"
+    s3_secret_name: Annotated[str, Field(pattern=_DNS_LABEL)] = "videojob-s3"
+    s3_access_key_key: str = "accessKey"
+    s3_secret_key_key: str = "secretKey"
+    # The operator's own S3 credentials, used only to delete outputs with retention Delete.
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    presets: dict[Literal["low", "medium", "high"], Preset] = Field(default_factory=lambda: dict(DEFAULT_PRESETS))
+    progress_log_tail_lines: Annotated[int, Field(ge=1, le=10000)] = 50
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
+
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _split_namespaces(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces_are_names(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not re.match(_DNS_LABEL, name) or len(name) > 63]
+        if bad:
+            raise ValueError(f"not namespace names: {', '.join(bad)}")
+        return value
+
+    @field_validator("presets", mode="before")
+    @classmethod
+    def _merge_presets(cls, value: object) -> object:
+        # An override may name only some qualities or fields; the rest keep their defaults.
+        if not isinstance(value, dict):
+            return value
+        merged = {name: preset.model_dump() for name, preset in DEFAULT_PRESETS.items()}
+        for name, override in value.items():
+            if isinstance(override, dict) and name in merged:
+                merged[name] = {**merged[name], **override}
+            else:
+                merged[name] = override
+        return merged
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _endpoint_has_scheme(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _keys_come_in_pairs(self) -> OperatorSettings:
+        if (self.s3_access_key is None) != (self.s3_secret_key is None):
+            raise ValueError("set both VIDEOJOB_S3_ACCESS_KEY and VIDEOJOB_S3_SECRET_KEY, or neither")
+        return self
+
+    @property
+    def clusterwide(self) -> bool:
+        return not self.namespaces
+
+
+def load_settings() -> OperatorSettings:
+    """Read the settings from the environment, turning errors into one readable :class:`SettingsError`."""
+    try:
+        return OperatorSettings()
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            field = str(item["loc"][0]) if item["loc"] else ""
+            variable = ENV_PREFIX + field.upper() if field in OperatorSettings.model_fields else "settings"
+            problems.append(f"{variable}: {item['msg']}")
+        raise SettingsError("bad operator settings:\n  " + "\n  ".join(problems)) from None
+
+
+@functools.cache
+def get_settings() -> OperatorSettings:
+    return load_settings()
