@@ -111,6 +111,9 @@ class ControlPlane:
         controller_manager = ca.issue("controller-manager", "system:kube-controller-manager", client=True)
         scheduler = ca.issue("scheduler", "system:kube-scheduler", client=True)
         service_accounts = pki.service_account_keys(self.pki_dir)
+        # The aggregation layer (metrics APIs for autoscaling) authenticates through a front proxy.
+        front_proxy_ca = pki.CertificateAuthority(self.pki_dir, stem="front-proxy-ca", common_name="videojob-front-proxy-ca")
+        front_proxy_client = front_proxy_ca.issue("front-proxy-client", "front-proxy-client", client=True)
 
         etcd_port, etcd_peer_port = free_port(), free_port()
         etcd_url = f"http://127.0.0.1:{etcd_port}"
@@ -138,6 +141,13 @@ class ControlPlane:
             f"--service-account-signing-key-file={service_accounts.key}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+            f"--requestheader-client-ca-file={front_proxy_ca.pair.cert}",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={front_proxy_client.cert}",
+            f"--proxy-client-key-file={front_proxy_client.key}",
             "--authorization-mode=Node,RBAC",
             "--allow-privileged=true",
             "--profiling=false",

@@ -41,15 +41,15 @@ def _name(common_name: str, organization: str | None = None) -> x509.Name:
 
 
 class CertificateAuthority:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, stem: str = "ca", common_name: str = "videojob-local-ca"):
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self._key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)
         self._cert = (
             x509.CertificateBuilder()
-            .subject_name(_name("videojob-local-ca"))
-            .issuer_name(_name("videojob-local-ca"))
+            .subject_name(_name(common_name))
+            .issuer_name(_name(common_name))
             .public_key(self._key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -60,7 +60,7 @@ class CertificateAuthority:
             )
             .sign(self._key, hashes.SHA256())
         )
-        self.pair = KeyPair(directory / "ca.crt", directory / "ca.key")
+        self.pair = KeyPair(directory / f"{stem}.crt", directory / f"{stem}.key")
         self.pair.cert.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
         _write_key(self.pair.key, self._key)
 
