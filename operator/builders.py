@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from kubernetes.utils.quantity import parse_quantity
+
 from videojob.contract import EXIT_BAD_INPUT, TERMINATION_MESSAGE_PATH
 from videojob.spec import API_GROUP, API_VERSION, KIND, RENDERER_SPEC_DIR, RENDERER_SPEC_FILE, VideoJobSpec, renderer_spec_json
 
@@ -79,7 +81,7 @@ def renderer_resources(spec: VideoJobSpec, settings: OperatorSettings) -> dict[s
                 target[field] = str(value)
     # A request above the preset's limit would be refused by the API server; lift the limit with it.
     for field in ("cpu", "memory"):
-        if getattr(spec.resources.requests, field) is not None and getattr(spec.resources.limits, field) is None:
+        if getattr(spec.resources.limits, field) is None and parse_quantity(requests[field]) > parse_quantity(limits[field]):
             limits[field] = requests[field]
     return {"requests": requests, "limits": limits}
 

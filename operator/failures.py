@@ -1,0 +1,170 @@
+"""Reading renderer Job and Pod status: what state the render is in, and why it failed.
+
+Pure functions over the dicts the API returns. Every failure comes out as a reason
+(CamelCase, see reasons.py) and a message that tells the user what to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from videojob.contract import EXIT_BAD_INPUT, Failure, FailureReason, Result, parse_termination_message
+
+from . import reasons
+from .builders import RENDERER_CONTAINER
+
+# Waiting reasons that will not clear on their own; the user or the platform must act.
+STUCK_WAITING_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"})
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    reason: str
+    message: str
+    exit_code: int | None = None
+
+    def as_status(self) -> dict[str, Any]:
+        failure: dict[str, Any] = {"reason": self.reason, "message": self.message}
+        if self.exit_code is not None:
+            failure["exitCode"] = self.exit_code
+        return failure
+
+
+def job_condition(job: Mapping[str, Any] | None, *types: str) -> Mapping[str, Any] | None:
+    """The first condition of one of these types whose status is True."""
+    for condition in ((job or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") in types and condition.get("status") == "True":
+            return condition
+    return None
+
+
+def job_failed(job: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    # FailureTarget comes first (pods may still be terminating); Failed once they are gone.
+    return job_condition(job, "Failed", "FailureTarget")
+
+
+def job_succeeded(job: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return job_condition(job, "Complete", "SuccessCriteriaMet")
+
+
+def pods_by_age(pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return sorted(pods, key=lambda pod: (pod["metadata"].get("creationTimestamp") or "", pod["metadata"].get("name", "")))
+
+
+def renderer_status(pod: Mapping[str, Any]) -> Mapping[str, Any]:
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        if status.get("name") == RENDERER_CONTAINER:
+            return status
+    return {}
+
+
+def terminated_state(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    status = renderer_status(pod)
+    return (status.get("state") or {}).get("terminated") or (status.get("lastState") or {}).get("terminated")
+
+
+def termination_message(pod: Mapping[str, Any]) -> Result | Failure | None:
+    terminated = terminated_state(pod)
+    return parse_termination_message(terminated.get("message")) if terminated else None
+
+
+def memory_limit(pod: Mapping[str, Any]) -> str | None:
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        if container.get("name") == RENDERER_CONTAINER:
+            return ((container.get("resources") or {}).get("limits") or {}).get("memory")
+    return None
+
+
+def unschedulable_message(pod: Mapping[str, Any]) -> str | None:
+    """The scheduler's explanation while the Pod cannot be placed, for example insufficient cpu."""
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False" and condition.get("reason") == "Unschedulable":
+            return condition.get("message") or "no node can run the renderer Pod"
+    return None
+
+
+def stuck_diagnosis(pod: Mapping[str, Any]) -> Diagnosis | None:
+    """A container that waits on something that will not fix itself (bad image, missing Secret)."""
+    waiting = (renderer_status(pod).get("state") or {}).get("waiting") or {}
+    reason = waiting.get("reason")
+    if reason not in STUCK_WAITING_REASONS:
+        return None
+    detail = waiting.get("message") or reason
+    image = renderer_status(pod).get("image") or next(
+        (c.get("image") for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == RENDERER_CONTAINER), "?"
+    )
+    if reason == "CreateContainerConfigError":
+        return Diagnosis(
+            reason,
+            f"The renderer cannot start: {detail}. Create the missing Secret or key in this namespace "
+            "(the S3 credentials Secret named by the operator, or spec.llm.apiKey.secretKeyRef).",
+        )
+    return Diagnosis(
+        reason,
+        f"The renderer image {image} cannot be pulled: {detail}. Check the operator's VIDEOJOB_RENDERER_IMAGE "
+        "setting, that the image exists, and the registry credentials.",
+    )
+
+
+def _oom(pod: Mapping[str, Any], attempts: int) -> Diagnosis:
+    limit = memory_limit(pod) or "its limit"
+    return Diagnosis(
+        reasons.OOM_KILLED,
+        f"The renderer ran out of memory ({limit}) and was killed (OOMKilled) after {attempts} attempt(s). "
+        "Raise spec.resources.limits.memory or lower quality (quality is immutable: create a new VideoJob with a lower one).",
+        exit_code=terminated_state(pod).get("exitCode") if terminated_state(pod) else 137,
+    )
+
+
+def failed_diagnosis(videojob: Mapping[str, Any], job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> Diagnosis:
+    """Why a failed renderer Job failed, from its condition and its last finished Pod."""
+    condition = job_failed(job) or {}
+    job_reason = condition.get("reason") or ""
+    spec = videojob.get("spec") or {}
+    job_status = job.get("status") or {}
+    attempts = max(len(pods), int(job_status.get("failed") or 0)) or 1
+    finished = [pod for pod in pods_by_age(pods) if terminated_state(pod)]
+    last = finished[-1] if finished else None
+    terminated = terminated_state(last) if last else None
+    exit_code = terminated.get("exitCode") if terminated else None
+    message = termination_message(last) if last else None
+    renderer_failure = message if isinstance(message, Failure) else None
+
+    if job_reason == "DeadlineExceeded":
+        return Diagnosis(
+            reasons.DEADLINE_EXCEEDED,
+            f"The render did not finish within spec.activeDeadlineSeconds ({spec.get('activeDeadlineSeconds', '?')} s). "
+            "Raise spec.activeDeadlineSeconds, lower quality or shorten spec.durationSeconds, and create the VideoJob again.",
+            exit_code=exit_code,
+        )
+    if job_reason == "PodFailurePolicy" or exit_code == EXIT_BAD_INPUT:
+        reason = renderer_failure.reason if renderer_failure else FailureReason.INVALID_SPEC
+        detail = renderer_failure.message if renderer_failure else "the renderer refused the spec (exit code 65)"
+        return Diagnosis(
+            reason,
+            f"{detail.rstrip('.')}. Bad input is never retried: fix spec.source and create the VideoJob again.",
+            exit_code=exit_code if exit_code is not None else EXIT_BAD_INPUT,
+        )
+    if last is not None and terminated and terminated.get("reason") == "OOMKilled":
+        return _oom(last, attempts)
+    if renderer_failure is not None:
+        return Diagnosis(
+            renderer_failure.reason,
+            f"{renderer_failure.message.rstrip('.')}. The renderer failed {attempts} time(s) (spec.retries={spec.get('retries', '?')}).",
+            exit_code=exit_code,
+        )
+    if job_reason == "BackoffLimitExceeded" or last is not None:
+        if terminated:
+            last_exit = f"{terminated.get('reason') or 'Error'} with exit code {exit_code}"
+        else:
+            last_exit = "unknown (the Pod is gone)"
+        job_name = job["metadata"]["name"]
+        return Diagnosis(
+            reasons.BACKOFF_LIMIT_EXCEEDED,
+            f"The renderer failed {attempts} time(s), using up spec.retries={spec.get('retries', '?')}; last exit: {last_exit}. "
+            f"Read `kubectl logs job/{job_name}`, then raise spec.retries or fix the cause and create the VideoJob again.",
+            exit_code=exit_code,
+        )
+    return Diagnosis(job_reason or reasons.RENDER_FAILED, condition.get("message") or "The renderer Job failed.", exit_code)

@@ -1,0 +1,186 @@
+"""The VideoJob's status as a pure function of what the operator observed.
+
+    compute_status(videojob, Observation(job=..., pods=..., progress=..., now=...)) -> status
+
+The caller turns the result into a merge patch with :func:`status_patch` and writes it
+only when something changed, so recomputing on every watch event is cheap and an
+operator restart loses nothing: the status is rebuilt from the Job and its Pods.
+
+Phase choices worth knowing:
+* ``spec.suspend: true`` gives phase **Suspended** (not Cancelled): the VideoJob keeps its
+  place and resuming starts the current attempt again.
+* A Pod the scheduler cannot place gives phase **Queued** with the scheduler's message in
+  ``stage``, the same phase as waiting for one of the operator's render slots.
+* An image or Secret problem keeps phase **Pending** (Kubernetes keeps retrying) but
+  sets ``failure`` and Progressing=False so the user sees what to fix; the Job's
+  deadline eventually fails it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from videojob.contract import ProgressEvent, Result
+
+from . import reasons
+from .failures import (
+    Diagnosis,
+    failed_diagnosis,
+    job_condition,
+    job_failed,
+    job_succeeded,
+    pods_by_age,
+    stuck_diagnosis,
+    termination_message,
+    unschedulable_message,
+)
+
+OWNED_KEYS = (
+    "phase", "progress", "stage", "queuePosition", "estimatedCompletionTime", "startTime", "completionTime",
+    "attempts", "jobName", "observedGeneration", "conditions", "output", "usage", "failure",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything the status depends on besides the VideoJob itself."""
+
+    now: datetime
+    job: Mapping[str, Any] | None = None
+    pods: Sequence[Mapping[str, Any]] = ()
+    progress: ProgressEvent | None = None
+    queue_position: int | None = None
+    queue_length: int | None = None
+    invalid_spec: str | None = None
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _condition(type_: str, status: bool, reason: str, message: str) -> dict[str, Any]:
+    return {"type": type_, "status": "True" if status else "False", "reason": reason, "message": message}
+
+
+def _conditions(phase: str, progressing_reason: str, message: str, failure: Diagnosis | None, accepted: Diagnosis | None) -> list[dict[str, Any]]:
+    succeeded = phase == reasons.PHASE_SUCCEEDED
+    failed = phase == reasons.PHASE_FAILED
+    running = phase in reasons.RENDERER_PHASES or (phase == reasons.PENDING and failure is None)
+    if accepted is not None:
+        accepted_condition = _condition(reasons.ACCEPTED, False, accepted.reason, accepted.message)
+    else:
+        accepted_condition = _condition(reasons.ACCEPTED, True, reasons.SPEC_ACCEPTED, "The spec is valid.")
+    outcome_reason = reasons.RENDER_SUCCEEDED if succeeded else reasons.RENDER_FAILED if failed else reasons.NOT_FINISHED
+    return [
+        accepted_condition,
+        _condition(reasons.PROGRESSING, running, progressing_reason, message),
+        _condition(reasons.SUCCEEDED, succeeded, outcome_reason, "The video is stored." if succeeded else message),
+        _condition(
+            reasons.FAILED,
+            failed,
+            failure.reason if failed and failure else outcome_reason,
+            failure.message if failed and failure else message,
+        ),
+    ]
+
+
+def _keep_transition_times(new: list[dict[str, Any]], old: Sequence[Mapping[str, Any]], now: datetime, generation: int) -> list[dict[str, Any]]:
+    previous = {c.get("type"): c for c in old or []}
+    for condition in new:
+        before = previous.get(condition["type"])
+        same = before is not None and before.get("status") == condition["status"]
+        condition["lastTransitionTime"] = before["lastTransitionTime"] if same and before.get("lastTransitionTime") else timestamp(now)
+        condition["observedGeneration"] = generation
+    return new
+
+
+def _output(result: Result) -> tuple[dict[str, Any], dict[str, Any]]:
+    output = result.output.model_dump(mode="json", by_alias=True, exclude_none=True)
+    output.setdefault("url", f"s3://{result.output.bucket}/{result.output.key}")
+    return output, result.usage.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, Any]:
+    """The full operator-owned status for this VideoJob (keys in :data:`OWNED_KEYS`)."""
+    metadata = videojob["metadata"]
+    spec = videojob.get("spec") or {}
+    old = videojob.get("status") or {}
+    generation = int(metadata.get("generation") or 1)
+    job, pods = seen.job, pods_by_age(seen.pods)
+    job_status = (job or {}).get("status") or {}
+    status: dict[str, Any] = {"observedGeneration": generation, "progress": int(old.get("progress") or 0)}
+    if job is not None:
+        status["jobName"] = job["metadata"]["name"]
+        attempts = sum(int(job_status.get(key) or 0) for key in ("failed", "succeeded", "active"))
+        status["attempts"] = max(attempts, len(pods))
+        if job_status.get("startTime"):
+            status["startTime"] = job_status["startTime"]
+    failure: Diagnosis | None = None
+    invalid: Diagnosis | None = None
+    newest = pods[-1] if pods else None
+
+    if seen.invalid_spec is not None:
+        invalid = failure = Diagnosis(reasons.INVALID_SPEC, seen.invalid_spec)
+        phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Invalid spec: {seen.invalid_spec}"
+    elif job is not None and job_succeeded(job):
+        phase, why, stage = reasons.PHASE_SUCCEEDED, reasons.RENDER_SUCCEEDED, "Done"
+        status["progress"] = 100
+        result = next((m for m in (termination_message(p) for p in reversed(pods)) if isinstance(m, Result)), None)
+        if result is not None:
+            status["output"], status["usage"] = _output(result)
+        elif old.get("output"):
+            status["output"], status["usage"] = old["output"], old.get("usage") or {}
+        status["completionTime"] = job_status.get("completionTime") or job_succeeded(job).get("lastTransitionTime") or timestamp(seen.now)
+    elif job is not None and job_failed(job):
+        failure = failed_diagnosis(videojob, job, pods)
+        phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Failed: {failure.reason}"
+        status["completionTime"] = job_failed(job).get("lastTransitionTime") or timestamp(seen.now)
+    elif spec.get("suspend"):
+        phase, why = reasons.SUSPENDED, reasons.SUSPENDED_BY_USER
+        stage = "Suspended: set spec.suspend to false to resume"
+    elif job is None and seen.queue_position is not None:
+        phase, why = reasons.QUEUED, reasons.WAITING_FOR_SLOT
+        stage = f"Queued for a render slot: position {seen.queue_position} of {seen.queue_length or seen.queue_position}"
+        status["queuePosition"] = seen.queue_position
+    elif job is None or job_condition(job, "Suspended") or newest is None:
+        phase, why, stage = reasons.PENDING, reasons.STARTING, "Starting the renderer"
+    elif (scheduler_says := unschedulable_message(newest)) is not None:
+        phase, why, stage = reasons.QUEUED, reasons.UNSCHEDULABLE, f"Unschedulable: {scheduler_says}"
+    elif (stuck := stuck_diagnosis(newest)) is not None:
+        failure = stuck
+        phase, why, stage = reasons.PENDING, stuck.reason, f"Stuck: {stuck.reason}"
+    elif seen.progress is not None and (newest.get("status") or {}).get("phase") == "Running":
+        event = seen.progress
+        phase, why, stage = event.phase, reasons.RUNNING, event.stage
+        status["progress"] = int(event.progress)
+        if event.eta_seconds is not None:
+            status["estimatedCompletionTime"] = timestamp(event.time + timedelta(seconds=event.eta_seconds))
+    else:
+        phase, why = reasons.PENDING, reasons.STARTING
+        running = (newest.get("status") or {}).get("phase") == "Running"
+        stage = "Renderer running, waiting for its first progress event" if running else "Starting the renderer Pod"
+        if status.get("attempts", 0) > 1:
+            stage += f" (attempt {status['attempts']} of {int(spec.get('retries', 0)) + 1})"
+
+    status["phase"], status["stage"] = phase, stage[:1024]
+    if failure is not None:
+        status["failure"] = failure.as_status()
+    message = failure.message if failure is not None else stage
+    conditions = _conditions(phase, why, message, failure, invalid)
+    status["conditions"] = _keep_transition_times(conditions, old.get("conditions") or [], seen.now, generation)
+    return status
+
+
+def status_patch(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch from the old status to the new one; empty when nothing changed."""
+    old = old or {}
+    patch: dict[str, Any] = {}
+    for key in OWNED_KEYS:
+        if key in new and new[key] != old.get(key):
+            patch[key] = new[key]
+        elif key not in new and old.get(key) is not None:
+            patch[key] = None
+    return patch
