@@ -1,0 +1,69 @@
+"""``videojob render``: argument parsing, the summary line, and errors as one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from videojob.renderer.errors import failure_for
+from videojob.renderer.progress import Progress, format_seconds, write_termination_message
+from videojob.renderer.settings import RendererSettings
+from videojob.storyboard import THEMES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="videojob", description="Narrated, animated explainer videos.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render", help="render a Markdown lecture, a storyboard or a prompt to MP4")
+    render.add_argument("source", nargs="?", type=Path, help="lecture.md, storyboard.json or storyboard.yaml")
+    render.add_argument("--prompt", help="ask the configured LLM to write the storyboard")
+    render.add_argument("--quality", choices=["low", "medium", "high"], help="480p15, 720p30 or 1080p30")
+    render.add_argument("--theme", choices=sorted(THEMES), help="override the storyboard's theme")
+    render.add_argument("--voice", help="voice chain, e.g. espeak:en-us or openai:alloy,espeak:en-us")
+    render.add_argument("-o", "--output", help="file://DIR or s3://BUCKET/PREFIX (default file://out)")
+    render.add_argument("--cache", help="scene cache: file://DIR, s3://BUCKET/PREFIX or off")
+    render.add_argument("--progress", choices=["auto", "json", "bar", "none"], help="how to show progress")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="videojob: %(message)s")
+    overrides = {name: getattr(arguments, name) for name in ("quality", "theme", "voice", "output", "cache",
+                                                              "progress") if getattr(arguments, name)}
+    try:
+        settings = RendererSettings(**overrides)
+    except ValidationError as error:
+        print(f"videojob: error: bad configuration: {error.errors()[0]['loc']}: {error.errors()[0]['msg']}",
+              file=sys.stderr)
+        return 2
+    progress = Progress(settings.progress)
+    try:
+        from videojob.renderer.pipeline import render_storyboard  # noqa: PLC0415 - keeps --help fast
+        from videojob.renderer.sources import load_storyboard  # noqa: PLC0415
+
+        progress.report("Scripting", "Writing the storyboard", 0.0)
+        storyboard, usage = load_storyboard(arguments.source, arguments.prompt, settings)
+        report = render_storyboard(storyboard, settings, progress, usage)
+    except KeyboardInterrupt:
+        progress.finish_line()
+        print("videojob: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # every failure becomes one line and a termination message
+        failure, exit_code = failure_for(error)
+        write_termination_message(settings.termination_log, failure)
+        progress.finish_line()
+        print(f"videojob: error: {failure.reason}: {failure.message}", file=sys.stderr)
+        return exit_code
+    write_termination_message(settings.termination_log, report.result)
+    progress.finish_line()
+    output = report.result.output
+    summary = (f"{output.url}  {format_seconds(output.duration_seconds)} of video, {output.size_bytes / 1e6:.1f} MB, "
+               f"{report.scenes_rendered} scenes rendered, {report.scenes_cached} cached, "
+               f"in {report.seconds:.1f}s")
+    print(summary, file=sys.stderr if progress.mode == "json" else sys.stdout)
+    return 0

@@ -1,0 +1,151 @@
+"""Render scenes with Manim (Cairo), one process per CPU, with TeX locked down.
+
+Manim keeps its configuration in a process-wide global, so scenes render in
+worker processes (forked, so Manim is imported once) rather than threads. Each
+worker renders one scene at a time with caching off (every render here is
+one-shot: the content-addressed scene cache one level up is what saves work),
+libx264's ``veryfast`` preset and two in-flight encoders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from videojob.renderer.errors import RenderError
+from videojob.renderer.timing import SceneTiming
+from videojob.storyboard import THEMES, Visual
+
+HARDENED_TEX_ENVIRONMENT = {
+    "shell_escape": "f",  # no \write18, not even the restricted list
+    "openin_any": "p",  # paranoid: no absolute paths, no "..", no dot files
+    "openout_any": "p",
+}
+
+
+@dataclass(frozen=True)
+class SceneJob:
+    """Everything a worker needs to draw one scene; plain data, so it pickles."""
+
+    index: int
+    visual: dict[str, Any]
+    narration: str
+    theme: str
+    timing: SceneTiming
+    width: int
+    height: int
+    target: Path
+
+
+@dataclass(frozen=True)
+class RenderedScene:
+    index: int
+    path: Path
+    cpu_seconds: float
+
+
+def harden_tex(scratch: Path) -> None:
+    """Environment that every TeX run in this process inherits."""
+    os.environ.update(HARDENED_TEX_ENVIRONMENT)
+    os.environ["TEXMFOUTPUT"] = str(scratch)
+
+
+def render_scene(job: SceneJob) -> RenderedScene:
+    """Draw one scene to ``job.target`` (silent H.264 MP4); runs inside a worker process."""
+    started = time.process_time()
+    from manim import tempconfig  # noqa: PLC0415 - heavy, and only workers need it
+
+    from videojob.renderer.scenes import TEMPLATES
+
+    visual = TypeAdapter(Visual).validate_python(job.visual)
+    with tempfile.TemporaryDirectory(prefix=f"scene-{job.index}-") as scratch:
+        harden_tex(Path(scratch))
+        options = {
+            "pixel_width": job.width,
+            "pixel_height": job.height,
+            "frame_rate": job.timing.fps,
+            "media_dir": scratch,
+            "disable_caching": True,
+            "progress_bar": "none",
+            "verbosity": "ERROR",
+            "video_encoder_options": {"preset": "veryfast"},
+            "max_inflight_encoders": 2,
+            "output_file": "scene",
+        }
+        with tempconfig(options), _stderr_to(Path(scratch) / "stderr.log") as log:
+            try:
+                scene = TEMPLATES[visual.kind](visual, job.narration, THEMES[job.theme], job.timing)
+                scene.render()
+            except Exception as error:
+                detail = log.read_text(errors="replace").strip()[-400:]
+                raise RenderError(f"scene {job.index + 1} ({visual.kind}) failed: {error}. {detail}") from None
+            movie = Path(scene.renderer.file_writer.movie_file_path)
+        job.target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(movie), job.target)
+    return RenderedScene(job.index, job.target, time.process_time() - started)
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path) -> Iterator[Path]:
+    """Send this process's stderr (TeX, Manim, PyAV chatter) to ``path`` while drawing."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "wb") as sink:
+        os.dup2(sink.fileno(), 2)
+    try:
+        yield path
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _preload() -> None:
+    import manim  # noqa: F401, PLC0415 - imported once before forking, inherited by every worker
+
+    import videojob.renderer.scenes  # noqa: F401, PLC0415
+
+
+def render_all(jobs: list[SceneJob], workers: int,
+               on_done: Callable[[RenderedScene], None]) -> list[RenderedScene]:
+    """Render ``jobs`` with up to ``workers`` processes, calling ``on_done`` as each finishes."""
+    if not jobs:
+        return []
+    workers = max(1, min(workers, len(jobs)))
+    done: list[RenderedScene] = []
+    try:
+        if workers == 1:
+            for job in jobs:
+                done.append(render_scene(job))
+                on_done(done[-1])
+            return done
+        _preload()
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for rendered in _as_finished(pool, jobs):
+                done.append(rendered)
+                on_done(rendered)
+        return done
+    except RenderError:
+        raise
+    except Exception as error:  # Manim, TeX and PyAV raise all sorts; the scene is what matters
+        raise RenderError(f"rendering failed: {type(error).__name__}: {str(error)[:500]}") from error
+
+
+def _as_finished(pool: ProcessPoolExecutor, jobs: list[SceneJob]) -> Iterator[RenderedScene]:
+    pending: set[Future[RenderedScene]] = {pool.submit(render_scene, job) for job in jobs}
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            yield future.result()

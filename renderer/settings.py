@@ -1,0 +1,90 @@
+"""The renderer's configuration: one pydantic-settings class, read from VIDEOJOB_* variables.
+
+The operator sets these in the renderer Pod; on a laptop the CLI flags override them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Quality = Literal["low", "medium", "high"]
+
+
+class QualityPreset:
+    """Pixel size and frame rate of each quality name."""
+
+    SIZES = {"low": (854, 480, 15), "medium": (1280, 720, 30), "high": (1920, 1080, 30)}
+
+    def __init__(self, name: Quality):
+        self.name = name
+        self.width, self.height, self.fps = self.SIZES[name]
+
+
+def cpu_limit() -> int:
+    """CPUs this process may use: the cgroup quota (the Pod's limit) if any, else the affinity mask."""
+    available = len(os.sched_getaffinity(0))
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            return max(1, min(available, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, available)
+
+
+class RendererSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIDEOJOB_", extra="ignore")
+
+    quality: Quality = "medium"
+    theme: str | None = Field(default=None, description="Overrides the storyboard's theme.")
+    voice: str = Field(
+        default="espeak:en-us",
+        description="Text-to-speech chain, tried in order: 'openai:alloy,espeak:en-us'.",
+    )
+
+    output: str = Field(default="file://out", description="file://DIR or s3://BUCKET[/PREFIX].")
+    cache: str | None = Field(
+        default=None,
+        description="Scene cache: file://DIR, s3://BUCKET[/PREFIX] or 'off'. Default: beside an s3 output, "
+        "else ~/.cache/videojob.",
+    )
+    namespace: str = "local"
+    job_name: str = "video"
+    job_uid: str = "0"
+
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_secure: bool = False
+    s3_region: str | None = None
+    upload_attempts: int = Field(default=4, ge=1)
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("VIDEOJOB_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("VIDEOJOB_LLM_BASE_URL", "OPENAI_BASE_URL")
+    )
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=4, ge=0)
+    tts_model: str = "gpt-4o-mini-tts"
+    tts_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    max_parallel_scenes: int | None = Field(default=None, ge=1, description="Default: the CPU limit.")
+    progress: Literal["auto", "json", "bar", "none"] = "auto"
+    termination_log: Path = Path("/dev/termination-log")
+    work_dir: Path | None = None
+
+    @property
+    def preset(self) -> QualityPreset:
+        return QualityPreset(self.quality)
+
+    @property
+    def parallel_scenes(self) -> int:
+        return self.max_parallel_scenes or cpu_limit()

@@ -1,0 +1,47 @@
+"""Where a storyboard comes from: a Markdown lecture, a storyboard file, or a prompt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from videojob.contract import Usage
+from videojob.renderer.errors import InvalidSourceError
+from videojob.renderer.markdown_source import markdown_to_storyboard
+from videojob.renderer.settings import RendererSettings
+from videojob.storyboard import Storyboard, parse_storyboard
+
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".txt"}
+STORYBOARD_SUFFIXES = {".json", ".yaml", ".yml"}
+
+
+def load_storyboard(source: Path | None, prompt: str | None, settings: RendererSettings) -> tuple[Storyboard, Usage]:
+    """The validated storyboard and the LLM usage it cost (zero unless a prompt was used)."""
+    if (source is None) == (prompt is None):
+        raise InvalidSourceError("give exactly one source: a Markdown or storyboard file, or --prompt TEXT")
+    if prompt is not None:
+        from videojob.renderer.llm_source import storyboard_from_prompt  # openai is imported only when needed
+
+        return storyboard_from_prompt(prompt, settings)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidSourceError(f"cannot read {source}: {error}") from None
+    suffix = source.suffix.lower()
+    if suffix in MARKDOWN_SUFFIXES:
+        return markdown_to_storyboard(text, theme=settings.theme), Usage()
+    if suffix in STORYBOARD_SUFFIXES:
+        return parse_storyboard(_structured(text, suffix, source)), Usage()
+    raise InvalidSourceError(f"{source}: unknown source type {suffix!r}; use .md, .json or .yaml")
+
+
+def _structured(text: str, suffix: str, source: Path) -> dict:
+    try:
+        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise InvalidSourceError(f"{source} is not valid {suffix[1:].upper()}: {error}") from None
+    if not isinstance(data, dict):
+        raise InvalidSourceError(f"{source} must hold one storyboard object")
+    return data

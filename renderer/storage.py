@@ -1,0 +1,180 @@
+"""Where results and cached scenes are kept: a local folder or an S3 bucket (MinIO client).
+
+Both stores answer the same few questions (exists, upload, download), so the
+pipeline and the scene cache never care which one they have. S3 uploads are
+retried on transient errors, use multipart above 16 MiB, carry their content
+type and sha256, and are read back and hashed before they count as stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+from videojob.renderer.errors import InvalidSourceError, UploadError
+
+PART_SIZE = 16 * 1024 * 1024
+TRANSIENT_S3_CODES = {"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed",
+                      "OperationAborted", "XMinioServerNotInitialized", "XMinioStorageFull"}
+CONTENT_TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt; charset=utf-8", ".srt": "application/x-subrip",
+                 ".png": "image/png", ".json": "application/json", ".wav": "audio/wav"}
+log = logging.getLogger(__name__)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def content_type(path: Path | str) -> str:
+    return CONTENT_TYPES.get(Path(str(path)).suffix, "application/octet-stream")
+
+
+class BlobStore(Protocol):
+    bucket: str
+
+    def exists(self, key: str) -> bool: ...
+    def upload(self, source: Path, key: str, verify: bool = False) -> str: ...
+    def put_bytes(self, key: str, data: bytes, media_type: str) -> None: ...
+    def download(self, key: str, target: Path) -> None: ...
+    def url(self, key: str) -> str: ...
+
+
+class FileStore:
+    """Keys are paths under a local folder (the ``file://DIR`` destination)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.bucket = ""
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise InvalidSourceError(f"key {key!r} leaves the output folder")
+        return path
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def upload(self, source: Path, key: str, verify: bool = False) -> str:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)  # atomic: a reader never sees half a file
+        digest = sha256_file(target)
+        if verify and digest != sha256_file(source):
+            raise UploadError(f"{target} does not match what was written")
+        return digest
+
+    def put_bytes(self, key: str, data: bytes, media_type: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def download(self, key: str, target: Path) -> None:
+        shutil.copyfile(self._path(key), target)
+
+    def url(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+
+class S3Store:
+    """Keys in one bucket, through the MinIO client."""
+
+    def __init__(self, client, bucket: str, attempts: int = 4, backoff: float = 0.5):
+        self.client, self.bucket, self.attempts, self.backoff = client, bucket, attempts, backoff
+
+    def _retrying(self, what: str, action):
+        from minio.error import S3Error
+        from urllib3.exceptions import HTTPError
+
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return action()
+            except S3Error as error:
+                if error.code not in TRANSIENT_S3_CODES or attempt == self.attempts:
+                    raise UploadError(f"{what} failed: {error.code}: {error.message}") from error
+                problem = error.code
+            except (HTTPError, OSError) as error:
+                if attempt == self.attempts:
+                    raise UploadError(f"{what} failed after {attempt} attempts: {error}") from error
+                problem = str(error)
+            log.warning("%s: transient problem (%s), retrying", what, problem)
+            time.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def exists(self, key: str) -> bool:
+        from minio.error import S3Error
+
+        def stat() -> bool:
+            try:
+                self.client.stat_object(self.bucket, key)
+                return True
+            except S3Error as error:
+                if error.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                    return False
+                raise
+
+        return self._retrying(f"checking s3://{self.bucket}/{key}", stat)
+
+    def upload(self, source: Path, key: str, verify: bool = False) -> str:
+        digest = sha256_file(source)
+        self._retrying(f"uploading s3://{self.bucket}/{key}", lambda: self.client.fput_object(
+            self.bucket, key, str(source), content_type=content_type(source),
+            metadata={"sha256": digest}, part_size=PART_SIZE))
+        if verify:
+            stored = self._retrying(f"verifying s3://{self.bucket}/{key}", lambda: self._remote_sha256(key))
+            if stored != digest:
+                raise UploadError(f"s3://{self.bucket}/{key} has sha256 {stored}, expected {digest}")
+        return digest
+
+    def _remote_sha256(self, key: str) -> str:
+        digest = hashlib.sha256()
+        response = self.client.get_object(self.bucket, key)
+        try:
+            for block in response.stream(1 << 20):
+                digest.update(block)
+        finally:
+            response.close()
+            response.release_conn()
+        return digest.hexdigest()
+
+    def put_bytes(self, key: str, data: bytes, media_type: str) -> None:
+        import io
+
+        self._retrying(f"writing s3://{self.bucket}/{key}", lambda: self.client.put_object(
+            self.bucket, key, io.BytesIO(data), len(data), content_type=media_type))
+
+    def download(self, key: str, target: Path) -> None:
+        self._retrying(f"downloading s3://{self.bucket}/{key}",
+                       lambda: self.client.fget_object(self.bucket, key, str(target)))
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+
+def s3_client(endpoint: str, access_key: str, secret_key: str, secure: bool, region: str | None):
+    from minio import Minio
+
+    return Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+
+
+def parse_location(location: str) -> tuple[str, str, str]:
+    """``file://DIR``, ``s3://BUCKET/PREFIX`` or a bare folder as (scheme, bucket-or-dir, prefix)."""
+    if "://" not in location:
+        return "file", str(Path(location).expanduser()), ""
+    parsed = urlparse(location)
+    if parsed.scheme == "file":
+        return "file", str(Path(parsed.netloc + parsed.path).expanduser()), ""
+    if parsed.scheme == "s3" and parsed.netloc:
+        return "s3", parsed.netloc, parsed.path.strip("/")
+    raise InvalidSourceError(f"unsupported location {location!r}; use file://DIR or s3://BUCKET/PREFIX")
