@@ -1,0 +1,29 @@
+"""Scene cache keys change exactly when the scene would look or sound different."""
+
+from videojob.renderer.cache import RENDERER_VERSION, scene_key
+
+VISUAL = {"kind": "bullet_list", "heading": None, "bullets": ["a", "b"]}
+BASE = dict(visual=VISUAL, narration="Say a and b.", theme="math", quality="low", voice="espeak:en-us")
+
+
+def test_identical_scenes_share_a_key_whatever_the_dict_order():
+    reordered = {"bullets": ["a", "b"], "heading": None, "kind": "bullet_list"}
+    assert scene_key(**BASE) == scene_key(**{**BASE, "visual": reordered})
+
+
+def test_each_input_changes_the_key():
+    changes = [
+        {"visual": {**VISUAL, "bullets": ["a", "c"]}},
+        {"narration": "Say a, then b."},
+        {"theme": "physics"},
+        {"quality": "medium"},
+        {"voice": "openai:alloy,espeak:en-us"},
+    ]
+    keys = {scene_key(**{**BASE, **change}) for change in changes} | {scene_key(**BASE)}
+    assert len(keys) == len(changes) + 1
+
+
+def test_the_renderer_version_is_part_of_the_key(monkeypatch):
+    before = scene_key(**BASE)
+    monkeypatch.setattr("videojob.renderer.cache.RENDERER_VERSION", RENDERER_VERSION + "-next")
+    assert scene_key(**BASE) != before

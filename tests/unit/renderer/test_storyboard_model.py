@@ -1,0 +1,77 @@
+"""The storyboard model: what validates, what does not, and the schema that is published."""
+
+import json
+
+import pytest
+
+from videojob.storyboard import (
+    SCHEMA_PATH,
+    THEMES,
+    VISUAL_KINDS,
+    InvalidStoryboardError,
+    parse_storyboard,
+    storyboard_json_schema,
+)
+
+ONE_OF_EACH = [
+    {"kind": "title_card", "title": "Waves"},
+    {"kind": "bullet_list", "bullets": ["one", "two"]},
+    {"kind": "equation", "latex": r"E = h \nu"},
+    {"kind": "comparison", "left_title": "A", "left_items": ["a"], "right_title": "B", "right_items": ["b"]},
+    {"kind": "function_plot", "expression": "sin(x)", "x_min": -3, "x_max": 3},
+    {"kind": "diagram", "shapes": [{"id": "a"}, {"id": "b", "x": 2}], "arrows": [{"source": "a", "target": "b"}]},
+    {"kind": "timeline", "events": [{"when": "1900", "label": "x"}, {"when": "2000", "label": "y"}]},
+    {"kind": "code", "code": "print(1)"},
+    {"kind": "key_takeaways", "points": ["remember"]},
+]
+
+
+def _board(*visuals, **extra):
+    return {"title": "Test", "scenes": [{"narration": "Words.", "visual": v} for v in visuals], **extra}
+
+
+def test_every_catalogue_visual_validates():
+    board = parse_storyboard(_board(*ONE_OF_EACH, theme="physics"))
+    assert [scene.visual.kind for scene in board.scenes] == list(VISUAL_KINDS)
+    assert board.palette == THEMES["physics"]
+
+
+@pytest.mark.parametrize(
+    ("visual", "problem"),
+    [
+        ({"kind": "video_embed", "url": "x"}, "does not match any of the expected tags"),
+        ({"kind": "bullet_list", "bullets": []}, "at least 1 item"),
+        ({"kind": "function_plot", "expression": "import os"}, "unknown name 'import'"),
+        ({"kind": "function_plot", "expression": "x", "x_min": 3, "x_max": 1}, "x_min must be less than x_max"),
+        ({"kind": "diagram", "shapes": [{"id": "a"}], "arrows": [{"source": "a", "target": "z"}]}, "unknown shape"),
+        ({"kind": "code", "code": "\n".join(["x"] * 25)}, "at most 20 lines"),
+        ({"kind": "title_card", "title": "t", "script": "alert(1)"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_visuals_are_rejected_with_where_and_what(visual, problem):
+    with pytest.raises(InvalidStoryboardError) as caught:
+        parse_storyboard(_board(visual))
+    assert any(error.startswith("scenes.0.visual") and problem in error for error in caught.value.errors), \
+        caught.value.errors
+
+
+def test_unknown_theme_and_empty_scenes_are_rejected():
+    with pytest.raises(InvalidStoryboardError) as caught:
+        parse_storyboard({"title": "t", "theme": "astrology", "scenes": []})
+    assert [error.split(":")[0] for error in caught.value.errors] == ["theme", "scenes"]
+
+
+def test_json_text_is_accepted_too():
+    assert parse_storyboard(json.dumps(_board(ONE_OF_EACH[0]))).title == "Test"
+
+
+def test_the_published_schema_file_is_current():
+    assert json.loads(SCHEMA_PATH.read_text()) == storyboard_json_schema()
+
+
+def test_the_schema_lists_the_whole_catalogue_and_the_themes():
+    schema = storyboard_json_schema()
+    kinds = {definition["properties"]["kind"]["const"] for definition in schema["$defs"].values()
+             if "kind" in definition.get("properties", {})}
+    assert kinds == set(VISUAL_KINDS)
+    assert set(schema["properties"]["theme"]["enum"]) == set(THEMES)
