@@ -141,7 +141,7 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     elif spec.get("suspend"):
         phase, why = reasons.SUSPENDED, reasons.SUSPENDED_BY_USER
         stage = "Suspended: set spec.suspend to false to resume"
-    elif job is None and seen.queue_position is not None:
+    elif seen.queue_position is not None:
         phase, why = reasons.QUEUED, reasons.WAITING_FOR_SLOT
         stage = f"Queued for a render slot: position {seen.queue_position} of {seen.queue_length or seen.queue_position}"
         status["queuePosition"] = seen.queue_position

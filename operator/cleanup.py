@@ -1,0 +1,47 @@
+"""Deleting a VideoJob's outputs from S3 when its retention is Delete."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlparse
+
+from minio import Minio
+from minio.deleteobjects import DeleteObject
+from minio.error import MinioException
+
+from .errors import CleanupNotConfigured, TransientApiError
+from .settings import OperatorSettings
+
+
+class OutputCleaner:
+    def __init__(self, settings: OperatorSettings) -> None:
+        self._settings = settings
+        self._client: Minio | None = None
+        if settings.s3_access_key is not None and settings.s3_secret_key is not None:
+            endpoint = urlparse(settings.s3_endpoint)
+            self._client = Minio(
+                endpoint.netloc,
+                access_key=settings.s3_access_key.get_secret_value(),
+                secret_key=settings.s3_secret_key.get_secret_value(),
+                secure=endpoint.scheme == "https",
+            )
+
+    def _delete_prefix(self, bucket: str, prefix: str) -> int:
+        assert self._client is not None
+        names = [DeleteObject(item.object_name) for item in self._client.list_objects(bucket, prefix=prefix, recursive=True)]
+        errors = list(self._client.remove_objects(bucket, names)) if names else []
+        if errors:
+            raise TransientApiError(f"while deleting s3://{bucket}/{prefix}: {errors[0]}")
+        return len(names)
+
+    async def delete_prefix(self, bucket: str, prefix: str) -> int:
+        """Remove every object under the prefix; how many there were."""
+        if self._client is None:
+            raise CleanupNotConfigured(
+                "retention is Delete but the operator has no S3 credentials: set VIDEOJOB_S3_ACCESS_KEY and "
+                "VIDEOJOB_S3_SECRET_KEY, or remove the videojob.dev/output-cleanup finalizer by hand"
+            )
+        try:
+            return await asyncio.to_thread(self._delete_prefix, bucket, prefix)
+        except (MinioException, OSError) as error:
+            raise TransientApiError(f"while deleting s3://{bucket}/{prefix}: {error}", delay=5) from error

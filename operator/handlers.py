@@ -1,0 +1,104 @@
+"""kopf handlers: thin glue that feeds watch events to the reconciler.
+
+Indexes keep what the reconciler reads in memory (kopf fills them before any other
+handler runs, which is what makes restarts safe); event handlers only kick the
+VideoJob they concern. No handler here needs kopf's per-object progress or diff
+annotations, so none are written onto VideoJobs (a 64 KiB Markdown source would
+otherwise be copied into an annotation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+
+from videojob.spec import API_GROUP, API_VERSION, PLURAL
+
+from .builders import MANAGED_BY, UID_LABEL
+from .cleanup import OutputCleaner
+from .kube import Kube, load_client_config
+from .reconciler import Reconciler, World
+from .settings import get_settings
+
+MANAGED = {"app.kubernetes.io/managed-by": MANAGED_BY, UID_LABEL: kopf.PRESENT}
+RESYNC_SECONDS = 60.0
+
+
+@kopf.on.startup()
+async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    settings.peering.standalone = True  # one replica; restarts are safe by construction
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.networking.request_timeout = 30
+    operator_settings = get_settings()
+    memo.reconciler = Reconciler(operator_settings, Kube(load_client_config()), OutputCleaner(operator_settings))
+    memo.resync = asyncio.get_running_loop().create_task(_resync_forever(memo.reconciler))
+
+
+async def _resync_forever(reconciler: Reconciler) -> None:
+    # A safety net for anything a watch missed; cheap, since unchanged status is never written.
+    while True:
+        await asyncio.sleep(RESYNC_SECONDS)
+        reconciler.resync()
+
+
+@kopf.on.cleanup()
+async def stop_reconciler(memo: kopf.Memo, **_: Any) -> None:
+    memo.resync.cancel()
+    await memo.reconciler.close()
+
+
+@kopf.index(API_GROUP, API_VERSION, PLURAL)
+def videojobs_by_uid(uid: str, body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
+    return {uid: dict(body)}
+
+
+@kopf.index("batch", "v1", "jobs", labels=MANAGED)
+def jobs_by_videojob(labels: kopf.Labels, body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
+    return {labels[UID_LABEL]: dict(body)}
+
+
+@kopf.index("", "v1", "pods", labels=MANAGED)
+def pods_by_videojob(labels: kopf.Labels, body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
+    return {labels[UID_LABEL]: dict(body)}
+
+
+@kopf.index("scheduling.k8s.io", "v1", "priorityclasses")
+def priority_values(name: str, body: kopf.Body, **_: Any) -> dict[str, int]:
+    return {name: int(body.get("value") or 0)}
+
+
+def _reconciler(memo: kopf.Memo, indexes: dict[str, Any]) -> Reconciler:
+    reconciler: Reconciler = memo.reconciler
+    reconciler.bind(World(
+        videojobs=indexes["videojobs_by_uid"], jobs=indexes["jobs_by_videojob"],
+        pods=indexes["pods_by_videojob"], priorities=indexes["priority_values"],
+    ))
+    return reconciler
+
+
+@kopf.on.event(API_GROUP, API_VERSION, PLURAL)
+async def videojob_changed(type: str, uid: str, memo: kopf.Memo, **kwargs: Any) -> None:
+    reconciler = _reconciler(memo, kwargs)
+    if type == "DELETED":
+        reconciler.forget(uid)
+    else:
+        reconciler.kick(uid)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=MANAGED)
+async def renderer_job_changed(labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+    _reconciler(memo, kwargs).kick(labels[UID_LABEL])
+
+
+@kopf.on.event("", "v1", "pods", labels=MANAGED)
+async def renderer_pod_changed(type: str, labels: kopf.Labels, body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    reconciler = _reconciler(memo, kwargs)
+    videojob_uid = labels[UID_LABEL]
+    if type != "DELETED":
+        reconciler.watch_pod(videojob_uid, body)
+    reconciler.kick(videojob_uid)
