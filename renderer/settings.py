@@ -38,7 +38,7 @@ def cpu_limit() -> int:
 
 
 class RendererSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VIDEOJOB_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="VIDEOJOB_", extra="ignore", populate_by_name=True)
 
     quality: Quality = "medium"
     theme: str | None = Field(default=None, description="Overrides the storyboard's theme.")

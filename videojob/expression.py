@@ -18,24 +18,29 @@ Grammar (``^`` and ``**`` both mean power; juxtaposition such as ``2x`` or
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_EXPRESSION_LENGTH = 200
 MAX_NESTING = 24
 
-Evaluator = Callable[[np.ndarray], np.ndarray]
+Evaluator = Callable[["np.ndarray"], "np.ndarray"]
 
-FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
-    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
-    "exp": np.exp, "log": np.log, "ln": np.log, "log10": np.log10,
-    "sqrt": np.sqrt, "abs": np.abs,
+# Names a storyboard may call, and the numpy ufunc each one means. numpy is imported only
+# when a curve is actually evaluated: validating a storyboard must stay cheap to import.
+FUNCTIONS: dict[str, str] = {
+    "sin": "sin", "cos": "cos", "tan": "tan",
+    "asin": "arcsin", "acos": "arccos", "atan": "arctan",
+    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+    "exp": "exp", "log": "log", "ln": "log", "log10": "log10",
+    "sqrt": "sqrt", "abs": "abs",
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
@@ -151,22 +156,20 @@ class _Parser:
     def _atom(self) -> Evaluator:
         token = self._advance()
         if token.kind == "number":
-            value = float(token.text)
-            return lambda x: np.full_like(x, value, dtype=float)
+            return _constant(float(token.text))
         if token.kind == "name":
             if token.text == "x":
                 return lambda x: x
             if token.text in CONSTANTS:
-                value = CONSTANTS[token.text]
-                return lambda x: np.full_like(x, value, dtype=float)
+                return _constant(CONSTANTS[token.text])
             if token.text in FUNCTIONS:
-                function = FUNCTIONS[token.text]
+                ufunc = FUNCTIONS[token.text]
                 self._expect("(")
                 self._nested()
                 argument = self._sum()
                 self._depth -= 1
                 self._expect(")")
-                return lambda x: function(argument(x))
+                return lambda x: getattr(_numpy(), ufunc)(argument(x))
             raise ExpressionError(
                 f"unknown name {token.text!r} at {token.position + 1}; use x, pi, e or one of: "
                 + ", ".join(sorted(FUNCTIONS))
@@ -179,6 +182,14 @@ class _Parser:
             return inner
         where = "end of expression" if token.kind == "end" else f"{token.text!r} at {token.position + 1}"
         raise ExpressionError(f"expected a number, x, a function or '(' but found {where}")
+
+
+def _numpy() -> Any:
+    return importlib.import_module("numpy")
+
+
+def _constant(value: float) -> Evaluator:
+    return lambda x: _numpy().full_like(x, value, dtype=float)
 
 
 def _add(a: Evaluator, b: Evaluator) -> Evaluator:
@@ -202,7 +213,7 @@ def _negate(a: Evaluator) -> Evaluator:
 
 
 def _power(a: Evaluator, b: Evaluator) -> Evaluator:
-    return lambda x: np.power(a(x), b(x))
+    return lambda x: _numpy().power(a(x), b(x))
 
 
 def parse_expression(source: str) -> Evaluator:
@@ -216,6 +227,8 @@ def parse_expression(source: str) -> Evaluator:
 
 def evaluate(source: str, xs: np.ndarray) -> np.ndarray:
     """``source`` at each of ``xs``; points outside the function's domain become NaN."""
+    import numpy as np
+
     function = parse_expression(source)
     with np.errstate(all="ignore"):
         ys = np.asarray(function(np.asarray(xs, dtype=float)), dtype=float)
