@@ -137,6 +137,8 @@ class ControlPlane:
             f"--kubelet-client-certificate={apiserver_kubelet_client.cert}",
             f"--kubelet-client-key={apiserver_kubelet_client.key}",
             f"--kubelet-certificate-authority={ca.pair.cert}",
+            # The local node's name resolves nowhere: reach kubelets by IP, never through DNS.
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
             f"--service-account-key-file={service_accounts.cert}",
             f"--service-account-signing-key-file={service_accounts.key}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
@@ -224,6 +226,15 @@ class ControlPlane:
         for pid in reversed(list(saved["pids"].values())):
             stop_session(pid, grace=10.0)
         state.unlink()
+
+    @classmethod
+    def attach(cls, state_dir: Path) -> "ControlPlane":
+        """The control plane an earlier `hack/cluster up` started here (to add a node to it)."""
+        state = state_dir / STATE_FILE
+        if not state.exists():
+            raise StartError(f"no control plane is running from {state_dir}; run `hack/cluster up` first")
+        server = json.loads(state.read_text())["server"]
+        return cls(state_dir, apiserver_port=int(server.rsplit(":", 1)[1]), tie_to_parent=False)
 
     @classmethod
     def status(cls, state_dir: Path) -> dict[str, bool] | None:

@@ -1,0 +1,205 @@
+"""One real node for the local control plane: containerd and a kubelet that run Pods.
+
+The node registers as ``videojob-node`` with a client certificate from the control
+plane's CA (the identity the Node authorizer expects), serves the kubelet API on
+127.0.0.1 with a certificate from the same CA (so ``kubectl logs`` works through the
+API server), and runs Pods with containerd, runc and a CNI bridge. Images come from
+``images`` (no registry): the node imports the archives into containerd's ``k8s.io``
+namespace. Everything lives under ``state_dir``; what the node does to the host
+(bridge, firewall chain, cgroups, mounts) is taken back by ``nodehost.release``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from videojob.devenv import images, nodeconfig, nodehost, pki, tools
+from videojob.devenv.controlplane import ControlPlane, _kubeconfig
+from videojob.devenv.processes import Component, StartError, free_port, https_ok, pid_alive, stop_session
+
+NODE_NAME = "videojob-node"
+STATE_FILE = "node.json"
+START_TIMEOUT = 120.0
+CTR = "ctr"  # Debian's containerd package ships it
+# The kubelet sets these host-wide at start; a shared developer machine gets its own values back.
+KUBELET_SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops")
+
+
+class _LoadedAuthority(pki.CertificateAuthority):
+    """The control plane's CA, read back from its files to issue the node's certificates."""
+
+    def __init__(self, directory: Path):  # noqa: D107 - deliberately skips generating a new CA
+        self.directory = directory
+        self.pair = pki.KeyPair(directory / "ca.crt", directory / "ca.key")
+        self._cert = x509.load_pem_x509_certificate(self.pair.cert.read_bytes())
+        self._key = serialization.load_pem_private_key(self.pair.key.read_bytes(), password=None)
+
+
+@dataclasses.dataclass
+class Node:
+    plane: ControlPlane
+    state_dir: Path
+    name: str = NODE_NAME
+    tie_to_parent: bool = True
+    slot: nodehost.Slot | None = None
+    components: list[Component] = dataclasses.field(default_factory=list)
+    started_in: float | None = None
+    imported: set[str] = dataclasses.field(default_factory=set)
+
+    # --- paths ------------------------------------------------------------------
+    @property
+    def socket(self) -> Path:
+        return nodehost.runtime_socket(self.state_dir)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def gateway(self) -> str:
+        """The host's address on the Pod bridge: servers that Pods must reach listen here."""
+        assert self.slot is not None, "the node is not started"
+        return self.slot.gateway
+
+    # --- lifecycle ----------------------------------------------------------------
+    def start(self) -> float:
+        """Start containerd and the kubelet; return seconds until the node is Ready."""
+        kubelet = tools.require_binary("kubelet")
+        for program in ("containerd", CTR, "runc", "iptables", "ip"):
+            if subprocess.run(["which", program], capture_output=True).returncode != 0:
+                raise StartError(f"{program} is not installed; run hack/bootstrap (it installs hack/apt-packages.txt)")
+        pause = images.pause_image()
+        began = time.monotonic()
+        self.stop_saved(self.state_dir)  # a node that crashed here before
+        self.slot = nodehost.claim_slot(self.state_dir)
+        try:
+            self._start_all(kubelet, pause)
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - began
+        self._save_state()
+        return self.started_in
+
+    def _start_all(self, kubelet_binary: Path, pause: images.Image) -> None:
+        slot = self.slot
+        assert slot is not None
+        for directory in (self.log_dir, self.socket.parent, self.state_dir / "cni" / "net.d"):
+            directory.mkdir(parents=True, exist_ok=True)
+        nodehost.create_network(slot)
+        nodehost.create_cgroup_root(slot)
+
+        config = self.state_dir / "containerd.toml"
+        config.write_text(nodeconfig.containerd_config(
+            root=self.state_dir / "containerd" / "root", state=self.state_dir / "containerd" / "state",
+            socket=self.socket, sandbox_image=pause.ref, cni_conf_dir=self.state_dir / "cni" / "net.d"))
+        (self.state_dir / "cni" / "net.d" / "10-videojob.conflist").write_text(nodeconfig.cni_conflist(
+            network=f"videojob-{slot.bridge}", bridge=slot.bridge, subnet=slot.subnet, gateway=slot.gateway,
+            ipam_dir=self.state_dir / "cni" / "ipam"))
+        containerd = self._component("containerd", ["containerd", f"--config={config}"])
+        nodehost.record_pids(slot, self.state_dir, {"containerd": containerd.pid})
+        containerd.wait_ready(lambda: self.ctr("version", check=False).returncode == 0, START_TIMEOUT, poll=0.2)
+        self.load(pause)
+
+        ca = _LoadedAuthority(self.plane.pki_dir)
+        client = ca.issue("kubelet-client", f"system:node:{self.name}", organization="system:nodes", client=True)
+        serving = ca.issue("kubelet-serving", self.name, server=True, dns_names=(self.name,),
+                           ip_addresses=(slot.gateway,))
+        kubeconfig = _kubeconfig(self.state_dir / "kubelet.kubeconfig", self.plane.server, ca.pair.cert, client,
+                                 f"system:node:{self.name}")
+        healthz_port = free_port()
+        kubelet_config = self.state_dir / "kubelet.yaml"
+        kubelet_config.write_text(nodeconfig.kubelet_config(
+            address=slot.gateway, port=free_port(slot.gateway), healthz_port=healthz_port, serving_cert=serving.cert, serving_key=serving.key,
+            client_ca=ca.pair.cert, runtime_socket=self.socket, cgroup_root=slot.cgroup_root,
+            pod_logs_dir=self.state_dir / "pod-logs"))
+        sysctls = {name: Path("/proc/sys", name).read_text() for name in KUBELET_SYSCTLS}
+        kubelet = self._component("kubelet", [
+            str(kubelet_binary), f"--config={kubelet_config}", f"--kubeconfig={kubeconfig}",
+            f"--root-dir={self.state_dir / 'kubelet'}", f"--hostname-override={self.name}",
+            # The kubelet refuses a loopback node IP; the bridge gateway is the host's other private address.
+            f"--node-ip={slot.gateway}",
+        ])
+        nodehost.record_pids(slot, self.state_dir, {c.name: c.pid for c in self.components})
+        kubelet.wait_ready(lambda: https_ok(f"http://127.0.0.1:{healthz_port}/healthz"), START_TIMEOUT)
+        kubelet.wait_ready(self.ready, START_TIMEOUT, poll=0.25)
+        for name, value in sysctls.items():
+            Path("/proc/sys", name).write_text(value)
+
+    def _component(self, name: str, argv: list[str]) -> Component:
+        component = Component(name, argv, self.log_dir / f"{name}.log", tie_to_parent=self.tie_to_parent)
+        component.start()
+        self.components.append(component)
+        return component
+
+    def ready(self) -> bool:
+        jsonpath = '{.status.conditions[?(@.type=="Ready")].status}'
+        result = self.plane.kubectl("get", "node", self.name, "-o", f"jsonpath={jsonpath}", check=False)
+        return result.returncode == 0 and result.stdout.strip() == "True"
+
+    def stop(self) -> None:
+        """Stop the kubelet, containerd and every container; give back the bridge, cgroups and mounts."""
+        for component in reversed(self.components):
+            component.stop()
+        self.components.clear()
+        if self.slot is not None:
+            nodehost.release(self.slot, self.state_dir)
+            self.slot = None
+        (self.state_dir / STATE_FILE).unlink(missing_ok=True)
+
+    # --- images ---------------------------------------------------------------------
+    def ctr(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        completed = subprocess.run([CTR, f"--address={self.socket}", "--namespace=k8s.io", *args],
+                                   capture_output=True, text=True, timeout=timeout)
+        if check and completed.returncode != 0:
+            raise StartError(f"ctr {' '.join(args)} failed: {completed.stderr.strip()}")
+        return completed
+
+    def load(self, image: images.Image) -> float:
+        """Import an image archive into the node (once); return the seconds it took."""
+        if image.ref in self.imported:
+            return 0.0
+        began = time.monotonic()
+        if image.ref not in self.ctr("images", "list", "--quiet").stdout.split():
+            self.ctr("images", "import", str(image.archive))
+        self.imported.add(image.ref)
+        return time.monotonic() - began
+
+    # --- state for the CLI (the node outlives `hack/cluster up`) ---------------------------
+    def _save_state(self) -> None:
+        assert self.slot is not None
+        (self.state_dir / STATE_FILE).write_text(json.dumps({
+            "name": self.name, "slot": self.slot.index, "gateway": self.slot.gateway, "bridge": self.slot.bridge,
+            "started_in": self.started_in, "pids": {c.name: c.pid for c in self.components},
+        }, indent=2))
+
+    @staticmethod
+    def status(state_dir: Path) -> dict | None:
+        state = state_dir / STATE_FILE
+        if not state.exists():
+            return None
+        saved = json.loads(state.read_text())
+        return saved | {"running": {name: pid_alive(pid) for name, pid in saved["pids"].items()}}
+
+    @staticmethod
+    def stop_saved(state_dir: Path) -> bool:
+        """Stop a node that an earlier command started here, and take back what it did to the host."""
+        state = state_dir / STATE_FILE
+        if not state.exists():
+            return False
+        saved = json.loads(state.read_text())
+        for pid in reversed(list(saved["pids"].values())):
+            stop_session(pid, grace=10.0)
+        nodehost.release(nodehost.Slot(saved["slot"]), state_dir)
+        state.unlink()
+        return True
+
+
+__all__ = ["Node", "NODE_NAME", "StartError"]
