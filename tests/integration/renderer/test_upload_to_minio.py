@@ -1,0 +1,85 @@
+"""Results go to a real MinIO under outputs/<namespace>/<name>/<uid>/, verified by sha256; scenes are cached there."""
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from videojob.renderer.errors import UploadError
+from videojob.renderer.storage import S3Store
+
+pytestmark = pytest.mark.minio
+
+STORYBOARD = {"title": "Tiny", "theme": "chemistry", "scenes": [
+    {"narration": "Atoms bond.", "visual": {"kind": "title_card", "title": "Bonds"}},
+    {"narration": "Two kinds.", "visual": {"kind": "bullet_list", "bullets": ["Ionic", "Covalent"]}}]}
+
+
+def _object_bytes(client, bucket, key) -> bytes:
+    response = client.get_object(bucket, key)
+    try:
+        return response.read()
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def _s3_env(minio_server, uid: str) -> dict[str, str]:
+    return {"VIDEOJOB_S3_ENDPOINT": minio_server.endpoint, "VIDEOJOB_S3_ACCESS_KEY": minio_server.access_key,
+            "VIDEOJOB_S3_SECRET_KEY": minio_server.secret_key, "VIDEOJOB_NAMESPACE": "physics-dept",
+            "VIDEOJOB_JOB_NAME": "bonds", "VIDEOJOB_JOB_UID": uid}
+
+
+def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_server, render_cli, tmp_path):
+    source = tmp_path / "bonds.json"
+    source.write_text(json.dumps(STORYBOARD))
+    env = _s3_env(minio_server, "1111-aaaa")
+    run = render_cli(str(source), "--quality", "low", "-o", f"s3://{minio_server.bucket}", env=env)
+    assert run.returncode == 0, run.stderr
+    output = run.termination.output
+    prefix = "outputs/physics-dept/bonds/1111-aaaa"
+    assert (output.bucket, output.key) == (minio_server.bucket, f"{prefix}/video.mp4")
+    client = minio_server.client()
+    expected_types = {"video.mp4": "video/mp4", "video.vtt": "text/vtt; charset=utf-8",
+                      "video.srt": "application/x-subrip", "thumbnail.png": "image/png",
+                      "manifest.json": "application/json"}
+    for name, content_type in expected_types.items():
+        assert client.stat_object(minio_server.bucket, f"{prefix}/{name}").content_type == content_type
+    manifest = json.loads(_object_bytes(client, minio_server.bucket, f"{prefix}/manifest.json"))
+    for name, entry in manifest["files"].items():
+        stored = _object_bytes(client, minio_server.bucket, entry["key"])
+        assert hashlib.sha256(stored).hexdigest() == entry["sha256"] == \
+            client.stat_object(minio_server.bucket, entry["key"]).metadata["x-amz-meta-sha256"]
+    assert output.sha256 == manifest["files"]["video.mp4"]["sha256"]
+    assert output.size_bytes == manifest["files"]["video.mp4"]["sizeBytes"]
+    assert (output.subtitles.vtt, output.thumbnail) == (f"{prefix}/video.vtt", f"{prefix}/thumbnail.png")
+
+    # The scene cache lives in the same bucket: another job with the same scenes renders none.
+    cached = list(client.list_objects(minio_server.bucket, prefix="cache/scenes/", recursive=True))
+    assert len([o for o in cached if o.object_name.endswith("/scene.mp4")]) == 2
+    again = render_cli(str(source), "--quality", "low", "-o", f"s3://{minio_server.bucket}",
+                       env=_s3_env(minio_server, "2222-bbbb"))
+    assert again.returncode == 0, again.stderr
+    assert (again.termination.usage.scenes_rendered, again.termination.usage.scenes_cached) == (0, 2)
+    assert again.termination.output.key == "outputs/physics-dept/bonds/2222-bbbb/video.mp4"
+
+
+def test_large_files_go_up_in_parts_and_are_verified(minio_server, tmp_path):
+    big = tmp_path / "big.mp4"
+    big.write_bytes(os.urandom(17 * 1024 * 1024))  # over the 16 MiB part size
+    store = S3Store(minio_server.client(), minio_server.bucket)
+    digest = store.upload(big, "proof/big.mp4", verify=True)
+    stat = minio_server.client().stat_object(minio_server.bucket, "proof/big.mp4")
+    assert stat.etag.endswith("-2")  # a multipart upload of two parts
+    assert digest == hashlib.sha256(big.read_bytes()).hexdigest()
+
+
+def test_wrong_credentials_fail_as_upload_error_without_retrying_forever(minio_server, tmp_path):
+    from minio import Minio
+
+    client = Minio(minio_server.endpoint, access_key="nobody", secret_key="wrong-secret", secure=False)
+    store = S3Store(client, minio_server.bucket, attempts=3, backoff=0.01)
+    (tmp_path / "x.png").write_bytes(b"png")
+    with pytest.raises(UploadError, match="InvalidAccessKeyId"):
+        store.upload(tmp_path / "x.png", "proof/x.png")
