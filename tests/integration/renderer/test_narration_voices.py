@@ -1,0 +1,64 @@
+"""Narration: espeak-ng offline, OpenAI text-to-speech through the real client, and the fallback chain."""
+
+import io
+import math
+import struct
+import wave
+
+import pytest
+
+from videojob.renderer.errors import NarrationError
+from videojob.renderer.narration import SAMPLE_RATE, build_narrator, parse_voice_chain
+
+
+def _tone_wav(seconds: float, rate: int = 24000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(int(seconds * rate))))
+    return buffer.getvalue()
+
+
+def _narrator(chain: str, stub=None, key: str | None = "sk-test"):
+    return build_narrator(chain, key, stub.base_url if stub else None, "tts-test", timeout=10)
+
+
+def test_espeak_speaks_longer_text_for_longer_and_at_the_common_sample_rate(tmp_path):
+    narrator = _narrator("espeak:en-us", key=None)
+    short = narrator.speak("Hello.", tmp_path / "short.wav")
+    long = narrator.speak("Hello. This sentence is a good deal longer than the first one.", tmp_path / "long.wav")
+    assert 0.3 < short.seconds < long.seconds < 10
+    with wave.open(str(long.path)) as clip:
+        assert (clip.getframerate(), clip.getnchannels(), clip.getsampwidth()) == (SAMPLE_RATE, 1, 2)
+    assert narrator.characters == len("Hello.") + len("Hello. This sentence is a good deal longer than the first one.")
+
+
+def test_openai_speech_is_used_first_and_resampled(openai_stub, tmp_path):
+    openai_stub.replies.append((200, _tone_wav(1.5)))
+    speech = _narrator("openai:nova,espeak:en-us", openai_stub).speak("Hi there.", tmp_path / "a.wav")
+    assert speech.voice == "openai:nova"
+    assert speech.samples == pytest.approx(1.5 * SAMPLE_RATE, abs=SAMPLE_RATE * 0.01)
+    request = openai_stub.requests[0]
+    assert request["path"] == "/v1/audio/speech"
+    assert (request["json"]["voice"], request["json"]["input"], request["json"]["model"]) == ("nova", "Hi there.",
+                                                                                                "tts-test")
+
+
+def test_a_failing_engine_falls_back_to_the_next_voice(openai_stub, tmp_path):
+    for _ in range(3):
+        openai_stub.reply_error(500, "tts down")
+    speech = _narrator("openai:alloy,espeak:en-us", openai_stub).speak("Fallback works.", tmp_path / "b.wav")
+    assert speech.voice == "espeak:en-us" and speech.seconds > 0.3
+
+
+def test_when_every_voice_fails_the_error_lists_each(tmp_path):
+    with pytest.raises(NarrationError, match=r"openai:alloy: no OpenAI API key.*espeak:xx-nonexistent"):
+        _narrator("openai:alloy,espeak:xx-nonexistent", key=None).speak("x", tmp_path / "c.wav")
+
+
+def test_voice_chains_parse_and_unknown_providers_are_bad_input():
+    assert [v.spec for v in parse_voice_chain("openai:alloy, en-gb")] == ["openai:alloy", "espeak:en-gb"]
+    with pytest.raises(Exception, match="unknown voice provider 'polly'"):
+        parse_voice_chain("polly:joanna")
