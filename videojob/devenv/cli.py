@@ -1,6 +1,7 @@
 """`hack/cluster` and `hack/minio`: a local development environment that outlives the command.
 
     hack/cluster up [--no-minio] [--apiserver-port N]   start the control plane (and MinIO)
+    hack/cluster up --with-node                        ... plus a node (containerd + kubelet) that runs Pods
     hack/cluster status | down
     hack/minio up [--port N] | status | down             MinIO alone (renderer work)
 """
@@ -13,7 +14,9 @@ import sys
 from pathlib import Path
 
 from videojob.devenv.controlplane import ControlPlane
+from videojob.devenv.images import ImageError
 from videojob.devenv.minio import MinioServer
+from videojob.devenv.nodehost import HostError
 from videojob.devenv.processes import StartError
 from videojob.devenv.tools import ToolError
 
@@ -24,17 +27,41 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("VIDEOJOB_STATE_DIR", REPO_ROOT / ".state" / "cluster"))
 
 
-def _minio_up(state_dir: Path, port: int | None) -> None:
+def _minio_up(state_dir: Path, port: int | None, pod_host: str | None = None) -> None:
     saved = MinioServer.status(state_dir)
-    if saved and saved["running"]:
+    if saved and saved["running"] and (pod_host is None or saved.get("pod_endpoint", "").startswith(f"{pod_host}:")):
         print(f"minio already up at {saved['url']}")
         return
     MinioServer.stop_saved(state_dir)  # a crashed earlier run leaves a stale record
-    server = MinioServer(state_dir, port=port, tie_to_parent=False)
+    server = MinioServer(state_dir, port=port, tie_to_parent=False, pod_host=pod_host)
     seconds = server.start()
     print(f"minio ready in {seconds:.1f}s at {server.url} (bucket {server.bucket})")
     print(f"  export AWS_ACCESS_KEY_ID={server.access_key} AWS_SECRET_ACCESS_KEY={server.secret_key} "
           f"S3_ENDPOINT={server.url}")
+    if pod_host:
+        print(f"  Pods reach it at http://{server.pod_endpoint}")
+
+
+def _node_up(state_dir: Path) -> str:
+    """Start the node (after cleaning up one that crashed); return its gateway address."""
+    from videojob.devenv import images
+    from videojob.devenv.node import Node
+
+    node_dir = state_dir / "node"
+    saved = Node.status(node_dir)
+    if saved and all(saved["running"].values()):
+        print(f"node {saved['name']} already up (Pods on {saved['bridge']}, gateway {saved['gateway']})")
+        return saved["gateway"]
+    if saved:
+        print("previous node is partly down: cleaning it up and starting again")
+    node = Node(ControlPlane.attach(state_dir), node_dir, tie_to_parent=False)
+    seconds = node.start()
+    print(f"node {node.name} ready in {seconds:.1f}s (Pods on {node.slot.bridge}, gateway {node.gateway})")
+    base = images.base_image()
+    node.load(base)
+    print(f"  image {base.ref} loaded (use imagePullPolicy: IfNotPresent); more with hack/images/build, then\n"
+          f"  ctr --address {node.socket} -n k8s.io images import ARCHIVE")
+    return node.gateway
 
 
 def _cluster_up(state_dir: Path, args: argparse.Namespace) -> None:
@@ -49,8 +76,14 @@ def _cluster_up(state_dir: Path, args: argparse.Namespace) -> None:
         seconds = plane.start()
         print(f"control plane ready in {seconds:.1f}s at {plane.server}")
         print(f"  export KUBECONFIG={plane.kubeconfig}")
+    gateway = _node_up(state_dir) if args.with_node else None
     if not args.no_minio:
-        _minio_up(state_dir, args.minio_port)
+        _minio_up(state_dir, args.minio_port, pod_host=gateway)
+        if gateway:
+            from videojob.devenv.nodehost import Slot, allow_tcp_port
+            from videojob.devenv.node import Node
+
+            allow_tcp_port(Slot(Node.status(state_dir / "node")["slot"]), int(MinioServer.status(state_dir)["endpoint"].rsplit(":", 1)[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--apiserver-port", type=int, default=None, help="fixed port (default: a free one)")
     up.add_argument("--minio-port", type=int, default=None)
     up.add_argument("--no-minio", action="store_true")
+    up.add_argument("--with-node", action="store_true", help="also start containerd and a kubelet (root; see issue 3)")
     cluster.add_parser("status")
     cluster.add_parser("down")
     minio = targets.add_parser("minio").add_subparsers(dest="action", required=True)
@@ -80,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.action == "down":
             stopped = MinioServer.stop_saved(state_dir)
             if args.target == "cluster":
+                from videojob.devenv.node import Node
+
+                stopped = Node.stop_saved(state_dir / "node") or stopped
                 stopped = ControlPlane.stop_saved(state_dir) or stopped
             print("stopped" if stopped else "nothing was running")
         else:
@@ -89,12 +126,20 @@ def main(argv: list[str] | None = None) -> int:
                 for name, alive in plane.items():
                     print(f"{name:24} {'running' if alive else 'NOT RUNNING'}")
                 print(f"KUBECONFIG={state_dir / 'kubeconfig'}")
+            node_state = None
+            if args.target == "cluster":
+                from videojob.devenv.node import Node
+
+                node_state = Node.status(state_dir / "node")
+            if node_state is not None:
+                for name, alive in node_state["running"].items():
+                    print(f"{name:24} {'running' if alive else 'NOT RUNNING'}")
             if minio_state is not None:
                 print(f"{'minio':24} {'running' if minio_state['running'] else 'NOT RUNNING'} at {minio_state['url']}")
             if plane is None and minio_state is None:
                 print("down")
                 return 1
-    except (StartError, ToolError) as error:
+    except (StartError, ToolError, ImageError, HostError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -11,7 +11,7 @@ of everything that goes into it, so an unchanged image is never rebuilt. The nod
 imports the archives into containerd's ``k8s.io`` namespace; Pods refer to them as
 ``localhost/<name>:<hash>`` with ``imagePullPolicy: IfNotPresent``.
 
-    python -m videojob.devenv.images build [base|pause|renderer|all]
+    hack/images/build [pause] [base] [renderer]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ RECIPE_VERSION = "1"  # bump to rebuild every image after changing how they are 
 SUITE = "bookworm"
 # Python like python:3.11-slim: `python` and `pip` on PATH, pip free to install system-wide.
 BASE_PACKAGES = ("python3", "python3-pip", "python-is-python3", "ca-certificates")
+HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -266,6 +267,12 @@ def _copied_paths(dockerfile: Path, context: Path) -> list[Path]:
     return files
 
 
+def _trust_host_certificates() -> list[str]:
+    """RUN steps trust what the host trusts (a TLS-inspecting proxy's CA, for pip), without baking it in."""
+    bundle = Path(HOST_CA_BUNDLE)
+    return ["--volume", f"{bundle}:{bundle}:ro"] if bundle.is_file() else []
+
+
 def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image) -> Image:
     parts = [RECIPE_VERSION, base.ref, dockerfile.read_text()]
     for path in _copied_paths(dockerfile, context):
@@ -283,7 +290,8 @@ def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image) ->
         _run(_buildah("pull", "--quiet", f"docker-archive:{base.archive}"), what=f"loading {base.ref} into buildah")
     print(f"building {ref} from {dockerfile.name} (log: {log})", file=sys.stderr, flush=True)
     _run(_buildah("bud", "--isolation", "chroot", "--network", "host", "--pull=false", "--layers=false",
-                  "--build-arg", f"BASE_IMAGE={base.ref}", "-f", str(dockerfile), "-t", ref, str(context)),
+                  *_trust_host_certificates(), "--build-arg", f"BASE_IMAGE={base.ref}",
+                  "-f", str(dockerfile), "-t", ref, str(context)),
          what=f"buildah bud of {dockerfile.name}", log=log)
     image = Image(name, tag, images_dir() / f"{short}-{tag}.tar")
     partial = image.archive.with_suffix(".partial")
@@ -303,12 +311,14 @@ def renderer_image(base: Image | None = None) -> Image:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hack/images", description="Build the local images (cached by content).")
+    parser = argparse.ArgumentParser(prog="hack/images/build", description="Build the local images (cached by content).")
     parser.add_argument("action", choices=["build"])
-    parser.add_argument("which", nargs="*", default=["pause", "base"], choices=["pause", "base", "renderer"])
+    parser.add_argument("which", nargs="*", help="pause, base, renderer (default: pause base)")
     args = parser.parse_args(argv)
+    if unknown := set(args.which) - {"pause", "base", "renderer"}:
+        parser.error(f"unknown image {', '.join(sorted(unknown))}: choose from pause, base, renderer")
     try:
-        for which in args.which:
+        for which in args.which or ["pause", "base"]:
             image = {"pause": pause_image, "base": base_image, "renderer": renderer_image}[which]()
             how = f"built in {image.built_in:.1f}s" if image.built_in is not None else "cached"
             print(f"{image.ref:48} {image.size / 2**20:7.1f} MiB  {how}  {image.archive}")

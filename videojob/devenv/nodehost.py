@@ -113,8 +113,10 @@ def create_network(slot: Slot) -> None:
 
 
 def allow_tcp_port(slot: Slot, port: int) -> None:
-    """Let Pods reach a host service listening on the gateway address at ``port``."""
-    _run("iptables", "-w", "-I", slot.chain, "1", "-d", slot.gateway, "-p", "tcp", "--dport", str(port), "-j", "ACCEPT")
+    """Let Pods reach a host service listening on the gateway address at ``port`` (idempotent)."""
+    rule = ["-d", slot.gateway, "-p", "tcp", "--dport", str(port), "-j", "ACCEPT"]
+    if _run("iptables", "-w", "-C", slot.chain, *rule, check=False).returncode != 0:
+        _run("iptables", "-w", "-I", slot.chain, "1", *rule)
 
 
 def _remove_firewall(slot: Slot) -> None:
