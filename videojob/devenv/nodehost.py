@@ -14,8 +14,11 @@ state directory, removes the cgroups, the firewall chain and the bridge.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -24,6 +27,7 @@ from pathlib import Path
 from videojob.devenv.processes import pid_alive
 
 REGISTRY = Path("/run/videojob/nodes")
+SOCKETS = Path("/run/videojob/sockets")
 CGROUP_V1 = Path("/sys/fs/cgroup")
 SLOTS = range(0, 32)
 MNT_DETACH = 2
@@ -77,6 +81,12 @@ def _link_exists(name: str) -> bool:
 def claim_slot(state_dir: Path) -> Slot:
     """The first slot nobody holds, after cleaning up those whose owner died."""
     REGISTRY.mkdir(parents=True, exist_ok=True)
+    with (REGISTRY / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test sessions starting at once get different slots
+        return _claim_locked(state_dir)
+
+
+def _claim_locked(state_dir: Path) -> Slot:
     for slot in map(Slot, SLOTS):
         if slot.record.exists():
             record = json.loads(slot.record.read_text())
@@ -221,7 +231,9 @@ def unmount_under(directory: Path) -> None:
 
 
 def runtime_socket(state_dir: Path) -> Path:
-    return state_dir / "containerd" / "containerd.sock"
+    """containerd's socket: under /run, because a socket path may not exceed 104 bytes."""
+    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:12]
+    return SOCKETS / digest / "containerd.sock"
 
 
 def release(slot: Slot, state_dir: Path) -> None:
@@ -232,4 +244,5 @@ def release(slot: Slot, state_dir: Path) -> None:
     _remove_firewall(slot)
     if _link_exists(slot.bridge):
         _run("ip", "link", "delete", slot.bridge)
+    shutil.rmtree(runtime_socket(state_dir).parent, ignore_errors=True)
     slot.record.unlink(missing_ok=True)

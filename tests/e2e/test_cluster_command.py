@@ -1,0 +1,58 @@
+"""`hack/cluster up --with-node`: a node that outlives the command, recovers after a crash, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from videojob.devenv import tools
+from videojob.devenv.processes import pid_alive, wait_until
+
+
+def cluster(state_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-P", "-m", "videojob.devenv.cli", "--state-dir", str(state_dir), "cluster", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def kubectl(state_dir: Path, *args: str) -> str:
+    return subprocess.run([str(tools.require_binary("kubectl")), f"--kubeconfig={state_dir / 'kubeconfig'}", *args],
+                          capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def run_pod(state_dir: Path, name: str, image: str) -> str:
+    kubectl(state_dir, "run", name, f"--image={image}", "--image-pull-policy=IfNotPresent", "--restart=Never",
+            "--", "echo", f"{name} ran")
+    wait_until(lambda: kubectl(state_dir, "get", "pod", name, "-o", "jsonpath={.status.phase}") == "Succeeded", 120,
+               interval=0.25, message=f"pod {name} to succeed")
+    return kubectl(state_dir, "logs", name).strip()
+
+
+def test_up_with_node_survives_a_crash_and_down_leaves_nothing(tmp_path: Path, base_image):
+    state_dir = tmp_path / "cluster"
+    try:
+        up = cluster(state_dir, "up", "--with-node", "--no-minio")
+        assert up.returncode == 0, up.stderr
+        assert f"image {base_image.ref} loaded" in up.stdout
+        node = json.loads((state_dir / "node" / "node.json").read_text())
+        assert run_pod(state_dir, "before-crash", base_image.ref) == "before-crash ran"
+
+        for pid in node["pids"].values():  # the kubelet and containerd die without cleaning up
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not any(pid_alive(pid) for pid in node["pids"].values()), 10, message="the node to die")
+        again = cluster(state_dir, "up", "--with-node", "--no-minio")
+
+        assert again.returncode == 0, again.stderr
+        assert "previous node is partly down: cleaning it up" in again.stdout
+        assert run_pod(state_dir, "after-crash", base_image.ref) == "after-crash ran"
+    finally:
+        down = cluster(state_dir, "down")
+    assert down.returncode == 0, down.stderr
+    assert not Path("/sys/class/net", node["bridge"]).exists()
+    assert str(state_dir) not in Path("/proc/self/mountinfo").read_text()
+    saved = json.loads((state_dir / "node" / "node.json").read_text()) if (state_dir / "node" / "node.json").exists() else None
+    assert saved is None
+    assert not any(Path("/sys/fs/cgroup", hierarchy, f"videojob-{node['slot']}").exists() for hierarchy in ("memory", "cpu", "pids"))
