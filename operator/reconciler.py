@@ -81,6 +81,7 @@ class Reconciler:
         self._followers: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresh_pending = False
+        self._queue_length = 0
 
     # --- scheduling -------------------------------------------------------------------------
 
@@ -173,8 +174,8 @@ class Reconciler:
 
     def _holds_slot(self, uid: str, job: Mapping[str, Any] | None, now: float) -> bool:
         if job is not None and not _finished(job) and not (job.get("spec") or {}).get("suspend"):
-            self._admitted_at.pop(uid, None)
             return True
+        # Admitted a moment ago: the Job (or its unsuspension) is not in the index yet.
         admitted = self._admitted_at.get(uid)
         return admitted is not None and now - admitted < ADMISSION_GRACE_SECONDS
 
@@ -195,7 +196,11 @@ class Reconciler:
                 priority = _first(self.world.priorities.get(spec.get("priorityClassName") or "")) or 0
                 metadata = body["metadata"]
                 waiting.append(Waiting(uid, priority, metadata.get("creationTimestamp") or "", metadata["namespace"], metadata["name"]))
-        return decide(waiting, running, self.settings.max_concurrent_renders)
+        decision = decide(waiting, running, self.settings.max_concurrent_renders)
+        if decision.length != self._queue_length:  # everyone's "position N of M" moved
+            self._queue_length = decision.length
+            self.refresh_queue()
+        return decision
 
     # --- the reconcile ----------------------------------------------------------------------
 
@@ -220,6 +225,8 @@ class Reconciler:
         await self._sync_finalizer(body, spec)
 
         job = self._job(uid)
+        if job is not None and not (job.get("spec") or {}).get("suspend"):
+            self._admitted_at.pop(uid, None)  # the index shows what admission did
         if old_status.get("phase") in reasons.TERMINAL_PHASES and (job is None or _finished(job)):
             if job is None:  # the Job was removed after the end: the status already says everything
                 await self._expire_if_due(body, spec, old_status, now)
@@ -235,6 +242,7 @@ class Reconciler:
             job_suspended = bool((job.get("spec") or {}).get("suspend"))
             if spec.suspend and not job_suspended:
                 await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
+                self._admitted_at.pop(uid, None)
                 self.refresh_queue()
             elif not spec.suspend and job_suspended:
                 decision = self._queue()
@@ -250,6 +258,8 @@ class Reconciler:
                            queue_position=position, queue_length=length)
         new_status = compute_status(body, seen)
         await self._write(body, new_status)
+        if new_status.get("queuePosition") != old_status.get("queuePosition"):
+            self.refresh_queue()  # the ones behind this one moved too
         if new_status["phase"] in reasons.TERMINAL_PHASES:
             await self._expire_if_due(body, spec, new_status, now)
 
