@@ -67,7 +67,10 @@ def render_scene(job: SceneJob) -> RenderedScene:
     started = time.process_time()
     from manim import tempconfig  # noqa: PLC0415 - heavy, and only workers need it
 
+    from videojob.renderer import manim_speedups
     from videojob.renderer.scenes import TEMPLATES
+
+    manim_speedups.install()
 
     visual = TypeAdapter(Visual).validate_python(job.visual)
     with tempfile.TemporaryDirectory(prefix=f"scene-{job.index}-") as scratch:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from videojob.contract import Output, Result, Subtitles, Usage
 from videojob.renderer import assemble
-from videojob.renderer.cache import SceneCache, scene_key
+from videojob.renderer.cache import SceneCache, scene_key, video_key
 from videojob.renderer.errors import InvalidSourceError
 from videojob.renderer.manim_render import RenderedScene, SceneJob, render_all
 from videojob.renderer.narration import SAMPLE_RATE, Narrator, build_narrator, wav_samples, write_track
@@ -70,7 +70,8 @@ def open_cache(settings: RendererSettings) -> SceneCache:
         else:
             location = "file://" + str(Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "videojob")
     store, prefix = open_store(location, settings)
-    return SceneCache(store, prefix=f"{prefix}/scenes" if prefix else "scenes")
+    return SceneCache(store, prefix=f"{prefix}/scenes" if prefix else "scenes",
+                      videos_prefix=f"{prefix}/videos" if prefix else "videos")
 
 
 def output_prefix(settings: RendererSettings) -> str:
@@ -95,31 +96,41 @@ def render_storyboard(storyboard: Storyboard, settings: RendererSettings, progre
     cache = open_cache(settings)
     with tempfile.TemporaryDirectory(prefix="videojob-", dir=settings.work_dir) as scratch:
         work = Path(scratch)
-        plans, jobs = _narrate_or_fetch(storyboard, settings, narrator, cache, work, progress)
-        rendered = _render(jobs, plans, settings, cache, progress)
-        progress.report("Assembling", "Assembling video", 0.0)
-        video, vtt, srt, thumb, duration = _assemble(storyboard, plans, settings, work)
+        keys = [scene_key(scene.visual.model_dump(mode="json"), scene.narration, storyboard.theme, settings.quality,
+                          settings.voice) for scene in storyboard.scenes]
+        assembled = work / "assembled"
+        whole_key = video_key(keys, settings.quality)
+        rendered: list[RenderedScene] = []
+        if cache.fetch_video(whole_key, assembled):
+            cached_scenes = len(keys)
+            progress.report("Rendering", f"All {len(keys)} scenes cached", 1.0, len(keys), len(keys))
+        else:
+            plans, jobs = _narrate_or_fetch(storyboard, keys, settings, narrator, cache, work, progress)
+            rendered = _render(jobs, plans, settings, cache, progress)
+            cached_scenes = sum(plan.cached for plan in plans)
+            progress.report("Assembling", "Assembling video", 0.0)
+            _assemble(plans, settings, assembled)
+            cache.put_video(whole_key, assembled)
         progress.report("Uploading", "Uploading", 0.0)
-        output = _store(settings, video, vtt, srt, thumb, duration, all(plan.cached for plan in plans))
+        output = _store(settings, assembled, cached_scenes == len(keys))
         usage = (usage or Usage()).model_copy(update={
             "tts_characters": narrator.characters,
             "cpu_seconds": round(time.process_time() - cpu_started + sum(r.cpu_seconds for r in rendered), 2),
             "scenes_rendered": len(rendered),
-            "scenes_cached": sum(plan.cached for plan in plans),
+            "scenes_cached": cached_scenes,
         })
         progress.report("Uploading", "Done", 1.0)
     return RenderReport(Result(output=output, usage=usage), len(rendered), usage.scenes_cached,
                         time.monotonic() - started, storyboard)
 
 
-def _narrate_or_fetch(storyboard: Storyboard, settings: RendererSettings, narrator: Narrator, cache: SceneCache,
-                      work: Path, progress: Progress) -> tuple[list[ScenePlan], list[SceneJob]]:
+def _narrate_or_fetch(storyboard: Storyboard, keys: list[str], settings: RendererSettings, narrator: Narrator,
+                      cache: SceneCache, work: Path, progress: Progress) -> tuple[list[ScenePlan], list[SceneJob]]:
     preset = settings.preset
     plans, jobs = [], []
     total = len(storyboard.scenes)
-    for index, scene in enumerate(storyboard.scenes):
+    for index, (scene, key) in enumerate(zip(storyboard.scenes, keys)):
         visual = scene.visual.model_dump(mode="json")
-        key = scene_key(visual, scene.narration, storyboard.theme, settings.quality, settings.voice)
         plan = ScenePlan(index, key, work / f"scene-{index:03d}", scene.narration)
         plan.cached = cache.fetch(key, plan.folder)
         if not plan.cached:
@@ -144,19 +155,23 @@ def _render(jobs: list[SceneJob], plans: list[ScenePlan], settings: RendererSett
     def stored(scene: RenderedScene) -> None:
         nonlocal finished
         finished += 1
-        cache.put(plans[scene.index].key, plans[scene.index].folder)
+        folder = plans[scene.index].folder
+        (folder / "frames.txt").write_text(str(assemble.video_frames(scene.path)))
+        cache.put(plans[scene.index].key, folder)
         done = cached + finished
         progress.report("Rendering", f"Rendering scene {done}/{total}", done / total, done, total)
 
     return render_all(jobs, settings.parallel_scenes, stored)
 
 
-def _assemble(storyboard: Storyboard, plans: list[ScenePlan], settings: RendererSettings, work: Path):
+def _assemble(plans: list[ScenePlan], settings: RendererSettings, work: Path) -> None:
+    """video.mp4, its subtitles, thumbnail and duration.txt in ``work``, from the finished scenes."""
+    work.mkdir(parents=True, exist_ok=True)
     fps = settings.preset.fps
     samples_per_frame = SAMPLE_RATE // fps
     pieces, spoken, offset = [], [], 0.0
     for plan in plans:
-        plan.frames = assemble.video_frames(plan.folder / "scene.mp4")
+        plan.frames = int((plan.folder / "frames.txt").read_text())
         plan.speech_samples = wav_samples(plan.folder / "speech.wav")
         pieces.append((plan.folder / "speech.wav", round(LEAD_IN * SAMPLE_RATE), plan.frames * samples_per_frame))
         spoken.append(SpokenScene(plan.narration, offset + LEAD_IN, plan.speech_samples / SAMPLE_RATE))
@@ -171,11 +186,14 @@ def _assemble(storyboard: Storyboard, plans: list[ScenePlan], settings: Renderer
     srt.write_text(to_srt(cues))
     first_scene = plans[0].frames / fps
     assemble.thumbnail(video, max(0.0, first_scene - 0.25), thumb)
-    return video, vtt, srt, thumb, offset
+    (work / "duration.txt").write_text(f"{offset:.6f}")
+    silent.unlink()
+    track.unlink()
 
 
-def _store(settings: RendererSettings, video: Path, vtt: Path, srt: Path, thumb: Path, duration: float,
-           cached: bool) -> Output:
+def _store(settings: RendererSettings, folder: Path, cached: bool) -> Output:
+    video, vtt, srt, thumb = (folder / name for name in ("video.mp4", "video.vtt", "video.srt", "thumbnail.png"))
+    duration = float((folder / "duration.txt").read_text())
     store, _ = open_store(settings.output, settings)
     prefix = output_prefix(settings)
 
