@@ -68,7 +68,8 @@ def open_cache(settings: RendererSettings) -> SceneCache:
         if scheme == "s3":
             location = f"s3://{bucket}/cache"
         else:
-            location = "file://" + str(Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "videojob")
+            cache_home = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
+            location = f"file://{cache_home / 'videojob' / 'renderer'}"
     store, prefix = open_store(location, settings)
     return SceneCache(store, prefix=f"{prefix}/scenes" if prefix else "scenes",
                       videos_prefix=f"{prefix}/videos" if prefix else "videos")

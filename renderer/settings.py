@@ -51,7 +51,7 @@ class RendererSettings(BaseSettings):
     cache: str | None = Field(
         default=None,
         description="Scene cache: file://DIR, s3://BUCKET[/PREFIX] or 'off'. Default: beside an s3 output, "
-        "else ~/.cache/videojob.",
+        "else $XDG_CACHE_HOME/videojob/renderer.",
     )
     namespace: str = "local"
     job_name: str = "video"
