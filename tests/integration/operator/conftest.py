@@ -54,6 +54,11 @@ class OperatorProcess:
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen([sys.executable, "-P", "-m", "videojob.operator"], env=env, stdout=log,
                                             stderr=subprocess.STDOUT)
+        # Start-up (imports, login, listing the indexed resources) takes seconds on a busy machine;
+        # tests time what the operator does, not how long Python takes to import it.
+        wait_for(lambda: "Initial authentication has finished" in self.log() or self.process.poll() is not None,
+                 60, "the operator to start")
+        assert self.process.poll() is None, f"the operator exited:\n{self.log()}"
         return self
 
     def kill(self) -> None:
@@ -105,7 +110,7 @@ class Cluster:
         uid = self.get("vj", name)["metadata"]["uid"]
         return self.get("jobs", "-l", f"videojob.dev/uid={uid}")["items"]
 
-    def wait_job(self, name: str, timeout: float = 20) -> dict[str, Any]:
+    def wait_job(self, name: str, timeout: float = 30) -> dict[str, Any]:
         return wait_for(lambda: (self.jobs(name) or [None])[0], timeout, f"the renderer Job of {name}")
 
     def pods(self, job: dict[str, Any]) -> list[dict[str, Any]]:
