@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress(settings.progress)
     try:
         from videojob.renderer.pipeline import render_storyboard  # noqa: PLC0415 - keeps --help fast
-        from videojob.renderer.sources import load_storyboard  # noqa: PLC0415
+        from videojob.renderer.sources import resolve_job  # noqa: PLC0415
 
         progress.report("Scripting", "Writing the storyboard", 0.0)
-        storyboard, usage = load_storyboard(arguments.source, arguments.prompt, settings)
+        storyboard, usage, settings = resolve_job(arguments.source, arguments.prompt, settings)
         report = render_storyboard(storyboard, settings, progress, usage)
     except KeyboardInterrupt:
         progress.finish_line()

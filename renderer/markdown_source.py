@@ -152,22 +152,19 @@ class _SceneBuilder:
         self.heading, self.pending, self.section_scenes, self.title_open = heading, [], 0, False
 
     def open_title(self, title: str) -> None:
-        """The title card; paragraphs right under the title narrate it, the first one as subtitle."""
+        """The title card. Paragraphs under the title narrate the first visual after it, as in
+        any section; with no visual before the next heading, they narrate the title card itself."""
         self.finish_section()
         self._add(_with_stop(title), {"kind": "title_card", "title": title[:120]})
-        self.title_open = True
+        self.heading, self.pending, self.section_scenes, self.title_open = title, [], 0, True
 
     def paragraph(self, text: str) -> None:
-        if self.title_open:
-            title_scene = self.scenes[-1]
-            title_scene["visual"].setdefault("subtitle", _sentences(text)[0][:200])
-            title_scene["narration"] += " " + text
-        else:
-            self.pending.append(text)
+        self.pending.append(text)
 
     def visual(self, visual: dict[str, Any], spoken: list[str] | None = None) -> None:
+        speak_heading = self.heading and not self.section_scenes and not self.title_open
         self.title_open = False
-        words = self.pending or ([_with_stop(self.heading)] if self.heading and not self.section_scenes else [])
+        words = self.pending or ([_with_stop(self.heading)] if speak_heading else [])
         narration = " ".join(words + [_with_stop(item) for item in spoken or []])
         self.pending = []
         self._add(narration or _with_stop(self.heading or "Next"), visual)
@@ -176,7 +173,11 @@ class _SceneBuilder:
     def finish_section(self) -> None:
         if not self.pending:
             return
-        if self.section_scenes:  # trailing paragraphs explain the section's last visual
+        if self.title_open:
+            title_scene = self.scenes[-1]
+            title_scene["visual"]["subtitle"] = _sentences(self.pending[0])[0][:200]
+            title_scene["narration"] = " ".join([title_scene["narration"], *self.pending])
+        elif self.section_scenes:  # trailing paragraphs explain the section's last visual
             self.scenes[-1]["narration"] = " ".join([self.scenes[-1]["narration"], *self.pending])
         elif self.heading:
             self._add(" ".join(self.pending), {"kind": "title_card", "title": self.heading[:120]})

@@ -42,8 +42,8 @@ def parse_voice_chain(spec: str) -> list[Voice]:
         if not part:
             continue
         provider, _, name = part.partition(":") if ":" in part else ("espeak", "", part)
-        if provider not in ("espeak", "openai"):
-            raise InvalidSourceError(f"unknown voice provider {provider!r} in {spec!r}; use espeak or openai")
+        if provider not in ("espeak", "openai", "none"):
+            raise InvalidSourceError(f"unknown voice provider {provider!r} in {spec!r}; use espeak, openai or none")
         voices.append(Voice(provider, name or ("en-us" if provider == "espeak" else "alloy")))
     if not voices:
         raise InvalidSourceError("the voice chain is empty")
@@ -64,6 +64,20 @@ class EspeakEngine:
         )
         if run.returncode != 0 or not target.exists() or target.stat().st_size < 100:
             raise NarrationError(f"espeak-ng failed: {run.stderr.decode(errors='replace').strip()[:200]}")
+
+
+class SilentEngine:
+    """No voice: silence as long as the words would take to read, so scenes keep their pacing."""
+
+    WORDS_PER_SECOND = 2.6
+
+    def synthesise(self, text: str, voice: Voice, target: Path) -> None:
+        seconds = max(1.0, len(text.split()) / self.WORDS_PER_SECOND)
+        with wave.open(str(target), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            out.writeframes(b"\0\0" * round(seconds * SAMPLE_RATE))
 
 
 class OpenAIEngine:
@@ -112,7 +126,7 @@ class Narrator:
                 raw = Path(scratch) / "raw.wav"
                 try:
                     self._engines[voice.provider].synthesise(text, voice, raw)
-                    self.characters += len(text)
+                    self.characters += len(text) if voice.provider != "none" else 0
                     normalise_audio(raw, target)
                 except NarrationError as error:
                     log.warning("voice %s failed, trying the next: %s", voice.spec, error)
@@ -163,6 +177,7 @@ def build_narrator(voice_chain: str, api_key: str | None, base_url: str | None, 
                    timeout: float) -> Narrator:
     engines: dict[str, Engine] = {
         "espeak": EspeakEngine(),
+        "none": SilentEngine(),
         "openai": OpenAIEngine(api_key, base_url, tts_model, timeout),
     }
     return Narrator(parse_voice_chain(voice_chain), engines)

@@ -76,6 +76,8 @@ def open_cache(settings: RendererSettings) -> SceneCache:
 
 
 def output_prefix(settings: RendererSettings) -> str:
+    if settings.output_prefix is not None:
+        return settings.output_prefix.strip("/")
     scheme, _, prefix = parse_location(settings.output)
     if scheme == "file":
         return prefix

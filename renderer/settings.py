@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Quality = Literal["low", "medium", "high"]
@@ -48,18 +48,25 @@ class RendererSettings(BaseSettings):
     )
 
     output: str = Field(default="file://out", description="file://DIR or s3://BUCKET[/PREFIX].")
+    # What the operator sets in the Pod: the bucket, and the exact key prefix for this job's files.
+    output_bucket: str | None = None
+    output_prefix: str | None = Field(default=None, description="Exact key prefix; default outputs/<ns>/<name>/<uid>.")
+    spec_file: Path | None = Field(default=None, description="The VideoJob spec (JSON) to render when no SOURCE "
+                                   "is given; the operator mounts it from a ConfigMap.")
     cache: str | None = Field(
         default=None,
         description="Scene cache: file://DIR, s3://BUCKET[/PREFIX] or 'off'. Default: beside an s3 output, "
         "else $XDG_CACHE_HOME/videojob/renderer.",
     )
     namespace: str = "local"
-    job_name: str = "video"
-    job_uid: str = "0"
+    job_name: str = Field(default="video", validation_alias=AliasChoices("VIDEOJOB_JOB_NAME", "VIDEOJOB_NAME"))
+    job_uid: str = Field(default="0", validation_alias=AliasChoices("VIDEOJOB_JOB_UID", "VIDEOJOB_UID"))
 
-    s3_endpoint: str = "127.0.0.1:9000"
-    s3_access_key: str = ""
-    s3_secret_key: SecretStr = SecretStr("")
+    s3_endpoint: str = Field(default="127.0.0.1:9000", description="host:port, or http(s)://host:port")
+    s3_access_key: str = Field(default="", validation_alias=AliasChoices("VIDEOJOB_S3_ACCESS_KEY",
+                                                                       "AWS_ACCESS_KEY_ID"))
+    s3_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias=AliasChoices("VIDEOJOB_S3_SECRET_KEY",
+                                                                                         "AWS_SECRET_ACCESS_KEY"))
     s3_secure: bool = False
     s3_region: str | None = None
     upload_attempts: int = Field(default=4, ge=1)
@@ -76,10 +83,18 @@ class RendererSettings(BaseSettings):
     tts_model: str = "gpt-4o-mini-tts"
     tts_timeout_seconds: float = Field(default=60.0, gt=0)
 
-    max_parallel_scenes: int | None = Field(default=None, ge=1, description="Default: the CPU limit.")
+    max_parallel_scenes: int | None = Field(
+        default=None, ge=1, description="Default: the CPU limit.",
+        validation_alias=AliasChoices("VIDEOJOB_MAX_PARALLEL_SCENES", "VIDEOJOB_PARALLELISM"))
     progress: Literal["auto", "json", "bar", "none"] = "auto"
     termination_log: Path = Path("/dev/termination-log")
     work_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _bucket_means_s3(self) -> RendererSettings:
+        if self.output_bucket and "output" not in self.model_fields_set:
+            self.output = f"s3://{self.output_bucket}"
+        return self
 
     @property
     def preset(self) -> QualityPreset:

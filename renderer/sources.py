@@ -17,10 +17,28 @@ MARKDOWN_SUFFIXES = {".md", ".markdown", ".txt"}
 STORYBOARD_SUFFIXES = {".json", ".yaml", ".yml"}
 
 
+def resolve_job(source: Path | None, prompt: str | None,
+                settings: RendererSettings) -> tuple[Storyboard, Usage, RendererSettings]:
+    """The storyboard, its LLM usage, and the settings to render it with.
+
+    With neither SOURCE nor --prompt, the VideoJob spec file the operator mounted is the source.
+    """
+    if source is None and prompt is None and settings.spec_file is not None:
+        from videojob.renderer import spec_source  # noqa: PLC0415
+
+        spec = spec_source.read_spec(settings.spec_file)
+        settings = spec_source.settings_for(spec, settings)
+        storyboard, usage = spec_source.storyboard_for(spec, settings)
+        return storyboard, usage, settings
+    storyboard, usage = load_storyboard(source, prompt, settings)
+    return storyboard, usage, settings
+
+
 def load_storyboard(source: Path | None, prompt: str | None, settings: RendererSettings) -> tuple[Storyboard, Usage]:
     """The validated storyboard and the LLM usage it cost (zero unless a prompt was used)."""
     if (source is None) == (prompt is None):
-        raise InvalidSourceError("give exactly one source: a Markdown or storyboard file, or --prompt TEXT")
+        raise InvalidSourceError("give exactly one source: a Markdown or storyboard file, or --prompt TEXT "
+                                 "(or set VIDEOJOB_SPEC_FILE)")
     if prompt is not None:
         from videojob.renderer.llm_source import storyboard_from_prompt  # openai is imported only when needed
 

@@ -163,8 +163,12 @@ class S3Store:
 
 
 def s3_client(endpoint: str, access_key: str, secret_key: str, secure: bool, region: str | None):
+    """A MinIO client; ``endpoint`` may be host:port or a URL, whose scheme then decides TLS."""
     from minio import Minio
 
+    if "://" in endpoint:
+        parsed = urlparse(endpoint)
+        endpoint, secure = parsed.netloc, parsed.scheme == "https"
     return Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
 
 

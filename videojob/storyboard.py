@@ -227,11 +227,43 @@ VISUAL_KINDS = ("title_card", "bullet_list", "equation", "comparison", "function
                 "code", "key_takeaways")
 
 
+# The VideoJob CRD writes a scene flat, its template named by ``template`` (e.g. the samples'
+# ``{template: bullets, title: ..., bullets: [...], narration: ...}``); these are the names it may use.
+TEMPLATE_NAMES = {
+    "title": "title_card", "title_card": "title_card", "bullets": "bullet_list", "bullet_list": "bullet_list",
+    "equation": "equation", "comparison": "comparison", "plot": "function_plot", "function_plot": "function_plot",
+    "diagram": "diagram", "timeline": "timeline", "code": "code", "takeaways": "key_takeaways",
+    "key_takeaways": "key_takeaways",
+}
+_TITLE_BECOMES = {"bullet_list": "heading", "equation": "caption", "function_plot": "label"}
+
+
+def _unflatten_scene(data: dict[str, Any]) -> dict[str, Any]:
+    """``{template, narration, **fields}`` as ``{narration, visual: {kind, **fields}}``."""
+    fields = {key: value for key, value in data.items() if key not in ("template", "narration")}
+    kind = TEMPLATE_NAMES.get(str(data["template"]), str(data["template"]))
+    if kind != "title_card" and "title" in fields:
+        title = fields.pop("title")
+        if kind in _TITLE_BECOMES:  # templates without a title show it where they can
+            fields.setdefault(_TITLE_BECOMES[kind], title)
+    return {"narration": data.get("narration"), "visual": {"kind": kind, **fields}}
+
+
 class Scene(_Strict):
-    """What is said (narration) and what is shown (one visual) for one stretch of the video."""
+    """What is said (narration) and what is shown (one visual) for one stretch of the video.
+
+    The flat form the VideoJob CRD uses (``template`` plus the template's fields) is accepted too.
+    """
 
     narration: Annotated[str, Field(min_length=1, max_length=1500)]
     visual: Visual
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "template" in data and "visual" not in data:
+            return _unflatten_scene(data)
+        return data
 
 
 class Storyboard(_Strict):
