@@ -9,6 +9,8 @@ The mapping a lecturer can predict:
 * a list under a heading such as "Key takeaways" or "Summary" becomes the
   key-takeaways card; a section with no visual becomes a title card;
 * list items are also spoken, so each bullet appears as the narrator reaches it;
+* a fenced block in the ``plot`` language draws a function: ``y = x^2`` and optionally
+  ``x = -3..3`` (and ``y = ...`` ranges the same way) on their own lines;
 * optional front matter (``---`` / ``key: value`` / ``---``) sets ``title``, ``theme``
   and ``language``.
 """
@@ -211,6 +213,8 @@ def markdown_to_storyboard(text: str, theme: str | None = None) -> Storyboard:
             _add_list(builder, block.items)
         elif block.kind == "math":
             builder.visual({"kind": "equation", "latex": block.text})
+        elif block.kind == "code" and block.language == "plot":
+            builder.visual(_plot_visual(block.text))
         elif block.kind == "code":
             lines = block.text.splitlines() or [""]
             for start in range(0, len(lines), MAX_CODE_LINES):
@@ -224,6 +228,21 @@ def markdown_to_storyboard(text: str, theme: str | None = None) -> Storyboard:
         "scenes": builder.split_long_narration(),
     }
     return parse_storyboard(data)
+
+
+_RANGE = re.compile(r"^\s*([xy])\s*(?:=|:|in)\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*$")
+
+
+def _plot_visual(text: str) -> dict[str, Any]:
+    """A ``plot`` fence: ``y = EXPRESSION`` plus optional ``x = A..B`` / ``y = A..B`` lines."""
+    visual: dict[str, Any] = {"kind": "function_plot", "expression": ""}
+    for line in text.splitlines():
+        if match := _RANGE.match(line):
+            axis, low, high = match.groups()
+            visual[f"{axis}_min"], visual[f"{axis}_max"] = float(low), float(high)
+        elif line.strip():
+            visual["expression"] = re.sub(r"^\s*(y|f\(x\))\s*=\s*", "", line).strip()
+    return visual
 
 
 def _add_list(builder: _SceneBuilder, items: list[str]) -> None:

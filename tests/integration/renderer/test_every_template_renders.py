@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import sys
 
 from videojob.renderer.cache import scene_key
 from videojob.storyboard import THEMES, VISUAL_KINDS, parse_storyboard
@@ -50,3 +51,11 @@ def test_each_template_draws_its_scene(render_cli, tmp_path):
         video = tmp_path / "cache" / "scenes" / key / "scene.mp4"
         share = _pixels_unlike_background(video, THEMES["physics"].background, tmp_path)
         assert share > 0.003, f"{scene.visual.kind} left the frame (nearly) empty: {share:.4f}"
+
+
+def test_the_held_frame_speed_up_applies_to_the_pinned_manim():
+    # If Manim's encoder changes shape the patch steps aside (renders stay correct, only slower):
+    # this test says when that happens, so the speed-up is not lost silently.
+    code = "from videojob.renderer import manim_speedups; print(manim_speedups.install())"
+    out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"

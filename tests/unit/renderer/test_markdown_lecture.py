@@ -61,3 +61,11 @@ def test_an_unsafe_equation_in_a_lecture_is_invalid_input():
 def test_the_example_lecture_has_an_equation_and_a_bullet_list():
     kinds = [scene.visual.kind for scene in markdown_to_storyboard(EXAMPLE.read_text()).scenes]
     assert "equation" in kinds and "bullet_list" in kinds and len(kinds) >= 4
+
+
+def test_a_plot_fence_draws_a_function_and_a_bad_expression_is_invalid_input():
+    board = markdown_to_storyboard("# T\n\n## Decay\n\nIt falls off fast.\n\n```plot\ny = exp(-x)\nx = 0..5\n```\n")
+    plot = board.scenes[1].visual
+    assert (plot.kind, plot.expression, plot.x_min, plot.x_max) == ("function_plot", "exp(-x)", 0.0, 5.0)
+    with pytest.raises(InvalidStoryboardError, match="function_plot.expression: unknown name 'system'"):
+        markdown_to_storyboard("# T\n\n```plot\ny = system(1)\n```\n")
