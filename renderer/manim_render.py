@@ -126,6 +126,7 @@ def render_all(jobs: list[SceneJob], workers: int,
     """Render ``jobs`` with up to ``workers`` processes, calling ``on_done`` as each finishes."""
     if not jobs:
         return []
+    jobs = sorted(jobs, key=lambda job: -job.timing.duration)  # longest first: workers finish together
     workers = max(1, min(workers, len(jobs)))
     done: list[RenderedScene] = []
     try:
