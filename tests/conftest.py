@@ -21,6 +21,18 @@ from videojob.devenv.tools import ToolError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CRD_DIR = REPO_ROOT / "manifests" / "crd"
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fast tiers first; and e2e last, because its node joins the session's cluster,
+    which the integration tests expect to have no node (Pods stay Pending there)."""
+
+    def tier(item: pytest.Item) -> int:
+        parts = Path(item.path).relative_to(REPO_ROOT / "tests").parts
+        return TIERS.index(parts[0]) if parts and parts[0] in TIERS else len(TIERS)
+
+    items.sort(key=tier)  # stable: the order within a tier is kept
 
 
 @pytest.fixture(scope="session")
