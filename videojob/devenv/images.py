@@ -98,6 +98,14 @@ def _cached(name: str, tag: str) -> Image | None:
     return Image(name, tag, archive) if archive.exists() else None
 
 
+def _built(image: Image, began: float) -> Image:
+    """The image just built; older archives of the same name go (nothing refers to them again)."""
+    for old in images_dir().glob(f"{image.name.split('/')[-1]}-*.tar"):
+        if old != image.archive and len(old.stem) == len(image.archive.stem):
+            old.unlink()
+    return dataclasses.replace(image, built_in=time.monotonic() - began)
+
+
 # --- docker-archive, written by hand for images that need no builder ------------------
 def write_docker_archive(out: Path, ref: str, layer: Path, *, entrypoint: list[str] | None = None,
                          cmd: list[str] | None = None, created_by: str) -> None:
@@ -173,7 +181,7 @@ def pause_image() -> Image:
         image = Image(name, tag, images_dir() / f"videojob-pause-{tag}.tar")
         write_docker_archive(image.archive, image.ref, Path(scratch, "layer.tar"), entrypoint=["/pause"],
                              created_by="gcc -static hack/images/pause.c")
-    return dataclasses.replace(image, built_in=time.monotonic() - began)
+    return _built(image, began)
 
 
 # --- base ----------------------------------------------------------------------
@@ -236,7 +244,7 @@ def base_image() -> Image:
         image = Image(name, tag, images_dir() / f"videojob-base-{tag}.tar")
         write_docker_archive(image.archive, image.ref, Path(scratch, "layer.tar"), cmd=["python3"],
                              created_by=f"debootstrap --variant=minbase --include={','.join(BASE_PACKAGES)} {SUITE}")
-    return dataclasses.replace(image, built_in=time.monotonic() - began)
+    return _built(image, began)
 
 
 # --- Dockerfiles on top of the base, with buildah ---------------------------------------
@@ -299,7 +307,7 @@ def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image) ->
     _run(_buildah("push", "--quiet", ref, f"docker-archive:{partial}:{ref}"), what=f"exporting {ref}")
     partial.rename(image.archive)
     _run(_buildah("rmi", ref), what=f"removing {ref} from buildah's storage (the archive keeps it)")
-    return dataclasses.replace(image, built_in=time.monotonic() - began)
+    return _built(image, began)
 
 
 def renderer_image(base: Image | None = None) -> Image:
