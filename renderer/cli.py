@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="videojob: %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # our own retry loop reports what matters
     overrides = {name: getattr(arguments, name) for name in ("quality", "theme", "voice", "output", "cache",
                                                               "progress") if getattr(arguments, name)}
     try:

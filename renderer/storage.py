@@ -105,9 +105,9 @@ class S3Store:
                     raise UploadError(f"{what} failed: {error.code}: {error.message}") from error
                 problem = error.code
             except (HTTPError, OSError) as error:
+                problem = str(getattr(error, "reason", None) or error)  # urllib3 wraps the cause
                 if attempt == self.attempts:
-                    raise UploadError(f"{what} failed after {attempt} attempts: {error}") from error
-                problem = str(error)
+                    raise UploadError(f"{what} failed after {attempt} attempts: {problem}") from error
             log.warning("%s: transient problem (%s), retrying", what, problem)
             time.sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
