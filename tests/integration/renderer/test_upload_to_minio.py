@@ -6,8 +6,10 @@ import os
 
 import pytest
 
+from videojob.renderer.cache import scene_key
 from videojob.renderer.errors import UploadError
 from videojob.renderer.storage import S3Store
+from videojob.storyboard import parse_storyboard
 
 pytestmark = pytest.mark.minio
 
@@ -56,8 +58,9 @@ def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_s
     assert (output.subtitles.vtt, output.thumbnail) == (f"{prefix}/video.vtt", f"{prefix}/thumbnail.png")
 
     # The scene cache lives in the same bucket: another job with the same scenes renders none.
-    cached = list(client.list_objects(minio_server.bucket, prefix="cache/scenes/", recursive=True))
-    assert len([o for o in cached if o.object_name.endswith("/scene.mp4")]) == 2
+    for scene in parse_storyboard(STORYBOARD).scenes:
+        key = scene_key(scene.visual.model_dump(mode="json"), scene.narration, "chemistry", "low", "espeak:en-us")
+        assert client.stat_object(minio_server.bucket, f"cache/scenes/{key}/scene.mp4").size > 0
     again = render_cli(str(source), "--quality", "low", "-o", f"s3://{minio_server.bucket}",
                        env=_s3_env(minio_server, "2222-bbbb"))
     assert again.returncode == 0, again.stderr
