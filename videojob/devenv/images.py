@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import dataclasses
 import hashlib
 import inspect
@@ -77,13 +78,27 @@ def _digest(*parts: bytes | str) -> str:
 
 
 def _run(argv: list[str], *, what: str, cwd: Path | None = None, log: Path | None = None) -> str:
-    completed = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
-    if log is not None:
-        log.write_text(completed.stdout + completed.stderr)
+    """Run a build step; with ``log``, its output goes there as it comes (`tail -f` a long build)."""
+    if log is None:
+        completed = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+        output = completed.stdout + completed.stderr
+    else:
+        with log.open("w") as stream:
+            completed = subprocess.run(argv, cwd=cwd, stdout=stream, stderr=subprocess.STDOUT, text=True)
+        output = log.read_text(errors="replace")
     if completed.returncode != 0:
-        tail = "\n".join("    " + line for line in (completed.stdout + completed.stderr).splitlines()[-25:])
+        tail = "\n".join("    " + line for line in output.splitlines()[-25:])
         raise ImageError(f"{what} failed (exit {completed.returncode}): {' '.join(argv[:3])} ...\n{tail}")
-    return completed.stdout
+    return completed.stdout or ""
+
+
+@contextlib.contextmanager
+def _exclusive(name: str) -> Iterator[None]:
+    """One build of an image at a time on this machine (test sessions and hack/images/build may race)."""
+    images_dir().mkdir(parents=True, exist_ok=True)
+    with (images_dir() / f".{name.split('/')[-1]}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _tool_version(argv: list[str]) -> str:
@@ -168,8 +183,11 @@ def pause_image() -> Image:
     source = PAUSE_SOURCE.read_text()
     tag = _digest(RECIPE_VERSION, source, _tool_version(["gcc", "--version"]))
     name = "localhost/videojob-pause"
-    if cached := _cached(name, tag):
-        return cached
+    with _exclusive(name):
+        return _cached(name, tag) or _build_pause(name, tag)
+
+
+def _build_pause(name: str, tag: str) -> Image:
     began = time.monotonic()
     images_dir().mkdir(parents=True, exist_ok=True)
     with _scratch("pause-") as scratch:
@@ -227,8 +245,11 @@ def base_image() -> Image:
     tag = _digest(RECIPE_VERSION, SUITE, "minbase", " ".join(BASE_PACKAGES), mirror,
                   _tool_version(["dpkg-query", "-W", "-f=${Version}", "debootstrap"]), finish)
     name = "localhost/videojob-base"
-    if cached := _cached(name, tag):
-        return cached
+    with _exclusive(name):
+        return _cached(name, tag) or _build_base(name, tag, mirror)
+
+
+def _build_base(name: str, tag: str, mirror: str) -> Image:
     if os.geteuid() != 0:
         raise ImageError("debootstrap needs root to build the base image; run as root (CI does)")
     began = time.monotonic()
@@ -286,8 +307,11 @@ def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image) ->
     for path in _copied_paths(dockerfile, context):
         parts += [str(path.relative_to(context)), path.read_bytes()]
     tag = _digest(*parts)
-    if cached := _cached(name, tag):
-        return cached
+    with _exclusive(name):
+        return _cached(name, tag) or _build_dockerfile(name, tag, dockerfile, context, base)
+
+
+def _build_dockerfile(name: str, tag: str, dockerfile: Path, context: Path, base: Image) -> Image:
     began = time.monotonic()
     images_dir().mkdir(parents=True, exist_ok=True)
     ref = f"{name}:{tag}"
@@ -297,7 +321,8 @@ def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image) ->
     if not present:
         _run(_buildah("pull", "--quiet", f"docker-archive:{base.archive}"), what=f"loading {base.ref} into buildah")
     print(f"building {ref} from {dockerfile.name} (log: {log})", file=sys.stderr, flush=True)
-    _run(_buildah("bud", "--isolation", "chroot", "--network", "host", "--pull=false", "--layers=false",
+    # --layers: a change to the code alone reuses the apt and pip steps from buildah's storage.
+    _run(_buildah("bud", "--isolation", "chroot", "--network", "host", "--pull=false", "--layers",
                   *_trust_host_certificates(), "--build-arg", f"BASE_IMAGE={base.ref}",
                   "-f", str(dockerfile), "-t", ref, str(context)),
          what=f"buildah bud of {dockerfile.name}", log=log)
@@ -306,7 +331,8 @@ def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image) ->
     partial.unlink(missing_ok=True)
     _run(_buildah("push", "--quiet", ref, f"docker-archive:{partial}:{ref}"), what=f"exporting {ref}")
     partial.rename(image.archive)
-    _run(_buildah("rmi", ref), what=f"removing {ref} from buildah's storage (the archive keeps it)")
+    # The image stays in buildah's storage: its steps are the layer cache of the next build
+    # (removing an image also removes the intermediate images that cache the steps).
     return _built(image, began)
 
 

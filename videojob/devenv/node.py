@@ -128,10 +128,12 @@ class Node:
             f"--node-ip={slot.gateway}",
         ])
         nodehost.record_pids(slot, self.state_dir, {c.name: c.pid for c in self.components})
-        kubelet.wait_ready(lambda: https_ok(f"http://127.0.0.1:{healthz_port}/healthz"), START_TIMEOUT)
-        kubelet.wait_ready(self.ready, START_TIMEOUT, poll=0.25)
-        for name, value in sysctls.items():
-            Path("/proc/sys", name).write_text(value)
+        try:
+            kubelet.wait_ready(lambda: https_ok(f"http://127.0.0.1:{healthz_port}/healthz"), START_TIMEOUT)
+            kubelet.wait_ready(self.ready, START_TIMEOUT, poll=0.25)
+        finally:  # the kubelet reads them only once, at start
+            for name, value in sysctls.items():
+                Path("/proc/sys", name).write_text(value)
 
     def _component(self, name: str, argv: list[str]) -> Component:
         component = Component(name, argv, self.log_dir / f"{name}.log", tie_to_parent=self.tie_to_parent)
