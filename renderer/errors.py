@@ -50,6 +50,13 @@ class RenderError(RendererError):
     reason = FailureReason.RENDER_FAILED
 
 
+class LatexRejectedError(RendererError):
+    """TeX could not typeset an equation that passed the safety check (e.g. an unknown command)."""
+
+    reason = FailureReason.INVALID_STORYBOARD
+    retryable = False
+
+
 class UploadError(RendererError):
     """The result could not be stored (or did not verify) after retries."""
 

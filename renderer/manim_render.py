@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from videojob.renderer.errors import RenderError
+from videojob.renderer.errors import LatexRejectedError, RenderError
 from videojob.renderer.timing import SceneTiming
 from videojob.storyboard import THEMES, Visual
 
@@ -87,12 +87,15 @@ def render_scene(job: SceneJob) -> RenderedScene:
             "max_inflight_encoders": 2,
             "output_file": "scene",
         }
-        with tempconfig(options), _stderr_to(Path(scratch) / "stderr.log") as log:
+        with tempconfig(options), _output_to(Path(scratch) / "output.txt") as log:
             try:
                 scene = TEMPLATES[visual.kind](visual, job.narration, THEMES[job.theme], job.timing)
                 scene.render()
             except Exception as error:
                 detail = log.read_text(errors="replace").strip()[-400:]
+                if visual.kind == "equation" and "error converting to" in str(error):
+                    raise LatexRejectedError(f"scene {job.index + 1}: TeX could not typeset \"{visual.latex}\": "
+                                             f"{_tex_complaint(Path(scratch))}") from None
                 raise RenderError(f"scene {job.index + 1} ({visual.kind}) failed: {error}. {detail}") from None
             movie = Path(scene.renderer.file_writer.movie_file_path)
         job.target.parent.mkdir(parents=True, exist_ok=True)
@@ -100,19 +103,33 @@ def render_scene(job: SceneJob) -> RenderedScene:
     return RenderedScene(job.index, job.target, time.process_time() - started)
 
 
+def _tex_complaint(scratch: Path) -> str:
+    """TeX's own first complaint ("Undefined control sequence."), for the user to act on."""
+    for log in scratch.rglob("*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("! "):
+                return line[2:].strip()[:200]
+    return "check the LaTeX syntax"
+
+
 @contextlib.contextmanager
-def _stderr_to(path: Path) -> Iterator[Path]:
-    """Send this process's stderr (TeX, Manim, PyAV chatter) to ``path`` while drawing."""
+def _output_to(path: Path) -> Iterator[Path]:
+    """Send this process's stdout and stderr (TeX, Manim, PyAV chatter) to ``path`` while drawing:
+    stdout carries the operator's progress events and must hold nothing else."""
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved = os.dup(1), os.dup(2)
     with open(path, "wb") as sink:
+        os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
     try:
         yield path
     finally:
+        sys.stdout.flush()
         sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+        for fd, original in zip((1, 2), saved):
+            os.dup2(original, fd)
+            os.close(original)
 
 
 def _preload() -> None:
@@ -141,7 +158,7 @@ def render_all(jobs: list[SceneJob], workers: int,
                 done.append(rendered)
                 on_done(rendered)
         return done
-    except RenderError:
+    except (RenderError, LatexRejectedError):
         raise
     except Exception as error:  # Manim, TeX and PyAV raise all sorts; the scene is what matters
         raise RenderError(f"rendering failed: {type(error).__name__}: {str(error)[:500]}") from error

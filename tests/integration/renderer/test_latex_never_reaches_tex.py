@@ -71,3 +71,14 @@ def test_even_past_the_guard_tex_refuses_to_read_etc_hostname():
     unhardened, stderr = _probe("plain")
     assert unhardened == ["typeset"], stderr
     assert "Not reading from" not in stderr
+
+
+def test_safe_latex_that_tex_cannot_typeset_is_bad_input_not_a_retry(render_cli, tmp_path):
+    source = tmp_path / "typo.json"
+    source.write_text(json.dumps({"title": "Typo", "scenes": [
+        {"narration": "Look.", "visual": {"kind": "equation", "latex": r"\fracc{1}{2}"}}]}))
+    run = render_cli(str(source), "--quality", "low", "-o", f"file://{tmp_path}/out", "--cache", "off")
+    assert run.returncode == EXIT_BAD_INPUT, run.stderr
+    assert run.termination.reason == "InvalidStoryboard"
+    assert run.termination.message == r'scene 1: TeX could not typeset "\fracc{1}{2}": Undefined control sequence.'
+    assert all(line.startswith("{") for line in run.stdout.splitlines())  # stdout: progress events only

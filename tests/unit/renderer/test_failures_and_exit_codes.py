@@ -7,6 +7,7 @@ import pytest
 from videojob.contract import EXIT_BAD_INPUT, EXIT_TRANSIENT, FailureReason, Result, parse_termination_message
 from videojob.renderer.errors import (
     InvalidSourceError,
+    LatexRejectedError,
     LLMNotConfiguredError,
     LLMUnavailableError,
     NarrationError,
@@ -23,6 +24,7 @@ from videojob.storyboard import InvalidStoryboardError
     [
         (InvalidStoryboardError(["scenes: too short"]), FailureReason.INVALID_STORYBOARD, EXIT_BAD_INPUT),
         (InvalidSourceError("no such file"), FailureReason.INVALID_SPEC, EXIT_BAD_INPUT),
+        (LatexRejectedError("Undefined control sequence"), FailureReason.INVALID_STORYBOARD, EXIT_BAD_INPUT),
         (LLMNotConfiguredError("no key"), FailureReason.LLM_UNAVAILABLE, EXIT_BAD_INPUT),
         (LLMUnavailableError("timeout"), FailureReason.LLM_UNAVAILABLE, EXIT_TRANSIENT),
         (NarrationError("espeak died"), FailureReason.TTS_FAILED, EXIT_TRANSIENT),
