@@ -62,3 +62,24 @@ def test_termination_log_becomes_the_terminated_message(pods, base_image):
     state = pods.terminated(pod)
     assert state["exitCode"] == 3
     assert state["message"] == "rendered 3 scenes into video.mp4"
+
+
+def test_a_hardened_pod_runs_as_non_root_on_a_read_only_root(pods, base_image):
+    script = ("import os, pathlib; print(os.getuid());"
+              "pathlib.Path('/scratch/ok').write_text('x'); print('scratch writable');"
+              "open('/etc/forbidden', 'w')")
+    manifest = pods.pod_manifest("hardened", base_image.ref, ["python3", "-c", script])
+    spec = manifest["spec"]
+    spec["securityContext"] = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
+    spec["containers"][0]["securityContext"] = {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
+                                                "capabilities": {"drop": ["ALL"]}}
+    spec["containers"][0]["volumeMounts"] = [{"name": "scratch", "mountPath": "/scratch"}]
+    spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+    pods.apply(manifest)
+
+    pod = pods.wait_finished("hardened")
+
+    assert pod["status"]["phase"] == "Failed"
+    lines = pods.logs("hardened").splitlines()
+    assert lines[:2] == ["10001", "scratch writable"]
+    assert lines[-1] == "OSError: [Errno 30] Read-only file system: '/etc/forbidden'"

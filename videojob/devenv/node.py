@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -71,6 +72,8 @@ class Node:
     # --- lifecycle ----------------------------------------------------------------
     def start(self) -> float:
         """Start containerd and the kubelet; return seconds until the node is Ready."""
+        if os.geteuid() != 0:
+            raise StartError("a node needs root (containerd, the kubelet, a bridge and cgroups); run it as root")
         kubelet = tools.require_binary("kubelet")
         for program in ("containerd", CTR, "runc", "iptables", "ip"):
             if subprocess.run(["which", program], capture_output=True).returncode != 0:
