@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -53,7 +52,6 @@ class SceneJob:
 class RenderedScene:
     index: int
     path: Path
-    cpu_seconds: float
 
 
 def harden_tex(scratch: Path) -> None:
@@ -64,7 +62,6 @@ def harden_tex(scratch: Path) -> None:
 
 def render_scene(job: SceneJob) -> RenderedScene:
     """Draw one scene to ``job.target`` (silent H.264 MP4); runs inside a worker process."""
-    started = time.process_time()
     from manim import tempconfig  # noqa: PLC0415 - heavy, and only workers need it
 
     from videojob.renderer import manim_speedups
@@ -100,7 +97,7 @@ def render_scene(job: SceneJob) -> RenderedScene:
             movie = Path(scene.renderer.file_writer.movie_file_path)
         job.target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(movie), job.target)
-    return RenderedScene(job.index, job.target, time.process_time() - started)
+    return RenderedScene(job.index, job.target)
 
 
 def _tex_complaint(scratch: Path) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ def output_prefix(settings: RendererSettings) -> str:
 
 def render_storyboard(storyboard: Storyboard, settings: RendererSettings, progress: Progress,
                       usage: Usage | None = None) -> RenderReport:
-    started, cpu_started = time.monotonic(), time.process_time()
+    started, cpu_started = time.monotonic(), _cpu_seconds()
     if settings.theme:
         if settings.theme not in THEMES:
             raise InvalidSourceError(f"unknown theme {settings.theme!r}; use one of: {', '.join(THEMES)}")
@@ -118,13 +119,19 @@ def render_storyboard(storyboard: Storyboard, settings: RendererSettings, progre
         output = _store(settings, assembled, cached_scenes == len(keys))
         usage = (usage or Usage()).model_copy(update={
             "tts_characters": narrator.characters,
-            "cpu_seconds": round(time.process_time() - cpu_started + sum(r.cpu_seconds for r in rendered), 2),
+            "cpu_seconds": round(_cpu_seconds() - cpu_started, 2),
             "scenes_rendered": len(rendered),
             "scenes_cached": cached_scenes,
         })
         progress.report("Uploading", "Done", 1.0)
     return RenderReport(Result(output=output, usage=usage), len(rendered), usage.scenes_cached,
                         time.monotonic() - started, storyboard)
+
+
+def _cpu_seconds() -> float:
+    """CPU used by this process and every child it has waited for: scene workers, TeX, ffmpeg, espeak."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _narrate_or_fetch(storyboard: Storyboard, keys: list[str], settings: RendererSettings, narrator: Narrator,
