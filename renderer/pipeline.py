@@ -92,6 +92,8 @@ def render_storyboard(storyboard: Storyboard, settings: RendererSettings, progre
         if settings.theme not in THEMES:
             raise InvalidSourceError(f"unknown theme {settings.theme!r}; use one of: {', '.join(THEMES)}")
         storyboard = storyboard.model_copy(update={"theme": settings.theme})
+    if "voice" not in settings.model_fields_set and not storyboard.language.startswith("en"):
+        settings = settings.model_copy(update={"voice": f"espeak:{storyboard.language.lower()}"})  # speak its language
     narrator = build_narrator(
         settings.voice,
         settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
