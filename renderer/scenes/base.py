@@ -18,6 +18,8 @@ from videojob.storyboard import Palette
 
 FONT = "DejaVu Sans"
 USABLE_WIDTH = 12.4  # of the 14.2 scene units Manim's frame spans at any pixel size
+FRAME_BOTTOM = -3.6
+FINAL_HOLD = 0.5  # seconds the finished picture stays up, however long the animations ran
 
 
 class TemplateScene(Scene):
@@ -34,7 +36,7 @@ class TemplateScene(Scene):
     def construct(self) -> None:
         self.camera.background_color = self.palette.background
         self.compose()
-        self.hold_until(self.timing.duration)
+        self.hold_until(max(self.timing.duration, self.elapsed + FINAL_HOLD))
 
     def compose(self) -> None:
         raise NotImplementedError
@@ -69,7 +71,14 @@ class TemplateScene(Scene):
         return self.text(content, size=56, color=self.palette.accent, weight="BOLD").to_edge(UP, buff=0.6)
 
     def stack(self, items: list[Any], spacing: float = 0.35) -> VGroup:
-        group = VGroup(*items).arrange(DOWN, aligned_edge=LEFT, buff=spacing)
-        if group.height > 5.6:
-            group.scale_to_fit_height(5.6)
-        return group
+        return VGroup(*items).arrange(DOWN, aligned_edge=LEFT, buff=spacing)
+
+    def place_below(self, group: Any, above: Any | None, gap: float = 0.5) -> Any:
+        """Centre ``group`` in the space under ``above`` (or the whole frame), shrinking it to fit."""
+        top = (above.get_bottom()[1] - gap) if above is not None else 3.6
+        room = top - FRAME_BOTTOM
+        if group.height > room:
+            group.scale_to_fit_height(room)
+        if group.width > USABLE_WIDTH:
+            group.scale_to_fit_width(USABLE_WIDTH)
+        return group.move_to([0, (top + FRAME_BOTTOM) / 2, 0])

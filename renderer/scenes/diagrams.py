@@ -96,7 +96,8 @@ class DiagramScene(TemplateScene):
         nodes = {}
         for index, spec in enumerate(self.visual.shapes):
             shape = SHAPES[spec.shape](spec.size, colours[index % len(colours)])
-            shape.set_fill(shape.get_color(), opacity=0.15).move_to([spec.x, spec.y, 0])
+            shape.set_fill(shape.get_color(), opacity=1.0 if spec.shape == "dot" else 0.15)
+            shape.move_to([spec.x, spec.y, 0])
             group = VGroup(shape)
             if spec.label:
                 label = self.text(spec.label, size=32, width=max(1.4, spec.size * 1.8))
@@ -105,24 +106,30 @@ class DiagramScene(TemplateScene):
                 group.add(label)
             nodes[spec.id] = group
         self.animate(*[GrowFromCenter(node) for node in nodes.values()], run_time=0.8)
-        arrows = []
+        arrows, labels = [], []
         for spec in self.visual.arrows:
             source, target = nodes[spec.source][0], nodes[spec.target][0]
             arrow = Arrow(source.get_center(), target.get_center(), buff=0.1, color=self.palette.muted)
             arrow.put_start_and_end_on(*_edge_points(source, target))
+            # Arrows and their labels follow their shapes while the motions play.
+            arrow.add_updater(lambda a, s=source, t=target: a.put_start_and_end_on(*_edge_points(s, t)))
             arrows.append(arrow)
             if spec.label:
-                arrows.append(self.text(spec.label, size=28, color=self.palette.muted).next_to(arrow, UP, buff=0.1))
+                label = self.text(spec.label, size=28, color=self.palette.muted).next_to(arrow, UP, buff=0.1)
+                label.add_updater(lambda m, a=arrow: m.next_to(a, UP, buff=0.1))
+                labels.append(label)
         if arrows:
-            self.animate(*[GrowArrow(a) if isinstance(a, Arrow) else FadeIn(a) for a in arrows], run_time=0.7)
+            self.animate(*[GrowArrow(a) for a in arrows], *[FadeIn(m) for m in labels], run_time=0.7)
         for motion in self.visual.motions:
             node = nodes[motion.shape]
             if motion.action == "move":
                 self.animate(node.animate.move_to([motion.x, motion.y, 0]), run_time=1.0)
             elif motion.action == "rotate":
-                self.animate(Rotate(node, angle=np.pi), run_time=1.0)
+                self.animate(Rotate(node[0], angle=np.pi), run_time=1.0)  # the shape turns, its label stays upright
             else:
                 self.animate(Indicate(node, color=self.palette.secondary), run_time=0.8)
+        for mobject in arrows + labels:
+            mobject.clear_updaters()  # a still picture again: the hold that follows is cheap to draw
 
 
 def _edge_points(source, target):

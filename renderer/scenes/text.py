@@ -63,16 +63,15 @@ class _RevealedItems(TemplateScene):
 class BulletListScene(_RevealedItems):
     def compose(self) -> None:
         heading = self.heading(self.visual.heading) if self.visual.heading else None
-        rows = self.bullet_rows(self.visual.bullets, self.palette.secondary)
-        rows.move_to(DOWN * 0.5 if heading is not None else 0)
+        rows = self.place_below(self.bullet_rows(self.visual.bullets, self.palette.secondary), heading)
         self.reveal(self.visual.bullets, list(rows), heading)
 
 
 class KeyTakeawaysScene(_RevealedItems):
     def compose(self) -> None:
         heading = self.heading("Key takeaways")
-        rows = self.bullet_rows(self.visual.points, self.palette.accent, numbered=True)
-        rows.move_to(DOWN * 0.5)
+        rows = self.place_below(self.bullet_rows(self.visual.points, self.palette.accent, numbered=True), heading,
+                                gap=0.8)
         frame = SurroundingRectangle(rows, color=self.palette.muted, buff=0.4, corner_radius=0.15)
         self.reveal(self.visual.points, list(rows), heading)
         self.animate(Create(frame), run_time=0.5)
