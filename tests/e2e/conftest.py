@@ -8,7 +8,6 @@ the base image a couple of minutes on a cold cache, nothing on a warm one).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -45,8 +44,6 @@ def kube_node(kube_cluster: ControlPlane, tmp_path_factory: pytest.TempPathFacto
         pytest.fail(f"the local node did not start: {error}", pytrace=False)
     yield node
     node.stop()
-    # Unpacked images are most of a node's disk; the logs stay for a post-mortem.
-    shutil.rmtree(node.state_dir / "containerd", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

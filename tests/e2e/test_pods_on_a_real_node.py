@@ -68,7 +68,7 @@ def test_a_hardened_pod_runs_as_non_root_on_a_read_only_root(pods, base_image):
     script = ("import os, pathlib; print(os.getuid());"
               "pathlib.Path('/scratch/ok').write_text('x'); print('scratch writable');"
               "open('/etc/forbidden', 'w')")
-    manifest = pods.pod_manifest("hardened", base_image.ref, ["python3", "-c", script])
+    manifest = pods.pod_manifest("hardened", base_image.ref, ["python3", "-u", "-c", script])
     spec = manifest["spec"]
     spec["securityContext"] = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
     spec["containers"][0]["securityContext"] = {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,

@@ -108,8 +108,14 @@ def _tool_version(argv: list[str]) -> str:
         raise ImageError(f"{argv[0]} is not installed; run hack/bootstrap (it installs hack/apt-packages.txt)") from None
 
 
+def archive_path(ref: str) -> Path:
+    """Where the archive of ``localhost/<name>:<tag>`` lives in the cache."""
+    name, tag = ref.rsplit(":", 1)
+    return images_dir() / f"{name.split('/')[-1]}-{tag}.tar"
+
+
 def _cached(name: str, tag: str) -> Image | None:
-    archive = images_dir() / f"{name.split('/')[-1]}-{tag}.tar"
+    archive = archive_path(f"{name}:{tag}")
     return Image(name, tag, archive) if archive.exists() else None
 
 

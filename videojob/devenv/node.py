@@ -1,11 +1,12 @@
 """One real node for the local control plane: containerd and a kubelet that run Pods.
 
 The node registers as ``videojob-node`` with a client certificate from the control
-plane's CA (the identity the Node authorizer expects), serves the kubelet API on
-127.0.0.1 with a certificate from the same CA (so ``kubectl logs`` works through the
+plane's CA (the identity the Node authorizer expects), serves the kubelet API on the
+bridge gateway address with a certificate from the same CA (so ``kubectl logs`` works via the
 API server), and runs Pods with containerd, runc and a CNI bridge. Images come from
 ``images`` (no registry): the node imports the archives into containerd's ``k8s.io``
-namespace. Everything lives under ``state_dir``; what the node does to the host
+namespace, whose store stays in the cache (per slot) so a warm start imports nothing.
+Everything else lives under ``state_dir``; what the node does to the host
 (bridge, firewall chain, cgroups, mounts) is taken back by ``nodehost.release``.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -76,7 +78,7 @@ class Node:
             raise StartError("a node needs root (containerd, the kubelet, a bridge and cgroups); run it as root")
         kubelet = tools.require_binary("kubelet")
         for program in ("containerd", CTR, "runc", "iptables", "ip"):
-            if subprocess.run(["which", program], capture_output=True).returncode != 0:
+            if shutil.which(program) is None:
                 raise StartError(f"{program} is not installed; run hack/bootstrap (it installs hack/apt-packages.txt)")
         pause = images.pause_image()
         began = time.monotonic()
@@ -101,7 +103,7 @@ class Node:
 
         config = self.state_dir / "containerd.toml"
         config.write_text(nodeconfig.containerd_config(
-            root=self.state_dir / "containerd" / "root", state=self.state_dir / "containerd" / "state",
+            root=slot.image_store, state=self.state_dir / "containerd" / "state",
             socket=self.socket, sandbox_image=pause.ref, cni_conf_dir=self.state_dir / "cni" / "net.d"))
         (self.state_dir / "cni" / "net.d" / "10-videojob.conflist").write_text(nodeconfig.cni_conflist(
             network=f"videojob-{slot.bridge}", bridge=slot.bridge, subnet=slot.subnet, gateway=slot.gateway,
@@ -109,6 +111,7 @@ class Node:
         containerd = self._component("containerd", ["containerd", f"--config={config}"])
         nodehost.record_pids(slot, self.state_dir, {"containerd": containerd.pid})
         containerd.wait_ready(lambda: self.ctr("version", check=False).returncode == 0, START_TIMEOUT, poll=0.2)
+        self._forget_earlier_runs()
         self.load(pause)
 
         ca = _LoadedAuthority(self.plane.pki_dir)
@@ -166,6 +169,16 @@ class Node:
         if check and completed.returncode != 0:
             raise StartError(f"ctr {' '.join(args)} failed: {completed.stderr.strip()}")
         return completed
+
+    def _forget_earlier_runs(self) -> None:
+        """The image store outlives a node: drop the containers of earlier runs and superseded images."""
+        containers = self.ctr("containers", "list", "--quiet").stdout.split()
+        if containers:
+            self.ctr("containers", "delete", *containers, check=False)
+        stale = [ref for ref in self.ctr("images", "list", "--quiet").stdout.split()
+                 if ref.startswith("localhost/") and not images.archive_path(ref).exists()]
+        if stale:
+            self.ctr("images", "delete", *stale, check=False)
 
     def load(self, image: images.Image) -> float:
         """Import an image archive into the node (once); return the seconds it took."""

@@ -1,6 +1,6 @@
 """What a local node changes on the host, and how to take it all back.
 
-A node owns one *slot*: a bridge ``vjbr<N>`` with the subnet 10.244.<N>.0/24, a
+A node owns one *slot*: containerd's image store in the cache, a bridge ``vjbr<N>`` with the subnet 10.244.<N>.0/24, a
 firewall chain ``VJ-vjbr<N>`` that lets Pods reach only the host ports a test
 opened, and a cgroup subtree ``/videojob-<N>`` for its Pods. A record of each slot
 in ``/run/videojob/nodes/`` names the processes and state directory that own it,
@@ -24,11 +24,12 @@ import subprocess
 import time
 from pathlib import Path
 
+from videojob.devenv import tools
 from videojob.devenv.processes import pid_alive
 
 REGISTRY = Path("/run/videojob/nodes")
 SOCKETS = Path("/run/videojob/sockets")
-CGROUP_V1 = Path("/sys/fs/cgroup")
+CGROUP_V1 = Path("/sys/fs/cgroup")  # the v1 hierarchies are mounted below it
 SLOTS = range(0, 32)
 MNT_DETACH = 2
 
@@ -64,6 +65,11 @@ class Slot:
     @property
     def record(self) -> Path:
         return REGISTRY / f"{self.bridge}.json"
+
+    @property
+    def image_store(self) -> Path:
+        """containerd's root (content, snapshots), kept between runs: an imported image stays imported."""
+        return tools.cache_root() / "node" / f"slot-{self.index}" / "containerd"
 
 
 def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -140,6 +146,8 @@ def _remove_firewall(slot: Slot) -> None:
 
 # --- cgroups -----------------------------------------------------------------
 def _hierarchies() -> list[Path]:
+    if (CGROUP_V1 / "cgroup.controllers").exists():
+        return [CGROUP_V1]  # cgroups v2: one unified hierarchy (not exercised on the v1 machines we test on)
     return [path for path in CGROUP_V1.iterdir() if path.is_dir() and (path / "cgroup.procs").exists()]
 
 
@@ -240,6 +248,7 @@ def release(slot: Slot, state_dir: Path) -> None:
     """Take back everything the slot's node did to the host; safe to call twice."""
     kill_everything(slot, runtime_socket(state_dir))
     unmount_under(state_dir)
+    unmount_under(slot.image_store)
     _remove_cgroups(slot)
     _remove_firewall(slot)
     if _link_exists(slot.bridge):
