@@ -116,7 +116,9 @@ def create_network(slot: Slot) -> None:
     if not _link_exists(slot.bridge):
         _run("ip", "link", "add", slot.bridge, "type", "bridge")
     # Pods must not reach the host's IPv6 listeners through the bridge's link-local address.
-    Path(f"/proc/sys/net/ipv6/conf/{slot.bridge}/disable_ipv6").write_text("1")
+    ipv6 = Path(f"/proc/sys/net/ipv6/conf/{slot.bridge}/disable_ipv6")
+    if ipv6.exists():  # absent when the kernel has IPv6 off altogether
+        ipv6.write_text("1")
     _run("ip", "addr", "replace", f"{slot.gateway}/24", "dev", slot.bridge)
     _run("ip", "link", "set", slot.bridge, "up")
     _remove_firewall(slot)
