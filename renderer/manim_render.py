@@ -129,7 +129,8 @@ def _output_to(path: Path) -> Iterator[Path]:
             os.close(original)
 
 
-def _preload() -> None:
+def preload() -> None:
+    """Import Manim and the templates now (before forking), so every worker inherits them."""
     import manim  # noqa: F401, PLC0415 - imported once before forking, inherited by every worker
 
     import videojob.renderer.scenes  # noqa: F401, PLC0415
@@ -149,7 +150,7 @@ def render_all(jobs: list[SceneJob], workers: int,
                 done.append(render_scene(job))
                 on_done(done[-1])
             return done
-        _preload()
+        preload()
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             for rendered in _as_finished(pool, jobs):
                 done.append(rendered)

@@ -10,6 +10,7 @@ import json
 import os
 import resource
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from videojob.contract import Output, Result, Subtitles, Usage
 from videojob.renderer import assemble
 from videojob.renderer.cache import SceneCache, scene_key, video_key
 from videojob.renderer.errors import InvalidSourceError
-from videojob.renderer.manim_render import RenderedScene, SceneJob, render_all
+from videojob.renderer.manim_render import RenderedScene, SceneJob, preload, render_all
 from videojob.renderer.narration import SAMPLE_RATE, Narrator, build_narrator, wav_samples, write_track
 from videojob.renderer.progress import Progress
 from videojob.renderer.settings import RendererSettings
@@ -141,11 +142,15 @@ def _narrate_or_fetch(storyboard: Storyboard, keys: list[str], settings: Rendere
     preset = settings.preset
     plans, jobs = [], []
     total = len(storyboard.scenes)
+    importing: threading.Thread | None = None
     for index, (scene, key) in enumerate(zip(storyboard.scenes, keys)):
         visual = scene.visual.model_dump(mode="json")
         plan = ScenePlan(index, key, work / f"scene-{index:03d}", scene.narration)
         plan.cached = cache.fetch(key, plan.folder)
         if not plan.cached:
+            if importing is None:  # Manim's import (seconds) overlaps the text-to-speech subprocesses
+                importing = threading.Thread(target=preload, name="import-manim", daemon=True)
+                importing.start()
             progress.report("Scripting", f"Narrating scene {index + 1}/{total}", index / total, index + 1, total)
             plan.folder.mkdir(parents=True, exist_ok=True)
             speech = narrator.speak(scene.narration, plan.folder / "speech.wav")
@@ -153,6 +158,8 @@ def _narrate_or_fetch(storyboard: Storyboard, keys: list[str], settings: Rendere
                                  plan_scene(speech.seconds, preset.fps), preset.width, preset.height,
                                  plan.folder / "scene.mp4"))
         plans.append(plan)
+    if importing is not None:
+        importing.join()  # no thread may be running when the scene workers are forked
     return plans, jobs
 
 
