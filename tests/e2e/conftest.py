@@ -19,7 +19,7 @@ from videojob.devenv import images
 from videojob.devenv.controlplane import ControlPlane
 from videojob.devenv.minio import MinioServer
 from videojob.devenv.node import Node
-from videojob.devenv.nodehost import HostError, allow_tcp_port
+from videojob.devenv.nodehost import HostError
 from videojob.devenv.processes import StartError
 from videojob.devenv.tools import ToolError
 
@@ -77,7 +77,7 @@ def node_minio(kube_node: Node, tmp_path_factory: pytest.TempPathFactory) -> Ite
         server.start()
     except (StartError, ToolError) as error:
         pytest.fail(f"the MinIO for Pods did not start: {error}", pytrace=False)
-    allow_tcp_port(kube_node.slot, server.port)
+    kube_node.open_port(server.port)
     yield server
     server.stop()
 

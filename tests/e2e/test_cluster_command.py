@@ -1,10 +1,12 @@
-"""`hack/cluster up --with-node`: a node that outlives the command, recovers after a crash, and leaves nothing behind."""
+"""`hack/cluster up --with-node`: a node that outlives the command, recovers after a crash, opens
+ports to a developer's servers on request, and leaves nothing behind."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +25,9 @@ def kubectl(state_dir: Path, *args: str) -> str:
                           capture_output=True, text=True, check=True, timeout=120).stdout
 
 
-def run_pod(state_dir: Path, name: str, image: str) -> str:
+def run_pod(state_dir: Path, name: str, image: str, *command: str) -> str:
     kubectl(state_dir, "run", name, f"--image={image}", "--image-pull-policy=IfNotPresent", "--restart=Never",
-            "--", "echo", f"{name} ran")
+            "--", *(command or ("echo", f"{name} ran")))
     wait_until(lambda: kubectl(state_dir, "get", "pod", name, "-o", "jsonpath={.status.phase}") == "Succeeded", 120,
                interval=0.25, message=f"pod {name} to succeed")
     return kubectl(state_dir, "logs", name).strip()
@@ -48,6 +50,14 @@ def test_up_with_node_survives_a_crash_and_down_leaves_nothing(tmp_path: Path, b
         assert again.returncode == 0, again.stderr
         assert "previous node is partly down: cleaning it up" in again.stdout
         assert run_pod(state_dir, "after-crash", base_image.ref) == "after-crash ran"
+
+        gateway = json.loads((state_dir / "node" / "node.json").read_text())["gateway"]
+        with socket.create_server((gateway, 0)) as server:  # a developer's own server for Pods
+            port = server.getsockname()[1]
+            opened = cluster(state_dir, "open-port", str(port))
+            assert opened.returncode == 0, opened.stderr
+            connect = f"import socket; socket.create_connection(('{gateway}', {port}), timeout=5).close(); print('connected')"
+            assert run_pod(state_dir, "caller", base_image.ref, "python3", "-c", connect) == "connected"
     finally:
         down = cluster(state_dir, "down")
     assert down.returncode == 0, down.stderr

@@ -2,6 +2,7 @@
 
     hack/cluster up [--no-minio] [--apiserver-port N]   start the control plane (and MinIO)
     hack/cluster up --with-node                        ... plus a node (containerd + kubelet) that runs Pods
+    hack/cluster open-port N                           let Pods reach a server you run on the node's gateway
     hack/cluster status | down
     hack/minio up [--port N] | status | down             MinIO alone (renderer work)
 """
@@ -80,10 +81,19 @@ def _cluster_up(state_dir: Path, args: argparse.Namespace) -> None:
     if not args.no_minio:
         _minio_up(state_dir, args.minio_port, pod_host=gateway)
         if gateway:
-            from videojob.devenv.nodehost import Slot, allow_tcp_port
-            from videojob.devenv.node import Node
+            _open_port(state_dir, int(MinioServer.status(state_dir)["endpoint"].rsplit(":", 1)[1]))
 
-            allow_tcp_port(Slot(Node.status(state_dir / "node")["slot"]), int(MinioServer.status(state_dir)["endpoint"].rsplit(":", 1)[1]))
+
+def _open_port(state_dir: Path, port: int) -> None:
+    """Let the node's Pods reach a server of yours that listens on the bridge gateway at ``port``."""
+    from videojob.devenv.node import Node
+    from videojob.devenv.nodehost import Slot, allow_tcp_port
+
+    saved = Node.status(state_dir / "node")
+    if saved is None:
+        raise StartError("no node is running: start one with `hack/cluster up --with-node`")
+    allow_tcp_port(Slot(saved["slot"]), port)
+    print(f"Pods may now connect to {saved['gateway']}:{port}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--with-node", action="store_true", help="also start containerd and a kubelet (root; see issue 3)")
     cluster.add_parser("status")
     cluster.add_parser("down")
+    open_port = cluster.add_parser("open-port", help="let Pods reach a server you run on the node's gateway address")
+    open_port.add_argument("port", type=int)
     minio = targets.add_parser("minio").add_subparsers(dest="action", required=True)
     minio_up = minio.add_parser("up")
     minio_up.add_argument("--port", type=int, default=None)
@@ -109,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.target == "cluster" and args.action == "up":
             _cluster_up(state_dir, args)
+        elif args.action == "open-port":
+            _open_port(state_dir, args.port)
         elif args.target == "minio" and args.action == "up":
             _minio_up(state_dir, args.port)
         elif args.action == "down":

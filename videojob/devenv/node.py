@@ -71,6 +71,11 @@ class Node:
         assert self.slot is not None, "the node is not started"
         return self.slot.gateway
 
+    def open_port(self, port: int) -> None:
+        """Let Pods reach a host server listening on ``gateway``:``port`` (the firewall drops the rest)."""
+        assert self.slot is not None, "the node is not started"
+        nodehost.allow_tcp_port(self.slot, port)
+
     # --- lifecycle ----------------------------------------------------------------
     def start(self) -> float:
         """Start containerd and the kubelet; return seconds until the node is Ready."""
