@@ -128,9 +128,9 @@ class Node:
         healthz_port = free_port()
         kubelet_config = self.state_dir / "kubelet.yaml"
         kubelet_config.write_text(nodeconfig.kubelet_config(
-            address=slot.gateway, port=free_port(slot.gateway), healthz_port=healthz_port, serving_cert=serving.cert, serving_key=serving.key,
-            client_ca=ca.pair.cert, runtime_socket=self.socket, cgroup_root=slot.cgroup_root,
-            pod_logs_dir=self.state_dir / "pod-logs"))
+            address=slot.gateway, port=free_port(slot.gateway), healthz_port=healthz_port,
+            serving_cert=serving.cert, serving_key=serving.key, client_ca=ca.pair.cert, runtime_socket=self.socket,
+            cgroup_root=slot.cgroup_root, pod_logs_dir=self.state_dir / "pod-logs"))
         sysctls = {name: Path("/proc/sys", name).read_text() for name in KUBELET_SYSCTLS}
         kubelet = self._component("kubelet", [
             str(kubelet_binary), f"--config={kubelet_config}", f"--kubeconfig={kubeconfig}",
