@@ -76,7 +76,7 @@ class FunctionPlotScene(TemplateScene):
                 curve.add(VMobject(color=self.palette.accent, stroke_width=5).set_points_as_corners(points))
         label = self.text(v.label or f"y = {v.expression}", size=44, color=self.palette.secondary)
         label.to_edge(UP, buff=0.4)
-        self.animate(Create(axes), FadeIn(label), run_time=0.8)
+        self.animate(Create(axes), self.appear(label, DOWN * 0.2), run_time=0.8)
         draw_for = max(1.0, min(3.0, self.timing.speech_seconds * 0.5))
         self.animate(Create(curve), run_time=draw_for)
 
@@ -160,4 +160,4 @@ class TimelineScene(TemplateScene):
         spoken = [f"{event.when}" for event in events]
         for mark, moment in zip(marks, reveal_times(self.narration, spoken, self.timing)):
             self.hold_until(moment)
-            self.animate(FadeIn(mark, shift=UP * 0.1), run_time=0.4)
+            self.animate(self.appear(mark, UP * 0.1), run_time=0.4)

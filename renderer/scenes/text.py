@@ -11,7 +11,6 @@ from manim import (
     Code,
     Create,
     Dot,
-    FadeIn,
     Line,
     MathTex,
     SurroundingRectangle,
@@ -35,7 +34,7 @@ class TitleCardScene(TemplateScene):
             parts.append(self.text(self.visual.subtitle, size=40, color=self.palette.text, width=11))
         VGroup(*parts).arrange(DOWN, buff=0.45).move_to(0)
         self.animate(Write(title), run_time=0.9)
-        self.animate(Create(rule), *[FadeIn(part, shift=UP * 0.2) for part in parts[2:]], run_time=0.6)
+        self.animate(Create(rule), *[self.appear(part, UP * 0.2) for part in parts[2:]], run_time=0.6)
 
 
 class _RevealedItems(TemplateScene):
@@ -43,10 +42,10 @@ class _RevealedItems(TemplateScene):
 
     def reveal(self, items: list[str], rows: list, heading=None) -> None:
         if heading is not None:
-            self.animate(FadeIn(heading, shift=DOWN * 0.2), run_time=0.4)
+            self.animate(self.appear(heading, DOWN * 0.2), run_time=0.4)
         for row, moment in zip(rows, reveal_times(self.narration, items, self.timing)):
             self.hold_until(moment)
-            self.animate(FadeIn(row, shift=RIGHT * 0.3), run_time=0.45)
+            self.animate(self.appear(row, RIGHT * 0.3), run_time=0.45)
 
     def bullet_rows(self, items: list[str], marker_color: str, numbered: bool = False) -> VGroup:
         rows = []
@@ -88,7 +87,7 @@ class EquationScene(TemplateScene):
         VGroup(*group).arrange(DOWN, buff=0.6).move_to(0)
         self.animate(Write(equation), run_time=1.2)
         if len(group) > 1:
-            self.animate(FadeIn(group[1], shift=UP * 0.2), run_time=0.4)
+            self.animate(self.appear(group[1], UP * 0.2), run_time=0.4)
         self.hold_until(self.timing.speech_start + self.timing.speech_seconds * 0.5)
         self.animate(Circumscribe(equation, color=self.palette.accent, buff=0.2), run_time=1.0)
 
@@ -107,7 +106,8 @@ class ComparisonScene(_RevealedItems):
         right.move_to(RIGHT * 3.4)
         VGroup(left, right).to_edge(UP, buff=0.8)
         divider = Line(UP * 3.2, DOWN * 3.2, color=self.palette.muted)
-        self.animate(FadeIn(columns[0][0]), FadeIn(columns[1][0]), Create(divider), run_time=0.6)
+        self.animate(self.appear(columns[0][0], DOWN * 0.2), self.appear(columns[1][0], DOWN * 0.2), Create(divider),
+                     run_time=0.6)
         items = list(self.visual.left_items) + list(self.visual.right_items)
         self.reveal(items, list(columns[0][1]) + list(columns[1][1]))
 
@@ -131,4 +131,4 @@ class CodeListingScene(TemplateScene):
         )
         listing.scale(min(USABLE_WIDTH / listing.width, 6.8 / listing.height, 2.2))
         listing.move_to(0)
-        self.animate(FadeIn(listing, shift=UP * 0.3), run_time=0.8)
+        self.animate(self.appear(listing, UP * 0.3), run_time=0.8)
