@@ -1,0 +1,146 @@
+"""Shared by the operator_* benchmarks: a local control plane, the CRD, and the operator as a subprocess.
+
+Not a benchmark itself. The operator runs exactly as in production
+(``python -P -m videojob.operator``), watching one namespace, with the render cap
+raised so that the queue does not hold Jobs back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import kubernetes
+
+from videojob.devenv.controlplane import ControlPlane
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NAMESPACE = "bench"
+
+
+def videojob(name: str) -> dict:
+    return {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "metadata": {"name": name},
+            "spec": {"source": {"markdown": f"# {name}\n\nBenchmark lecture.\n"}, "quality": "low"}}
+
+
+@dataclass
+class JobWatcher:
+    """Records when each renderer Job's ADDED event reaches us, by VideoJob name."""
+
+    api: kubernetes.client.ApiClient
+    seen: dict[str, float] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self._watch()
+            except Exception as error:  # noqa: BLE001 - a broken watch is restarted, as kopf's are
+                print(f"job watch restarted after: {error!r}"[:200], flush=True)
+                time.sleep(0.5)
+
+    def _watch(self) -> None:
+        batch = kubernetes.client.BatchV1Api(self.api)
+        listed = batch.list_namespaced_job(NAMESPACE)
+        with self.changed:  # Jobs made while the watch was down count from now (only after a restart)
+            for job in listed.items:
+                self.seen.setdefault(job.metadata.owner_references[0].name, time.monotonic())
+            self.changed.notify_all()
+        resource_version = listed.metadata.resource_version
+        while True:
+            stream = kubernetes.watch.Watch().stream(batch.list_namespaced_job, NAMESPACE, resource_version=resource_version,
+                                                     timeout_seconds=300, allow_watch_bookmarks=True)
+            for event in stream:
+                job = event["object"]
+                if event["type"] == "BOOKMARK":
+                    resource_version = job["metadata"]["resourceVersion"]
+                    continue
+                resource_version = job.metadata.resource_version
+                if event["type"] == "ADDED":
+                    name = job.metadata.owner_references[0].name
+                    with self.changed:
+                        self.seen.setdefault(name, time.monotonic())
+                        self.changed.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.seen) >= count, timeout)
+
+    def wait_name(self, name: str, timeout: float) -> float | None:
+        with self.changed:
+            self.changed.wait_for(lambda: name in self.seen, timeout)
+            return self.seen.get(name)
+
+
+@dataclass
+class Bench:
+    plane: ControlPlane
+    operator: subprocess.Popen
+    api: kubernetes.client.ApiClient
+
+    def create(self, body: dict) -> None:
+        kubernetes.client.CustomObjectsApi(self.api).create_namespaced_custom_object(
+            "videojob.dev", "v1alpha1", NAMESPACE, "videojobs", body)
+
+    def operator_cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.operator.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def operator_rss_mib(self) -> tuple[float, float]:
+        """Resident memory now and at its peak, in MiB, from /proc."""
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.operator.pid}/status").read_text().splitlines())
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+@contextlib.contextmanager
+def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[Bench]:
+    with tempfile.TemporaryDirectory(prefix="vj-bench-") as state:
+        plane = ControlPlane(Path(state) / "controlplane")
+        print(f"control plane ready in {plane.start():.1f}s", flush=True)
+        operator = None
+        try:
+            for crd in sorted((REPO_ROOT / "manifests" / "crd").glob("*.yaml")):
+                plane.kubectl("apply", "--server-side", "-f", str(crd))
+            plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/videojobs.videojob.dev")
+            plane.kubectl("create", "namespace", NAMESPACE)
+            log = Path(state) / "operator.log"
+            env = os.environ | {"PYTHONSAFEPATH": "1", "KUBECONFIG": str(plane.kubeconfig), "VIDEOJOB_NAMESPACES": NAMESPACE,
+                                "VIDEOJOB_MAX_CONCURRENT_RENDERS": str(max_concurrent_renders),
+                                "VIDEOJOB_LIVENESS_ENDPOINT": "", "VIDEOJOB_LOG_LEVEL": os.environ.get("VIDEOJOB_LOG_LEVEL", "WARNING")}
+            with log.open("wb") as out:
+                operator = subprocess.Popen([sys.executable, "-P", "-m", "videojob.operator"], env=env, stdout=out, stderr=subprocess.STDOUT)
+            api = plane.api_client()
+            api.configuration.connection_pool_maxsize = 32
+            try:
+                yield Bench(plane, operator, api)
+            except BaseException:
+                print("operator log (last 40 lines):\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]), flush=True)
+                raise
+            if os.environ.get("VIDEOJOB_BENCH_KEEP_LOG"):
+                import shutil
+                shutil.copy(log, os.environ["VIDEOJOB_BENCH_KEEP_LOG"])
+            errors = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line or "Traceback" in line]
+            print(f"operator log: {len(errors)} error line(s)" + (f"; first: {errors[0]}" if errors else ""), flush=True)
+        finally:
+            if operator is not None and operator.poll() is None:
+                operator.terminate()
+                operator.wait(timeout=20)
+            plane.stop()
+
+
+def warm_up(bench: Bench, watcher: JobWatcher) -> None:
+    """One VideoJob end to end, so that imports and first connections are not measured."""
+    bench.create(videojob("warm-up"))
+    if watcher.wait_name("warm-up", 60) is None:
+        raise SystemExit("the operator created no Job for the warm-up VideoJob within 60 s")
