@@ -17,8 +17,8 @@ from typing import Any
 from videojob.renderer.storage import BlobStore
 
 # Bump when a template, timing rule or encoder setting changes what a scene looks like.
-RENDERER_VERSION = "1"
-SCENE_FILES = ("scene.mp4", "speech.wav", "frames.txt")
+RENDERER_VERSION = "2"
+SCENE_FILES = ("scene.mp4", "speech.wav", "frames.txt", "last_frame.png")
 VIDEO_FILES = ("video.mp4", "video.vtt", "video.srt", "thumbnail.png", "duration.txt")
 
 

@@ -27,6 +27,7 @@ from videojob.renderer.errors import LatexRejectedError, RenderError
 from videojob.renderer.timing import SceneTiming
 from videojob.storyboard import THEMES, Visual
 
+LAST_FRAME = "last_frame.png"
 HARDENED_TEX_ENVIRONMENT = {
     "shell_escape": "f",  # no \write18, not even the restricted list
     "openin_any": "p",  # paranoid: no absolute paths, no "..", no dot files
@@ -52,6 +53,7 @@ class SceneJob:
 class RenderedScene:
     index: int
     path: Path
+    frames: int  # what fixes the scene's real length
 
 
 def harden_tex(scratch: Path) -> None:
@@ -62,7 +64,9 @@ def harden_tex(scratch: Path) -> None:
 
 def render_scene(job: SceneJob) -> RenderedScene:
     """Draw one scene to ``job.target`` (silent H.264 MP4); runs inside a worker process."""
-    from manim import tempconfig  # noqa: PLC0415 - heavy, and only workers need it
+    import av  # noqa: PLC0415 - heavy, and only workers need them
+    from manim import tempconfig  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
 
     from videojob.renderer import manim_speedups
     from videojob.renderer.scenes import TEMPLATES
@@ -95,9 +99,16 @@ def render_scene(job: SceneJob) -> RenderedScene:
                                              f"{_tex_complaint(Path(scratch))}") from None
                 raise RenderError(f"scene {job.index + 1} ({visual.kind}) failed: {error}. {detail}") from None
             movie = Path(scene.renderer.file_writer.movie_file_path)
+            last_frame = scene.renderer.get_frame()
         job.target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(movie), job.target)
-    return RenderedScene(job.index, job.target)
+    # The finished picture, for the video's thumbnail, saved here rather than decoded later by ffmpeg.
+    Image.fromarray(last_frame).convert("RGB").save(job.target.with_name(LAST_FRAME))
+    with av.open(str(job.target)) as container:
+        frames = container.streams.video[0].frames
+    if frames <= 0:
+        raise RenderError(f"scene {job.index + 1} produced no video frames")
+    return RenderedScene(job.index, job.target, frames)
 
 
 def _tex_complaint(scratch: Path) -> str:

@@ -137,6 +137,17 @@ class Narrator:
 
 
 def normalise_audio(source: Path, target: Path) -> None:
+    """``source`` as mono 16-bit PCM at SAMPLE_RATE: in-process for PCM WAV (what both engines give),
+    else through ffmpeg. Starting ffmpeg costs more than resampling a sentence."""
+    try:
+        with wave.open(str(source), "rb") as clip:
+            rate, channels, width = clip.getframerate(), clip.getnchannels(), clip.getsampwidth()
+            frames = clip.readframes(clip.getnframes())
+    except (wave.Error, EOFError):
+        rate = width = 0
+    if width == 2 and rate > 0:
+        _resample_pcm16(frames, rate, channels, target)
+        return
     run = subprocess.run(
         ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(source), "-ar", str(SAMPLE_RATE), "-ac", "1",
          "-sample_fmt", "s16", "-f", "wav", str(target)],
@@ -144,6 +155,25 @@ def normalise_audio(source: Path, target: Path) -> None:
     )
     if run.returncode != 0:
         raise NarrationError(f"could not normalise speech audio: {run.stderr.decode(errors='replace')[:200]}")
+
+
+def _resample_pcm16(frames: bytes, rate: int, channels: int, target: Path) -> None:
+    import numpy as np
+
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32)
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1)
+    if rate != SAMPLE_RATE and samples.size:
+        # Band-limited resampling in the frequency domain: no aliasing (unlike linear interpolation)
+        # and no scipy import (seconds) on the narration path.
+        length = round(samples.size * SAMPLE_RATE / rate)
+        samples = np.fft.irfft(np.fft.rfft(samples), length) * (length / samples.size)
+    pcm = np.clip(np.round(samples), -32768, 32767).astype("<i2")
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm.tobytes())
 
 
 def wav_samples(path: Path) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import tempfile
 import threading
 import time
@@ -19,7 +20,7 @@ from videojob.contract import Output, Result, Subtitles, Usage
 from videojob.renderer import assemble
 from videojob.renderer.cache import SceneCache, scene_key, video_key
 from videojob.renderer.errors import InvalidSourceError
-from videojob.renderer.manim_render import RenderedScene, SceneJob, preload, render_all
+from videojob.renderer.manim_render import LAST_FRAME, RenderedScene, SceneJob, preload, render_all
 from videojob.renderer.narration import SAMPLE_RATE, Narrator, build_narrator, wav_samples, write_track
 from videojob.renderer.progress import Progress
 from videojob.renderer.settings import RendererSettings
@@ -175,7 +176,7 @@ def _render(jobs: list[SceneJob], plans: list[ScenePlan], settings: RendererSett
         nonlocal finished
         finished += 1
         folder = plans[scene.index].folder
-        (folder / "frames.txt").write_text(str(assemble.video_frames(scene.path)))
+        (folder / "frames.txt").write_text(str(scene.frames))
         cache.put(plans[scene.index].key, folder)
         done = cached + finished
         progress.report("Rendering", f"Rendering scene {done}/{total}", done / total, done, total)
@@ -195,18 +196,15 @@ def _assemble(plans: list[ScenePlan], settings: RendererSettings, work: Path) ->
         pieces.append((plan.folder / "speech.wav", round(LEAD_IN * SAMPLE_RATE), plan.frames * samples_per_frame))
         spoken.append(SpokenScene(plan.narration, offset + LEAD_IN, plan.speech_samples / SAMPLE_RATE))
         offset += plan.frames / fps
-    silent, track, video = work / "silent.mp4", work / "narration.wav", work / "video.mp4"
-    assemble.concat_silent([plan.folder / "scene.mp4" for plan in plans], silent)
+    track, video = work / "narration.wav", work / "video.mp4"
     write_track(track, pieces)
-    assemble.mux_narration(silent, track, video)
+    assemble.join_and_mux([plan.folder / "scene.mp4" for plan in plans], track, video)
     cues = build_cues(spoken)
     vtt, srt, thumb = work / "video.vtt", work / "video.srt", work / "thumbnail.png"
     vtt.write_text(to_webvtt(cues))
     srt.write_text(to_srt(cues))
-    first_scene = plans[0].frames / fps
-    assemble.thumbnail(video, max(0.0, first_scene - 0.25), thumb)
+    shutil.copyfile(plans[0].folder / LAST_FRAME, thumb)  # the title card, fully drawn
     (work / "duration.txt").write_text(f"{offset:.6f}")
-    silent.unlink()
     track.unlink()
 
 
