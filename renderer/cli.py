@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     write_termination_message(settings.termination_log, report.result)
     progress.finish_line()
     output = report.result.output
+    rendered = f"{report.scenes_rendered} scene{'' if report.scenes_rendered == 1 else 's'}"
     summary = (f"{output.url}  {format_seconds(output.duration_seconds)} of video, {output.size_bytes / 1e6:.1f} MB, "
-               f"{report.scenes_rendered} scenes rendered, {report.scenes_cached} cached, "
-               f"in {report.seconds:.1f}s")
+               f"{rendered} rendered, {report.scenes_cached} cached, in {report.seconds:.1f}s")
     print(summary, file=sys.stderr if progress.mode == "json" else sys.stdout)
     return 0
