@@ -9,6 +9,7 @@ reconciler, which writes the status (well under the 2-second goal).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -75,7 +76,10 @@ async def follow(lines: Callable[[], Iterable[str]], on_event: Callable[[Progres
         if not loop.is_closed():
             loop.call_soon_threadsafe(_settle, finished, error)
 
-    threading.Thread(target=read, name="progress-log", daemon=True).start()
+    # The thread runs in a copy of this task's context: call_soon_threadsafe hands that context
+    # to `deliver`, so what it wakes (status writes, kopf.info Events) sees kopf's context vars.
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(read,), name="progress-log", daemon=True).start()
     await finished
     return count
 
