@@ -86,3 +86,80 @@ def test_wrong_credentials_fail_as_upload_error_without_retrying_forever(minio_s
     (tmp_path / "x.png").write_bytes(b"png")
     with pytest.raises(UploadError, match="InvalidAccessKeyId"):
         store.upload(tmp_path / "x.png", "proof/x.png")
+
+
+class _FlakyS3:
+    """An HTTP proxy in front of the real MinIO that answers the first PUTs with 503 SlowDown."""
+
+    def __init__(self, upstream: str, failures: int):
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.failures, self.puts = failures, 0
+        flaky = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.command == "PUT":
+                    flaky.puts += 1
+                    if flaky.failures > 0:
+                        flaky.failures -= 1
+                        error = (b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
+                                 b"<Message>Please reduce your request rate.</Message></Error>")
+                        self.send_response(503)
+                        self.send_header("Content-Type", "application/xml")
+                        self.send_header("Content-Length", str(len(error)))
+                        self.end_headers()
+                        self.wfile.write(error)
+                        return
+                connection = http.client.HTTPConnection(upstream, timeout=30)
+                connection.request(self.command, self.path, body=body, headers=dict(self.headers))
+                response = connection.getresponse()
+                data = response.read()
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in ("transfer-encoding", "content-length", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                connection.close()
+
+            do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _relay
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def test_transient_s3_errors_are_retried_and_the_upload_still_verifies(minio_server, tmp_path):
+    import urllib3
+    from minio import Minio
+
+    flaky = _FlakyS3(minio_server.endpoint, failures=2)
+    try:
+        # No retries inside the HTTP client: the store's own retry loop is what is under test.
+        client = Minio(flaky.endpoint, access_key=minio_server.access_key, secret_key=minio_server.secret_key,
+                       secure=False, http_client=urllib3.PoolManager(retries=False))
+        store = S3Store(client, minio_server.bucket, attempts=3, backoff=0.01)
+        video = tmp_path / "video.mp4"
+        video.write_bytes(os.urandom(64 * 1024))
+        digest = store.upload(video, "proof/flaky/video.mp4", verify=True)
+    finally:
+        flaky.close()
+    assert flaky.puts == 3
+    assert digest == hashlib.sha256(video.read_bytes()).hexdigest()
+    stored = _object_bytes(minio_server.client(), minio_server.bucket, "proof/flaky/video.mp4")
+    assert stored == video.read_bytes()
