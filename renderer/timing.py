@@ -25,10 +25,6 @@ class SceneTiming:
     speech_seconds: float
     fps: int
 
-    @property
-    def speech_end(self) -> float:
-        return self.speech_start + self.speech_seconds
-
 
 def plan_scene(speech_seconds: float, fps: int) -> SceneTiming:
     frames = math.ceil((LEAD_IN + speech_seconds + TAIL) * fps)
