@@ -75,10 +75,13 @@ def _drop_nulls(value: Any) -> Any:
 
 
 def _validate(content: str | None) -> tuple[Storyboard | None, list[str]]:
-    if not content:
+    if not content or not content.strip():
         return None, ["the reply was empty"]
+    text = content.strip()
+    if text.startswith("```"):  # servers without structured output often fence their JSON
+        text = text.split("\n", 1)[-1].rsplit("```", 1)[0]
     try:
-        data = json.loads(content)
+        data = json.loads(text)
     except ValueError as error:
         return None, [f"the reply is not JSON: {error}"]
     try:

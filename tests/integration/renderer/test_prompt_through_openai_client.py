@@ -98,3 +98,11 @@ def test_the_cli_without_a_key_exits_as_bad_input_with_one_line(render_cli):
     assert run.stderr.strip().count("\n") == 0
     assert run.stderr.startswith("videojob: error: LLMUnavailable: a prompt needs an LLM, but no API key")
     assert run.termination.reason == "LLMUnavailable"
+
+
+def test_a_reply_fenced_as_markdown_is_accepted_without_a_repair(openai_stub):
+    import json
+
+    openai_stub.reply_storyboard("```json\n" + json.dumps(GOOD) + "\n```")
+    storyboard, _ = storyboard_from_prompt("Explain photosynthesis", _settings(openai_stub))
+    assert storyboard.title == "Photosynthesis" and len(openai_stub.requests) == 1
