@@ -17,7 +17,7 @@ from typing import Any
 from videojob.renderer.storage import BlobStore
 
 # Bump when a template, timing rule or encoder setting changes what a scene looks like.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 SCENE_FILES = ("scene.mp4", "speech.wav", "frames.txt", "last_frame.png")
 VIDEO_FILES = ("video.mp4", "video.vtt", "video.srt", "thumbnail.png", "duration.txt")
 

@@ -71,7 +71,7 @@ class TemplateScene(Scene):
     def text(self, content: str, size: float = 34, color: str | None = None, width: float = USABLE_WIDTH,
              weight: str = "NORMAL") -> Text:
         """Text wrapped to ``width`` scene units, shrunk only if a single word is still too wide."""
-        chars_per_line = max(12, int(width / (size * 0.0042)))  # DejaVu Sans: ~0.0036 units per char per pt
+        chars_per_line = max(12, int(width / (size * 0.0048)))  # DejaVu Sans averages ~0.004 units per char per pt
         wrapped = "\n".join(textwrap.wrap(content, chars_per_line)) or " "
         mobject = Text(wrapped, font=FONT, font_size=size, color=color or self.palette.text, weight=weight,
                        line_spacing=0.9)

@@ -1,6 +1,7 @@
 """The storyboard model: what validates, what does not, and the schema that is published."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,11 @@ def test_the_schema_lists_the_whole_catalogue_and_the_themes():
              if "kind" in definition.get("properties", {})}
     assert kinds == set(VISUAL_KINDS)
     assert set(schema["properties"]["theme"]["enum"]) == set(THEMES)
+
+
+def test_the_example_storyboard_uses_every_template_and_validates():
+    import yaml
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "storyboard.yaml"
+    board = parse_storyboard(yaml.safe_load(example.read_text()))
+    assert sorted(scene.visual.kind for scene in board.scenes) == sorted(VISUAL_KINDS)
