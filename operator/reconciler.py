@@ -149,6 +149,7 @@ class Reconciler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.kube.close()
 
     # --- reading the world ------------------------------------------------------------------
 
