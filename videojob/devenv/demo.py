@@ -1,0 +1,163 @@
+"""`hack/demo`: the main job end to end on this machine.
+
+Expects `hack/cluster up --with-node` to have run (hack/demo does it). Then: loads the
+renderer image into the node, installs the VideoJob CRD, runs the operator, applies
+the Markdown sample with kubectl, follows it the way `kubectl get vj -w` would, and
+downloads the video, subtitles and thumbnail from MinIO into ``out/demo/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from videojob.devenv import images
+from videojob.devenv.cli import REPO_ROOT, default_state_dir
+from videojob.devenv.controlplane import ControlPlane
+from videojob.devenv.minio import MinioServer
+from videojob.devenv.node import CTR
+from videojob.devenv.nodehost import runtime_socket
+from videojob.devenv.processes import Component, StartError
+
+NAMESPACE = "videojob-demo"
+SAMPLE = REPO_ROOT / "manifests" / "samples" / "videojob_v1alpha1_markdown.yaml"
+RENDER_TIMEOUT = 900
+
+
+def _say(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def _load_renderer_image(state_dir: Path) -> images.Image:
+    image = images.renderer_image()
+    socket = runtime_socket(state_dir / "node")
+    listed = subprocess.run([CTR, f"--address={socket}", "--namespace=k8s.io", "images", "list", "--quiet"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    if image.ref not in listed:
+        subprocess.run([CTR, f"--address={socket}", "--namespace=k8s.io", "images", "import", str(image.archive)],
+                       capture_output=True, text=True, check=True)
+    print(f"{image.ref} is on the node ({image.size / 2**30:.1f} GiB)")
+    return image
+
+
+def _start_operator(plane: ControlPlane, minio: dict, image: images.Image, log: Path) -> Component:
+    pod_endpoint = minio.get("pod_endpoint")
+    if not pod_endpoint:
+        raise StartError("MinIO is not reachable from Pods: run `hack/cluster down` then `hack/cluster up --with-node`")
+    env = os.environ | {
+        "PYTHONSAFEPATH": "1",
+        "KUBECONFIG": str(plane.kubeconfig),
+        "VIDEOJOB_NAMESPACES": NAMESPACE,
+        "VIDEOJOB_RENDERER_IMAGE": image.ref,
+        "VIDEOJOB_S3_ENDPOINT": f"http://{pod_endpoint}",
+        "VIDEOJOB_S3_BUCKET": minio["bucket"],
+        "VIDEOJOB_S3_SECRET_NAME": "videojob-s3",
+        # The operator's own keys: retention Delete removes outputs through a finalizer.
+        "VIDEOJOB_S3_ACCESS_KEY": minio["access_key"],
+        "VIDEOJOB_S3_SECRET_KEY": minio["secret_key"],
+        "VIDEOJOB_LIVENESS_ENDPOINT": "",
+        "VIDEOJOB_METRICS_PORT": "0",
+    }
+    operator = Component("operator", [sys.executable, "-P", "-m", "videojob.operator"], log, env=env)
+    operator.start()
+    operator.wait_ready(lambda: "Initial authentication has finished" in log.read_text(errors="replace"), 90)
+    print(f"operator running (log: {log})")
+    return operator
+
+
+def _follow(plane: ControlPlane, name: str) -> dict:
+    """Print each change of phase/progress/stage, like `kubectl get vj -w`; return the final object."""
+    last = None
+    deadline = time.monotonic() + RENDER_TIMEOUT
+    while time.monotonic() < deadline:
+        videojob = json.loads(plane.kubectl("get", "vj", name, "-n", NAMESPACE, "-o", "json").stdout)
+        status = videojob.get("status") or {}
+        line = f"{status.get('phase', 'Pending'):10} {status.get('progress', 0):>5.1f}%  {status.get('stage', '')}"
+        if line != last:
+            print(f"  {time.strftime('%H:%M:%S')}  {line}", flush=True)
+            last = line
+        if status.get("phase") in ("Succeeded", "Failed", "Cancelled"):
+            return videojob
+        time.sleep(0.5)
+    raise StartError(f"vj/{name} did not finish within {RENDER_TIMEOUT}s; see `kubectl describe vj {name} -n {NAMESPACE}`")
+
+
+def _download(minio: dict, output: dict, name: str) -> list[Path]:
+    from minio import Minio
+
+    client = Minio(minio["endpoint"], access_key=minio["access_key"], secret_key=minio["secret_key"], secure=False)
+    target = REPO_ROOT / "out" / "demo"
+    target.mkdir(parents=True, exist_ok=True)
+    keys = [output["key"], *(output.get("subtitles") or {}).values()]
+    if output.get("thumbnail"):
+        keys.append(output["thumbnail"])
+    saved = []
+    for key in keys:
+        path = target / f"{name}{Path(key).suffix}"
+        client.fget_object(output["bucket"], key, str(path))
+        saved.append(path)
+    return saved
+
+
+def main() -> int:
+    state_dir = default_state_dir()
+    plane = ControlPlane.attach(state_dir)
+    minio = MinioServer.status(state_dir)
+    if minio is None or not minio["running"]:
+        print("error: MinIO is not running: run `hack/cluster up --with-node` first", file=sys.stderr)
+        return 2
+    operator = None
+    try:
+        _say("Renderer image on the node")
+        image = _load_renderer_image(state_dir)
+
+        _say("VideoJob API")
+        plane.kubectl("apply", "--server-side", "-f", str(REPO_ROOT / "manifests" / "crd"))
+        plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO_ROOT / "manifests" / "crd"))
+        plane.kubectl("create", "namespace", NAMESPACE, check=False)
+        secret = plane.kubectl("create", "secret", "generic", "videojob-s3", "-n", NAMESPACE, "--dry-run=client",
+                               "-o", "yaml", f"--from-literal=accessKey={minio['access_key']}",
+                               f"--from-literal=secretKey={minio['secret_key']}").stdout
+        plane.kubectl("apply", "-f", "-", input=secret)
+
+        _say("Operator")
+        operator = _start_operator(plane, minio, image, state_dir / "logs" / "operator.log")
+
+        sample = yaml.safe_load(SAMPLE.read_text())
+        name = sample["metadata"]["name"]
+        _say(f"kubectl apply -f {SAMPLE.relative_to(REPO_ROOT)} -n {NAMESPACE}")
+        plane.kubectl("delete", "vj", name, "-n", NAMESPACE, "--ignore-not-found", "--wait=true", timeout=120)
+        plane.kubectl("apply", "-n", NAMESPACE, "-f", str(SAMPLE))
+        videojob = _follow(plane, name)
+        status = videojob["status"]
+        if status["phase"] != "Succeeded":
+            failure = status.get("failure") or {}
+            print(f"error: vj/{name} {status['phase']}: {failure.get('reason')}: {failure.get('message')}", file=sys.stderr)
+            return 1
+
+        _say("Result")
+        output = status["output"]
+        for path in _download(minio, output, name):
+            print(f"  {path.relative_to(REPO_ROOT)}  ({path.stat().st_size / 1024:.0f} KiB)")
+        print(f"  {output['durationSeconds']:.1f} s of video, sha256 {output['sha256'][:16]}..., "
+              f"s3://{output['bucket']}/{output['key']}")
+        print(f"\nThe cluster stays up: export KUBECONFIG={plane.kubeconfig}; kubectl describe vj {name} -n {NAMESPACE}\n"
+              f"Stop everything with: hack/cluster down")
+        return 0
+    except (StartError, images.ImageError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", "") or ""
+        print(f"error: {error} {detail.strip()}", file=sys.stderr)
+        return 2
+    finally:
+        if operator is not None:
+            operator.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
