@@ -152,7 +152,9 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     elif (stuck := stuck_diagnosis(newest)) is not None:
         failure = stuck
         phase, why, stage = reasons.PENDING, stuck.reason, f"Stuck: {stuck.reason}"
-    elif seen.progress is not None and (newest.get("status") or {}).get("phase") == "Running":
+    # A Pod that has Succeeded while the Job is not yet Complete (the Job controller lags by
+    # about a second) is still best described by the renderer's own last event.
+    elif seen.progress is not None and (newest.get("status") or {}).get("phase") in ("Running", "Succeeded"):
         event = seen.progress
         phase, why, stage = event.phase, reasons.RUNNING, event.stage
         status["progress"] = int(event.progress)
