@@ -21,13 +21,12 @@ from pathlib import Path
 from videojob.devenv import pki, tools
 from videojob.devenv.processes import (
     Component,
+    ProcessRecord,
     StartError,
     free_port,
     https_ok,
     insecure_tls,
-    pid_alive,
     require_free_port,
-    stop_session,
 )
 
 SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
@@ -169,7 +168,7 @@ class ControlPlane:
         manager = self._component("kube-controller-manager", [
             str(binaries["kube-controller-manager"]),
             *self._delegated_auth(controller_manager_config),
-            f"--bind-address=127.0.0.1", f"--secure-port={controller_manager_port}",
+            "--bind-address=127.0.0.1", f"--secure-port={controller_manager_port}",
             f"--service-account-private-key-file={service_accounts.key}",
             f"--root-ca-file={ca.pair.cert}",
             f"--cluster-signing-cert-file={ca.pair.cert}", f"--cluster-signing-key-file={ca.pair.key}",
@@ -207,49 +206,35 @@ class ControlPlane:
         for component in reversed(self.components):
             component.stop()
         self.components.clear()
-        state = self.state_dir / STATE_FILE
-        if state.exists():
-            self._stop_saved(state)
+        self._record(self.state_dir).stop()
 
     # --- state for the CLI (components outlive `hack/cluster up`) ----------------
-    def _save_state(self) -> None:
-        (self.state_dir / STATE_FILE).write_text(json.dumps({
-            "server": self.server,
-            "kubeconfig": str(self.kubeconfig),
-            "started_in": self.started_in,
-            "pids": {component.name: component.pid for component in self.components},
-        }, indent=2))
-
     @staticmethod
-    def _stop_saved(state: Path) -> None:
-        saved = json.loads(state.read_text())
-        for pid in reversed(list(saved["pids"].values())):
-            stop_session(pid, grace=10.0)
-        state.unlink()
+    def _record(state_dir: Path) -> ProcessRecord:
+        return ProcessRecord(state_dir / STATE_FILE)
+
+    def _save_state(self) -> None:
+        self._record(self.state_dir).write(
+            {component.name: component.pid for component in self.components},
+            server=self.server, kubeconfig=str(self.kubeconfig), started_in=self.started_in,
+        )
 
     @classmethod
     def attach(cls, state_dir: Path) -> "ControlPlane":
         """The control plane an earlier `hack/cluster up` started here (to add a node to it)."""
-        state = state_dir / STATE_FILE
-        if not state.exists():
+        saved = cls._record(state_dir).read()
+        if saved is None:
             raise StartError(f"no control plane is running from {state_dir}; run `hack/cluster up` first")
-        server = json.loads(state.read_text())["server"]
-        return cls(state_dir, apiserver_port=int(server.rsplit(":", 1)[1]), tie_to_parent=False)
+        return cls(state_dir, apiserver_port=int(saved["server"].rsplit(":", 1)[1]), tie_to_parent=False)
 
     @classmethod
     def status(cls, state_dir: Path) -> dict[str, bool] | None:
-        state = state_dir / STATE_FILE
-        if not state.exists():
-            return None
-        return {name: pid_alive(pid) for name, pid in json.loads(state.read_text())["pids"].items()}
+        saved = cls._record(state_dir).read()
+        return None if saved is None else saved["running"]
 
     @classmethod
     def stop_saved(cls, state_dir: Path) -> bool:
-        state = state_dir / STATE_FILE
-        if not state.exists():
-            return False
-        cls._stop_saved(state)
-        return True
+        return cls._record(state_dir).stop() is not None
 
     # --- clients ----------------------------------------------------------------
     def kubectl(self, *args: str, check: bool = True, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -8,14 +8,13 @@ It listens on 127.0.0.1 and, when asked, on further addresses of this machine
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import secrets
 import time
 from pathlib import Path
 
 from videojob.devenv import tools
-from videojob.devenv.processes import Component, free_port, https_ok, pid_alive, require_free_port, stop_session
+from videojob.devenv.processes import Component, ProcessRecord, free_port, https_ok, require_free_port
 
 START_TIMEOUT = 60.0
 STATE_FILE = "minio.json"
@@ -82,8 +81,7 @@ class MinioServer:
             self.stop()
             raise
         self.started_in = time.monotonic() - began
-        (self.state_dir / STATE_FILE).write_text(json.dumps(self.describe() | {"pid": self.component.pid}, indent=2))
-        (self.state_dir / STATE_FILE).chmod(0o600)
+        ProcessRecord(self.state_dir / STATE_FILE).write({"minio": self.component.pid}, **self.describe())
         return self.started_in
 
     def describe(self) -> dict[str, str]:
@@ -106,17 +104,10 @@ class MinioServer:
 
     @staticmethod
     def stop_saved(state_dir: Path) -> bool:
-        state = state_dir / STATE_FILE
-        if not state.exists():
-            return False
-        stop_session(json.loads(state.read_text())["pid"], grace=10.0)
-        state.unlink()
-        return True
+        return ProcessRecord(state_dir / STATE_FILE).stop() is not None
 
     @staticmethod
     def status(state_dir: Path) -> dict | None:
-        state = state_dir / STATE_FILE
-        if not state.exists():
-            return None
-        saved = json.loads(state.read_text())
-        return saved | {"running": pid_alive(saved["pid"])}
+        """The recorded server (endpoint, bucket, credentials) with ``running`` as one flag."""
+        saved = ProcessRecord(state_dir / STATE_FILE).read()
+        return None if saved is None else saved | {"running": all(saved["running"].values())}

@@ -13,7 +13,6 @@ Everything else lives under ``state_dir``; what the node does to the host
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 
 from videojob.devenv import images, nodeconfig, nodehost, pki, tools
 from videojob.devenv.controlplane import ControlPlane, _kubeconfig
-from videojob.devenv.processes import Component, StartError, free_port, https_ok, pid_alive, stop_session
+from videojob.devenv.processes import Component, ProcessRecord, StartError, free_port, https_ok
 
 NODE_NAME = "videojob-node"
 STATE_FILE = "node.json"
@@ -165,7 +164,7 @@ class Node:
         if self.slot is not None:
             nodehost.release(self.slot, self.state_dir)
             self.slot = None
-        (self.state_dir / STATE_FILE).unlink(missing_ok=True)
+        self._record(self.state_dir).path.unlink(missing_ok=True)
 
     # --- images ---------------------------------------------------------------------
     def ctr(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -196,33 +195,26 @@ class Node:
         return time.monotonic() - began
 
     # --- state for the CLI (the node outlives `hack/cluster up`) ---------------------------
+    @staticmethod
+    def _record(state_dir: Path) -> ProcessRecord:
+        return ProcessRecord(state_dir / STATE_FILE)
+
     def _save_state(self) -> None:
         assert self.slot is not None
-        (self.state_dir / STATE_FILE).write_text(json.dumps({
-            "name": self.name, "slot": self.slot.index, "gateway": self.slot.gateway, "bridge": self.slot.bridge,
-            "started_in": self.started_in, "pids": {c.name: c.pid for c in self.components},
-        }, indent=2))
+        self._record(self.state_dir).write(
+            {c.name: c.pid for c in self.components}, name=self.name, slot=self.slot.index,
+            gateway=self.slot.gateway, bridge=self.slot.bridge, started_in=self.started_in,
+        )
 
     @staticmethod
     def status(state_dir: Path) -> dict | None:
-        state = state_dir / STATE_FILE
-        if not state.exists():
-            return None
-        saved = json.loads(state.read_text())
-        return saved | {"running": {name: pid_alive(pid) for name, pid in saved["pids"].items()}}
+        return Node._record(state_dir).read()
 
     @staticmethod
     def stop_saved(state_dir: Path) -> bool:
         """Stop a node that an earlier command started here, and take back what it did to the host."""
-        state = state_dir / STATE_FILE
-        if not state.exists():
-            return False
-        saved = json.loads(state.read_text())
-        for pid in reversed(list(saved["pids"].values())):
-            stop_session(pid, grace=10.0)
-        nodehost.release(nodehost.Slot(saved["slot"]), state_dir)
-        state.unlink()
-        return True
+        release = lambda saved: nodehost.release(nodehost.Slot(saved["slot"]), state_dir)  # noqa: E731
+        return Node._record(state_dir).stop(then=release) is not None
 
 
 __all__ = ["Node", "NODE_NAME", "StartError"]

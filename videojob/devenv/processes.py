@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import errno
+import json
 import os
 import signal
 import socket
@@ -171,3 +172,36 @@ def wait_until(predicate: Callable[[], object], timeout: float, *, interval: flo
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:g}s waiting for {message}")
         time.sleep(interval)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessRecord:
+    """A JSON file naming the processes a command left running (``hack/cluster up``),
+    so that a later command can report on them and stop them."""
+
+    path: Path
+
+    def write(self, pids: dict[str, int], **details: object) -> None:
+        self.path.write_text(json.dumps(details | {"pids": pids}, indent=2))
+        self.path.chmod(0o600)  # it may hold credentials (MinIO's)
+
+    def read(self) -> dict | None:
+        """What was recorded, plus ``running``: each process's liveness; None when nothing was."""
+        if not self.path.exists():
+            return None
+        saved = json.loads(self.path.read_text())
+        return saved | {"running": {name: pid_alive(pid) for name, pid in saved["pids"].items()}}
+
+    def stop(self, *, then: Callable[[dict], None] | None = None, grace: float = 10.0) -> dict | None:
+        """Stop every recorded process, the last started first, run ``then`` (host clean-up),
+        and only then forget the record, so a crash half-way leaves it for the next try.
+        Returns the record, or None when nothing was recorded."""
+        saved = self.read()
+        if saved is None:
+            return None
+        for pid in reversed(list(saved["pids"].values())):
+            stop_session(pid, grace)
+        if then is not None:
+            then(saved)
+        self.path.unlink(missing_ok=True)
+        return saved

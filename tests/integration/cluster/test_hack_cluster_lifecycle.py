@@ -24,7 +24,7 @@ def test_up_status_down_leaves_no_process_behind(tmp_path):
         assert "control plane ready in" in up.stdout
         assert "minio ready in" in up.stdout
         saved = json.loads((state / "controlplane.json").read_text())
-        pids = list(saved["pids"].values()) + [json.loads((state / "minio.json").read_text())["pid"]]
+        pids = list(saved["pids"].values()) + list(json.loads((state / "minio.json").read_text())["pids"].values())
         assert all(pid_alive(pid) for pid in pids)
 
         namespaces = subprocess.run([str(tools.require_binary("kubectl")), f"--kubeconfig={state / 'kubeconfig'}",
