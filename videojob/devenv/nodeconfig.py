@@ -42,7 +42,7 @@ def containerd_config(*, root: Path, state: Path, socket: Path, sandbox_image: s
         "[debug]",
         '  level = "info"',
         "",
-        f'[plugins."io.containerd.internal.v1.opt"]',
+        '[plugins."io.containerd.internal.v1.opt"]',
         f"  path = {_toml_string(root / 'opt')}",
         "",
         cri,
