@@ -25,6 +25,7 @@ import yaml
 from videojob.contract import Failure, Output, Result, Usage, encode_termination_message
 
 FAKE_NODE = "videojob-test-node"
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 20, what: str = "condition", interval: float = 0.1) -> Any:
@@ -39,14 +40,15 @@ def wait_for(check: Callable[[], Any], timeout: float = 20, what: str = "conditi
 
 
 class OperatorProcess:
-    def __init__(self, kube_cluster: Any, namespace: str, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, kube_cluster: Any, namespace: str, log_path: Path, env: dict[str, str], kubeconfig: Path | None = None) -> None:
         self.kube_cluster, self.namespace, self.log_path, self.extra_env = kube_cluster, namespace, log_path, env
+        self.kubeconfig = kubeconfig or kube_cluster.kubeconfig
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> OperatorProcess:
         env = os.environ | {
             "PYTHONSAFEPATH": "1",
-            "KUBECONFIG": str(self.kube_cluster.kubeconfig),
+            "KUBECONFIG": str(self.kubeconfig),
             "VIDEOJOB_NAMESPACES": self.namespace,
             "VIDEOJOB_LIVENESS_ENDPOINT": "",
             "VIDEOJOB_RENDERER_IMAGE": "localhost/videojob-renderer:test",
@@ -196,8 +198,8 @@ def start_operator(kube_cluster: Any, namespace: str, tmp_path: Path) -> Iterato
     """Start the operator (``python -P -m videojob.operator``) watching only this test's namespace."""
     started: list[OperatorProcess] = []
 
-    def start(**env: str) -> OperatorProcess:
-        process = OperatorProcess(kube_cluster, namespace, tmp_path / "operator.log", env).start()
+    def start(kubeconfig: Path | None = None, **env: str) -> OperatorProcess:
+        process = OperatorProcess(kube_cluster, namespace, tmp_path / "operator.log", env, kubeconfig).start()
         started.append(process)
         return process
 
@@ -206,6 +208,23 @@ def start_operator(kube_cluster: Any, namespace: str, tmp_path: Path) -> Iterato
         process.stop()
     if started and os.environ.get("VIDEOJOB_SHOW_OPERATOR_LOG"):
         print(started[0].log())
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(kube_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kubeconfig for the operator's own ServiceAccount, bound to the ClusterRole that ships in manifests/rbac/."""
+    manifests = REPO_ROOT / "manifests"
+    kube_cluster.kubectl("apply", "-f", str(manifests / "operator" / "namespace.yaml"))
+    for name in ("service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml"):
+        kube_cluster.kubectl("apply", "-f", str(manifests / "rbac" / name))
+    token = kube_cluster.kubectl("create", "token", "videojob-operator", "-n", "videojob-system", "--duration=2h").stdout.strip()
+    admin = json.loads(Path(kube_cluster.kubeconfig).read_text())
+    config = {**admin, "users": [{"name": "videojob-operator", "user": {"token": token}}],
+              "contexts": [{"name": "operator", "context": {"cluster": admin["clusters"][0]["name"], "user": "videojob-operator"}}],
+              "current-context": "operator"}
+    path = tmp_path_factory.mktemp("rbac") / "operator.kubeconfig"
+    path.write_text(json.dumps(config))
+    return path
 
 
 def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
