@@ -1,8 +1,10 @@
-"""The operator's domain errors, and the one place that maps them to kopf's retry semantics."""
+"""The operator's domain errors, and the one place that decides how each is retried.
+
+The handlers only kick the reconciler (kopf does not retry event handlers), so the
+reconciler's own loop retries, with the delay :func:`retry_delay` gives.
+"""
 
 from __future__ import annotations
-
-import kopf
 
 
 class OperatorError(Exception):
@@ -23,13 +25,6 @@ class PermanentApiError(OperatorError):
 
 class CleanupNotConfigured(PermanentApiError):
     """retention: Delete was asked for, but the operator has no S3 credentials to delete with."""
-
-
-def to_kopf(error: OperatorError) -> kopf.TemporaryError | kopf.PermanentError:
-    """How kopf should treat a domain error raised inside a handler."""
-    if isinstance(error, TransientApiError):
-        return kopf.TemporaryError(str(error), delay=error.delay)
-    return kopf.PermanentError(str(error))
 
 
 def retry_delay(error: BaseException, attempt: int) -> float | None:

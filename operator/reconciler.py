@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -25,7 +25,7 @@ from videojob.spec import VideoJobSpec
 
 from .builders import RENDERER_CONTAINER, build_renderer_job, build_spec_configmap, output_prefix
 from .cleanup import OutputCleaner
-from .errors import retry_delay
+from .errors import CleanupNotConfigured, OperatorError, retry_delay
 from .failures import job_failed, job_succeeded, pods_by_age
 from .kube import Kube
 from .progress import ProgressBoard, follow
@@ -68,9 +68,18 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+EventSink = Callable[[Mapping[str, Any], str, str, str], None]  # (body, type, reason, message)
+
+
+def post_kubernetes_event(body: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+    """An Event on the VideoJob through kopf's poster (batched, retried, non-blocking)."""
+    kopf.event(body, type=type_, reason=reason, message=message[:1024])
+
+
 class Reconciler:
-    def __init__(self, settings: OperatorSettings, kube: Kube, cleaner: OutputCleaner) -> None:
-        self.settings, self.kube, self.cleaner = settings, kube, cleaner
+    def __init__(self, settings: OperatorSettings, kube: Kube, cleaner: OutputCleaner,
+                 events: EventSink = post_kubernetes_event) -> None:
+        self.settings, self.kube, self.cleaner, self.events = settings, kube, cleaner, events
         self.board = ProgressBoard()
         self.world: World | None = None
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -115,7 +124,7 @@ class Reconciler:
                 attempt = self._failures[uid] = self._failures.get(uid, 0) + 1
                 delay = retry_delay(error, attempt)
                 logger.warning("reconciling VideoJob %s failed (attempt %d): %s", uid, attempt, error,
-                               exc_info=not isinstance(error, kopf.TemporaryError) and attempt == 1)
+                               exc_info=not isinstance(error, OperatorError) and attempt == 1)
                 if delay is not None:
                     self.kick_later(uid, delay)
 
@@ -274,7 +283,7 @@ class Reconciler:
         _, created = await asyncio.gather(self.kube.create_if_absent(build_spec_configmap(body, spec)),
                                           self.kube.create_if_absent(job))
         if created:
-            kopf.info(body, reason="JobCreated", message=f"Created renderer Job {job['metadata']['name']}")
+            self.events(body, "Normal", "JobCreated", f"Created renderer Job {job['metadata']['name']}")
             logger.debug("created Job %s %.0f ms after the VideoJob was admitted", job["metadata"]["name"],
                          (asyncio.get_running_loop().time() - self._admitted_at[body["metadata"]["uid"]]) * 1000)
         return job
@@ -293,10 +302,10 @@ class Reconciler:
         """Kubernetes Events for phase changes and failures, for `kubectl describe`."""
         failure = new.get("failure")
         if failure and failure != old.get("failure"):
-            kopf.warn(body, reason=failure["reason"], message=failure["message"][:1024])
+            self.events(body, "Warning", failure["reason"], failure["message"])
         if new.get("phase") != old.get("phase"):
-            kind = kopf.warn if new["phase"] == reasons.PHASE_FAILED else kopf.info
-            kind(body, reason=new["phase"], message=new.get("stage", "")[:1024])
+            kind = "Warning" if new["phase"] == reasons.PHASE_FAILED else "Normal"
+            self.events(body, kind, new["phase"], new.get("stage", ""))
             if new["phase"] in reasons.TERMINAL_PHASES or new["phase"] == reasons.SUSPENDED:
                 self.refresh_queue()
 
@@ -316,8 +325,12 @@ class Reconciler:
             spec = VideoJobSpec.model_validate(body.get("spec") or {})
             bucket = spec.output.bucket or self.settings.s3_bucket
             prefix = output_prefix(metadata["namespace"], metadata["name"], uid, spec)
-            count = await self.cleaner.delete_prefix(bucket, prefix)
-            kopf.info(body, reason="OutputDeleted", message=f"Deleted {count} object(s) under s3://{bucket}/{prefix}")
+            try:
+                count = await self.cleaner.delete_prefix(bucket, prefix)
+            except CleanupNotConfigured as error:
+                self.events(body, "Warning", "OutputCleanupBlocked", str(error))
+                raise
+            self.events(body, "Normal", "OutputDeleted", f"Deleted {count} object(s) under s3://{bucket}/{prefix}")
             remaining = [f for f in metadata["finalizers"] if f != FINALIZER]
             await self.kube.set_videojob_finalizers(metadata["namespace"], metadata["name"], remaining, metadata["resourceVersion"])
         self.refresh_queue()

@@ -54,14 +54,15 @@ def job_condition(type_: str, reason: str, message: str = "") -> dict[str, Any]:
 
 def pod(name: str = "lesson-5b2d0e56-1-abcde", phase: str = "Running", created: str = "2026-11-21T10:00:03Z",
         state: dict | None = None, last_state: dict | None = None, conditions: list[dict] | None = None,
-        memory_limit: str = "2Gi") -> dict[str, Any]:
+        memory_limit: str = "2Gi", job_name: str = "lesson-5b2d0e56-1") -> dict[str, Any]:
     container_status = {"name": "renderer", "image": "ghcr.io/videojob/renderer:0.1.0", "ready": phase == "Running",
                         "restartCount": 0, "state": state or {"running": {"startedAt": created}}}
     if last_state:
         container_status["lastState"] = last_state
     return {
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "team-a", "creationTimestamp": created, "uid": f"uid-{name}"},
+        "metadata": {"name": name, "namespace": "team-a", "creationTimestamp": created, "uid": f"uid-{name}",
+                     "labels": {"batch.kubernetes.io/job-name": job_name, "job-name": job_name}},
         "spec": {"containers": [{"name": "renderer", "image": "ghcr.io/videojob/renderer:0.1.0",
                                  "resources": {"limits": {"cpu": "2", "memory": memory_limit}}}]},
         "status": {"phase": phase, "conditions": conditions or [], "containerStatuses": [container_status]},
