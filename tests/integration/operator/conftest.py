@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -234,3 +235,109 @@ def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
 @pytest.fixture
 def helpers() -> types.SimpleNamespace:
     return types.SimpleNamespace(wait_for=wait_for, conditions=conditions)
+
+
+class FakeKubelet:
+    """Serves the kubelet's container-log endpoint, so `kubectl logs -f` through the real API server works.
+
+    There is no kubelet in this tier; the renderer's stdout is played by lines the test
+    hands to :meth:`say`. The API server reaches this server at the fake node's address
+    with its kubelet client certificate, exactly as it would reach a kubelet.
+    """
+
+    def __init__(self, certificate: Path, key: Path) -> None:
+        import http.server
+        import queue
+        import ssl
+
+        self.streams: dict[tuple[str, str], queue.Queue[str | None]] = {}
+        self.requests: list[str] = []
+        kubelet = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
+                kubelet.requests.append(self.path)
+                parts = self.path.split("?")[0].strip("/").split("/")
+                if len(parts) < 4 or parts[0] != "containerLogs":
+                    self.send_error(404)
+                    return
+                lines = kubelet.stream(parts[1], parts[2])
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                while (line := lines.get()) is not None:
+                    data = (line + "\n").encode()
+                    try:
+                        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                self.wfile.write(b"0\r\n\r\n")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificate, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stream(self, namespace: str, pod: str):
+        import queue
+
+        return self.streams.setdefault((namespace, pod), queue.Queue())
+
+    def say(self, namespace: str, pod: str, line: str) -> None:
+        self.stream(namespace, pod).put(line)
+
+    def stop(self) -> None:
+        for lines in self.streams.values():
+            lines.put(None)
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _kubelet_serving_pair(pki_dir: Path, directory: Path) -> tuple[Path, Path]:
+    """A serving certificate for 127.0.0.1 signed by the cluster CA (the API server checks it)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ca_cert = x509.load_pem_x509_certificate((pki_dir / "ca.crt").read_bytes())
+    ca_key = serialization.load_pem_private_key((pki_dir / "ca.key").read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "videojob-fake-kubelet")]))
+        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    certificate, private = directory / "kubelet.crt", directory / "kubelet.key"
+    certificate.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return certificate, private
+
+
+@pytest.fixture(scope="session")
+def fake_kubelet(kube_cluster: Any, fake_node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeKubelet]:
+    kubelet = FakeKubelet(*_kubelet_serving_pair(Path(kube_cluster.pki_dir), tmp_path_factory.mktemp("kubelet")))
+    status = {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+              "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet.port}}}
+    kube_cluster.kubectl("patch", "node", fake_node, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status}))
+    yield kubelet
+    kubelet.stop()
