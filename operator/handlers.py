@@ -17,7 +17,7 @@ import kopf
 
 from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
-from . import slim
+from . import metrics, slim
 from .builders import MANAGED_BY, UID_LABEL
 from .cleanup import OutputCleaner
 from .kube import Kube, load_client_config
@@ -36,6 +36,7 @@ async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **_
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 30
     operator_settings = get_settings()
+    metrics.serve(operator_settings.metrics_port)
     memo.reconciler = Reconciler(operator_settings, Kube(load_client_config()), OutputCleaner(operator_settings))
     memo.resync = asyncio.get_running_loop().create_task(_resync_forever(memo.reconciler))
 

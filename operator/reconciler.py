@@ -20,7 +20,7 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from . import reasons
+from . import metrics, reasons
 from videojob.spec import VideoJobSpec
 
 from .builders import RENDERER_CONTAINER, build_renderer_job, build_spec_configmap, output_prefix
@@ -120,7 +120,9 @@ class Reconciler:
             try:
                 await self.reconcile(uid)
                 self._failures.pop(uid, None)
+                metrics.RECONCILES.labels("ok").inc()
             except Exception as error:  # noqa: BLE001 - every error is logged and retried here
+                metrics.RECONCILES.labels("error").inc()
                 attempt = self._failures[uid] = self._failures.get(uid, 0) + 1
                 delay = retry_delay(error, attempt)
                 logger.warning("reconciling VideoJob %s failed (attempt %d): %s", uid, attempt, error,
@@ -212,6 +214,7 @@ class Reconciler:
         decision = decide(waiting, running, self.settings.max_concurrent_renders)
         if decision.length != self._queue_length:  # everyone's "position N of M" moved
             self._queue_length = decision.length
+            metrics.QUEUE_LENGTH.set(decision.length)
             self.refresh_queue()
         return decision
 
@@ -284,8 +287,7 @@ class Reconciler:
                                           self.kube.create_if_absent(job))
         if created:
             self.events(body, "Normal", "JobCreated", f"Created renderer Job {job['metadata']['name']}")
-            logger.debug("created Job %s %.0f ms after the VideoJob was admitted", job["metadata"]["name"],
-                         (asyncio.get_running_loop().time() - self._admitted_at[body["metadata"]["uid"]]) * 1000)
+            metrics.JOB_CREATION.observe(asyncio.get_running_loop().time() - self._admitted_at[body["metadata"]["uid"]])
         return job
 
     async def _write(self, body: Mapping[str, Any], new_status: dict[str, Any]) -> None:
@@ -304,6 +306,9 @@ class Reconciler:
         if failure and failure != old.get("failure"):
             self.events(body, "Warning", failure["reason"], failure["message"])
         if new.get("phase") != old.get("phase"):
+            metrics.PHASE_CHANGES.labels(new["phase"]).inc()
+            if new["phase"] == reasons.PHASE_FAILED and failure:
+                metrics.FAILURES.labels(failure["reason"]).inc()
             kind = "Warning" if new["phase"] == reasons.PHASE_FAILED else "Normal"
             self.events(body, kind, new["phase"], new.get("stage", ""))
             if new["phase"] in reasons.TERMINAL_PHASES or new["phase"] == reasons.SUSPENDED:
@@ -358,6 +363,7 @@ class Reconciler:
         metadata = pod["metadata"]
 
         def on_event(event: Any) -> None:
+            metrics.PROGRESS_EVENTS.inc()
             if self.board.record(videojob_uid, metadata["uid"], event):
                 self.kick(videojob_uid)
 

@@ -52,6 +52,7 @@ class OperatorProcess:
             "KUBECONFIG": str(self.kubeconfig),
             "VIDEOJOB_NAMESPACES": self.namespace,
             "VIDEOJOB_LIVENESS_ENDPOINT": "",
+            "VIDEOJOB_METRICS_PORT": "0",
             "VIDEOJOB_RENDERER_IMAGE": "localhost/videojob-renderer:test",
         } | self.extra_env
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
+import urllib.request
 
 import pytest
 
@@ -47,8 +49,15 @@ def test_applying_a_videojob_creates_the_renderer_job_the_builder_describes(clus
     assert status["observedGeneration"] == 1
 
 
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_a_successful_render_reports_the_output_and_kubectl_wait_returns(cluster, start_operator, helpers):
-    start_operator()
+    metrics_port = _free_port()
+    start_operator(VIDEOJOB_METRICS_PORT=str(metrics_port))
     cluster.videojob("lesson")
     job = cluster.wait_job("lesson")
     pod = cluster.wait_new_pod(job)
@@ -79,3 +88,7 @@ def test_a_successful_render_reports_the_output_and_kubectl_wait_returns(cluster
     reasons = helpers.wait_for(lambda: {e["reason"] for e in cluster.events("lesson")} >= {"JobCreated", "Succeeded"} and
                                {e["reason"] for e in cluster.events("lesson")}, 10, "events on the VideoJob")
     assert "Pending" in reasons or "Queued" in reasons
+
+    scraped = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    assert "videojob_job_creation_seconds_count 1.0" in scraped
+    assert 'videojob_phase_transitions_total{phase="Succeeded"} 1.0' in scraped
