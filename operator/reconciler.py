@@ -91,6 +91,7 @@ class Reconciler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresh_pending = False
         self._queue_length = 0
+        self._configmap_ensured: set[str] = set()
 
     # --- scheduling -------------------------------------------------------------------------
 
@@ -134,6 +135,7 @@ class Reconciler:
         self.board.forget(uid)
         for key in (self._written, self._admitted_at, self._failures):
             key.pop(uid, None)
+        self._configmap_ensured.discard(uid)
         if not self._locks[uid].locked():
             self._locks.pop(uid, None)
         self.refresh_queue()
@@ -255,6 +257,10 @@ class Reconciler:
             else:
                 position, length = decision.positions.get(uid), decision.length
         elif job is not None and not _finished(job):
+            if uid not in self._configmap_ensured:
+                # The ConfigMap is created alongside the Job; after a crash between the two, make it now.
+                await self.kube.create_if_absent(build_spec_configmap(body, spec))
+                self._configmap_ensured.add(uid)
             job_suspended = bool((job.get("spec") or {}).get("suspend"))
             if spec.suspend and not job_suspended:
                 await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
@@ -285,6 +291,7 @@ class Reconciler:
         # Both at once: the kubelet waits for a missing ConfigMap volume, so the order does not matter.
         _, created = await asyncio.gather(self.kube.create_if_absent(build_spec_configmap(body, spec)),
                                           self.kube.create_if_absent(job))
+        self._configmap_ensured.add(body["metadata"]["uid"])
         if created:
             self.events(body, "Normal", "JobCreated", f"Created renderer Job {job['metadata']['name']}")
             metrics.JOB_CREATION.observe(asyncio.get_running_loop().time() - self._admitted_at[body["metadata"]["uid"]])
