@@ -342,3 +342,25 @@ def fake_kubelet(kube_cluster: Any, fake_node: str, tmp_path_factory: pytest.Tem
     kube_cluster.kubectl("patch", "node", fake_node, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status}))
     yield kubelet
     kubelet.stop()
+
+
+@pytest.fixture(scope="session")
+def garbage_collector_knows_videojobs(kube_cluster: Any, videojob_crd: Any) -> None:
+    """Wait until the garbage collector watches VideoJobs.
+
+    It discovers new resource types on a periodic resync (about 30 s), so on a cluster
+    whose CRD is seconds old a cascade waits for that first. One probe cascade, up to
+    90 s, makes the timed tests measure deletion itself.
+    """
+    probe_namespace = "videojob-gc-probe"
+    kube_cluster.kubectl("create", "namespace", probe_namespace, check=False)
+    videojob = {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "metadata": {"name": "probe", "namespace": probe_namespace},
+                "spec": {"source": {"markdown": "# Probe"}, "suspend": True}}
+    kube_cluster.kubectl("apply", "-f", "-", input=json.dumps(videojob))
+    uid = kube_cluster.kubectl("get", "vj", "probe", "-n", probe_namespace, "-o", "jsonpath={.metadata.uid}").stdout
+    owned = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe-owned", "namespace": probe_namespace,
+             "ownerReferences": [{"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "name": "probe", "uid": uid}]}}
+    kube_cluster.kubectl("apply", "-f", "-", input=json.dumps(owned))
+    kube_cluster.kubectl("delete", "vj", "probe", "-n", probe_namespace, "--wait=false")
+    wait_for(lambda: kube_cluster.kubectl("get", "configmap", "probe-owned", "-n", probe_namespace, check=False).returncode != 0,
+             90, "the garbage collector to start watching VideoJobs", interval=0.5)

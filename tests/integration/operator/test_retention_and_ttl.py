@@ -54,7 +54,7 @@ def test_retention_retain_keeps_the_outputs(cluster, start_operator, minio_serve
     assert len(_objects(minio_server, prefix)) == 3
 
 
-def test_ttl_after_finished_deletes_the_videojob(cluster, start_operator, helpers):
+def test_ttl_after_finished_deletes_the_videojob(cluster, start_operator, helpers, garbage_collector_knows_videojobs):
     start_operator()
     cluster.videojob("brief", ttlSecondsAfterFinished=2)
     job = cluster.wait_job("brief")
