@@ -10,6 +10,7 @@ so a restarted operator sees the Jobs it created before and creates no second on
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -82,6 +83,7 @@ class Reconciler:
         self.settings, self.kube, self.cleaner, self.events = settings, kube, cleaner, events
         self.board = ProgressBoard()
         self.world: World | None = None
+        self._context: contextvars.Context | None = None
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._scheduled: set[str] = set()
         self._admitted_at: dict[str, float] = {}
@@ -98,6 +100,9 @@ class Reconciler:
     def bind(self, world: World) -> None:
         if self.world is None:
             self.world = world
+            # kopf keeps its Event poster in context variables set only inside its handlers; every
+            # reconcile runs in this copy, whoever kicked it (a handler, the resync loop, a timer).
+            self._context = contextvars.copy_context()
 
     def kick(self, uid: str) -> None:
         """Reconcile this VideoJob soon; many kicks before it starts make one reconcile."""
@@ -107,10 +112,10 @@ class Reconciler:
         self._spawn(self._run(uid))
 
     def kick_later(self, uid: str, delay: float) -> None:
-        asyncio.get_running_loop().call_later(delay, self.kick, uid)
+        asyncio.get_running_loop().call_later(delay, self.kick, uid, context=self._context)
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine)
+        task = asyncio.get_running_loop().create_task(coroutine, context=self._context)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -152,7 +157,7 @@ class Reconciler:
                 if (self._status(_first(store)) or {}).get("phase") in (reasons.QUEUED, None, reasons.PENDING):
                     self.kick(uid)
 
-        asyncio.get_running_loop().call_later(0.05, run)
+        asyncio.get_running_loop().call_later(0.05, run, context=self._context)
 
     def resync(self) -> None:
         for uid in list(self.world.videojobs.keys()) if self.world else ():

@@ -116,3 +116,27 @@ def test_a_progress_event_reaches_the_status_within_two_seconds(kube, monkeypatc
     assert patch["stage"] == "Assembling the video" and patch["progress"] == 91
     assert written_at - sent < 2
     assert ("Normal", "Assembling", "Assembling the video") in events
+
+
+def test_reconciles_kicked_from_outside_a_handler_still_see_the_handlers_context(kube, monkeypatch):
+    """kopf's Event poster lives in context variables; the resync loop has none of them."""
+    import contextvars
+
+    poster = contextvars.ContextVar("poster")
+    reconciler, api, _ = _reconciler(monkeypatch)
+    seen = []
+    reconciler.events = lambda body, *event: seen.append(poster.get("MISSING"))
+
+    async def main():
+        async def handler():  # what kopf does: set the poster, then call our handler
+            poster.set("kopf's event queue")
+            reconciler.bind(_world(kube, videojobs=[kube.videojob()]))
+
+        await asyncio.get_running_loop().create_task(handler())
+        reconciler.kick(kube.UID)  # from the resync loop: no poster in this context
+        while not seen:
+            await asyncio.sleep(0.01)
+        await reconciler.close()
+
+    asyncio.run(main())
+    assert set(seen) == {"kopf's event queue"}
