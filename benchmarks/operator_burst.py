@@ -42,6 +42,7 @@ def main() -> None:
         rss, peak = bench.operator_rss_mib()
         print(f"operator memory with {args.count + 1} VideoJobs: RSS {rss:.0f} MiB (idle before the burst {rss_idle:.0f} MiB, "
               f"peak {peak:.0f} MiB; goal <= 200 MiB)")
+        watcher.stopping.set()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ class JobWatcher:
     api: kubernetes.client.ApiClient
     seen: dict[str, float] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         threading.Thread(target=self._run, daemon=True).start()
@@ -47,6 +48,8 @@ class JobWatcher:
             try:
                 self._watch()
             except Exception as error:  # noqa: BLE001 - a broken watch is restarted, as kopf's are
+                if self.stopping.is_set():
+                    return
                 print(f"job watch restarted after: {error!r}"[:200], flush=True)
                 time.sleep(0.5)
 

@@ -39,6 +39,7 @@ def main() -> None:
         p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
         print(f"creation -> Job over {len(latencies)} sequential VideoJobs: p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
               f"max {latencies[-1]:.0f} ms (goal: p50 <= 100 ms, p99 <= 500 ms)")
+        watcher.stopping.set()
 
 
 if __name__ == "__main__":
