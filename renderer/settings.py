@@ -25,16 +25,35 @@ class QualityPreset:
         self.width, self.height, self.fps = self.SIZES[name]
 
 
-def cpu_limit() -> int:
-    """CPUs this process may use: the cgroup quota (the Pod's limit) if any, else the affinity mask."""
-    available = len(os.sched_getaffinity(0))
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def cgroup_cpu_quota(root: Path = CGROUP_ROOT) -> float | None:
+    """CPUs the cgroup's CFS quota allows (the Pod's CPU limit), or None when unlimited.
+
+    cgroup v2 has one file, ``cpu.max``; v1 (still common on nodes, and this machine) has
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` under the cpu controller's mount.
+    """
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-        if quota != "max":
-            return max(1, min(available, int(int(quota) / int(period))))
+        quota, period = (root / "cpu.max").read_text().split()
+        return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
         pass
-    return max(1, available)
+    for controller in ("cpu", "cpu,cpuacct"):
+        try:
+            quota_us = int((root / controller / "cpu.cfs_quota_us").read_text())
+            period_us = int((root / controller / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        return None if quota_us < 0 else quota_us / period_us
+    return None
+
+
+def cpu_limit(root: Path = CGROUP_ROOT) -> int:
+    """Scene workers to run: the CPU limit (whole CPUs, at least one) within the affinity mask."""
+    available = len(os.sched_getaffinity(0))
+    quota = cgroup_cpu_quota(root)
+    return max(1, available if quota is None else min(available, int(quota)))
 
 
 class RendererSettings(BaseSettings):
