@@ -175,9 +175,12 @@ class Reconciler:
         """The newest status we know: the watched one, or the one we wrote if the watch lags."""
         if body is None:
             return {}
-        written = self._written.get(body["metadata"]["uid"])
-        if written is not None and written[0] > _rv(body):
-            return written[1]
+        uid = body["metadata"]["uid"]
+        written = self._written.get(uid)
+        if written is not None:
+            if written[0] > _rv(body):
+                return written[1]
+            del self._written[uid]  # the watch has caught up; no need to keep a copy
         return dict(body.get("status") or {})
 
     def _job(self, uid: str) -> Mapping[str, Any] | None:
