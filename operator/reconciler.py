@@ -204,6 +204,9 @@ class Reconciler:
     def _queue(self) -> QueueDecision:
         if len(self.world.videojobs) <= self.settings.max_concurrent_renders:
             # Room for every VideoJob there is: nobody waits, and a burst skips the O(n) scan.
+            if self._queue_length:
+                self._queue_length = 0
+                metrics.QUEUE_LENGTH.set(0)
             return QueueDecision(frozenset(self.world.videojobs.keys()), {}, 0)
         loop_now = asyncio.get_running_loop().time()
         running, waiting = 0, []
