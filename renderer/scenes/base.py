@@ -8,6 +8,7 @@ planned duration, so the scene lasts exactly as long as its narration needs.
 
 from __future__ import annotations
 
+import abc
 import textwrap
 from typing import Any
 
@@ -22,7 +23,7 @@ FRAME_BOTTOM = -3.6
 FINAL_HOLD = 0.5  # seconds the finished picture stays up, however long the animations ran
 
 
-class TemplateScene(Scene):
+class TemplateScene(Scene, abc.ABC):
     """A scene drawn from one storyboard visual; subclasses implement ``compose``."""
 
     def __init__(self, visual: Any, narration: str, palette: Palette, timing: SceneTiming, **kwargs: Any):
@@ -38,8 +39,9 @@ class TemplateScene(Scene):
         self.compose()
         self.hold_until(max(self.timing.duration, self.elapsed + FINAL_HOLD))
 
+    @abc.abstractmethod
     def compose(self) -> None:
-        raise NotImplementedError
+        """Draw the visual; each catalogue template defines it."""
 
     def whole_frames(self, seconds: float) -> float:
         return max(1, round(seconds * self.timing.fps)) / self.timing.fps
