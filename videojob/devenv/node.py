@@ -133,7 +133,7 @@ class Node:
         sysctls = {name: Path("/proc/sys", name).read_text() for name in KUBELET_SYSCTLS}
         kubelet = self._component("kubelet", [
             str(kubelet_binary), f"--config={kubelet_config}", f"--kubeconfig={kubeconfig}",
-            f"--root-dir={self.state_dir / 'kubelet'}", f"--hostname-override={self.name}",
+            f"--root-dir={slot.kubelet_root}", f"--hostname-override={self.name}",
             # The kubelet refuses a loopback node IP; the bridge gateway is the host's other private address.
             f"--node-ip={slot.gateway}",
         ])

@@ -67,6 +67,12 @@ class Slot:
         return REGISTRY / f"{self.bridge}.json"
 
     @property
+    def kubelet_root(self) -> Path:
+        """The kubelet's --root-dir. Its unix sockets (pod-resources, device plugins) live under
+        it, and a socket path may not exceed 108 bytes: a test's temporary directory can."""
+        return tools.cache_root() / "node" / f"slot-{self.index}" / "kubelet"
+
+    @property
     def image_store(self) -> Path:
         """containerd's root (content, snapshots), kept between runs: an imported image stays imported."""
         return tools.cache_root() / "node" / f"slot-{self.index}" / "containerd"
@@ -250,10 +256,12 @@ def release(slot: Slot, state_dir: Path) -> None:
     """Take back everything the slot's node did to the host; safe to call twice."""
     kill_everything(slot, runtime_socket(state_dir))
     unmount_under(state_dir)
+    unmount_under(slot.kubelet_root)
     unmount_under(slot.image_store)
     _remove_cgroups(slot)
     _remove_firewall(slot)
     if _link_exists(slot.bridge):
         _run("ip", "link", "delete", slot.bridge)
     shutil.rmtree(runtime_socket(state_dir).parent, ignore_errors=True)
+    shutil.rmtree(slot.kubelet_root, ignore_errors=True)  # pod volumes of this run; never reused
     slot.record.unlink(missing_ok=True)
