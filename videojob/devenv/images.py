@@ -6,7 +6,7 @@
 - ``dockerfile_image()``: any Dockerfile built on top of the base with buildah, the base
   passed as the ``BASE_IMAGE`` build argument (Dockerfile.renderer, test images).
 
-Each image is a ``docker-archive`` tar in ``$VIDEOJOB_CACHE/images/`` named by a hash
+Each image is a ``docker-archive`` tar in ``$VIDEOJOB_TOOLS_CACHE/images/`` named by a hash
 of everything that goes into it, so an unchanged image is never rebuilt. The node
 imports the archives into containerd's ``k8s.io`` namespace; Pods refer to them as
 ``localhost/<name>:<hash>`` with ``imagePullPolicy: IfNotPresent``.

@@ -2,7 +2,7 @@
 
 Nothing here downloads a release archive: every binary is compiled from its Go
 module, pinned below, into a per-version cache outside the repository
-(``$VIDEOJOB_CACHE/bin/<tool>-<version>/``). A finished build leaves a
+(``$VIDEOJOB_TOOLS_CACHE/bin/<tool>-<version>/``). A finished build leaves a
 ``.complete`` stamp, so an interrupted build is redone rather than trusted.
 
 This module uses only the standard library: it runs before any virtualenv exists.
@@ -76,7 +76,7 @@ BINARY_TO_TOOL = {binary: tool for tool in TOOLS.values() for binary in tool.bin
 
 
 def cache_root() -> Path:
-    explicit = os.environ.get("VIDEOJOB_CACHE")
+    explicit = os.environ.get("VIDEOJOB_TOOLS_CACHE")  # not VIDEOJOB_CACHE: the renderer's scene-cache setting
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

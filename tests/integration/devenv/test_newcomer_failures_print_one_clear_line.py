@@ -20,7 +20,7 @@ def _hack(script: str, *args: str, env: dict[str, str]) -> subprocess.CompletedP
 
 
 def test_missing_go_toolchain_is_named(tmp_path):
-    env = dict(os.environ, PATH=str(tmp_path), VIDEOJOB_CACHE=str(tmp_path / "cache"))
+    env = dict(os.environ, PATH=str(tmp_path), VIDEOJOB_TOOLS_CACHE=str(tmp_path / "cache"))
     env.pop("KUBEBUILDER_ASSETS", None)
     result = _hack("tools.py", "build", "helm", env=env)
     assert result.returncode == 2
@@ -31,7 +31,7 @@ def test_missing_go_toolchain_is_named(tmp_path):
 
 
 def test_failed_go_build_shows_the_tail_of_the_go_output(tmp_path):
-    env = dict(os.environ, GOPROXY="off", VIDEOJOB_CACHE=str(tmp_path / "cache"))
+    env = dict(os.environ, GOPROXY="off", VIDEOJOB_TOOLS_CACHE=str(tmp_path / "cache"))
     result = _hack("tools.py", "build", "helm", env=env)
     assert result.returncode == 2
     assert f"error: helm-{tools.HELM_VERSION} build failed" in result.stderr
@@ -41,7 +41,7 @@ def test_failed_go_build_shows_the_tail_of_the_go_output(tmp_path):
 
 
 def test_unknown_binary_says_how_to_build_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("VIDEOJOB_CACHE", str(tmp_path))
+    monkeypatch.setenv("VIDEOJOB_TOOLS_CACHE", str(tmp_path))
     monkeypatch.delenv("KUBEBUILDER_ASSETS", raising=False)
     with pytest.raises(tools.ToolError, match=r"kube-apiserver v1\.34\.\d+ is not built yet: run `hack/tools.py build kubernetes`"):
         tools.require_binary("kube-apiserver")
