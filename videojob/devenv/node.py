@@ -146,8 +146,7 @@ class Node:
                 Path("/proc/sys", name).write_text(value)
 
     def _component(self, name: str, argv: list[str]) -> Component:
-        component = Component(name, argv, self.log_dir / f"{name}.log", tie_to_parent=self.tie_to_parent)
-        component.start()
+        component = Component.launch(name, argv, self.log_dir, tie_to_parent=self.tie_to_parent)
         self.components.append(component)
         return component
 

@@ -74,6 +74,14 @@ class Component:
     process: subprocess.Popen | None = None
     pid: int | None = None
 
+    @classmethod
+    def launch(cls, name: str, argv: Sequence[str], log_dir: Path, *, tie_to_parent: bool,
+               env: dict[str, str] | None = None) -> "Component":
+        """Start a component that logs to ``log_dir/<name>.log``."""
+        component = cls(name, argv, log_dir / f"{name}.log", env=env, tie_to_parent=tie_to_parent)
+        component.start()
+        return component
+
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
