@@ -8,15 +8,8 @@
     VIDEOJOB_S3_SECRET_NAME=videojob-s3     # Secret with accessKey/secretKey, in each job namespace
     VIDEOJOB_PRESETS='{"high": {"cpu": "8", "memory": "8Gi"}}'   # override part of the table
 
-The quality presets (requests = limits, so that a render's speed is predictable):
-
-    =======  =====  ======  ===========  =======
-    quality  CPU    memory  resolution   scratch
-    =======  =====  ======  ===========  =======
-    low      1      1Gi     854x480@15   2Gi
-    medium   2      2Gi     1280x720@30  5Gi
-    high     4      4Gi     1920x1080@30 10Gi
-    =======  =====  ======  ===========  =======
+The quality presets (resources per quality, requests = limits) come from
+:data:`videojob.quality.QUALITY_PRESETS`, the one table of quality names.
 """
 
 from __future__ import annotations
@@ -27,6 +20,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from videojob.quality import QUALITY_PRESETS, QualityName
 
 ENV_PREFIX = "VIDEOJOB_"
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -40,10 +35,8 @@ class Preset(BaseModel):
     scratch: str
 
 
-DEFAULT_PRESETS: dict[str, Preset] = {
-    "low": Preset(cpu="1", memory="1Gi", scratch="2Gi"),
-    "medium": Preset(cpu="2", memory="2Gi", scratch="5Gi"),
-    "high": Preset(cpu="4", memory="4Gi", scratch="10Gi"),
+DEFAULT_PRESETS: dict[QualityName, Preset] = {
+    name: Preset(cpu=row.cpu, memory=row.memory, scratch=row.scratch) for name, row in QUALITY_PRESETS.items()
 }
 
 
@@ -69,7 +62,7 @@ class OperatorSettings(BaseSettings):
     # The operator's own S3 credentials, used only to delete outputs with retention Delete.
     s3_access_key: SecretStr | None = None
     s3_secret_key: SecretStr | None = None
-    presets: dict[Literal["low", "medium", "high"], Preset] = Field(default_factory=lambda: dict(DEFAULT_PRESETS))
+    presets: dict[QualityName, Preset] = Field(default_factory=lambda: dict(DEFAULT_PRESETS))
     progress_log_tail_lines: Annotated[int, Field(ge=1, le=10000)] = 50
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
 

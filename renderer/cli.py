@@ -42,7 +42,17 @@ def _stop_on_sigterm(signum: int, _frame: object) -> None:
     os._exit(128 + signum)
 
 
+def _ensure_temporary_directory() -> None:
+    # In the renderer Pod the root filesystem is read-only and TMPDIR points into a
+    # scratch emptyDir that starts empty: without this, tempfile finds no usable directory.
+    configured = os.environ.get("TMPDIR")
+    if configured:
+        os.makedirs(configured, exist_ok=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``videojob`` command (console script)."""
+    _ensure_temporary_directory()
     arguments = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     logging.basicConfig(level=logging.WARNING, format="videojob: %(message)s")
@@ -81,3 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                f"{rendered} rendered, {report.scenes_cached} cached, in {report.seconds:.1f}s")
     print(summary, file=sys.stderr if progress.mode == "json" else sys.stdout)
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Voice:
+class TtsVoice:
     """One link of the chain: an engine and its voice name."""
 
     provider: str
@@ -35,7 +35,7 @@ class Voice:
         return f"{self.provider}:{self.name}"
 
 
-def parse_voice_chain(spec: str) -> list[Voice]:
+def parse_voice_chain(spec: str) -> list[TtsVoice]:
     """``"openai:alloy,espeak:en-us"`` as voices; a bare name means espeak."""
     voices = []
     for part in (piece.strip() for piece in spec.split(",")):
@@ -44,19 +44,19 @@ def parse_voice_chain(spec: str) -> list[Voice]:
         provider, _, name = part.partition(":") if ":" in part else ("espeak", "", part)
         if provider not in ("espeak", "openai", "none"):
             raise InvalidSourceError(f"unknown voice provider {provider!r} in {spec!r}; use espeak, openai or none")
-        voices.append(Voice(provider, name or ("en-us" if provider == "espeak" else "alloy")))
+        voices.append(TtsVoice(provider, name or ("en-us" if provider == "espeak" else "alloy")))
     if not voices:
         raise InvalidSourceError("the voice chain is empty")
     return voices
 
 
 class Engine(Protocol):
-    def synthesise(self, text: str, voice: Voice, target: Path) -> None:
+    def synthesise(self, text: str, voice: TtsVoice, target: Path) -> None:
         """Write speech for ``text`` to ``target`` in any format ffmpeg reads."""
 
 
 class EspeakEngine:
-    def synthesise(self, text: str, voice: Voice, target: Path) -> None:
+    def synthesise(self, text: str, voice: TtsVoice, target: Path) -> None:
         # Text goes on stdin, never on the command line, so it cannot be read as an option.
         run = subprocess.run(
             ["espeak-ng", "-v", voice.name, "-s", "165", "-w", str(target), "--stdin"],
@@ -71,7 +71,7 @@ class SilentEngine:
 
     WORDS_PER_SECOND = 2.6
 
-    def synthesise(self, text: str, voice: Voice, target: Path) -> None:
+    def synthesise(self, text: str, voice: TtsVoice, target: Path) -> None:
         seconds = max(1.0, len(text.split()) / self.WORDS_PER_SECOND)
         with wave.open(str(target), "wb") as out:
             out.setnchannels(1)
@@ -84,7 +84,7 @@ class OpenAIEngine:
     def __init__(self, api_key: str | None, base_url: str | None, model: str, timeout: float):
         self._api_key, self._base_url, self._model, self._timeout = api_key, base_url, model, timeout
 
-    def synthesise(self, text: str, voice: Voice, target: Path) -> None:
+    def synthesise(self, text: str, voice: TtsVoice, target: Path) -> None:
         if not self._api_key:
             raise NarrationError("no OpenAI API key configured for text-to-speech")
         import openai  # only when the chain asks for it
@@ -114,7 +114,7 @@ class Speech:
 class Narrator:
     """Speaks text through the voice chain, returning normalised clips."""
 
-    def __init__(self, chain: list[Voice], engines: dict[str, Engine]):
+    def __init__(self, chain: list[TtsVoice], engines: dict[str, Engine]):
         self.chain = chain
         self._engines = engines
         self.characters = 0  # usage: characters sent to a speech engine

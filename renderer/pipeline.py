@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from videojob.contract import Output, Result, Subtitles, Usage
+from videojob.contract import StoredOutput, Result, Subtitles, Usage
 from videojob.renderer import assemble
 from videojob.renderer.cache import SceneCache, scene_key, video_key
 from videojob.renderer.errors import InvalidSourceError
@@ -208,7 +208,7 @@ def _assemble(plans: list[ScenePlan], settings: RendererSettings, work: Path) ->
     track.unlink()
 
 
-def _store(settings: RendererSettings, folder: Path, cached: bool) -> Output:
+def _store(settings: RendererSettings, folder: Path, cached: bool) -> StoredOutput:
     video, vtt, srt, thumb = (folder / name for name in ("video.mp4", "video.vtt", "video.srt", "thumbnail.png"))
     duration = float((folder / "duration.txt").read_text())
     store, _ = open_store(settings.output, settings)
@@ -225,7 +225,7 @@ def _store(settings: RendererSettings, folder: Path, cached: bool) -> Output:
                   for name, digest in digests.items()},
     }
     store.put_bytes(key("manifest.json"), json.dumps(manifest, indent=2).encode(), "application/json")
-    return Output(
+    return StoredOutput(
         bucket=store.bucket or "", key=key("video.mp4"), url=store.url(key("video.mp4")),
         size_bytes=video.stat().st_size, sha256=digests["video.mp4"], duration_seconds=round(duration, 3),
         subtitles=Subtitles(vtt=key("video.vtt"), srt=key("video.srt")), thumbnail=key("thumbnail.png"),

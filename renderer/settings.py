@@ -12,17 +12,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Quality = Literal["low", "medium", "high"]
-
-
-class QualityPreset:
-    """Pixel size and frame rate of each quality name."""
-
-    SIZES = {"low": (854, 480, 15), "medium": (1280, 720, 30), "high": (1920, 1080, 30)}
-
-    def __init__(self, name: Quality):
-        self.name = name
-        self.width, self.height, self.fps = self.SIZES[name]
+from videojob.quality import DEFAULT_QUALITY, QualityName, QualityPreset, quality_preset
 
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -59,7 +49,7 @@ def cpu_limit(root: Path = CGROUP_ROOT) -> int:
 class RendererSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIDEOJOB_", extra="ignore", populate_by_name=True)
 
-    quality: Quality = "medium"
+    quality: QualityName = DEFAULT_QUALITY
     theme: str | None = Field(default=None, description="Overrides the storyboard's theme.")
     voice: str = Field(
         default="espeak:en-us",
@@ -117,7 +107,7 @@ class RendererSettings(BaseSettings):
 
     @property
     def preset(self) -> QualityPreset:
-        return QualityPreset(self.quality)
+        return quality_preset(self.quality)
 
     @property
     def parallel_scenes(self) -> int:

@@ -72,7 +72,9 @@ class Subtitles(_Message):
     srt: str
 
 
-class Output(_Message):
+class StoredOutput(_Message):
+    """Where the renderer stored the video and what it is: the ``output`` of a :class:`Result`."""
+
     bucket: str
     key: str
     url: str | None = None
@@ -96,7 +98,7 @@ class Usage(_Message):
 
 class Result(_Message):
     videojob: Literal["result/v1"] = RESULT_KIND
-    output: Output
+    output: StoredOutput
     usage: Usage = Usage()
 
 

@@ -17,6 +17,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from videojob import limits as L
+from videojob.quality import DEFAULT_QUALITY, QualityName
+from videojob.storyboard import ThemeName
+
 API_GROUP = "videojob.dev"
 API_VERSION = "v1alpha1"
 KIND = "VideoJob"
@@ -26,14 +30,8 @@ RENDERER_SPEC_DIR = "/etc/videojob"
 RENDERER_SPEC_FILE = "spec.json"
 RENDERER_SPEC_PATH = f"{RENDERER_SPEC_DIR}/{RENDERER_SPEC_FILE}"
 
-Quality = Literal["low", "medium", "high"]
-Theme = Literal["default", "physics", "math", "chemistry", "biology", "history"]
 Retention = Literal["Retain", "Delete"]
 Quantity = int | Annotated[str, Field(max_length=16)]
-
-PROMPT_MAX_CHARS = 4000
-MARKDOWN_MAX_CHARS = 65536
-STORYBOARD_MAX_SCENES = 50
 
 
 class _Model(BaseModel):
@@ -41,15 +39,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
-class Storyboard(_Model):
-    title: Annotated[str, Field(max_length=200)] | None = None
-    scenes: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=STORYBOARD_MAX_SCENES)]
+class StoryboardSpec(_Model):
+    """The storyboard as the VideoJob carries it: loosely typed scenes, validated in depth by
+    :class:`videojob.storyboard.Storyboard` when the renderer reads them."""
+
+    title: Annotated[str, Field(max_length=L.TITLE_MAX_CHARS)] | None = None
+    scenes: Annotated[list[dict[str, Any]], Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX)]
 
 
 class Source(_Model):
-    prompt: Annotated[str, Field(min_length=10, max_length=PROMPT_MAX_CHARS)] | None = None
-    markdown: Annotated[str, Field(min_length=1, max_length=MARKDOWN_MAX_CHARS)] | None = None
-    storyboard: Storyboard | None = None
+    prompt: Annotated[str, Field(min_length=L.PROMPT_MIN_CHARS, max_length=L.PROMPT_MAX_CHARS)] | None = None
+    markdown: Annotated[str, Field(min_length=1, max_length=L.MARKDOWN_MAX_CHARS)] | None = None
+    storyboard: StoryboardSpec | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Source:
@@ -65,7 +66,7 @@ class Source(_Model):
         return "markdown" if self.markdown is not None else "storyboard"
 
 
-class Voice(_Model):
+class VoiceSpec(_Model):
     provider: Literal["espeak", "openai", "none"] = "espeak"
     name: Annotated[str, Field(max_length=64)] | None = None
 
@@ -86,7 +87,7 @@ class LLM(_Model):
     api_key: SecretKeySelector | None = Field(default=None, alias="apiKey")
 
 
-class Output(_Model):
+class OutputSpec(_Model):
     bucket: Annotated[str, Field(min_length=3, max_length=63)] | None = None
     prefix: Annotated[str, Field(max_length=256)] | None = None
     retention: Retention = "Retain"
@@ -104,22 +105,26 @@ class Resources(_Model):
 
 class VideoJobSpec(_Model):
     source: Source
-    quality: Quality = "medium"
-    theme: Theme = "default"
-    voice: Voice = Voice()
-    duration_seconds: Annotated[int, Field(ge=15, le=1800)] = Field(default=120, alias="durationSeconds")
-    audience: Annotated[str, Field(max_length=200)] | None = None
-    language: Annotated[str, Field(max_length=35)] = "en"
+    quality: QualityName = DEFAULT_QUALITY
+    theme: ThemeName = "default"
+    voice: VoiceSpec = VoiceSpec()
+    duration_seconds: Annotated[int, Field(ge=L.DURATION_SECONDS_MIN, le=L.DURATION_SECONDS_MAX)] = Field(
+        default=L.DURATION_SECONDS_DEFAULT, alias="durationSeconds"
+    )
+    audience: Annotated[str, Field(max_length=L.AUDIENCE_MAX_CHARS)] | None = None
+    language: Annotated[str, Field(max_length=L.LANGUAGE_MAX_CHARS)] = "en"
     llm: LLM = LLM()
-    output: Output = Output()
+    output: OutputSpec = OutputSpec()
     resources: Resources = Resources()
-    retries: Annotated[int, Field(ge=0, le=10)] = 2
-    active_deadline_seconds: Annotated[int, Field(ge=60, le=86400)] = Field(default=3600, alias="activeDeadlineSeconds")
-    ttl_seconds_after_finished: Annotated[int, Field(ge=0, le=31536000)] | None = Field(
+    retries: Annotated[int, Field(ge=0, le=L.RETRIES_MAX)] = L.RETRIES_DEFAULT
+    active_deadline_seconds: Annotated[
+        int, Field(ge=L.ACTIVE_DEADLINE_SECONDS_MIN, le=L.ACTIVE_DEADLINE_SECONDS_MAX)
+    ] = Field(default=L.ACTIVE_DEADLINE_SECONDS_DEFAULT, alias="activeDeadlineSeconds")
+    ttl_seconds_after_finished: Annotated[int, Field(ge=0, le=L.TTL_SECONDS_MAX)] | None = Field(
         default=None, alias="ttlSecondsAfterFinished"
     )
     suspend: bool = False
-    parallelism: Annotated[int, Field(ge=1, le=16)] = 1
+    parallelism: Annotated[int, Field(ge=L.PARALLELISM_MIN, le=L.PARALLELISM_MAX)] = L.PARALLELISM_MIN
     queue_name: Annotated[str, Field(max_length=63)] | None = Field(default=None, alias="queueName")
     priority_class_name: Annotated[str, Field(max_length=253)] | None = Field(default=None, alias="priorityClassName")
 

@@ -15,20 +15,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from videojob import limits as L
 from videojob.expression import ExpressionError, parse_expression
 from videojob.latex_guard import UnsafeLatexError, check_latex
 
 STORYBOARD_KIND = "storyboard/v1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "storyboard.v1.json"
 
-ThemeName = Literal["physics", "math", "chemistry", "biology", "history", "default"]
+ThemeName = Literal["default", "physics", "math", "chemistry", "biology", "history"]
+THEME_NAMES: tuple[ThemeName, ...] = get_args(ThemeName)
 
-ShortText = Annotated[str, Field(min_length=1, max_length=120)]
-ItemText = Annotated[str, Field(min_length=1, max_length=160)]
+ShortText = Annotated[str, Field(min_length=1, max_length=L.TITLE_MAX_CHARS)]
+ItemText = Annotated[str, Field(min_length=1, max_length=L.ITEM_MAX_CHARS)]
 
 
 class InvalidStoryboardError(ValueError):
@@ -69,7 +71,7 @@ class TitleCard(_Strict):
 
     kind: Literal["title_card"] = "title_card"
     title: ShortText
-    subtitle: Annotated[str, Field(max_length=200)] | None = None
+    subtitle: Annotated[str, Field(max_length=L.SUBTITLE_MAX_CHARS)] | None = None
 
 
 class BulletList(_Strict):
@@ -77,15 +79,15 @@ class BulletList(_Strict):
 
     kind: Literal["bullet_list"] = "bullet_list"
     heading: ShortText | None = None
-    bullets: Annotated[list[ItemText], Field(min_length=1, max_length=7)]
+    bullets: Annotated[list[ItemText], Field(min_length=1, max_length=L.BULLETS_MAX)]
 
 
 class Equation(_Strict):
     """One displayed equation in LaTeX math (no surrounding $), with an optional caption."""
 
     kind: Literal["equation"] = "equation"
-    latex: Annotated[str, Field(min_length=1, max_length=1000)]
-    caption: Annotated[str, Field(max_length=160)] | None = None
+    latex: Annotated[str, Field(min_length=1, max_length=L.LATEX_MAX_CHARS)]
+    caption: Annotated[str, Field(max_length=L.CAPTION_MAX_CHARS)] | None = None
 
     @field_validator("latex")
     @classmethod
@@ -98,21 +100,21 @@ class Comparison(_Strict):
 
     kind: Literal["comparison"] = "comparison"
     left_title: ShortText
-    left_items: Annotated[list[ItemText], Field(min_length=1, max_length=6)]
+    left_items: Annotated[list[ItemText], Field(min_length=1, max_length=L.COMPARISON_ITEMS_MAX)]
     right_title: ShortText
-    right_items: Annotated[list[ItemText], Field(min_length=1, max_length=6)]
+    right_items: Annotated[list[ItemText], Field(min_length=1, max_length=L.COMPARISON_ITEMS_MAX)]
 
 
 class FunctionPlot(_Strict):
     """The graph of y = f(x); ``expression`` uses x, + - * / ^, pi, e and sin cos tan exp log sqrt abs..."""
 
     kind: Literal["function_plot"] = "function_plot"
-    expression: Annotated[str, Field(min_length=1, max_length=200)]
+    expression: Annotated[str, Field(min_length=1, max_length=L.EXPRESSION_MAX_CHARS)]
     x_min: float = -5.0
     x_max: float = 5.0
     y_min: float | None = None
     y_max: float | None = None
-    label: Annotated[str, Field(max_length=80)] | None = None
+    label: Annotated[str, Field(max_length=L.PLOT_LABEL_MAX_CHARS)] | None = None
 
     @field_validator("expression")
     @classmethod
@@ -136,7 +138,7 @@ class DiagramShape(_Strict):
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,30}$")]
     shape: Literal["circle", "square", "rectangle", "triangle", "dot"] = "circle"
-    label: Annotated[str, Field(max_length=40)] | None = None
+    label: Annotated[str, Field(max_length=L.DIAGRAM_LABEL_MAX_CHARS)] | None = None
     x: Annotated[float, Field(ge=-6.5, le=6.5)] = 0.0
     y: Annotated[float, Field(ge=-3.5, le=3.5)] = 0.0
     size: Annotated[float, Field(gt=0, le=4)] = 1.0
@@ -147,7 +149,7 @@ class DiagramArrow(_Strict):
 
     source: str
     target: str
-    label: Annotated[str, Field(max_length=40)] | None = None
+    label: Annotated[str, Field(max_length=L.DIAGRAM_LABEL_MAX_CHARS)] | None = None
 
 
 class DiagramMotion(_Strict):
@@ -163,9 +165,9 @@ class Diagram(_Strict):
     """Shapes, arrows between them, labels and simple motion."""
 
     kind: Literal["diagram"] = "diagram"
-    shapes: Annotated[list[DiagramShape], Field(min_length=1, max_length=12)]
-    arrows: Annotated[list[DiagramArrow], Field(max_length=16)] = []
-    motions: Annotated[list[DiagramMotion], Field(max_length=8)] = []
+    shapes: Annotated[list[DiagramShape], Field(min_length=1, max_length=L.DIAGRAM_SHAPES_MAX)]
+    arrows: Annotated[list[DiagramArrow], Field(max_length=L.DIAGRAM_ARROWS_MAX)] = []
+    motions: Annotated[list[DiagramMotion], Field(max_length=L.DIAGRAM_MOTIONS_MAX)] = []
 
     @model_validator(mode="after")
     def _references(self) -> Diagram:
@@ -183,32 +185,32 @@ class Diagram(_Strict):
 
 
 class TimelineEvent(_Strict):
-    when: Annotated[str, Field(min_length=1, max_length=24)]
-    label: Annotated[str, Field(min_length=1, max_length=60)]
+    when: Annotated[str, Field(min_length=1, max_length=L.TIMELINE_WHEN_MAX_CHARS)]
+    label: Annotated[str, Field(min_length=1, max_length=L.TIMELINE_LABEL_MAX_CHARS)]
 
 
 class Timeline(_Strict):
     """Events along a horizontal line, in the order given."""
 
     kind: Literal["timeline"] = "timeline"
-    events: Annotated[list[TimelineEvent], Field(min_length=2, max_length=8)]
+    events: Annotated[list[TimelineEvent], Field(min_length=L.TIMELINE_EVENTS_MIN, max_length=L.TIMELINE_EVENTS_MAX)]
 
 
 class CodeListing(_Strict):
     """A short syntax-highlighted code listing (shown, never run)."""
 
     kind: Literal["code"] = "code"
-    code: Annotated[str, Field(min_length=1, max_length=2000)]
+    code: Annotated[str, Field(min_length=1, max_length=L.CODE_MAX_CHARS)]
     language: Annotated[str, Field(pattern=r"^[a-z0-9+#-]{1,20}$")] = "python"
 
     @field_validator("code")
     @classmethod
     def _fits(cls, value: str) -> str:
         lines = value.splitlines()
-        if len(lines) > 20:
-            raise ValueError("a code listing has at most 20 lines")
-        if max(len(line) for line in lines) > 80:
-            raise ValueError("code lines are at most 80 characters")
+        if len(lines) > L.CODE_MAX_LINES:
+            raise ValueError(f"a code listing has at most {L.CODE_MAX_LINES} lines")
+        if max(len(line) for line in lines) > L.CODE_MAX_COLUMNS:
+            raise ValueError(f"code lines are at most {L.CODE_MAX_COLUMNS} characters")
         return value
 
 
@@ -216,7 +218,7 @@ class KeyTakeaways(_Strict):
     """The points to remember, usually the last scene."""
 
     kind: Literal["key_takeaways"] = "key_takeaways"
-    points: Annotated[list[ItemText], Field(min_length=1, max_length=6)]
+    points: Annotated[list[ItemText], Field(min_length=1, max_length=L.TAKEAWAYS_MAX)]
 
 
 Visual = Annotated[
@@ -255,7 +257,7 @@ class Scene(_Strict):
     The flat form the VideoJob CRD uses (``template`` plus the template's fields) is accepted too.
     """
 
-    narration: Annotated[str, Field(min_length=1, max_length=1500)]
+    narration: Annotated[str, Field(min_length=1, max_length=L.NARRATION_MAX_CHARS)]
     visual: Visual
 
     @model_validator(mode="before")
@@ -273,7 +275,7 @@ class Storyboard(_Strict):
     title: ShortText
     theme: ThemeName = "default"
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] = "en"
-    scenes: Annotated[list[Scene], Field(min_length=1, max_length=40)]
+    scenes: Annotated[list[Scene], Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX)]
 
     @property
     def palette(self) -> Palette:

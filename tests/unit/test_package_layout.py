@@ -28,3 +28,28 @@ def test_importing_the_folder_as_top_level_operator_explains_itself():
                             cwd=REPO_ROOT, capture_output=True, text=True, env=env)
     assert result.returncode != 0
     assert "run Python with -P (or PYTHONSAFEPATH=1)" in result.stderr
+
+
+COMPONENTS = ("videojob.operator", "videojob.renderer", "videojob.api")
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_the_core_imports_no_component():
+    core = [path for path in (REPO_ROOT / "videojob").rglob("*.py")]
+    assert len(core) >= 5
+    offenders = {
+        str(path.relative_to(REPO_ROOT)): sorted(name for name in _imports(path) if name.startswith(COMPONENTS))
+        for path in core
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from videojob.contract import Failure, Output, Result, Usage, encode_termination_message
+from videojob.contract import Failure, StoredOutput, Result, Usage, encode_termination_message
 
 FAKE_NODE = "videojob-test-node"
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -161,7 +161,7 @@ class Cluster:
 
     def succeed(self, pod: dict[str, Any], name: str) -> Result:
         result = Result(
-            output=Output(bucket="videos", key=f"outputs/{self.namespace}/{name}/video.mp4", sizeBytes=2_345_678,
+            output=StoredOutput(bucket="videos", key=f"outputs/{self.namespace}/{name}/video.mp4", sizeBytes=2_345_678,
                           sha256="b" * 64, durationSeconds=58.0),
             usage=Usage(ttsCharacters=900, cpuSeconds=120.0, scenesRendered=3),
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from videojob.contract import Failure, Output, ProgressEvent, Result, Usage, encode_termination_message
+from videojob.contract import Failure, StoredOutput, ProgressEvent, Result, Usage, encode_termination_message
 
 NOW = datetime(2026, 11, 21, 10, 30, 0, tzinfo=timezone.utc)
 UID = "3f0c6a52-9d1e-4c55-8a53-0c1f6b7f2e10"
@@ -79,7 +79,7 @@ def terminated(exit_code: int, reason: str = "Error", message: str | None = None
 
 def result_message() -> str:
     return encode_termination_message(Result(
-        output=Output(bucket="videos", key="outputs/team-a/lesson/x/video.mp4", sizeBytes=1234567, sha256=SHA,
+        output=StoredOutput(bucket="videos", key="outputs/team-a/lesson/x/video.mp4", sizeBytes=1234567, sha256=SHA,
                       durationSeconds=61.5, thumbnail="outputs/team-a/lesson/x/thumbnail.png"),
         usage=Usage(ttsCharacters=812, cpuSeconds=301.5, scenesRendered=4),
     ))

@@ -1,0 +1,60 @@
+"""Every limit a user can hit, defined once.
+
+The CRD (generated from :mod:`videojob.spec`), the spec model, the storyboard model, the
+renderer's sources and the gateway all read these names, so what the API server admits
+is exactly what the renderer can draw. Changing a number here changes it everywhere;
+``hack/gen-crd`` then rewrites ``manifests/crd/`` and a test fails until it has.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The source of a video.
+PROMPT_MIN_CHARS: Final = 10
+PROMPT_MAX_CHARS: Final = 4000
+MARKDOWN_MAX_CHARS: Final = 65536
+
+# A storyboard and its scenes.
+SCENES_MIN: Final = 1
+SCENES_MAX: Final = 40
+SCENE_MAX_KEYS: Final = 32  # keys of one flat scene object in the CRD (template + its fields)
+NARRATION_MAX_CHARS: Final = 1500  # about 100 seconds of speech: one scene
+TITLE_MAX_CHARS: Final = 120  # video titles, scene headings, column titles
+SUBTITLE_MAX_CHARS: Final = 200
+ITEM_MAX_CHARS: Final = 160  # one bullet, one comparison item, one takeaway
+CAPTION_MAX_CHARS: Final = 160
+BULLETS_MAX: Final = 7
+COMPARISON_ITEMS_MAX: Final = 6
+TAKEAWAYS_MAX: Final = 6
+LATEX_MAX_CHARS: Final = 1000
+EXPRESSION_MAX_CHARS: Final = 200
+PLOT_LABEL_MAX_CHARS: Final = 80
+CODE_MAX_CHARS: Final = 2000
+CODE_MAX_LINES: Final = 20
+CODE_MAX_COLUMNS: Final = 80
+DIAGRAM_SHAPES_MAX: Final = 12
+DIAGRAM_ARROWS_MAX: Final = 16
+DIAGRAM_MOTIONS_MAX: Final = 8
+DIAGRAM_LABEL_MAX_CHARS: Final = 40
+TIMELINE_EVENTS_MIN: Final = 2
+TIMELINE_EVENTS_MAX: Final = 8
+TIMELINE_WHEN_MAX_CHARS: Final = 24
+TIMELINE_LABEL_MAX_CHARS: Final = 60
+
+# Who the video is for, and in which language.
+AUDIENCE_MAX_CHARS: Final = 200
+LANGUAGE_MAX_CHARS: Final = 35
+
+# How long the video is, and how the render runs.
+DURATION_SECONDS_MIN: Final = 15
+DURATION_SECONDS_MAX: Final = 1800
+DURATION_SECONDS_DEFAULT: Final = 120
+PARALLELISM_MIN: Final = 1
+PARALLELISM_MAX: Final = 16
+RETRIES_MAX: Final = 10
+RETRIES_DEFAULT: Final = 2
+ACTIVE_DEADLINE_SECONDS_MIN: Final = 60
+ACTIVE_DEADLINE_SECONDS_MAX: Final = 86400
+ACTIVE_DEADLINE_SECONDS_DEFAULT: Final = 3600
+TTL_SECONDS_MAX: Final = 31_536_000  # one year
