@@ -14,6 +14,7 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from videojob.contract import EXIT_BAD_INPUT, TERMINATION_MESSAGE_PATH
+from videojob.s3 import job_output_prefix
 from videojob.spec import API_GROUP, API_VERSION, KIND, RENDERER_SPEC_DIR, RENDERER_SPEC_FILE, VideoJobSpec, renderer_spec_json
 
 from .settings import OperatorSettings
@@ -42,10 +43,8 @@ def spec_configmap_name(name: str, uid: str) -> str:
 
 
 def output_prefix(namespace: str, name: str, uid: str, spec: VideoJobSpec) -> str:
-    """Where the renderer writes: ``[<spec.output.prefix>/]outputs/<ns>/<name>/<uid>/``."""
-    base = f"outputs/{namespace}/{name}/{uid}/"
-    custom = (spec.output.prefix or "").strip("/")
-    return f"{custom}/{base}" if custom else base
+    """Where the renderer writes this VideoJob's files (see :func:`videojob.s3.job_output_prefix`)."""
+    return job_output_prefix(namespace, name, uid, spec.output.prefix)
 
 
 def owner_reference(videojob: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlparse
 
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException
+
+from videojob.s3 import parse_s3_endpoint
 
 from .errors import CleanupNotConfigured, TransientApiError
 from .settings import OperatorSettings
@@ -18,12 +19,12 @@ class OutputCleaner:
         self._settings = settings
         self._client: Minio | None = None
         if settings.s3_access_key is not None and settings.s3_secret_key is not None:
-            endpoint = urlparse(settings.s3_endpoint)
+            endpoint = parse_s3_endpoint(settings.s3_endpoint)
             self._client = Minio(
                 endpoint.netloc,
                 access_key=settings.s3_access_key.get_secret_value(),
                 secret_key=settings.s3_secret_key.get_secret_value(),
-                secure=endpoint.scheme == "https",
+                secure=endpoint.secure,
             )
 
     def _delete_prefix(self, bucket: str, prefix: str) -> int:

@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from videojob.s3 import S3EndpointURL
 from videojob.quality import QUALITY_PRESETS, QualityName
 
 ENV_PREFIX = "VIDEOJOB_"
@@ -54,7 +55,7 @@ class OperatorSettings(BaseSettings):
     renderer_image: Annotated[str, Field(min_length=1)] = "ghcr.io/videojob/renderer:0.1.0"
     renderer_image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     renderer_service_account: str | None = None
-    s3_endpoint: str = "http://minio.videojob.svc:9000"
+    s3_endpoint: S3EndpointURL = "http://minio.videojob.svc:9000"
     s3_bucket: Annotated[str, Field(min_length=3, max_length=63)] = "videos"
     s3_secret_name: Annotated[str, Field(pattern=_DNS_LABEL)] = "videojob-s3"
     s3_access_key_key: str = "accessKey"
@@ -94,13 +95,6 @@ class OperatorSettings(BaseSettings):
             else:
                 merged[name] = override
         return merged
-
-    @field_validator("s3_endpoint")
-    @classmethod
-    def _endpoint_has_scheme(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _keys_come_in_pairs(self) -> OperatorSettings:

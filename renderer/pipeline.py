@@ -27,6 +27,7 @@ from videojob.renderer.settings import RendererSettings
 from videojob.renderer.storage import BlobStore, FileStore, S3Store, parse_location, s3_client
 from videojob.renderer.subtitles import SpokenScene, build_cues, to_srt, to_webvtt
 from videojob.renderer.timing import LEAD_IN, plan_scene
+from videojob.s3 import job_output_prefix
 from videojob.storyboard import THEMES, Storyboard
 
 
@@ -58,7 +59,7 @@ def open_store(location: str, settings: RendererSettings) -> tuple[BlobStore, st
     if scheme == "file":
         return FileStore(Path(where)), prefix
     client = s3_client(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key.get_secret_value(),
-                       settings.s3_secure, settings.s3_region)
+                       settings.s3_region)
     return S3Store(client, where, attempts=settings.upload_attempts), prefix
 
 
@@ -84,7 +85,7 @@ def output_prefix(settings: RendererSettings) -> str:
     scheme, _, prefix = parse_location(settings.output)
     if scheme == "file":
         return prefix
-    return "/".join([prefix or "outputs", settings.namespace, settings.job_name, settings.job_uid])
+    return job_output_prefix(settings.namespace, settings.job_name, settings.job_uid, prefix).rstrip("/")
 
 
 def render_storyboard(storyboard: Storyboard, settings: RendererSettings, progress: Progress,

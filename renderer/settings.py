@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from videojob.s3 import S3EndpointURL
 from videojob.quality import DEFAULT_QUALITY, QualityName, QualityPreset, quality_preset
 
 
@@ -71,12 +72,11 @@ class RendererSettings(BaseSettings):
     job_name: str = Field(default="video", validation_alias=AliasChoices("VIDEOJOB_JOB_NAME", "VIDEOJOB_NAME"))
     job_uid: str = Field(default="0", validation_alias=AliasChoices("VIDEOJOB_JOB_UID", "VIDEOJOB_UID"))
 
-    s3_endpoint: str = Field(default="127.0.0.1:9000", description="host:port, or http(s)://host:port")
+    s3_endpoint: S3EndpointURL = Field(default="http://127.0.0.1:9000", description="http(s)://host:port")
     s3_access_key: str = Field(default="", validation_alias=AliasChoices("VIDEOJOB_S3_ACCESS_KEY",
                                                                        "AWS_ACCESS_KEY_ID"))
     s3_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias=AliasChoices("VIDEOJOB_S3_SECRET_KEY",
                                                                                          "AWS_SECRET_ACCESS_KEY"))
-    s3_secure: bool = False
     s3_region: str | None = None
     upload_attempts: int = Field(default=4, ge=1)
 

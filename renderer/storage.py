@@ -17,6 +17,7 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 from videojob.renderer.errors import InvalidSourceError, UploadError
+from videojob.s3 import parse_s3_endpoint
 
 PART_SIZE = 16 * 1024 * 1024
 TRANSIENT_S3_CODES = {"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed",
@@ -162,14 +163,12 @@ class S3Store:
         return f"s3://{self.bucket}/{key}"
 
 
-def s3_client(endpoint: str, access_key: str, secret_key: str, secure: bool, region: str | None):
-    """A MinIO client; ``endpoint`` may be host:port or a URL, whose scheme then decides TLS."""
+def s3_client(endpoint: str, access_key: str, secret_key: str, region: str | None):
+    """A MinIO client for an ``http(s)://host:port`` endpoint; the scheme decides TLS."""
     from minio import Minio
 
-    if "://" in endpoint:
-        parsed = urlparse(endpoint)
-        endpoint, secure = parsed.netloc, parsed.scheme == "https"
-    return Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+    parsed = parse_s3_endpoint(endpoint)
+    return Minio(parsed.netloc, access_key=access_key, secret_key=secret_key, secure=parsed.secure, region=region)
 
 
 def parse_location(location: str) -> tuple[str, str, str]:

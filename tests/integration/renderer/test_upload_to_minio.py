@@ -28,7 +28,7 @@ def _object_bytes(client, bucket, key) -> bytes:
 
 
 def _s3_env(minio_server, uid: str) -> dict[str, str]:
-    return {"VIDEOJOB_S3_ENDPOINT": minio_server.endpoint, "VIDEOJOB_S3_ACCESS_KEY": minio_server.access_key,
+    return {"VIDEOJOB_S3_ENDPOINT": minio_server.url, "VIDEOJOB_S3_ACCESS_KEY": minio_server.access_key,
             "VIDEOJOB_S3_SECRET_KEY": minio_server.secret_key, "VIDEOJOB_NAMESPACE": "physics-dept",
             "VIDEOJOB_JOB_NAME": "bonds", "VIDEOJOB_JOB_UID": uid}
 

@@ -29,7 +29,7 @@ def test_every_bad_variable_is_named_in_one_error(monkeypatch):
         load_settings()
     message = str(caught.value)
     assert "VIDEOJOB_MAX_CONCURRENT_RENDERS: Input should be greater than or equal to 1" in message
-    assert "VIDEOJOB_S3_ENDPOINT: Value error, must start with http:// or https://" in message
+    assert "VIDEOJOB_S3_ENDPOINT: Value error, 'minio:9000' is not an S3 endpoint: write it as http://host:port" in message
     assert "VIDEOJOB_NAMESPACES: Value error, not namespace names: Team_A" in message
 
 

@@ -33,7 +33,8 @@ def test_unsupported_locations_are_bad_input(location):
 def test_s3_keys_follow_namespace_name_and_uid_unless_the_operator_gives_the_prefix():
     settings = RendererSettings(output="s3://videos", namespace="ns", job_name="intro", job_uid="u1")
     assert output_prefix(settings) == "outputs/ns/intro/u1"
-    assert output_prefix(settings.model_copy(update={"output": "s3://videos/archive"})) == "archive/ns/intro/u1"
+    # the same layout the operator gives a VideoJob whose spec.output.prefix is "archive"
+    assert output_prefix(settings.model_copy(update={"output": "s3://videos/archive"})) == "archive/outputs/ns/intro/u1"
     assert output_prefix(settings.model_copy(update={"output_prefix": "custom/outputs/ns/intro/u1/"})) == \
         "custom/outputs/ns/intro/u1"
     assert output_prefix(RendererSettings(output="file:///tmp/x")) == ""
