@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -23,7 +23,7 @@ from videojob import limits as L
 from videojob.expression import ExpressionError, parse_expression
 from videojob.latex_guard import UnsafeLatexError, check_latex
 
-STORYBOARD_KIND = "storyboard/v1"
+STORYBOARD_KIND: Final = "storyboard/v1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "storyboard.v1.json"
 
 ThemeName = Literal["default", "physics", "math", "chemistry", "biology", "history"]
@@ -36,9 +36,9 @@ ItemText = Annotated[str, Field(min_length=1, max_length=L.ITEM_MAX_CHARS)]
 class InvalidStoryboardError(ValueError):
     """The storyboard does not validate; ``errors`` lists each problem as "where: what"."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[str], summary: str = "invalid storyboard"):
         self.errors = errors
-        super().__init__("invalid storyboard: " + "; ".join(errors))
+        super().__init__(f"{summary}: " + "; ".join(errors))
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ class KeyTakeaways(_Strict):
 
 
 Visual = Annotated[
-    Union[TitleCard, BulletList, Equation, Comparison, FunctionPlot, Diagram, Timeline, CodeListing, KeyTakeaways],
+    TitleCard | BulletList | Equation | Comparison | FunctionPlot | Diagram | Timeline | CodeListing | KeyTakeaways,
     Field(discriminator="kind"),
 ]
 VISUAL_KINDS = ("title_card", "bullet_list", "equation", "comparison", "function_plot", "diagram", "timeline",
@@ -296,12 +296,59 @@ def write_schema(path: Path = SCHEMA_PATH) -> Path:
     return path
 
 
+# What a list field holds, in the words of the message when it has too many or too few.
+_HOLDERS: dict[str, tuple[str, str]] = {
+    "scenes": ("a video", "scenes"),
+    "bullets": ("a bullet list", "bullets"),
+    "points": ("a key-takeaways card", "points"),
+    "left_items": ("a comparison column", "items"),
+    "right_items": ("a comparison column", "items"),
+    "events": ("a timeline", "events"),
+    "shapes": ("a diagram", "shapes"),
+    "arrows": ("a diagram", "arrows"),
+    "motions": ("a diagram", "motions"),
+}
+_ADVICE = {"scenes": ": split it into shorter videos", "narration": ": split it across scenes"}
+
+
+def plain_message(item: Any) -> str:
+    """One pydantic problem (an entry of ``ValidationError.errors()``) in words an author can act on,
+    naming the limit from :mod:`videojob.limits` and what was given."""
+    kind, ctx, loc = item["type"], item.get("ctx") or {}, item["loc"]
+    name = str(loc[-1]) if loc else "storyboard"
+    given = item.get("input")
+    if kind in ("too_long", "too_short") and name in _HOLDERS:
+        holder, things = _HOLDERS[name]
+        if kind == "too_long":
+            return (f"{holder} holds at most {ctx['max_length']} {things}, this one has {ctx['actual_length']}"
+                    f"{_ADVICE.get(name, '')}")
+        least = ctx["min_length"]
+        return f"{holder} needs at least {least} {things[:-1] if least == 1 else things}, this one has " \
+               f"{ctx['actual_length']}"
+    if kind == "string_too_long":
+        length = f" (this one has {len(given)})" if isinstance(given, str) else ""
+        return f"at most {ctx['max_length']} characters{length}{_ADVICE.get(name, '')}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        return f"{given!r} is not allowed here (the form is {ctx['pattern']})"
+    if kind == "literal_error":
+        return f"{given!r} is not one of {ctx['expected']}"
+    if kind == "union_tag_invalid":
+        return f"unknown kind {ctx['tag']!r}; use one of {ctx['expected_tags']}"
+    if kind == "extra_forbidden":
+        return f"{name!r} is not a field here; remove it"
+    if kind == "missing":
+        return "is required"
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
 def validation_messages(error: ValidationError) -> list[str]:
     """One "where: what" line per problem, in words a storyboard author can act on."""
     messages = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "storyboard"
-        messages.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+        messages.append(f"{where}: {plain_message(item)}")
     return messages
 
 
@@ -319,5 +366,5 @@ __all__ = [
     "THEMES", "VISUAL_KINDS", "BulletList", "CodeListing", "Comparison", "Diagram", "DiagramArrow", "DiagramMotion",
     "DiagramShape", "Equation", "ExpressionError", "FunctionPlot", "InvalidStoryboardError", "KeyTakeaways",
     "Palette", "Scene", "Storyboard", "Timeline", "TimelineEvent", "TitleCard", "UnsafeLatexError",
-    "parse_storyboard", "storyboard_json_schema", "validation_messages", "write_schema",
+    "parse_storyboard", "plain_message", "storyboard_json_schema", "validation_messages", "write_schema",
 ]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from videojob.limits import NARRATION_MAX_CHARS, SCENES_MAX
 from videojob.renderer.markdown_source import markdown_to_storyboard
 from videojob.storyboard import InvalidStoryboardError
 
@@ -67,5 +68,82 @@ def test_a_plot_fence_draws_a_function_and_a_bad_expression_is_invalid_input():
     board = markdown_to_storyboard("# T\n\n## Decay\n\nIt falls off fast.\n\n```plot\ny = exp(-x)\nx = 0..5\n```\n")
     plot = board.scenes[1].visual
     assert (plot.kind, plot.expression, plot.x_min, plot.x_max) == ("function_plot", "exp(-x)", 0.0, 5.0)
-    with pytest.raises(InvalidStoryboardError, match="function_plot.expression: unknown name 'system'"):
+    with pytest.raises(InvalidStoryboardError, match=r"function_plot.expression: unknown name 'system'"):
         markdown_to_storyboard("# T\n\n```plot\ny = system(1)\n```\n")
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def test_a_paragraph_too_long_for_one_scene_continues_on_further_scenes_with_every_word_spoken():
+    sentences = [f"Sentence number {n} explains one more detail of the experiment." for n in range(120)]
+    paragraph = " ".join(sentences)  # about 7,600 characters: five scenes' worth
+    board = markdown_to_storyboard(f"# Optics\n\n## Refraction\n\n{paragraph}\n\n- Light bends\n- Lenses focus\n")
+    assert all(len(scene.narration) <= NARRATION_MAX_CHARS for scene in board.scenes)
+    spoken = " ".join(scene.narration for scene in board.scenes)
+    assert _words(spoken) == _words(f"Optics. {paragraph} Light bends. Lenses focus.")
+    section = board.scenes[1:]
+    assert len(section) >= 5
+    titles = [scene.visual.title for scene in section[:-1]]
+    assert titles == ["Refraction"] + ["Refraction (continued)"] * (len(titles) - 1)
+    assert section[-1].visual.kind == "bullet_list"  # the list appears where the narration reaches it
+    assert section[-1].narration.endswith("Light bends. Lenses focus.")
+    assert all(piece.narration.rstrip().endswith(".") for piece in section)  # cut at sentence ends
+
+
+def test_one_endless_sentence_is_cut_at_word_breaks_and_nothing_is_lost():
+    sentence = " ".join(f"word{n}" for n in range(600))  # 4,490 characters and no full stop
+    board = markdown_to_storyboard(f"# T\n\n## Rambling\n\n{sentence}\n")
+    spoken = " ".join(scene.narration for scene in board.scenes[1:])
+    assert _words(spoken) == _words(sentence)
+    titles = [scene.visual.title for scene in board.scenes[1:]]
+    assert len(titles) == -(-len(sentence) // NARRATION_MAX_CHARS)  # as few scenes as fit
+    assert titles == ["Rambling"] + ["Rambling (continued)"] * (len(titles) - 1)
+
+
+def test_a_lecture_longer_than_a_video_says_so_in_sections_and_scenes():
+    lecture = "# Course\n\n" + "".join(f"## Part {n}\n\nSome words about part {n}.\n\n" for n in range(60))
+    with pytest.raises(InvalidStoryboardError) as caught:
+        markdown_to_storyboard(lecture)
+    assert str(caught.value) == ("the lecture cannot become a video: 61 sections; a video holds at most "
+                                 f"{SCENES_MAX} scenes: split the lecture")
+    endless = " ".join(["This lecture never stops talking about the same thing."] * 1500)
+    with pytest.raises(InvalidStoryboardError, match=r"1 section makes \d+ scenes .*at most 40 scenes: split"):
+        markdown_to_storyboard(f"# Endless\n\n{endless}\n")
+
+
+def test_what_cannot_continue_on_another_scene_is_refused_naming_its_line():
+    long_bullet = "a bullet that goes on " + "and on " * 30
+    with pytest.raises(InvalidStoryboardError, match=r"line 5: a bullet has at most 160 characters \(this one has"):
+        markdown_to_storyboard(f"# T\n\n## S\n\n- {long_bullet}\n- short\n")
+    with pytest.raises(InvalidStoryboardError, match=r"line 7: a code line has at most 80 characters"):
+        markdown_to_storyboard("# T\n\n## S\n\n```python\nx = 1\n" + "y = " + "1 + " * 30 + "1\n```\n")
+    with pytest.raises(InvalidStoryboardError, match=r"line 3: a heading has at most 120 characters"):
+        markdown_to_storyboard("# T\n\n## " + "Long " * 30 + "\n\nText.\n")
+    with pytest.raises(InvalidStoryboardError, match=r"line 8 \(section 'Decay'\): visual.function_plot.expression"):
+        markdown_to_storyboard("# T\n\n## Decay\n\nIt falls.\n\n```plot\ny = system(1)\n```\n")
+
+
+def test_front_matter_is_yaml_and_its_mistakes_are_named():
+    board = markdown_to_storyboard('---\ntitle: "Waves: an introduction"  # quoted, with a comment\n'
+                                   "theme: physics\nauthor: someone\n---\n## Sound\n\nIt travels.\n")
+    assert (board.title, board.theme) == ("Waves: an introduction", "physics")
+    with pytest.raises(InvalidStoryboardError, match=r"front matter: theme: 'astrology' is not one of"):
+        markdown_to_storyboard("---\ntheme: astrology\n---\n# T\n\nText.\n")
+    with pytest.raises(InvalidStoryboardError, match=r"front matter \(lines 1-3\) is not valid YAML"):
+        markdown_to_storyboard("---\ntheme: [unclosed\n---\n# T\n\nText.\n")
+
+
+def test_commonmark_details_a_hand_parser_got_wrong():
+    board = markdown_to_storyboard(
+        "# T\n\n## S\n\nAn equation follows\n$$ E = mc^2 $$\n\n"
+        "- one item\n  wrapped onto a second line\n- two &amp; three\n\n<!-- a note to myself -->\n\n"
+        "Images speak their alt text: ![a red circle](c.png).\n"
+    )
+    equation, bullets = board.scenes[1].visual, board.scenes[2].visual
+    assert (equation.kind, equation.latex) == ("equation", "E = mc^2")
+    assert board.scenes[1].narration == "An equation follows"
+    assert bullets.bullets == ["one item wrapped onto a second line", "two & three"]
+    assert board.scenes[2].narration.endswith("Images speak their alt text: a red circle.")
+    assert "note to myself" not in " ".join(scene.narration for scene in board.scenes)

@@ -40,13 +40,13 @@ def test_every_catalogue_visual_validates():
 @pytest.mark.parametrize(
     ("visual", "problem"),
     [
-        ({"kind": "video_embed", "url": "x"}, "does not match any of the expected tags"),
-        ({"kind": "bullet_list", "bullets": []}, "at least 1 item"),
+        ({"kind": "video_embed", "url": "x"}, "unknown kind 'video_embed'; use one of 'title_card'"),
+        ({"kind": "bullet_list", "bullets": []}, "a bullet list needs at least 1 bullet, this one has 0"),
         ({"kind": "function_plot", "expression": "import os"}, "unknown name 'import'"),
         ({"kind": "function_plot", "expression": "x", "x_min": 3, "x_max": 1}, "x_min must be less than x_max"),
         ({"kind": "diagram", "shapes": [{"id": "a"}], "arrows": [{"source": "a", "target": "z"}]}, "unknown shape"),
         ({"kind": "code", "code": "\n".join(["x"] * 25)}, "at most 20 lines"),
-        ({"kind": "title_card", "title": "t", "script": "alert(1)"}, "Extra inputs are not permitted"),
+        ({"kind": "title_card", "title": "t", "script": "alert(1)"}, "'script' is not a field here; remove it"),
     ],
 )
 def test_bad_visuals_are_rejected_with_where_and_what(visual, problem):
@@ -60,6 +60,20 @@ def test_unknown_theme_and_empty_scenes_are_rejected():
     with pytest.raises(InvalidStoryboardError) as caught:
         parse_storyboard({"title": "t", "theme": "astrology", "scenes": []})
     assert [error.split(":")[0] for error in caught.value.errors] == ["theme", "scenes"]
+
+
+def test_limits_are_told_in_words_with_the_number_allowed_and_the_number_given():
+    too_many = {"title": "t", "scenes": [{"narration": "Hi.", "visual": {"kind": "title_card", "title": "t"}}] * 45}
+    with pytest.raises(InvalidStoryboardError) as caught:
+        parse_storyboard(too_many)
+    assert caught.value.errors == ["scenes: a video holds at most 40 scenes, this one has 45: split it into "
+                                   "shorter videos"]
+    crowded = {"kind": "bullet_list", "bullets": [f"point {n}" for n in range(9)]}
+    with pytest.raises(InvalidStoryboardError) as caught:
+        parse_storyboard({"title": "t", "scenes": [{"narration": "x" * 1501, "visual": crowded}]})
+    assert caught.value.errors == [
+        "scenes.0.narration: at most 1500 characters (this one has 1501): split it across scenes",
+        "scenes.0.visual.bullet_list.bullets: a bullet list holds at most 7 bullets, this one has 9"]
 
 
 def test_json_text_is_accepted_too():
