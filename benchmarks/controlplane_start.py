@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from videojob.devenv.controlplane import ControlPlane
+from videojob_devenv.controlplane import ControlPlane
 
 
 def main() -> None:

@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from videojob.devenv import images
-from videojob.devenv.controlplane import ControlPlane
-from videojob.devenv.node import Node
-from videojob.devenv.processes import wait_until
+from videojob_devenv import images
+from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.node import Node
+from videojob_devenv.processes import wait_for
 
 
 def first_pod(plane: ControlPlane, image: images.Image) -> float:
@@ -27,7 +27,7 @@ def first_pod(plane: ControlPlane, image: images.Image) -> float:
     plane.kubectl("run", "bench", f"--image={image.ref}", "--image-pull-policy=IfNotPresent", "--restart=Never",
                   "--", "echo", "ready")
     phase = lambda: plane.kubectl("get", "pod", "bench", "-o", "jsonpath={.status.phase}").stdout == "Succeeded"
-    wait_until(phase, 120, interval=0.1, message="the benchmark pod")
+    wait_for(phase, 120, interval=0.1, what="the benchmark pod")
     assert plane.kubectl("logs", "bench").stdout.strip() == "ready"
     return time.monotonic() - began
 

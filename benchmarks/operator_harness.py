@@ -1,16 +1,14 @@
 """Shared by the operator_* benchmarks: a local control plane, the CRD, and the operator as a subprocess.
 
 Not a benchmark itself. The operator runs exactly as in production
-(``python -P -m videojob.operator``), watching one namespace, with the render cap
-raised so that the queue does not hold Jobs back.
+(``python -P -m videojob.operator``, started by the dev environment's launcher), watching
+one namespace, with the render cap raised so that the queue does not hold Jobs back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -20,15 +18,16 @@ from pathlib import Path
 
 import kubernetes
 
-from videojob.devenv.controlplane import ControlPlane
+from videojob_devenv import REPO_ROOT
+from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.objects import videojob_manifest
+from videojob_devenv.operator_process import OperatorProcess, start_operator
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "bench"
 
 
 def videojob(name: str) -> dict:
-    return {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "metadata": {"name": name},
-            "spec": {"source": {"markdown": f"# {name}\n\nBenchmark lecture.\n"}, "quality": "low"}}
+    return videojob_manifest(name, source={"markdown": f"# {name}\n\nBenchmark lecture.\n"})
 
 
 @dataclass
@@ -89,7 +88,7 @@ class JobWatcher:
 @dataclass
 class Bench:
     plane: ControlPlane
-    operator: subprocess.Popen
+    operator: OperatorProcess
     api: kubernetes.client.ApiClient
 
     def create(self, body: dict) -> None:
@@ -118,11 +117,10 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
             plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/videojobs.videojob.dev")
             plane.kubectl("create", "namespace", NAMESPACE)
             log = Path(state) / "operator.log"
-            env = os.environ | {"PYTHONSAFEPATH": "1", "KUBECONFIG": str(plane.kubeconfig), "VIDEOJOB_NAMESPACES": NAMESPACE,
-                                "VIDEOJOB_MAX_CONCURRENT_RENDERS": str(max_concurrent_renders),
-                                "VIDEOJOB_LIVENESS_ENDPOINT": "", "VIDEOJOB_LOG_LEVEL": os.environ.get("VIDEOJOB_LOG_LEVEL", "WARNING")}
-            with log.open("wb") as out:
-                operator = subprocess.Popen([sys.executable, "-P", "-m", "videojob.operator"], env=env, stdout=out, stderr=subprocess.STDOUT)
+            settings = {"VIDEOJOB_MAX_CONCURRENT_RENDERS": str(max_concurrent_renders),
+                        "VIDEOJOB_LOG_LEVEL": os.environ.get("VIDEOJOB_LOG_LEVEL", "WARNING")}
+            operator = start_operator(plane.kubeconfig, NAMESPACE, log, settings=settings)
+            print(f"operator live in {operator.started_in:.1f}s", flush=True)
             api = plane.api_client()
             api.configuration.connection_pool_maxsize = 32
             try:
@@ -136,9 +134,8 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
             errors = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line or "Traceback" in line]
             print(f"operator log: {len(errors)} error line(s)" + (f"; first: {errors[0]}" if errors else ""), flush=True)
         finally:
-            if operator is not None and operator.poll() is None:
-                operator.terminate()
-                operator.wait(timeout=20)
+            if operator is not None:
+                operator.stop(grace=20)
             plane.stop()
 
 

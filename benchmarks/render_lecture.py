@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from videojob.contract import Result
+from videojob_devenv import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 VIDEOJOB = Path(sys.executable).parent / "videojob"
 
 

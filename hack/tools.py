@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the pinned cluster binaries (etcd, Kubernetes, MinIO, helm, kwok) from source.
 
-Loads videojob/devenv/tools.py by path (it is stdlib-only) so this works before any
+Loads hack/devenv/tools.py by path (it is stdlib-only) so this works before any
 virtualenv exists, without putting the repository root on sys.path (where the
 operator/ folder would shadow the standard library's `operator`).
 """
@@ -9,7 +9,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-path = Path(__file__).resolve().parent.parent / "videojob" / "devenv" / "tools.py"
+path = Path(__file__).resolve().parent / "devenv" / "tools.py"
 spec = importlib.util.spec_from_file_location("videojob_devenv_tools", path)
 module = importlib.util.module_from_spec(spec)
 sys.modules[spec.name] = module  # dataclasses look their module up here

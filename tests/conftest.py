@@ -6,21 +6,18 @@ Both are started only when a test asks for them, from the binaries that
 
 from __future__ import annotations
 
-import re
-import secrets
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import CRD_DIR, REPO_ROOT, namespace_name, wait_for
 
-from videojob.devenv.controlplane import ControlPlane
-from videojob.devenv.minio import MinioServer
-from videojob.devenv.processes import StartError
-from videojob.devenv.tools import ToolError
+from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.minio import MinioServer
+from videojob_devenv.processes import StartError
+from videojob_devenv.prometheus import PrometheusServer
+from videojob_devenv.tools import ToolError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CRD_DIR = REPO_ROOT / "manifests" / "crd"
 TIERS = ("unit", "integration", "e2e")
 
 
@@ -58,6 +55,18 @@ def minio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MinioServ
 
 
 @pytest.fixture(scope="session")
+def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """A real Prometheus scraping every second; a test points it at its targets with reconfigure()."""
+    server = PrometheusServer(tmp_path_factory.mktemp("prometheus"), interval="1s")
+    try:
+        server.start()
+    except StartError as error:
+        pytest.fail(f"the local Prometheus did not start: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def videojob_crd(kube_cluster: ControlPlane) -> list[Path]:
     """Applies the CRDs that ship (manifests/crd/) and waits until they are served."""
     files = sorted(CRD_DIR.glob("*.yaml"))
@@ -72,14 +81,10 @@ def videojob_crd(kube_cluster: ControlPlane) -> list[Path]:
 @pytest.fixture
 def namespace(kube_cluster: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace per test, named after it; deleted (without waiting) afterwards."""
-    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
-    name = f"{slug}-{secrets.token_hex(3)}"
+    name = namespace_name(request.node.name)
     kube_cluster.kubectl("create", "namespace", name)
     # Pods need the namespace's default ServiceAccount, which a controller creates.
-    deadline = time.monotonic() + 30
-    while kube_cluster.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode != 0:
-        if time.monotonic() > deadline:
-            pytest.fail(f"namespace {name} got no default ServiceAccount within 30s", pytrace=False)
-        time.sleep(0.1)
+    wait_for(lambda: kube_cluster.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
+             30, f"namespace {name} to get its default ServiceAccount")
     yield name
     kube_cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)

@@ -14,14 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-from videojob.devenv.controlplane import ControlPlane
-from videojob.devenv.images import ImageError
-from videojob.devenv.minio import MinioServer
-from videojob.devenv.nodehost import HostError
-from videojob.devenv.processes import StartError
-from videojob.devenv.tools import ToolError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from videojob_devenv import REPO_ROOT
+from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.images import ImageError
+from videojob_devenv.minio import MinioServer
+from videojob_devenv.nodehost import HostError
+from videojob_devenv.processes import StartError
+from videojob_devenv.tools import ToolError
 
 
 def default_state_dir() -> Path:
@@ -45,8 +44,8 @@ def _minio_up(state_dir: Path, port: int | None, pod_host: str | None = None) ->
 
 def _node_up(state_dir: Path) -> str:
     """Start the node (after cleaning up one that crashed); return its gateway address."""
-    from videojob.devenv import images
-    from videojob.devenv.node import Node
+    from videojob_devenv import images
+    from videojob_devenv.node import Node
 
     node_dir = state_dir / "node"
     saved = Node.status(node_dir)
@@ -86,8 +85,8 @@ def _cluster_up(state_dir: Path, args: argparse.Namespace) -> None:
 
 def _open_port(state_dir: Path, port: int) -> None:
     """Let the node's Pods reach a server of yours that listens on the bridge gateway at ``port``."""
-    from videojob.devenv.node import Node
-    from videojob.devenv.nodehost import Slot, allow_tcp_port
+    from videojob_devenv.node import Node
+    from videojob_devenv.nodehost import Slot, allow_tcp_port
 
     saved = Node.status(state_dir / "node")
     if saved is None:
@@ -128,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.action == "down":
             stopped = MinioServer.stop_saved(state_dir)
             if args.target == "cluster":
-                from videojob.devenv.node import Node
+                from videojob_devenv.node import Node
 
                 stopped = Node.stop_saved(state_dir / "node") or stopped
                 stopped = ControlPlane.stop_saved(state_dir) or stopped
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"KUBECONFIG={state_dir / 'kubeconfig'}")
             node_state = None
             if args.target == "cluster":
-                from videojob.devenv.node import Node
+                from videojob_devenv.node import Node
 
                 node_state = Node.status(state_dir / "node")
             if node_state is not None:

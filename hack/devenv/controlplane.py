@@ -18,8 +18,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from videojob.devenv import pki, tools
-from videojob.devenv.processes import (
+from videojob_devenv import pki, tools
+from videojob_devenv.processes import (
     Component,
     ProcessRecord,
     StartError,

@@ -9,7 +9,6 @@ downloads the video, subtitles and thumbnail from MinIO into ``out/demo/``.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,13 +16,14 @@ from pathlib import Path
 
 import yaml
 
-from videojob.devenv import images
-from videojob.devenv.cli import REPO_ROOT, default_state_dir
-from videojob.devenv.controlplane import ControlPlane
-from videojob.devenv.minio import MinioServer
-from videojob.devenv.node import CTR
-from videojob.devenv.nodehost import runtime_socket
-from videojob.devenv.processes import Component, StartError
+from videojob_devenv import REPO_ROOT, images
+from videojob_devenv.cli import default_state_dir
+from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.minio import MinioServer
+from videojob_devenv.node import CTR
+from videojob_devenv.nodehost import runtime_socket
+from videojob_devenv.operator_process import OperatorProcess, start_operator
+from videojob_devenv.processes import StartError, wait_for
 
 NAMESPACE = "videojob-demo"
 SAMPLE = REPO_ROOT / "manifests" / "samples" / "videojob_v1alpha1_markdown.yaml"
@@ -46,14 +46,11 @@ def _load_renderer_image(state_dir: Path) -> images.Image:
     return image
 
 
-def _start_operator(plane: ControlPlane, minio: dict, image: images.Image, log: Path) -> Component:
+def _start_operator(plane: ControlPlane, minio: dict, image: images.Image, log: Path) -> OperatorProcess:
     pod_endpoint = minio.get("pod_endpoint")
     if not pod_endpoint:
         raise StartError("MinIO is not reachable from Pods: run `hack/cluster down` then `hack/cluster up --with-node`")
-    env = os.environ | {
-        "PYTHONSAFEPATH": "1",
-        "KUBECONFIG": str(plane.kubeconfig),
-        "VIDEOJOB_NAMESPACES": NAMESPACE,
+    operator = start_operator(plane.kubeconfig, NAMESPACE, log, settings={
         "VIDEOJOB_RENDERER_IMAGE": image.ref,
         "VIDEOJOB_S3_ENDPOINT": f"http://{pod_endpoint}",
         "VIDEOJOB_S3_BUCKET": minio["bucket"],
@@ -61,31 +58,28 @@ def _start_operator(plane: ControlPlane, minio: dict, image: images.Image, log: 
         # The operator's own keys: retention Delete removes outputs through a finalizer.
         "VIDEOJOB_S3_ACCESS_KEY": minio["access_key"],
         "VIDEOJOB_S3_SECRET_KEY": minio["secret_key"],
-        "VIDEOJOB_LIVENESS_ENDPOINT": "",
-        "VIDEOJOB_METRICS_PORT": "0",
-    }
-    operator = Component("operator", [sys.executable, "-P", "-m", "videojob.operator"], log, env=env)
-    operator.start()
-    operator.wait_ready(lambda: "Initial authentication has finished" in log.read_text(errors="replace"), 90)
-    print(f"operator running (log: {log})")
+    })
+    print(f"operator live in {operator.started_in:.1f}s (log: {log})")
     return operator
 
 
 def _follow(plane: ControlPlane, name: str) -> dict:
     """Print each change of phase/progress/stage, like `kubectl get vj -w`; return the final object."""
-    last = None
-    deadline = time.monotonic() + RENDER_TIMEOUT
-    while time.monotonic() < deadline:
+    printed: list[str] = []
+
+    def finished() -> dict | None:
         videojob = json.loads(plane.kubectl("get", "vj", name, "-n", NAMESPACE, "-o", "json").stdout)
         status = videojob.get("status") or {}
         line = f"{status.get('phase', 'Pending'):10} {status.get('progress', 0):>5.1f}%  {status.get('stage', '')}"
-        if line != last:
+        if line not in printed[-1:]:
             print(f"  {time.strftime('%H:%M:%S')}  {line}", flush=True)
-            last = line
-        if status.get("phase") in ("Succeeded", "Failed", "Cancelled"):
-            return videojob
-        time.sleep(0.5)
-    raise StartError(f"vj/{name} did not finish within {RENDER_TIMEOUT}s; see `kubectl describe vj {name} -n {NAMESPACE}`")
+            printed.append(line)
+        return videojob if status.get("phase") in ("Succeeded", "Failed", "Cancelled") else None
+
+    try:
+        return wait_for(finished, RENDER_TIMEOUT, f"vj/{name} to finish", interval=0.5)
+    except TimeoutError as error:
+        raise StartError(f"{error}; see `kubectl describe vj {name} -n {NAMESPACE}`") from None
 
 
 def _download(minio: dict, output: dict, name: str) -> list[Path]:

@@ -33,9 +33,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from videojob.devenv import tools
+from videojob_devenv import REPO_ROOT, tools
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PAUSE_SOURCE = REPO_ROOT / "hack" / "images" / "pause.c"
 RECIPE_VERSION = "1"  # bump to rebuild every image after changing how they are made
 SUITE = "bookworm"
@@ -174,7 +173,7 @@ def _scratch(prefix: str) -> Iterator[Path]:
     try:
         yield scratch
     finally:
-        from videojob.devenv.nodehost import unmount_under
+        from videojob_devenv.nodehost import unmount_under
 
         unmount_under(scratch)
         shutil.rmtree(scratch)

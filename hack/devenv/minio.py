@@ -13,8 +13,8 @@ import secrets
 import time
 from pathlib import Path
 
-from videojob.devenv import tools
-from videojob.devenv.processes import Component, ProcessRecord, free_port, https_ok, require_free_port
+from videojob_devenv import tools
+from videojob_devenv.processes import Component, ProcessRecord, free_port, https_ok, require_free_port
 
 START_TIMEOUT = 60.0
 STATE_FILE = "minio.json"

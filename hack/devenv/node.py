@@ -22,9 +22,9 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from videojob.devenv import images, nodeconfig, nodehost, pki, tools
-from videojob.devenv.controlplane import ControlPlane, _kubeconfig
-from videojob.devenv.processes import Component, ProcessRecord, StartError, free_port, https_ok
+from videojob_devenv import images, nodeconfig, nodehost, pki, tools
+from videojob_devenv.controlplane import ControlPlane, _kubeconfig
+from videojob_devenv.processes import Component, ProcessRecord, StartError, free_port, https_ok
 
 NODE_NAME = "videojob-node"
 STATE_FILE = "node.json"

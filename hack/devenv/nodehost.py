@@ -24,8 +24,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from videojob.devenv import tools
-from videojob.devenv.processes import pid_alive
+from videojob_devenv import tools
+from videojob_devenv.processes import pid_alive
 
 REGISTRY = Path("/run/videojob/nodes")
 SOCKETS = Path("/run/videojob/sockets")

@@ -22,9 +22,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 PR_SET_PDEATHSIG = 1
 LOG_TAIL_LINES = 25
+T = TypeVar("T")
 
 
 class StartError(RuntimeError):
@@ -170,15 +172,23 @@ def insecure_tls() -> ssl.SSLContext:
     return context
 
 
-def wait_until(predicate: Callable[[], object], timeout: float, *, interval: float = 0.1, message: str = "a condition"):
-    """Poll ``predicate`` until it returns something truthy, and return that; TimeoutError otherwise."""
+def wait_for(check: Callable[[], T | None], timeout: float = 20, what: str = "a condition", *,
+             interval: float = 0.1) -> T:
+    """Poll ``check`` until it returns something truthy, and return that.
+
+    The one poller of the dev environment, its tests and benchmarks. On timeout the
+    TimeoutError says what was awaited and what ``check`` last returned, which is
+    usually the clue (a Pod's phase, the events so far).
+    """
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:g}s waiting for {message}")
+            shown = repr(value)
+            shown = shown if len(shown) <= 600 else shown[:600] + "..."
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}; last value: {shown}")
         time.sleep(interval)
 
 

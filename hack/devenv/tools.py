@@ -5,11 +5,12 @@ module, pinned below, into a per-version cache outside the repository
 (``$VIDEOJOB_TOOLS_CACHE/bin/<tool>-<version>/``). A finished build leaves a
 ``.complete`` stamp, so an interrupted build is redone rather than trusted.
 
-This module uses only the standard library: it runs before any virtualenv exists.
+This module uses only the standard library: it runs before any virtualenv exists
+(``hack/tools.py`` loads it by path).
 
-    python -m videojob.devenv.tools build [TOOL ...]
-    python -m videojob.devenv.tools path BINARY
-    python -m videojob.devenv.tools status
+    hack/tools.py build [TOOL ...]
+    hack/tools.py path BINARY
+    hack/tools.py status
 """
 
 from __future__ import annotations

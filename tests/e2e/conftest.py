@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import wait_for
 
-from videojob.devenv import images
-from videojob.devenv.controlplane import ControlPlane
-from videojob.devenv.minio import MinioServer
-from videojob.devenv.node import Node
-from videojob.devenv.nodehost import HostError
-from videojob.devenv.processes import StartError
-from videojob.devenv.tools import ToolError
+from videojob_devenv import images
+from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.minio import MinioServer
+from videojob_devenv.node import Node
+from videojob_devenv.nodehost import HostError
+from videojob_devenv.processes import StartError
+from videojob_devenv.tools import ToolError
 
 E2E_DIR = Path(__file__).resolve().parent
 # The first test also waits for the node and, on a cold cache, the base image build.
@@ -105,16 +105,15 @@ class Pods:
         return self.wait_finished(name, timeout=timeout)
 
     def wait_finished(self, name: str, *, timeout: float = 120) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
+        def finished() -> dict | None:
             pod = self.get("pod", name)
-            if pod["status"].get("phase") in ("Succeeded", "Failed"):
-                return pod
-            if time.monotonic() > deadline:
-                events = self.kubectl("get", "events", "-o", "wide", check=False).stdout
-                pytest.fail(f"pod {name} did not finish in {timeout:g}s: {json.dumps(pod['status'])}\n{events}",
-                            pytrace=False)
-            time.sleep(0.25)
+            return pod if pod["status"].get("phase") in ("Succeeded", "Failed") else None
+
+        try:
+            return wait_for(finished, timeout, f"pod {name} to finish", interval=0.25)
+        except TimeoutError as error:
+            events = self.kubectl("get", "events", "-o", "wide", check=False).stdout
+            pytest.fail(f"{error}\nstatus: {json.dumps(self.get('pod', name)['status'])}\n{events}", pytrace=False)
 
     def logs(self, name: str) -> str:
         return self.kubectl("logs", name).stdout

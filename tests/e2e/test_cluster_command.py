@@ -11,12 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from videojob.devenv import tools
-from videojob.devenv.processes import pid_alive, wait_until
+from support import wait_for
+
+from videojob_devenv import tools
+from videojob_devenv.processes import pid_alive
 
 
 def cluster(state_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-P", "-m", "videojob.devenv.cli", "--state-dir", str(state_dir), "cluster", *args],
+    return subprocess.run([sys.executable, "-P", "-m", "videojob_devenv.cli", "--state-dir", str(state_dir), "cluster", *args],
                           capture_output=True, text=True, timeout=600)
 
 
@@ -28,8 +30,8 @@ def kubectl(state_dir: Path, *args: str) -> str:
 def run_pod(state_dir: Path, name: str, image: str, *command: str) -> str:
     kubectl(state_dir, "run", name, f"--image={image}", "--image-pull-policy=IfNotPresent", "--restart=Never",
             "--", *(command or ("echo", f"{name} ran")))
-    wait_until(lambda: kubectl(state_dir, "get", "pod", name, "-o", "jsonpath={.status.phase}") == "Succeeded", 120,
-               interval=0.25, message=f"pod {name} to succeed")
+    wait_for(lambda: kubectl(state_dir, "get", "pod", name, "-o", "jsonpath={.status.phase}") == "Succeeded", 120,
+             interval=0.25, what=f"pod {name} to succeed")
     return kubectl(state_dir, "logs", name).strip()
 
 
@@ -44,7 +46,7 @@ def test_up_with_node_survives_a_crash_and_down_leaves_nothing(tmp_path: Path, b
 
         for pid in node["pids"].values():  # the kubelet and containerd die without cleaning up
             os.kill(pid, signal.SIGKILL)
-        wait_until(lambda: not any(pid_alive(pid) for pid in node["pids"].values()), 10, message="the node to die")
+        wait_for(lambda: not any(pid_alive(pid) for pid in node["pids"].values()), 10, what="the node to die")
         again = cluster(state_dir, "up", "--with-node", "--no-minio")
 
         assert again.returncode == 0, again.stderr

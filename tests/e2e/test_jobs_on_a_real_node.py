@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from videojob.devenv.processes import wait_until
+from support import wait_for
 
 
 def job_manifest(name: str, image: str, exit_code: int, pods) -> dict:
@@ -30,7 +30,7 @@ def test_a_job_whose_container_exits_1_runs_three_pods_then_fails(pods, base_ima
     pods.apply(job_manifest("always-fails", base_image.ref, 1, pods))
 
     # The Job controller backs off 10s, then 20s, between attempts.
-    condition = wait_until(lambda: job_condition(pods, "always-fails"), 180, interval=1, message="job always-fails to finish")
+    condition = wait_for(lambda: job_condition(pods, "always-fails"), 180, interval=1, what="job always-fails to finish")
 
     assert condition == "Failed"
     assert pods.get("job", "always-fails")["status"]["failed"] == 3
@@ -42,7 +42,7 @@ def test_a_job_whose_container_exits_1_runs_three_pods_then_fails(pods, base_ima
 def test_a_job_whose_container_exits_0_completes(pods, base_image):
     pods.apply(job_manifest("succeeds", base_image.ref, 0, pods))
 
-    condition = wait_until(lambda: job_condition(pods, "succeeds"), 120, interval=0.5, message="job succeeds to finish")
+    condition = wait_for(lambda: job_condition(pods, "succeeds"), 120, interval=0.5, what="job succeeds to finish")
 
     assert condition == "Complete"
     assert pods.get("job", "succeeds")["status"]["succeeded"] == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from videojob.devenv import images
+from videojob_devenv import images
 
 E2E_IMAGES = Path(__file__).resolve().parent / "images"
 

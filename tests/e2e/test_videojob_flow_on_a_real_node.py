@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
+from support import launch_operator, videojob_manifest, wait_for
 
-from videojob.devenv import images
-from videojob.devenv.processes import Component, wait_until
+from videojob_devenv import images
 
 LECTURE = """\
 # Why the sky is blue
@@ -51,20 +47,10 @@ def operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, 
     kube_cluster.kubectl("create", "secret", "generic", "videojob-s3", "-n", namespace,
                          f"--from-literal=accessKey={node_minio.access_key}",
                          f"--from-literal=secretKey={node_minio.secret_key}")
-    env = os.environ | {
-        "PYTHONSAFEPATH": "1",
-        "KUBECONFIG": str(kube_cluster.kubeconfig),
-        "VIDEOJOB_NAMESPACES": namespace,
-        "VIDEOJOB_RENDERER_IMAGE": renderer_image.ref,
-        "VIDEOJOB_S3_ENDPOINT": f"http://{node_minio.pod_endpoint}",
-        "VIDEOJOB_S3_BUCKET": node_minio.bucket,
-        "VIDEOJOB_S3_SECRET_NAME": "videojob-s3",
-        "VIDEOJOB_LIVENESS_ENDPOINT": "",
-        "VIDEOJOB_METRICS_PORT": "0",
-    }
-    process = Component("operator", [sys.executable, "-P", "-m", "videojob.operator"], tmp_path / "operator.log", env=env)
-    process.start()
-    process.wait_ready(lambda: "Initial authentication has finished" in process.log_path.read_text(errors="replace"), 90)
+    process = launch_operator(kube_cluster.kubeconfig, namespace, tmp_path / "operator.log",
+                              VIDEOJOB_RENDERER_IMAGE=renderer_image.ref,
+                              VIDEOJOB_S3_ENDPOINT=f"http://{node_minio.pod_endpoint}",
+                              VIDEOJOB_S3_BUCKET=node_minio.bucket, VIDEOJOB_S3_SECRET_NAME="videojob-s3")
     yield process
     process.stop()
 
@@ -74,26 +60,26 @@ def _videojob(kube_cluster, namespace: str, name: str) -> dict:
 
 
 def test_markdown_lecture_becomes_a_narrated_video_in_minio(kube_cluster, namespace, operator, node_minio, tmp_path):
-    manifest = {
-        "apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "metadata": {"name": "sky"},
-        "spec": {"source": {"markdown": LECTURE}, "quality": "low", "theme": "physics"},
-    }
+    manifest = videojob_manifest("sky", source={"markdown": LECTURE}, theme="physics")
     kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
 
     # Follow it the way a user watching `kubectl get vj -w` would, recording what they saw.
     seen: list[tuple[str, int]] = []
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
+
+    def finished() -> bool:
         status = _videojob(kube_cluster, namespace, "sky").get("status") or {}
         point = (status.get("phase", ""), int(status.get("progress", 0)))
         if not seen or seen[-1] != point:
             seen.append(point)
-        if point[0] in ("Succeeded", "Failed"):
-            break
-        time.sleep(0.5)
+        return point[0] in ("Succeeded", "Failed")
+
+    try:
+        wait_for(finished, 600, "vj/sky to finish", interval=0.5)
+    except TimeoutError:
+        pass  # the assertion below says what was seen
     status = _videojob(kube_cluster, namespace, "sky")["status"]
     assert status["phase"] == "Succeeded", f"phases seen: {seen}\nstatus: {json.dumps(status, indent=1)}\n" \
-        f"operator log tail:\n{operator.log_path.read_text()[-3000:]}"
+        f"operator log tail:\n{operator.log_tail(60)}"
 
     # kubectl wait returns at once for a job that has succeeded.
     kube_cluster.kubectl("wait", "--for=condition=Succeeded", "vj/sky", "-n", namespace, "--timeout=10s")
@@ -126,4 +112,4 @@ def test_markdown_lecture_becomes_a_narrated_video_in_minio(kube_cluster, namesp
         "-o", "json").stdout)["items"]
     reasons = {event["reason"] for event in events}
     assert {"Rendering", "Succeeded"} <= reasons, reasons
-    assert "reconciling VideoJob" not in operator.log_path.read_text(), "the operator hit an error on the way"
+    assert "reconciling VideoJob" not in operator.log(), "the operator hit an error on the way"

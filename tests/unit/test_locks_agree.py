@@ -3,7 +3,8 @@
 import re
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from support import REPO_ROOT
+
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)")
 
 

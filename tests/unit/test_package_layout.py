@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from support import REPO_ROOT
 
 
 def _python(code: str, cwd: Path) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from videojob.devenv.processes import wait_until
+from support import wait_for
 
 PROOF_CRD = """
 apiVersion: apiextensions.k8s.io/v1
@@ -37,8 +37,8 @@ def range_crd(kube_cluster):
     kube_cluster.kubectl("apply", "-f", "-", input=PROOF_CRD)
     kube_cluster.kubectl("wait", "--for=condition=Established", "crd/ranges.proof.videojob.dev", "--timeout=60s")
     # Established can precede discovery by a moment; wait until kubectl can resolve the kind.
-    wait_until(lambda: kube_cluster.kubectl("get", "ranges", "-A", check=False).returncode == 0, 30,
-               message="ranges to appear in discovery")
+    wait_for(lambda: kube_cluster.kubectl("get", "ranges", "-A", check=False).returncode == 0, 30,
+             what="ranges to appear in discovery")
     yield
     kube_cluster.kubectl("delete", "crd", "ranges.proof.videojob.dev", "--wait=false", check=False)
 

@@ -4,7 +4,7 @@ import json
 import ssl
 import urllib.request
 
-from videojob.devenv import tools
+from videojob_devenv import tools
 
 
 def test_version_endpoint_reports_the_pinned_release(kube_cluster):

@@ -2,7 +2,7 @@
 
 import json
 
-from videojob.devenv.processes import wait_until
+from support import wait_for
 
 JOB = """
 apiVersion: batch/v1
@@ -24,9 +24,9 @@ def _json(kube_cluster, *args):
 
 def test_job_controller_creates_a_pod_that_stays_pending_without_a_node(kube_cluster, namespace):
     kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=JOB)
-    pods = wait_until(
+    pods = wait_for(
         lambda: _json(kube_cluster, "get", "pods", "-n", namespace, "-l", "job-name=hello")["items"],
-        30, message="the Job controller to create a Pod",
+        30, what="the Job controller to create a Pod",
     )
     pod = pods[0]
     owner = pod["metadata"]["ownerReferences"][0]
@@ -34,10 +34,10 @@ def test_job_controller_creates_a_pod_that_stays_pending_without_a_node(kube_clu
     assert pod["status"]["phase"] == "Pending"
     assert "nodeName" not in pod["spec"]
     # The real scheduler looked at it and found nowhere to put it.
-    condition = wait_until(
+    condition = wait_for(
         lambda: next((c for c in _json(kube_cluster, "get", "pod", pod["metadata"]["name"], "-n", namespace)
                       ["status"].get("conditions", []) if c["type"] == "PodScheduled"), None),
-        30, message="the scheduler to report on the Pod",
+        30, what="the scheduler to report on the Pod",
     )
     assert condition["status"] == "False" and condition["reason"] == "Unschedulable"
 
@@ -53,7 +53,7 @@ def test_deleting_an_owner_cascades_to_what_it_owns(kube_cluster, namespace):
     }
     kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(owned))
     kube_cluster.kubectl("delete", "configmap", "owner", "-n", namespace)
-    wait_until(
+    wait_for(
         lambda: kube_cluster.kubectl("get", "secret", "owned", "-n", namespace, check=False).returncode != 0,
-        30, message="the garbage collector to delete the owned Secret",
+        30, what="the garbage collector to delete the owned Secret",
     )

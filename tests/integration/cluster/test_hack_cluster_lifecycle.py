@@ -3,12 +3,11 @@
 import json
 import os
 import subprocess
-from pathlib import Path
 
-from videojob.devenv import tools
-from videojob.devenv.processes import pid_alive
+from support import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from videojob_devenv import tools
+from videojob_devenv.processes import pid_alive
 
 
 def _cluster(*args, env):

@@ -4,14 +4,12 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from support import REPO_ROOT
 
-from videojob.devenv.processes import Component, StartError
-from videojob.devenv import tools
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from videojob_devenv import tools
+from videojob_devenv.processes import Component, StartError
 
 
 def _hack(script: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

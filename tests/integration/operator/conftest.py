@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 import types
@@ -22,64 +20,11 @@ from typing import Any
 
 import pytest
 import yaml
+from support import REPO_ROOT, OperatorProcess, launch_operator, videojob_manifest, wait_for
 
-from videojob.contract import Failure, StoredOutput, Result, Usage, encode_termination_message
+from videojob.contract import Failure, Result, StoredOutput, Usage, encode_termination_message
 
 FAKE_NODE = "videojob-test-node"
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20, what: str = "condition", interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
-
-
-class OperatorProcess:
-    def __init__(self, kube_cluster: Any, namespace: str, log_path: Path, env: dict[str, str], kubeconfig: Path | None = None) -> None:
-        self.kube_cluster, self.namespace, self.log_path, self.extra_env = kube_cluster, namespace, log_path, env
-        self.kubeconfig = kubeconfig or kube_cluster.kubeconfig
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> OperatorProcess:
-        env = os.environ | {
-            "PYTHONSAFEPATH": "1",
-            "KUBECONFIG": str(self.kubeconfig),
-            "VIDEOJOB_NAMESPACES": self.namespace,
-            "VIDEOJOB_LIVENESS_ENDPOINT": "",
-            "VIDEOJOB_METRICS_PORT": "0",
-            "VIDEOJOB_RENDERER_IMAGE": "localhost/videojob-renderer:test",
-        } | self.extra_env
-        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen([sys.executable, "-P", "-m", "videojob.operator"], env=env, stdout=log,
-                                            stderr=subprocess.STDOUT)
-        # Start-up (imports, login, listing the indexed resources) takes seconds on a busy machine;
-        # tests time what the operator does, not how long Python takes to import it.
-        wait_for(lambda: "Initial authentication has finished" in self.log() or self.process.poll() is not None,
-                 60, "the operator to start")
-        assert self.process.poll() is None, f"the operator exited:\n{self.log()}"
-        return self
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 class Cluster:
@@ -99,9 +44,7 @@ class Cluster:
         self.kubectl("apply", "-f", "-", input=text)
 
     def videojob(self, name: str, **spec: Any) -> dict[str, Any]:
-        body = {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "metadata": {"name": name},
-                "spec": {"source": {"markdown": f"# {name}\n\nA short lecture.\n"}, "quality": "low"} | spec}
-        self.apply(body)
+        self.apply(videojob_manifest(name, **spec))
         return self.get("vj", name)
 
     def status(self, name: str) -> dict[str, Any]:
@@ -197,11 +140,14 @@ def cluster(kube_cluster: Any, videojob_crd: Any, fake_node: str, namespace: str
 
 @pytest.fixture
 def start_operator(kube_cluster: Any, namespace: str, tmp_path: Path) -> Iterator[Callable[..., OperatorProcess]]:
-    """Start the operator (``python -P -m videojob.operator``) watching only this test's namespace."""
+    """Start the operator (``python -P -m videojob.operator``) watching only this test's namespace.
+
+    Keyword arguments are VIDEOJOB_* settings; ``kubeconfig`` replaces the admin one.
+    """
     started: list[OperatorProcess] = []
 
-    def start(kubeconfig: Path | None = None, **env: str) -> OperatorProcess:
-        process = OperatorProcess(kube_cluster, namespace, tmp_path / "operator.log", env, kubeconfig).start()
+    def start(kubeconfig: Path | None = None, **settings: str) -> OperatorProcess:
+        process = launch_operator(kubeconfig or kube_cluster.kubeconfig, namespace, tmp_path / "operator.log", **settings)
         started.append(process)
         return process
 

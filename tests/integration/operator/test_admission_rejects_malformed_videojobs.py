@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 INVALID = sorted((REPO_ROOT / "tests" / "data" / "invalid_videojobs").glob("*.yaml"))
 INVALID_UPDATES = sorted((REPO_ROOT / "tests" / "data" / "invalid_videojob_updates").glob("*.yaml"))
 SAMPLES = sorted((REPO_ROOT / "manifests" / "samples").glob("videojob_v1alpha1_*.yaml"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import urllib.request
 
 import pytest
@@ -66,10 +65,9 @@ def test_a_successful_render_reports_the_output_and_kubectl_wait_returns(cluster
     assert status["phase"] == "Pending" and status["attempts"] == 1
 
     result = cluster.succeed(pod, "lesson")
-    started = time.monotonic()
-    waited = cluster.kubectl("wait", "--for=condition=Succeeded", "vj/lesson", "--timeout=30s", check=False)
+    # The Pod has just succeeded: the condition comes within seconds, so kubectl wait's own timeout is the bound.
+    waited = cluster.kubectl("wait", "--for=condition=Succeeded", "vj/lesson", "--timeout=10s", check=False)
     assert waited.returncode == 0, waited.stderr
-    assert time.monotonic() - started < 30
 
     status = cluster.status("lesson")
     assert status["phase"] == "Succeeded" and status["progress"] == 100

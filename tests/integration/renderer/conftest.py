@@ -17,11 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support import REPO_ROOT
 
 from videojob.contract import parse_progress_line, parse_termination_message
 
 VIDEOJOB = Path(sys.executable).parent / "videojob"
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass

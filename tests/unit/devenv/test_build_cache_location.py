@@ -6,7 +6,7 @@ developer tools must not read it, or relocating one silently moves the other.
 
 from pathlib import Path
 
-from videojob.devenv import tools
+from videojob_devenv import tools
 
 
 def test_videojob_tools_cache_moves_the_build_cache(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ The node's sockets (containerd's, and the kubelet's pod-resources and device-plu
 sockets under its root dir) must not depend on how deep the state directory is.
 """
 
-from videojob.devenv.nodehost import Slot, runtime_socket
+from videojob_devenv.nodehost import Slot, runtime_socket
 
 UNIX_PATH_MAX = 108
 

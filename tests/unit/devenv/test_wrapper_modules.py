@@ -1,6 +1,6 @@
 """The wrapper go.mod files are derived from upstream's own go.mod, not written by hand."""
 
-from videojob.devenv import tools
+from videojob_devenv import tools
 
 UPSTREAM = """module k8s.io/kubernetes
 

@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from support import REPO_ROOT
+
 FORBIDDEN = {"kopf", "kubernetes", "kubernetes_asyncio", "lightkube", "pykube"}
 
 
