@@ -1,9 +1,15 @@
-"""The VideoJob spec (videojob.dev/v1alpha1) as a pydantic model, shared by the operator and gateway.
+"""The VideoJob spec (videojob.dev/v1alpha1) as a pydantic model: the one definition of the contract.
 
-The CRD in ``manifests/crd/`` is the contract and the API server enforces it at
-admission; this model mirrors it so that Python code reads typed fields instead of
-nested dicts, and so the gateway can refuse a bad request before it reaches the
-API server. Field names are snake_case in Python and camelCase on the wire.
+The CRD's schema in ``manifests/crd/`` is generated from these models (``hack/gen-crd``,
+via :mod:`videojob.crd`), so every description ``kubectl explain`` shows, every bound,
+pattern, default and CEL rule the API server enforces at admission is written here
+once. Limits come from :mod:`videojob.limits`, which the storyboard model shares.
+Field names are snake_case in Python and camelCase on the wire.
+
+Python validation covers the types, enums, bounds and patterns, and the two rules that
+span fields (one source; a prompt needs an LLM), with the API server's words. The other
+CEL rules (trimmed prompt length, a Markdown heading, URLs, quantities, immutability)
+run only in the API server: a server-side dry run gives its exact answer.
 
 The renderer receives the spec as JSON in a file (:data:`RENDERER_SPEC_PATH`), mounted
 from a ConfigMap the operator creates, because a Markdown source can outgrow an
@@ -13,13 +19,15 @@ environment variable.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Required
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator, with_config
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from videojob import limits as L
-from videojob.quality import DEFAULT_QUALITY, QualityName
-from videojob.storyboard import ThemeName
+from videojob.quality import DEFAULT_QUALITY, QUALITY_PRESETS, QualityName
+from videojob.storyboard import TEMPLATE_NAMES, ThemeName
+from videojob.structural import Rule, kube
 
 API_GROUP = "videojob.dev"
 API_VERSION = "v1alpha1"
@@ -30,8 +38,30 @@ RENDERER_SPEC_DIR = "/etc/videojob"
 RENDERER_SPEC_FILE = "spec.json"
 RENDERER_SPEC_PATH = f"{RENDERER_SPEC_DIR}/{RENDERER_SPEC_FILE}"
 
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+LANGUAGE_TAG = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+OBJECT_KEY_PREFIX = r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/?$"  # S3's safe characters, no empty segment
+
 Retention = Literal["Retain", "Delete"]
 Quantity = int | Annotated[str, Field(max_length=16)]
+
+
+def _immutable(field: str) -> Rule:
+    return Rule("self == oldSelf", f"{field} is immutable; create a new VideoJob")
+
+
+# Rules the Python validators raise too, so both say the same words.
+EXACTLY_ONE_SOURCE = Rule(
+    "(has(self.prompt) ? 1 : 0) + (has(self.markdown) ? 1 : 0) + (has(self.storyboard) ? 1 : 0) == 1",
+    "spec.source must set exactly one of prompt, markdown or storyboard",
+)
+PROMPT_NEEDS_LLM = Rule(
+    "!has(self.source.prompt) || self.llm.provider == 'openai'",
+    "spec.source.prompt needs an LLM: set spec.llm.provider to openai "
+    "(use spec.source.markdown or spec.source.storyboard for offline renders)",
+    field_path=".llm.provider",
+)
 
 
 class _Model(BaseModel):
@@ -39,24 +69,106 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
+def _known_template(name: str) -> str:
+    if name not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown scene template {name!r}; use one of {', '.join(sorted(TEMPLATE_NAMES))}")
+    return name
+
+
+@with_config(
+    ConfigDict(
+        extra="allow",
+        json_schema_extra=kube(preserve_unknown_fields=True) | {"minProperties": 1, "maxProperties": L.SCENE_MAX_KEYS},
+    )
+)
+class SceneSpec(TypedDict, total=False):
+    """One scene; its template key names the scene template."""
+
+    template: Annotated[
+        str,
+        AfterValidator(_known_template),
+        Field(
+            description="The scene template: " + ", ".join(sorted(TEMPLATE_NAMES)) + ".",
+            json_schema_extra={"enum": sorted(TEMPLATE_NAMES)},
+        ),
+    ]
+    narration: Required[
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=L.NARRATION_MAX_CHARS,
+                description=f"What is said during the scene, at most {L.NARRATION_MAX_CHARS:,} characters.",
+            ),
+        ]
+    ]
+
+
 class StoryboardSpec(_Model):
-    """The storyboard as the VideoJob carries it: loosely typed scenes, validated in depth by
+    """The storyboard as the VideoJob carries it: scenes typed loosely here, validated in depth by
     :class:`videojob.storyboard.Storyboard` when the renderer reads them."""
 
-    title: Annotated[str, Field(max_length=L.TITLE_MAX_CHARS)] | None = None
-    scenes: Annotated[list[dict[str, Any]], Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX)]
+    title: Annotated[str, Field(max_length=L.TITLE_MAX_CHARS)] | None = Field(
+        None, description="The video's title, shown on the first frame and in metadata."
+    )
+    scenes: Annotated[list[SceneSpec], Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX)] = Field(
+        description=f"The scenes in order, {L.SCENES_MIN} to {L.SCENES_MAX}. Each scene is an object with a "
+        "template name and that template's fields (see the renderer's storyboard schema); "
+        f"at most {L.SCENE_MAX_KEYS} keys per scene."
+    )
 
 
 class Source(_Model):
-    prompt: Annotated[str, Field(min_length=L.PROMPT_MIN_CHARS, max_length=L.PROMPT_MAX_CHARS)] | None = None
-    markdown: Annotated[str, Field(min_length=1, max_length=L.MARKDOWN_MAX_CHARS)] | None = None
-    storyboard: StoryboardSpec | None = None
+    model_config = ConfigDict(
+        json_schema_extra=kube(
+            EXACTLY_ONE_SOURCE,
+            Rule(
+                "has(self.prompt) == has(oldSelf.prompt) && has(self.markdown) == has(oldSelf.markdown)"
+                " && has(self.storyboard) == has(oldSelf.storyboard)",
+                "spec.source is immutable; create a new VideoJob to render another source",
+            ),
+        )
+    )
+
+    prompt: Annotated[str, Field(min_length=L.PROMPT_MIN_CHARS, max_length=L.PROMPT_MAX_CHARS)] | None = Field(
+        None,
+        description='A topic in plain words, for example "Explain Newton\'s second law to high-school students". '
+        f"An LLM (spec.llm) writes the storyboard. {L.PROMPT_MIN_CHARS} to {L.PROMPT_MAX_CHARS:,} characters. "
+        "Immutable.",
+        json_schema_extra=kube(
+            _immutable("spec.source.prompt"),
+            Rule(
+                f"self.trim().size() >= {L.PROMPT_MIN_CHARS}",
+                f"spec.source.prompt must have at least {L.PROMPT_MIN_CHARS} characters besides spaces",
+            ),
+        ),
+    )
+    markdown: Annotated[str, Field(min_length=1, max_length=L.MARKDOWN_MAX_CHARS)] | None = Field(
+        None,
+        description="A lecture in Markdown, turned into scenes without an LLM: each heading starts a scene, "
+        "bullets become lists, $$...$$ becomes typeset math and paragraphs become narration. "
+        f"At most {L.MARKDOWN_MAX_CHARS:,} characters. Immutable.",
+        json_schema_extra=kube(
+            _immutable("spec.source.markdown"),
+            Rule(
+                "self.matches('(?m)^#{1,3} ')",
+                "spec.source.markdown needs at least one heading (# Title) to start a scene",
+            ),
+        ),
+    )
+    storyboard: StoryboardSpec | None = Field(
+        None,
+        description="The storyboard itself: a title and a list of scenes drawn from the renderer's catalogue "
+        "of scene templates. The renderer validates each scene in depth and fails the job with reason "
+        "InvalidStoryboard when one is wrong. Immutable.",
+        json_schema_extra=kube(_immutable("spec.source.storyboard")),
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Source:
         chosen = [name for name in ("prompt", "markdown", "storyboard") if getattr(self, name) is not None]
         if len(chosen) != 1:
-            raise ValueError("spec.source must set exactly one of prompt, markdown or storyboard")
+            raise ValueError(EXACTLY_ONE_SOURCE.message)
         return self
 
     @property
@@ -67,71 +179,245 @@ class Source(_Model):
 
 
 class VoiceSpec(_Model):
-    provider: Literal["espeak", "openai", "none"] = "espeak"
-    name: Annotated[str, Field(max_length=64)] | None = None
+    provider: Literal["espeak", "openai", "none"] = Field(
+        "espeak",
+        description="The speech engine: espeak (offline, espeak-ng), openai (an OpenAI-compatible speech "
+        "endpoint from spec.llm) or none (a silent video with subtitles only).",
+    )
+    name: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")] | None = Field(
+        None, description="The provider's voice name, for example en-us or alloy."
+    )
 
 
 class SecretKeyRef(_Model):
-    name: Annotated[str, Field(min_length=1, max_length=253)]
-    key: Annotated[str, Field(min_length=1, max_length=253)]
+    name: Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN)] = Field(
+        description="The name of a Secret in the VideoJob's namespace."
+    )
+    key: Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")] = Field(
+        description="The key inside that Secret."
+    )
 
 
 class SecretKeySelector(_Model):
-    secret_key_ref: SecretKeyRef = Field(alias="secretKeyRef")
+    secret_key_ref: SecretKeyRef = Field(alias="secretKeyRef", description="The Secret and key that hold the API key.")
 
 
 class LLM(_Model):
-    provider: Literal["openai", "offline"] = "offline"
-    model: Annotated[str, Field(max_length=128)] | None = None
-    base_url: Annotated[str, Field(max_length=2048)] | None = Field(default=None, alias="baseURL")
-    api_key: SecretKeySelector | None = Field(default=None, alias="apiKey")
+    model_config = ConfigDict(
+        json_schema_extra=kube(
+            Rule(
+                "self.provider != 'offline' || !has(self.baseURL)",
+                "spec.llm.baseURL only applies to provider openai",
+                field_path=".baseURL",
+            ),
+        )
+    )
+
+    provider: Literal["openai", "offline"] = Field(
+        "offline",
+        description="openai calls an OpenAI-compatible chat endpoint; offline uses no model "
+        "(for markdown and storyboard sources).",
+    )
+    model: Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")] | None = Field(
+        None, description="The model name, for example gpt-4o-mini. Omit for the endpoint's default."
+    )
+    base_url: Annotated[str, Field(max_length=2048)] | None = Field(
+        None,
+        alias="baseURL",
+        description="The base URL of an OpenAI-compatible server, for example http://vllm.models.svc:8000/v1. "
+        "Omit for api.openai.com.",
+        json_schema_extra=kube(
+            Rule(
+                "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",
+                "spec.llm.baseURL must be an absolute http or https URL",
+            )
+        ),
+    )
+    api_key: SecretKeySelector | None = Field(
+        None,
+        alias="apiKey",
+        description="The API key, only ever as a reference to a Secret in this namespace; "
+        "an inline key is refused so that it never lands in etcd in clear.",
+    )
 
 
 class OutputSpec(_Model):
-    bucket: Annotated[str, Field(min_length=3, max_length=63)] | None = None
-    prefix: Annotated[str, Field(max_length=256)] | None = None
-    retention: Retention = "Retain"
+    bucket: Annotated[str, Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")] | None = Field(
+        None, description="The S3 bucket; defaults to the operator's bucket."
+    )
+    prefix: Annotated[str, Field(max_length=256, pattern=OBJECT_KEY_PREFIX)] | None = Field(
+        None,
+        description="A key prefix under which outputs/<namespace>/<name>/<uid>/ is written, "
+        "for example team-a/lessons. No leading slash and no empty segments.",
+        json_schema_extra=kube(
+            Rule(
+                "!self.split('/').exists(segment, segment == '..' || segment == '.')",
+                "spec.output.prefix must not contain . or .. segments",
+            )
+        ),
+    )
+    retention: Retention = Field(
+        "Retain",
+        description="What happens to the stored video when the VideoJob is deleted: Retain keeps it; "
+        "Delete removes the job's objects from S3 first.",
+    )
 
 
 class ResourceList(_Model):
-    cpu: Quantity | None = None
-    memory: Quantity | None = None
+    # string(self): an integer is a quantity too. Quantities compare as quantities, not strings.
+    cpu: Quantity | None = Field(
+        None,
+        description="CPU as a Kubernetes quantity, for example 2 or 500m; at most 64.",
+        json_schema_extra=kube(
+            Rule(
+                "isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))"
+                " && quantity(string(self)).compareTo(quantity('64')) <= 0",
+                "must be a CPU quantity above 0 and at most 64, for example 2 or 500m",
+            )
+        ),
+    )
+    memory: Quantity | None = Field(
+        None,
+        description="Memory as a Kubernetes quantity, for example 2Gi or 512Mi; 128Mi to 256Gi.",
+        json_schema_extra=kube(
+            Rule(
+                "isQuantity(string(self)) && quantity(string(self)).compareTo(quantity('128Mi')) >= 0"
+                " && quantity(string(self)).compareTo(quantity('256Gi')) <= 0",
+                "must be a memory quantity from 128Mi to 256Gi, for example 2Gi",
+            )
+        ),
+    )
+
+
+def _not_below(resource: str) -> Rule:
+    limit, request = f"self.limits.{resource}", f"self.requests.{resource}"
+    return Rule(
+        f"!has(self.requests) || !has(self.limits) || !has({request}) || !has({limit}) || "
+        f"quantity(string({limit})).compareTo(quantity(string({request}))) >= 0",
+        f"spec.resources.limits.{resource} must be at least spec.resources.requests.{resource}",
+    )
 
 
 class Resources(_Model):
-    requests: ResourceList = ResourceList()
-    limits: ResourceList = ResourceList()
+    model_config = ConfigDict(json_schema_extra=kube(_not_below("memory"), _not_below("cpu")))
+
+    # default_factory, not a default: the API server stores no empty requests or limits.
+    requests: ResourceList = Field(
+        default_factory=ResourceList, description="What the scheduler reserves for the renderer."
+    )
+    limits: ResourceList = Field(
+        default_factory=ResourceList,
+        description="The most the renderer may use; a renderer over its memory limit is OOMKilled.",
+    )
+
+
+def _quality_description() -> str:
+    pictures = ", ".join(f"{p.name} {p.picture}" for p in QUALITY_PRESETS.values()).replace(" ", " is ", 1)
+    machines = ", ".join(f"{p.name} {p.cpu} CPU / {p.memory}" for p in QUALITY_PRESETS.values())
+    return (
+        f"Resolution and frame rate: {pictures}. Also picks the CPU and memory preset ({machines}) "
+        "unless spec.resources overrides it. Immutable."
+    )
 
 
 class VideoJobSpec(_Model):
-    source: Source
-    quality: QualityName = DEFAULT_QUALITY
-    theme: ThemeName = "default"
-    voice: VoiceSpec = VoiceSpec()
-    duration_seconds: Annotated[int, Field(ge=L.DURATION_SECONDS_MIN, le=L.DURATION_SECONDS_MAX)] = Field(
-        default=L.DURATION_SECONDS_DEFAULT, alias="durationSeconds"
+    """What video to make and how to run the render."""
+
+    model_config = ConfigDict(
+        json_schema_extra=kube(
+            Rule(
+                "self.quality == oldSelf.quality",
+                "spec.quality is immutable; create a new VideoJob to render at another quality",
+            ),
+            PROMPT_NEEDS_LLM,
+        )
     )
-    audience: Annotated[str, Field(max_length=L.AUDIENCE_MAX_CHARS)] | None = None
-    language: Annotated[str, Field(max_length=L.LANGUAGE_MAX_CHARS)] = "en"
-    llm: LLM = LLM()
-    output: OutputSpec = OutputSpec()
-    resources: Resources = Resources()
-    retries: Annotated[int, Field(ge=0, le=L.RETRIES_MAX)] = L.RETRIES_DEFAULT
+
+    source: Source = Field(
+        description="What the video is about. Set exactly one of prompt, markdown or storyboard. "
+        "Immutable once created: to change it, create a new VideoJob."
+    )
+    quality: QualityName = Field(DEFAULT_QUALITY, description=_quality_description())
+    theme: ThemeName = Field("default", description="Colours, fonts and icons suited to a subject.")
+    # default_factory: an omitted voice stays omitted in the stored object.
+    voice: VoiceSpec = Field(
+        default_factory=VoiceSpec, description="Who narrates. Omit for the offline espeak-ng voice."
+    )
+    duration_seconds: Annotated[int, Field(ge=L.DURATION_SECONDS_MIN, le=L.DURATION_SECONDS_MAX)] = Field(
+        L.DURATION_SECONDS_DEFAULT,
+        alias="durationSeconds",
+        description=f"The target length of the video in seconds, {L.DURATION_SECONDS_MIN} to "
+        f"{L.DURATION_SECONDS_MAX} ({L.DURATION_SECONDS_MAX // 60} minutes).",
+    )
+    audience: Annotated[str, Field(max_length=L.AUDIENCE_MAX_CHARS)] | None = Field(
+        None,
+        description='Who the video is for, for example "first-year undergraduates"; guides the LLM\'s wording.',
+    )
+    language: Annotated[str, Field(max_length=L.LANGUAGE_MAX_CHARS, pattern=LANGUAGE_TAG)] = Field(
+        "en", description="The narration and subtitle language as a BCP 47 tag, for example en, de or pt-BR."
+    )
+    llm: LLM = Field(LLM(), description="The language model that writes storyboards from prompts.")
+    output: OutputSpec = Field(OutputSpec(), description="Where the video goes and how long it stays.")
+    resources: Resources = Field(
+        default_factory=Resources,
+        description="CPU and memory for the renderer container, overriding the quality preset field by field. "
+        "Limits must not be below requests.",
+    )
+    retries: Annotated[int, Field(ge=0, le=L.RETRIES_MAX)] = Field(
+        L.RETRIES_DEFAULT,
+        description=f"How many times a failed render is retried (the Job's backoffLimit), 0 to {L.RETRIES_MAX}. "
+        f"Bad input (exit code 65) is never retried. Immutable once created, rather than applied to a "
+        "render under way, whose attempts were already counted against it: create a new VideoJob instead.",
+        json_schema_extra=kube(
+            Rule("self == oldSelf", "spec.retries is immutable once created; create a new VideoJob")
+        ),
+    )
     active_deadline_seconds: Annotated[
         int, Field(ge=L.ACTIVE_DEADLINE_SECONDS_MIN, le=L.ACTIVE_DEADLINE_SECONDS_MAX)
-    ] = Field(default=L.ACTIVE_DEADLINE_SECONDS_DEFAULT, alias="activeDeadlineSeconds")
-    ttl_seconds_after_finished: Annotated[int, Field(ge=0, le=L.TTL_SECONDS_MAX)] | None = Field(
-        default=None, alias="ttlSecondsAfterFinished"
+    ] = Field(
+        L.ACTIVE_DEADLINE_SECONDS_DEFAULT,
+        alias="activeDeadlineSeconds",
+        description=f"The most seconds the render may take, all attempts together, {L.ACTIVE_DEADLINE_SECONDS_MIN} "
+        f"to {L.ACTIVE_DEADLINE_SECONDS_MAX} (one day); then it fails with reason DeadlineExceeded. "
+        "Immutable once created, rather than applied to a render under way, whose clock already runs "
+        "against it: create a new VideoJob instead.",
+        json_schema_extra=kube(
+            Rule("self == oldSelf", "spec.activeDeadlineSeconds is immutable once created; create a new VideoJob")
+        ),
     )
-    suspend: bool = False
-    parallelism: Annotated[int, Field(ge=L.PARALLELISM_MIN, le=L.PARALLELISM_MAX)] = L.PARALLELISM_MIN
-    queue_name: Annotated[str, Field(max_length=63)] | None = Field(default=None, alias="queueName")
-    priority_class_name: Annotated[str, Field(max_length=253)] | None = Field(default=None, alias="priorityClassName")
+    ttl_seconds_after_finished: Annotated[int, Field(ge=0, le=L.TTL_SECONDS_MAX)] | None = Field(
+        None,
+        alias="ttlSecondsAfterFinished",
+        description="Delete the VideoJob this many seconds after it succeeded or failed (0 to one year). "
+        "Omit to keep it until deleted by hand.",
+    )
+    suspend: bool = Field(
+        False,
+        description="true stops the render (its Pod is deleted, phase Suspended) and keeps the VideoJob; "
+        "false again resumes it, starting the current attempt afresh.",
+    )
+    parallelism: Annotated[int, Field(ge=L.PARALLELISM_MIN, le=L.PARALLELISM_MAX)] = Field(
+        L.PARALLELISM_MIN,
+        description=f"How many scenes the renderer draws at once inside its Pod, {L.PARALLELISM_MIN} "
+        f"to {L.PARALLELISM_MAX}.",
+    )
+    queue_name: Annotated[str, Field(max_length=63, pattern=DNS_LABEL)] | None = Field(
+        None,
+        alias="queueName",
+        description="A Kueue LocalQueue; set as the kueue.x-k8s.io/queue-name label on the renderer Job "
+        "so that Kueue admits it.",
+    )
+    priority_class_name: Annotated[str, Field(max_length=253, pattern=DNS_SUBDOMAIN)] | None = Field(
+        None,
+        alias="priorityClassName",
+        description="A PriorityClass for the renderer Pod. Also orders the operator's queue: "
+        "higher priority first, then creation time.",
+    )
 
     @model_validator(mode="after")
     def _prompt_needs_llm(self) -> VideoJobSpec:
         if self.source.prompt is not None and self.llm.provider != "openai":
-            raise ValueError("spec.source.prompt needs an LLM: set spec.llm.provider to openai")
+            raise ValueError(PROMPT_NEEDS_LLM.message)
         return self
 
     def to_wire(self) -> dict[str, Any]:
