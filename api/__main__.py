@@ -1,0 +1,99 @@
+"""``videojob-gateway``: serve the gateway, or create a tenant and its API key.
+
+    videojob-gateway                          # serve on VIDEOJOB_GATEWAY_HOST:PORT
+    videojob-gateway create-tenant NAME [--max-videos N]
+
+``create-tenant`` runs with your own (admin) kubeconfig: it creates the namespace NAME,
+lets the gateway's ServiceAccount manage VideoJobs there (a RoleBinding to the
+ClusterRole ``videojob-gateway-tenant``), caps the videos it may hold at once with a
+ResourceQuota, and stores a new key, hashed, in the keys namespace. The key is printed
+once; it cannot be read back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .kube import ApiServerError, Kube, load_configuration
+from .settings import GatewaySettings, get_settings
+from .tenants import TENANT_LABEL, key_secret, new_key
+
+GATEWAY_SERVICE_ACCOUNT = ("videojob-system", "videojob-gateway")
+TENANT_CLUSTER_ROLE = "videojob-gateway-tenant"
+QUOTA_NAME = "videojob-videos"
+
+
+async def _apply(kube: Kube, path: str, body: dict) -> None:
+    try:
+        await kube.request("POST", path, body=body)
+    except ApiServerError as error:
+        if error.status != 409:  # already there: creating a tenant twice only adds a key
+            raise
+
+
+def tenant_objects(name: str, max_videos: int, settings: GatewaySettings) -> list[tuple[str, dict]]:
+    service_account_namespace, service_account = GATEWAY_SERVICE_ACCOUNT
+    labels = {TENANT_LABEL: name, "app.kubernetes.io/part-of": "videojob"}
+    return [
+        ("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}),
+        ("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                "metadata": {"name": settings.keys_namespace}}),
+        (f"/apis/rbac.authorization.k8s.io/v1/namespaces/{name}/rolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "videojob-gateway", "namespace": name, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": TENANT_CLUSTER_ROLE},
+            "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": service_account_namespace}]}),
+        (f"/api/v1/namespaces/{name}/resourcequotas", {
+            "apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": QUOTA_NAME, "namespace": name, "labels": labels},
+            "spec": {"hard": {"count/videojobs.videojob.dev": str(max_videos)}}}),
+    ]
+
+
+async def create_tenant(name: str, max_videos: int, settings: GatewaySettings) -> str:
+    kube = Kube(load_configuration())
+    try:
+        for path, body in tenant_objects(name, max_videos, settings):
+            await _apply(kube, path, body)
+        key_id, key = new_key()
+        await kube.request("POST", f"/api/v1/namespaces/{settings.keys_namespace}/secrets",
+                           body=key_secret(key_id, key, name, settings.keys_namespace))
+        return key
+    finally:
+        await kube.close()
+
+
+def serve(settings: GatewaySettings) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    # No access log: it would carry nothing secret, but at 500 requests/s it is the bottleneck.
+    uvicorn.run(create_app(), host=settings.host, port=settings.port, access_log=False, log_level="info")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="videojob-gateway", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the gateway (the default)")
+    tenant = commands.add_parser("create-tenant", help="create a tenant namespace and print a new API key for it")
+    tenant.add_argument("name", help="the tenant, which is also its namespace (a DNS label)")
+    tenant.add_argument("--max-videos", type=int, default=20, help="videos the tenant may hold at once (ResourceQuota)")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    if args.command == "create-tenant":
+        try:
+            key = asyncio.run(create_tenant(args.name, args.max_videos, settings))
+        except ApiServerError as error:
+            print(f"videojob-gateway: could not create tenant {args.name}: {error}", file=sys.stderr)
+            return 1
+        print(key)
+        print(f"tenant {args.name} created; this key is shown once (the gateway keeps only its hash)", file=sys.stderr)
+        return 0
+    serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The gateway\x27s routers, one per resource."""
