@@ -1,8 +1,10 @@
-"""Deleting a VideoJob's outputs from S3 when its retention is Delete."""
+"""Deleting a VideoJob's outputs from S3 when its retention is Delete, guarded by a finalizer."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 from minio import Minio
 from minio.deleteobjects import DeleteObject
@@ -12,6 +14,21 @@ from videojob.s3 import parse_s3_endpoint
 
 from .errors import CleanupNotConfigured, TransientApiError
 from .settings import OperatorSettings
+
+FINALIZER = "videojob.dev/output-cleanup"
+
+
+def finalizers_for(metadata: Mapping[str, Any], retention: str) -> list[str] | None:
+    """The VideoJob's finalizers as its retention wants them; None when they are so already."""
+    finalizers = list(metadata.get("finalizers") or [])
+    wanted = retention == "Delete"
+    if wanted == (FINALIZER in finalizers):
+        return None
+    return finalizers + [FINALIZER] if wanted else [f for f in finalizers if f != FINALIZER]
+
+
+def without_finalizer(metadata: Mapping[str, Any]) -> list[str]:
+    return [f for f in metadata.get("finalizers") or [] if f != FINALIZER]
 
 
 class OutputCleaner:
@@ -45,4 +62,4 @@ class OutputCleaner:
         try:
             return await asyncio.to_thread(self._delete_prefix, bucket, prefix)
         except (MinioException, OSError) as error:
-            raise TransientApiError(f"while deleting s3://{bucket}/{prefix}: {error}", delay=5) from error
+            raise TransientApiError(f"while deleting s3://{bucket}/{prefix}: {error}", delay=10) from error

@@ -1,7 +1,8 @@
 """The operator's domain errors, and the one place that decides how each is retried.
 
 The handlers only kick the reconciler (kopf does not retry event handlers), so the
-reconciler's own loop retries, with the delay :func:`retry_delay` gives.
+reconciler's work queue retries: the first retry after :func:`retry_base` seconds, then
+twice as long each time, at most a minute apart (see :class:`.workqueue.ExponentialBackoff`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ class OperatorError(Exception):
 class TransientApiError(OperatorError):
     """The API server or S3 failed in a way that may pass (timeouts, 5xx, 429, conflicts)."""
 
-    def __init__(self, message: str, *, delay: float = 2.0) -> None:
+    def __init__(self, message: str, *, delay: float = 4.0) -> None:
         super().__init__(message)
-        self.delay = delay
+        self.delay = delay  # seconds before the first retry
 
 
 class PermanentApiError(OperatorError):
@@ -27,10 +28,10 @@ class CleanupNotConfigured(PermanentApiError):
     """retention: Delete was asked for, but the operator has no S3 credentials to delete with."""
 
 
-def retry_delay(error: BaseException, attempt: int) -> float | None:
-    """Seconds before the operator's own reconcile loop retries, or None to give up until the next event."""
+def retry_base(error: BaseException) -> float | None:
+    """Seconds before the first retry of a reconcile that failed so, or None to wait for the next event."""
     if isinstance(error, TransientApiError):
-        return min(error.delay * (2 ** min(attempt, 5)), 60.0)
+        return error.delay
     if isinstance(error, PermanentApiError):
         return None
-    return min(2.0 * (2 ** min(attempt, 5)), 60.0)  # a bug or an unexpected error: back off, keep trying
+    return 4.0  # a bug or an unexpected error: back off, keep trying

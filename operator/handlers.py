@@ -1,15 +1,15 @@
 """kopf handlers: thin glue that feeds watch events to the reconciler.
 
 Indexes keep what the reconciler reads in memory (kopf fills them before any other
-handler runs, which is what makes restarts safe); event handlers only kick the
-VideoJob they concern. No handler here needs kopf's per-object progress or diff
-annotations, so none are written onto VideoJobs (a 64 KiB Markdown source would
-otherwise be copied into an annotation).
+handler runs, which is what makes restarts safe); event handlers only put the VideoJob
+they concern on the reconciler's work queue, whose workers never run in a handler's
+context (Events name their VideoJob, see events.py). No handler here needs kopf's
+per-object progress or diff annotations, so none are written onto VideoJobs (a 64 KiB
+Markdown source would otherwise be copied into an annotation).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -20,12 +20,13 @@ from videojob.spec import API_GROUP, API_VERSION, PLURAL
 from . import metrics, slim
 from .builders import MANAGED_BY, UID_LABEL
 from .cleanup import OutputCleaner
+from .events import EventRecorder
 from .kube import Kube, load_client_config
-from .reconciler import Reconciler, World
+from .reconciler import Reconciler
 from .settings import get_settings
+from .world import World
 
 MANAGED = {"app.kubernetes.io/managed-by": MANAGED_BY, UID_LABEL: kopf.PRESENT}
-RESYNC_SECONDS = 60.0
 
 
 @kopf.on.startup()
@@ -37,21 +38,19 @@ async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **_
     settings.networking.request_timeout = 30
     operator_settings = get_settings()
     metrics.serve(operator_settings.metrics_port)
-    memo.reconciler = Reconciler(operator_settings, Kube(load_client_config()), OutputCleaner(operator_settings))
-    memo.resync = asyncio.get_running_loop().create_task(_resync_forever(memo.reconciler))
-
-
-async def _resync_forever(reconciler: Reconciler) -> None:
-    # A safety net for anything a watch missed; cheap, since unchanged status is never written.
-    while True:
-        await asyncio.sleep(RESYNC_SECONDS)
-        reconciler.resync()
+    kube = Kube(load_client_config())
+    memo.events = EventRecorder(kube)
+    memo.events.start()
+    memo.reconciler = Reconciler(operator_settings, kube, OutputCleaner(operator_settings), memo.events.record)
+    memo.reconciler.start()
+    metrics.track_videojobs(lambda: memo.reconciler.world)
 
 
 @kopf.on.cleanup()
 async def stop_reconciler(memo: kopf.Memo, **_: Any) -> None:
-    memo.resync.cancel()
     await memo.reconciler.close()
+    await memo.events.close()
+    memo.reconciler.kube.close()
 
 
 # The indexes keep only what the reconciler reads (no managedFields, no annotations):

@@ -128,6 +128,10 @@ class Kube:
                 return
             raise
 
+    async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None:
+        await self._call(f"posting Event {event['reason']} in {namespace}", "POST",
+                         f"/api/v1/namespaces/{namespace}/events", body=dict(event))
+
     def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> Iterator[str]:
         """Lines of a container's log as they come (blocking; run it in a thread)."""
         query = [("container", container), ("follow", "true"), ("tailLines", tail_lines)]

@@ -76,8 +76,8 @@ async def follow(lines: Callable[[], Iterable[str]], on_event: Callable[[Progres
         if not loop.is_closed():
             loop.call_soon_threadsafe(_settle, finished, error)
 
-    # The thread runs in a copy of this task's context: call_soon_threadsafe hands that context
-    # to `deliver`, so what it wakes (status writes, kopf.info Events) sees kopf's context vars.
+    # The thread runs in a copy of the awaiting task's context, and call_soon_threadsafe hands
+    # that context on to `deliver`: a callback sees what its caller set, not an empty context.
     context = contextvars.copy_context()
     threading.Thread(target=context.run, args=(read,), name="progress-log", daemon=True).start()
     await finished

@@ -11,7 +11,6 @@ ACCEPTED = "Accepted"
 PROGRESSING = "Progressing"
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
-CONDITION_TYPES = (ACCEPTED, PROGRESSING, SUCCEEDED, FAILED)
 
 # Phases (status.phase), in the order a VideoJob usually goes through them.
 PENDING = "Pending"
@@ -45,7 +44,5 @@ RENDER_FAILED = "RenderFailed"
 OOM_KILLED = "OOMKilled"
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"
-IMAGE_PULL_BACK_OFF = "ImagePullBackOff"
-ERR_IMAGE_PULL = "ErrImagePull"
 INVALID_STORYBOARD = FailureReason.INVALID_STORYBOARD
 JOB_DELETED = "RendererJobDeleted"

@@ -1,10 +1,10 @@
 """Level-triggered reconciliation of one VideoJob: fetch, exit early, build, apply, write status.
 
-Every watch event (VideoJob, its Job, its Pods, a progress line) only *kicks* the
-VideoJob's uid; kicks coalesce, and one reconcile per VideoJob runs at a time. The
-reconcile reads kopf's in-memory indexes, which kopf fills before any handler runs,
-so a restarted operator sees the Jobs it created before and creates no second one
-(and a 409 on create is taken as "already there" for the rare race).
+Every watch event (VideoJob, its Job, its Pods, a progress line) only adds the VideoJob's
+uid to a :class:`~.workqueue.WorkQueue`; its workers run :meth:`Reconciler.reconcile`,
+one at a time per VideoJob. The reconcile reads kopf's in-memory indexes (see
+:mod:`.world`), so a restarted operator sees the Jobs it created before and creates no
+second one (and a 409 on create is taken as "already there" for the rare race).
 """
 
 from __future__ import annotations
@@ -12,311 +12,241 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Coroutine, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import kopf
 from pydantic import ValidationError
 
-from . import metrics, reasons
+from videojob.contract import ProgressEvent
 from videojob.spec import VideoJobSpec
 
+from . import metrics, reasons
+from .admission import Admission, finished, suspended
 from .builders import RENDERER_CONTAINER, build_renderer_job, build_spec_configmap, output_prefix
-from .cleanup import OutputCleaner
-from .errors import CleanupNotConfigured, OperatorError, retry_delay
-from .failures import job_failed, job_succeeded, pods_by_age
+from .cleanup import FINALIZER, OutputCleaner, finalizers_for, without_finalizer
+from .errors import CleanupNotConfigured, OperatorError, retry_base
+from .events import EventSink
+from .failures import pods_by_age
 from .kube import Kube
 from .progress import ProgressBoard, follow
-from .queue import QueueDecision, Waiting, decide
 from .settings import OperatorSettings
 from .status import Observation, compute_status, status_patch
+from .workqueue import WorkQueue
+from .world import World, WrittenStatuses
 
 logger = logging.getLogger(__name__)
 
-FINALIZER = "videojob.dev/output-cleanup"
-ADMISSION_GRACE_SECONDS = 30.0  # how long a just-created Job counts as running before its watch event arrives
-
-
-@dataclass
-class World:
-    """kopf's indexes, keyed by VideoJob uid (priorities by PriorityClass name)."""
-
-    videojobs: Mapping[str, Iterable[Mapping[str, Any]]]
-    jobs: Mapping[str, Iterable[Mapping[str, Any]]]
-    pods: Mapping[str, Iterable[Mapping[str, Any]]]
-    priorities: Mapping[str, Iterable[int]]
-
-
-def _first(store: Iterable[Any] | None) -> Any:
-    return next(iter(store), None) if store is not None else None
-
-
-def _finished(job: Mapping[str, Any] | None) -> bool:
-    return bool(job_succeeded(job) or job_failed(job))
-
-
-def _rv(body: Mapping[str, Any]) -> int:
-    try:
-        return int(body["metadata"].get("resourceVersion") or 0)
-    except ValueError:
-        return 0
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-EventSink = Callable[[Mapping[str, Any], str, str, str], None]  # (body, type, reason, message)
-
-
-def post_kubernetes_event(body: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
-    """An Event on the VideoJob through kopf's poster (batched, retried, non-blocking)."""
-    kopf.event(body, type=type_, reason=reason, message=message[:1024])
+WORKERS = 32  # reconciles at once; as many as the API client's pooled connections
+RESYNC_SECONDS = 60.0  # a safety net for anything a watch missed; cheap, unchanged status is never written
+REFRESH_DELAY = 0.05  # waiting VideoJobs' places are rewritten at most this often
+MAX_TTL_WAIT = 3600.0  # a far-off TTL is checked again at least this often
+Place = tuple[int | None, int]  # (position, length) in the render queue
 
 
 class Reconciler:
-    def __init__(self, settings: OperatorSettings, kube: Kube, cleaner: OutputCleaner,
-                 events: EventSink = post_kubernetes_event) -> None:
+    def __init__(self, settings: OperatorSettings, kube: Kube, cleaner: OutputCleaner, events: EventSink) -> None:
         self.settings, self.kube, self.cleaner, self.events = settings, kube, cleaner, events
+        self.queue: WorkQueue[str] = WorkQueue()
+        self.statuses = WrittenStatuses()
+        self.admission = Admission(settings.max_concurrent_renders, self.statuses, self.refresh_waiting)
         self.board = ProgressBoard()
         self.world: World | None = None
-        self._context: contextvars.Context | None = None
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._scheduled: set[str] = set()
-        self._admitted_at: dict[str, float] = {}
-        self._written: dict[str, tuple[int, dict[str, Any]]] = {}
-        self._failures: dict[str, int] = {}
+        self._configmap_ensured: set[str] = set()
         self._followers: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresh_pending = False
-        self._queue_length = 0
-        self._configmap_ensured: set[str] = set()
 
-    # --- scheduling -------------------------------------------------------------------------
+    # --- running ------------------------------------------------------------------------------
+
+    def start(self, workers: int = WORKERS) -> None:
+        for _ in range(workers):
+            self._spawn(self._work())
+        self._spawn(self._resync_forever())
 
     def bind(self, world: World) -> None:
+        """The indexes, from the first handler call (kopf has filled them by then)."""
         if self.world is None:
             self.world = world
-            # kopf keeps its Event poster in context variables set only inside its handlers; every
-            # reconcile runs in this copy, whoever kicked it (a handler, the resync loop, a timer).
-            self._context = contextvars.copy_context()
 
     def kick(self, uid: str) -> None:
         """Reconcile this VideoJob soon; many kicks before it starts make one reconcile."""
-        if uid in self._scheduled or self.world is None:
+        if self.world is not None:
+            self.queue.add(uid)
+
+    def forget(self, uid: str) -> None:
+        """The VideoJob is gone: drop everything kept about it."""
+        self.board.forget(uid)
+        self.statuses.forget(uid)
+        self.admission.settle(uid)
+        self.queue.forget(uid)
+        self._configmap_ensured.discard(uid)
+        self.refresh_waiting()
+
+    def refresh_waiting(self) -> None:
+        """Reconcile every waiting VideoJob soon (slots freed, places moved); at most once per REFRESH_DELAY."""
+        if self._refresh_pending or self.world is None:
             return
-        self._scheduled.add(uid)
-        self._spawn(self._run(uid))
+        self._refresh_pending = True
+        asyncio.get_running_loop().call_later(REFRESH_DELAY, self._kick_waiting)
 
-    def kick_later(self, uid: str, delay: float) -> None:
-        asyncio.get_running_loop().call_later(delay, self.kick, uid, context=self._context)
+    async def close(self) -> None:
+        self.queue.shutdown()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine, context=self._context)
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        # A fresh context: nothing of the kopf handler that happened to cause this task leaks into it.
+        task = asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _run(self, uid: str) -> None:
-        async with self._locks[uid]:
-            self._scheduled.discard(uid)  # an event from now on needs another pass
+    async def _work(self) -> None:
+        while (uid := await self.queue.get()) is not None:
             try:
-                await self.reconcile(uid)
-                self._failures.pop(uid, None)
-                metrics.RECONCILES.labels("ok").inc()
-            except Exception as error:  # noqa: BLE001 - every error is logged and retried here
-                metrics.RECONCILES.labels("error").inc()
-                attempt = self._failures[uid] = self._failures.get(uid, 0) + 1
-                delay = retry_delay(error, attempt)
-                logger.warning("reconciling VideoJob %s failed (attempt %d): %s", uid, attempt, error,
-                               exc_info=not isinstance(error, OperatorError) and attempt == 1)
-                if delay is not None:
-                    self.kick_later(uid, delay)
+                await self._reconcile_or_retry(uid)
+            finally:
+                self.queue.done(uid)
 
-    def forget(self, uid: str) -> None:
-        self.board.forget(uid)
-        for key in (self._written, self._admitted_at, self._failures):
-            key.pop(uid, None)
-        self._configmap_ensured.discard(uid)
-        if not self._locks[uid].locked():
-            self._locks.pop(uid, None)
-        self.refresh_queue()
+    async def _reconcile_or_retry(self, uid: str) -> None:
+        try:
+            await self.reconcile(uid)
+        except Exception as error:  # noqa: BLE001 - every error is logged and retried here
+            metrics.RECONCILES.labels("error").inc()
+            attempt = self.queue.num_requeues(uid) + 1
+            logger.warning("reconciling VideoJob %s failed (attempt %d): %s", uid, attempt, error,
+                           exc_info=not isinstance(error, OperatorError) and attempt == 1)
+            base = retry_base(error)
+            if base is not None:
+                self.queue.add_rate_limited(uid, base)
+        else:
+            self.queue.forget(uid)
+            metrics.RECONCILES.labels("ok").inc()
 
-    def refresh_queue(self) -> None:
-        """Re-reconcile every waiting VideoJob (slots freed, positions moved); at most once per tick."""
-        if self._refresh_pending or self.world is None:
-            return
-        self._refresh_pending = True
+    async def _resync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RESYNC_SECONDS)
+            for uid in self.world.uids() if self.world else ():
+                self.queue.add(uid)
 
-        def run() -> None:
-            self._refresh_pending = False
-            for uid, store in list(self.world.videojobs.items()):
-                if (self._status(_first(store)) or {}).get("phase") in (reasons.QUEUED, None, reasons.PENDING):
-                    self.kick(uid)
+    def _kick_waiting(self) -> None:
+        self._refresh_pending = False
+        for uid, body in self.world.all_videojobs() if self.world else ():
+            if self.statuses.newest(body).get("phase") in (reasons.QUEUED, None, reasons.PENDING):
+                self.queue.add(uid)
 
-        asyncio.get_running_loop().call_later(0.05, run, context=self._context)
-
-    def resync(self) -> None:
-        for uid in list(self.world.videojobs.keys()) if self.world else ():
-            self.kick(uid)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.kube.close()
-
-    # --- reading the world ------------------------------------------------------------------
-
-    def _status(self, body: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The newest status we know: the watched one, or the one we wrote if the watch lags."""
-        if body is None:
-            return {}
-        uid = body["metadata"]["uid"]
-        written = self._written.get(uid)
-        if written is not None:
-            if written[0] > _rv(body):
-                return written[1]
-            del self._written[uid]  # the watch has caught up; no need to keep a copy
-        return dict(body.get("status") or {})
-
-    def _job(self, uid: str) -> Mapping[str, Any] | None:
-        jobs = list(self.world.jobs.get(uid) or ())
-        return max(jobs, key=lambda job: job["metadata"]["name"]) if jobs else None
-
-    def _pods(self, uid: str, job: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
-        if job is None:
-            return []
-        name = job["metadata"]["name"]
-        return [pod for pod in self.world.pods.get(uid) or () if (pod["metadata"].get("labels") or {}).get("job-name") == name
-                or (pod["metadata"].get("labels") or {}).get("batch.kubernetes.io/job-name") == name]
-
-    def _holds_slot(self, uid: str, job: Mapping[str, Any] | None, now: float) -> bool:
-        if job is not None and not _finished(job) and not (job.get("spec") or {}).get("suspend"):
-            return True
-        # Admitted a moment ago: the Job (or its unsuspension) is not in the index yet.
-        admitted = self._admitted_at.get(uid)
-        return admitted is not None and now - admitted < ADMISSION_GRACE_SECONDS
-
-    def _queue(self) -> QueueDecision:
-        if len(self.world.videojobs) <= self.settings.max_concurrent_renders:
-            # Room for every VideoJob there is: nobody waits, and a burst skips the O(n) scan.
-            if self._queue_length:
-                self._queue_length = 0
-                metrics.QUEUE_LENGTH.set(0)
-            return QueueDecision(frozenset(self.world.videojobs.keys()), {}, 0)
-        loop_now = asyncio.get_running_loop().time()
-        running, waiting = 0, []
-        for uid, store in self.world.videojobs.items():
-            body = _first(store)
-            if body is None or body["metadata"].get("deletionTimestamp"):
-                continue
-            if self._status(body).get("phase") in reasons.TERMINAL_PHASES:
-                continue
-            job = self._job(uid)
-            if self._holds_slot(uid, job, loop_now):
-                running += 1
-            elif not (body.get("spec") or {}).get("suspend") and not _finished(job):
-                spec = body.get("spec") or {}
-                priority = _first(self.world.priorities.get(spec.get("priorityClassName") or "")) or 0
-                metadata = body["metadata"]
-                waiting.append(Waiting(uid, priority, metadata.get("creationTimestamp") or "", metadata["namespace"], metadata["name"]))
-        decision = decide(waiting, running, self.settings.max_concurrent_renders)
-        if decision.length != self._queue_length:  # everyone's "position N of M" moved
-            self._queue_length = decision.length
-            metrics.QUEUE_LENGTH.set(decision.length)
-            self.refresh_queue()
-        return decision
-
-    # --- the reconcile ----------------------------------------------------------------------
+    # --- the reconcile ------------------------------------------------------------------------
 
     async def reconcile(self, uid: str) -> None:
-        body = _first(self.world.videojobs.get(uid))
+        assert self.world is not None, "bind() the indexes first"
+        body = self.world.videojob(uid)
         if body is None:
             return
-        metadata = body["metadata"]
-        namespace, name = metadata["namespace"], metadata["name"]
-        if metadata.get("deletionTimestamp"):
+        if body["metadata"].get("deletionTimestamp"):
             await self._finalize(body)
             return
-        old_status = self._status(body)
+        old_status = self.statuses.newest(body)
         body = {**body, "status": old_status}
         now = datetime.now(timezone.utc)
-        try:
-            spec = VideoJobSpec.model_validate(body.get("spec") or {})
-        except ValidationError as error:
-            problems = "; ".join(f"spec.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-            await self._write(body, compute_status(body, Observation(now=now, invalid_spec=problems)))
+        spec = await self._valid_spec(body, now)
+        if spec is None:
             return
-        await self._sync_finalizer(body, spec)
+        await self._keep_finalizer(body, spec)
+        job = self.world.job(uid)
+        if job is not None and not suspended(job):
+            self.admission.settle(uid)
+        if job is None and old_status.get("phase") in reasons.TERMINAL_PHASES:
+            await self._expire_if_due(body, spec, old_status, now)  # the Job went after the end: status says all
+            return
 
-        job = self._job(uid)
-        if job is not None and not (job.get("spec") or {}).get("suspend"):
-            self._admitted_at.pop(uid, None)  # the index shows what admission did
-        if old_status.get("phase") in reasons.TERMINAL_PHASES and (job is None or _finished(job)):
-            if job is None:  # the Job was removed after the end: the status already says everything
-                await self._expire_if_due(body, spec, old_status, now)
-                return
-        position = length = None
-        if job is None and not spec.suspend:
-            decision = self._queue()
-            if uid in decision.admitted:
-                job = await self._start(body, spec)
-            else:
-                position, length = decision.positions.get(uid), decision.length
-        elif job is not None and not _finished(job):
-            if uid not in self._configmap_ensured:
-                # The ConfigMap is created alongside the Job; after a crash between the two, make it now.
-                await self.kube.create_if_absent(build_spec_configmap(body, spec))
-                self._configmap_ensured.add(uid)
-            job_suspended = bool((job.get("spec") or {}).get("suspend"))
-            if spec.suspend and not job_suspended:
-                await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
-                self._admitted_at.pop(uid, None)
-                self.refresh_queue()
-            elif not spec.suspend and job_suspended:
-                decision = self._queue()
-                if uid in decision.admitted:
-                    await self.kube.set_job_suspend(namespace, job["metadata"]["name"], False)
-                    self._admitted_at[uid] = asyncio.get_running_loop().time()
-                else:
-                    position, length = decision.positions.get(uid), decision.length
+        job, place = await self._apply(body, spec, job)
 
-        pods = pods_by_age(self._pods(uid, job))
+        pods = pods_by_age(self.world.job_pods(uid, job))
         newest_pod_uid = pods[-1]["metadata"].get("uid") if pods else None
-        seen = Observation(now=now, job=job, pods=pods, progress=self.board.latest(uid, newest_pod_uid),
-                           queue_position=position, queue_length=length)
-        new_status = compute_status(body, seen)
-        await self._write(body, new_status)
-        if new_status.get("queuePosition") != old_status.get("queuePosition"):
-            self.refresh_queue()  # the ones behind this one moved too
+        position, length = place or (None, None)
+        new_status = await self._write_status(body, Observation(
+            now=now, job=job, pods=pods, progress=self.board.latest(uid, newest_pod_uid),
+            queue_position=position, queue_length=length,
+        ))
         if new_status["phase"] in reasons.TERMINAL_PHASES:
             await self._expire_if_due(body, spec, new_status, now)
 
+    async def _valid_spec(self, body: Mapping[str, Any], now: datetime) -> VideoJobSpec | None:
+        """The parsed spec; None (and phase Failed with the reasons) when it does not parse."""
+        try:
+            return VideoJobSpec.model_validate(body.get("spec") or {})
+        except ValidationError as error:
+            problems = "; ".join(f"spec.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            await self._write_status(body, Observation(now=now, invalid_spec=problems))
+            return None
+
+    async def _apply(self, body: Mapping[str, Any], spec: VideoJobSpec,
+                     job: Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, Place | None]:
+        """Create, suspend or resume the renderer Job; the Job and, if it waits, its place in the queue."""
+        uid, namespace = body["metadata"]["uid"], body["metadata"]["namespace"]
+        if job is None:
+            if spec.suspend:
+                return None, None
+            place = self._render_slot(uid)
+            return (await self._start(body, spec), None) if place is None else (None, place)
+        if finished(job):
+            return job, None
+        await self._ensure_configmap(body, spec)
+        if spec.suspend and not suspended(job):
+            await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
+            self.admission.settle(uid)
+            self.refresh_waiting()
+        elif not spec.suspend and suspended(job):
+            place = self._render_slot(uid)
+            if place is not None:
+                return job, place
+            await self.kube.set_job_suspend(namespace, job["metadata"]["name"], False)
+            self.admission.admit(uid, asyncio.get_running_loop().time())
+        return job, None
+
+    def _render_slot(self, uid: str) -> Place | None:
+        """None when the VideoJob may render now; else its place in the queue."""
+        assert self.world is not None
+        decision = self.admission.decide(self.world, asyncio.get_running_loop().time())
+        return None if uid in decision.admitted else (decision.positions.get(uid), decision.length)
+
     async def _start(self, body: Mapping[str, Any], spec: VideoJobSpec) -> dict[str, Any]:
-        self._admitted_at[body["metadata"]["uid"]] = asyncio.get_running_loop().time()
+        uid = body["metadata"]["uid"]
+        admitted = asyncio.get_running_loop().time()
+        self.admission.admit(uid, admitted)
         job = build_renderer_job(body, self.settings)
         # Both at once: the kubelet waits for a missing ConfigMap volume, so the order does not matter.
         _, created = await asyncio.gather(self.kube.create_if_absent(build_spec_configmap(body, spec)),
                                           self.kube.create_if_absent(job))
-        self._configmap_ensured.add(body["metadata"]["uid"])
+        self._configmap_ensured.add(uid)
         if created:
             self.events(body, "Normal", "JobCreated", f"Created renderer Job {job['metadata']['name']}")
-            metrics.JOB_CREATION.observe(asyncio.get_running_loop().time() - self._admitted_at[body["metadata"]["uid"]])
+            metrics.JOB_CREATION.observe(asyncio.get_running_loop().time() - admitted)
         return job
 
-    async def _write(self, body: Mapping[str, Any], new_status: dict[str, Any]) -> None:
+    async def _ensure_configmap(self, body: Mapping[str, Any], spec: VideoJobSpec) -> None:
+        # The ConfigMap is created alongside the Job; after a crash between the two, make it now (once).
+        uid = body["metadata"]["uid"]
+        if uid not in self._configmap_ensured:
+            await self.kube.create_if_absent(build_spec_configmap(body, spec))
+            self._configmap_ensured.add(uid)
+
+    async def _write_status(self, body: Mapping[str, Any], seen: Observation) -> dict[str, Any]:
+        """Compute the status and write what changed; the new status."""
         old_status = body.get("status") or {}
+        new_status = compute_status(body, seen)
         patch = status_patch(old_status, new_status)
-        if not patch:
-            return
-        metadata = body["metadata"]
-        response = await self.kube.patch_videojob_status(metadata["namespace"], metadata["name"], patch)
-        self._written[metadata["uid"]] = (_rv(response), dict(response.get("status") or {}))
-        self._announce(body, old_status, new_status)
+        if patch:
+            metadata = body["metadata"]
+            response = await self.kube.patch_videojob_status(metadata["namespace"], metadata["name"], patch)
+            self.statuses.remember(metadata["uid"], response)
+            self._announce(body, old_status, new_status)
+            metrics.observe_status_write(body, old_status, new_status)
+            if new_status.get("queuePosition") != old_status.get("queuePosition"):
+                self.refresh_waiting()  # the ones behind this one moved too
+        return new_status
 
     def _announce(self, body: Mapping[str, Any], old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Kubernetes Events for phase changes and failures, for `kubectl describe`."""
@@ -326,49 +256,51 @@ class Reconciler:
         if new.get("phase") != old.get("phase"):
             metrics.PHASE_CHANGES.labels(new["phase"]).inc()
             if new["phase"] == reasons.PHASE_FAILED and failure:
-                metrics.FAILURES.labels(failure["reason"]).inc()
+                metrics.observe_failure(failure["reason"])
             kind = "Warning" if new["phase"] == reasons.PHASE_FAILED else "Normal"
             self.events(body, kind, new["phase"], new.get("stage", ""))
             if new["phase"] in reasons.TERMINAL_PHASES or new["phase"] == reasons.SUSPENDED:
-                self.refresh_queue()
+                self.refresh_waiting()
 
-    async def _sync_finalizer(self, body: Mapping[str, Any], spec: VideoJobSpec) -> None:
+    # --- finalizer and TTL --------------------------------------------------------------------
+
+    async def _keep_finalizer(self, body: Mapping[str, Any], spec: VideoJobSpec) -> None:
+        """The output-cleanup finalizer is there exactly when spec.output.retention is Delete."""
         metadata = body["metadata"]
-        finalizers = list(metadata.get("finalizers") or [])
-        wanted = spec.output.retention == "Delete"
-        if wanted == (FINALIZER in finalizers):
-            return
-        updated = finalizers + [FINALIZER] if wanted else [f for f in finalizers if f != FINALIZER]
-        await self.kube.set_videojob_finalizers(metadata["namespace"], metadata["name"], updated, metadata["resourceVersion"])
+        wanted = finalizers_for(metadata, spec.output.retention)
+        if wanted is not None:
+            await self.kube.set_videojob_finalizers(metadata["namespace"], metadata["name"], wanted, metadata["resourceVersion"])
 
     async def _finalize(self, body: Mapping[str, Any]) -> None:
+        """A deleted VideoJob with retention Delete: remove its outputs, then let it go."""
         metadata = body["metadata"]
-        uid = metadata["uid"]
         if FINALIZER in (metadata.get("finalizers") or []):
             spec = VideoJobSpec.model_validate(body.get("spec") or {})
             bucket = spec.output.bucket or self.settings.s3_bucket
-            prefix = output_prefix(metadata["namespace"], metadata["name"], uid, spec)
+            prefix = output_prefix(metadata["namespace"], metadata["name"], metadata["uid"], spec)
             try:
                 count = await self.cleaner.delete_prefix(bucket, prefix)
             except CleanupNotConfigured as error:
                 self.events(body, "Warning", "OutputCleanupBlocked", str(error))
                 raise
             self.events(body, "Normal", "OutputDeleted", f"Deleted {count} object(s) under s3://{bucket}/{prefix}")
-            remaining = [f for f in metadata["finalizers"] if f != FINALIZER]
-            await self.kube.set_videojob_finalizers(metadata["namespace"], metadata["name"], remaining, metadata["resourceVersion"])
-        self.refresh_queue()
+            await self.kube.set_videojob_finalizers(metadata["namespace"], metadata["name"], without_finalizer(metadata),
+                                                    metadata["resourceVersion"])
+        self.refresh_waiting()
 
     async def _expire_if_due(self, body: Mapping[str, Any], spec: VideoJobSpec, status: Mapping[str, Any], now: datetime) -> None:
+        """Delete a finished VideoJob once spec.ttlSecondsAfterFinished has passed; until then, come back."""
         if spec.ttl_seconds_after_finished is None or not status.get("completionTime"):
             return
-        due = _parse_time(status["completionTime"]) + timedelta(seconds=spec.ttl_seconds_after_finished)
+        finished_at = datetime.fromisoformat(status["completionTime"].replace("Z", "+00:00"))
+        due = finished_at + timedelta(seconds=spec.ttl_seconds_after_finished)
         metadata = body["metadata"]
         if now >= due:
             await self.kube.delete_videojob(metadata["namespace"], metadata["name"], metadata["uid"])
         else:
-            self.kick_later(metadata["uid"], min((due - now).total_seconds(), 3600.0) + 0.1)
+            self.queue.add_after(metadata["uid"], min((due - now).total_seconds(), MAX_TTL_WAIT) + 0.1)
 
-    # --- progress ---------------------------------------------------------------------------
+    # --- progress -----------------------------------------------------------------------------
 
     def watch_pod(self, videojob_uid: str, pod: Mapping[str, Any]) -> None:
         """Follow a running renderer's log for progress events, once per Pod."""
@@ -380,8 +312,8 @@ class Reconciler:
     async def _follow(self, videojob_uid: str, pod: Mapping[str, Any]) -> None:
         metadata = pod["metadata"]
 
-        def on_event(event: Any) -> None:
-            metrics.PROGRESS_EVENTS.inc()
+        def on_event(event: ProgressEvent) -> None:
+            metrics.observe_progress_event(videojob_uid, metadata["uid"], event)
             if self.board.record(videojob_uid, metadata["uid"], event):
                 self.kick(videojob_uid)
 

@@ -9,8 +9,9 @@ from typing import Any
 from videojob.contract import ProgressEvent
 from videojob.operator.builders import build_renderer_job
 from videojob.operator.cleanup import OutputCleaner
-from videojob.operator.reconciler import Reconciler, World
+from videojob.operator.reconciler import Reconciler
 from videojob.operator.settings import OperatorSettings
+from videojob.operator.world import World
 
 
 class RecordingApi:
@@ -54,6 +55,13 @@ def _reconciler(monkeypatch, **env):
     settings = OperatorSettings()
     reconciler = Reconciler(settings, api, OutputCleaner(settings), events=lambda body, *event: events.append(event))
     return reconciler, api, events
+
+
+def _named_events(reconciler):
+    """Events with the name of the VideoJob each was posted on."""
+    named = []
+    reconciler.events = lambda body, *event: named.append((body["metadata"]["name"], *event))
+    return named
 
 
 def test_a_new_videojob_gets_its_configmap_and_job_and_a_pending_status(kube, monkeypatch):
@@ -100,6 +108,7 @@ def test_a_progress_event_reaches_the_status_within_two_seconds(kube, monkeypatc
     reconciler.bind(_world(kube, videojobs=[kube.videojob()], jobs=[(kube.UID, kube.job(active=1))], pods=[(kube.UID, pod)]))
 
     async def main():
+        reconciler.start()
         await reconciler.reconcile(kube.UID)
         sent = time.monotonic()
         event = ProgressEvent(phase="Assembling", progress=91, stage="Assembling the video")
@@ -118,25 +127,56 @@ def test_a_progress_event_reaches_the_status_within_two_seconds(kube, monkeypatc
     assert ("Normal", "Assembling", "Assembling the video") in events
 
 
-def test_reconciles_kicked_from_outside_a_handler_still_see_the_handlers_context(kube, monkeypatch):
-    """kopf's Event poster lives in context variables; the resync loop has none of them."""
-    import contextvars
-
-    poster = contextvars.ContextVar("poster")
+def test_events_from_the_workers_name_the_videojob_they_are_about_without_any_handler_context(kube, monkeypatch):
+    """Kicks from a handler, the resync loop or a timer all end in a worker; nothing of the kicker's context is used."""
     reconciler, api, _ = _reconciler(monkeypatch)
-    seen = []
-    reconciler.events = lambda body, *event: seen.append(poster.get("MISSING"))
+    named = _named_events(reconciler)
+    one, other = kube.videojob(name="one"), kube.videojob(name="other")
+    other["metadata"]["uid"] = "other-uid"
 
     async def main():
-        async def handler():  # what kopf does: set the poster, then call our handler
-            poster.set("kopf's event queue")
-            reconciler.bind(_world(kube, videojobs=[kube.videojob()]))
-
-        await asyncio.get_running_loop().create_task(handler())
-        reconciler.kick(kube.UID)  # from the resync loop: no poster in this context
-        while not seen:
+        reconciler.start()
+        reconciler.bind(_world(kube, videojobs=[one, other]))
+        reconciler.kick(kube.UID)
+        reconciler.kick("other-uid")
+        while len(named) < 4:
             await asyncio.sleep(0.01)
         await reconciler.close()
 
     asyncio.run(main())
-    assert set(seen) == {"kopf's event queue"}
+    created = {name: message for name, _, reason, message in named if reason == "JobCreated"}
+    jobs = {m["metadata"]["labels"]["videojob.dev/name"]: m["metadata"]["name"] for m in api.created if m["kind"] == "Job"}
+    assert created == {"one": f"Created renderer Job {jobs['one']}", "other": f"Created renderer Job {jobs['other']}"}
+    assert sorted(name for name, _, reason, _ in named if reason == "Pending") == ["one", "other"]
+
+
+def test_a_failed_reconcile_is_retried_by_the_work_queue_and_a_success_resets_the_backoff(kube, monkeypatch):
+    from videojob.operator.errors import TransientApiError
+
+    reconciler, api, _ = _reconciler(monkeypatch)
+    writes = api.patch_videojob_status
+    failures = [TransientApiError("while writing the status of VideoJob team-a/lesson: 503 Service Unavailable", delay=0.05)]
+
+    async def flaky_write(*args):
+        if failures:
+            raise failures.pop()
+        return await writes(*args)
+
+    api.patch_videojob_status = flaky_write
+
+    async def main():
+        reconciler.start()
+        reconciler.bind(_world(kube, videojobs=[kube.videojob()]))
+        began = time.monotonic()
+        reconciler.kick(kube.UID)
+        while not api.status_patches:
+            assert time.monotonic() - began < 2, "the failed reconcile was not retried"
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        await reconciler.close()
+
+    asyncio.run(main())
+    assert api.status_patches[-1][1]["phase"] == "Pending"
+    # The retry asks for the same Job again (the real API answers 409): never a second name.
+    assert len({m["metadata"]["name"] for m in api.created if m["kind"] == "Job"}) == 1
+    assert reconciler.queue.num_requeues(kube.UID) == 0

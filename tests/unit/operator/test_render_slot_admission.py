@@ -1,6 +1,6 @@
 """Waiting VideoJobs are admitted by priority, then creation time, up to the render cap."""
 
-from videojob.operator.queue import Waiting, decide
+from videojob.operator.admission import Waiting, decide
 
 
 def _waiting(uid, created, priority=0, name=None):
