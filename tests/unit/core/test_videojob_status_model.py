@@ -74,3 +74,9 @@ def test_what_the_operator_computes_validates_as_a_status(seen):
     assert typed.phase == status["phase"] and typed.observed_generation == 3
     assert [c.type for c in typed.conditions or []] == list(CONDITION_TYPES)
     assert typed.model_dump(mode="json", by_alias=True, exclude_none=True).keys() == status.keys()
+
+
+def test_a_long_invalid_spec_message_still_makes_a_status_the_api_server_accepts():
+    status = compute_status(VIDEOJOB, Observation(now=NOW, invalid_spec="spec.source.markdown: " + "x" * 5000))
+    typed = VideoJobStatus.model_validate(status)  # over STAGE_MAX_CHARS the whole status patch would be refused
+    assert typed.stage is not None and typed.stage.startswith("Invalid spec: spec.source.markdown")
