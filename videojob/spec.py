@@ -88,7 +88,8 @@ class SceneSpec(TypedDict, total=False):
         str,
         AfterValidator(_known_template),
         Field(
-            description="The scene template: " + ", ".join(sorted(TEMPLATE_NAMES)) + ".",
+            description="The scene template, for example title, bullets or equation. A scene may instead "
+            "give its visual whole, as {narration, visual: {kind, ...}}.",
             json_schema_extra={"enum": sorted(TEMPLATE_NAMES)},
         ),
     ]
