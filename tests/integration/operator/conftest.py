@@ -300,8 +300,7 @@ def garbage_collector_knows_videojobs(kube_cluster: Any, videojob_crd: Any) -> N
     """
     probe_namespace = "videojob-gc-probe"
     kube_cluster.kubectl("create", "namespace", probe_namespace, check=False)
-    videojob = {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "metadata": {"name": "probe", "namespace": probe_namespace},
-                "spec": {"source": {"markdown": "# Probe"}, "suspend": True}}
+    videojob = videojob_manifest("probe", namespace=probe_namespace, suspend=True)
     kube_cluster.kubectl("apply", "-f", "-", input=json.dumps(videojob))
     uid = kube_cluster.kubectl("get", "vj", "probe", "-n", probe_namespace, "-o", "jsonpath={.metadata.uid}").stdout
     owned = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe-owned", "namespace": probe_namespace,
