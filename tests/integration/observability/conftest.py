@@ -1,0 +1,16 @@
+"""The operator tier's stand-ins, reused: the real control plane, a cordoned fake Node, a stand-in
+kubelet serving the renderer's log lines, and the stand-in renderer (tests/integration/operator/conftest.py).
+
+The stand-in renderer plays the renderer Pod's part through the API server exactly as the
+operator tests do: it binds the Pod, patches its status and writes the termination message.
+"""
+
+from __future__ import annotations
+
+from integration.operator.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
+    Cluster,
+    cluster,
+    fake_kubelet,
+    fake_node,
+    start_operator,
+)
