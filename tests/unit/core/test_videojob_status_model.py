@@ -45,13 +45,13 @@ def test_the_renderers_result_fits_the_status_output_and_usage():
         output=StoredOutput(
             bucket="videos",
             key="o/video.mp4",
-            sizeBytes=10,
+            size_bytes=10,
             sha256="0" * 64,
-            durationSeconds=61.5,
+            duration_seconds=61.5,
             subtitles=Subtitles(vtt="o/v.vtt", srt="o/v.srt"),
             cached=True,
         ),
-        usage=Usage(llmPromptTokens=5, scenesRendered=3),
+        usage=Usage(llm_prompt_tokens=5, scenes_rendered=3),
     )
     wire = result.model_dump(mode="json", by_alias=True, exclude_none=True)
     output = OutputStatus.model_validate(wire["output"])
