@@ -26,8 +26,10 @@ def first_pod(plane: ControlPlane, image: images.Image) -> float:
     began = time.monotonic()
     plane.kubectl("run", "bench", f"--image={image.ref}", "--image-pull-policy=IfNotPresent", "--restart=Never",
                   "--", "echo", "ready")
-    phase = lambda: plane.kubectl("get", "pod", "bench", "-o", "jsonpath={.status.phase}").stdout == "Succeeded"
-    wait_for(phase, 120, interval=0.1, what="the benchmark pod")
+    def succeeded() -> bool:
+        return plane.kubectl("get", "pod", "bench", "-o", "jsonpath={.status.phase}").stdout == "Succeeded"
+
+    wait_for(succeeded, 120, interval=0.1, what="the benchmark pod")
     assert plane.kubectl("logs", "bench").stdout.strip() == "ready"
     return time.monotonic() - began
 

@@ -46,7 +46,7 @@ class JobWatcher:
         while True:
             try:
                 self._watch()
-            except Exception as error:  # noqa: BLE001 - a broken watch is restarted, as kopf's are
+            except Exception as error:
                 if self.stopping.is_set():
                     return
                 print(f"job watch restarted after: {error!r}"[:200], flush=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -P leaves the script's folder off sys.path
 
-from operator_harness import JobWatcher, operator_on_local_cluster, videojob, warm_up  # noqa: E402
+from operator_harness import JobWatcher, operator_on_local_cluster, videojob, warm_up
 
 
 def main() -> None:

@@ -219,7 +219,7 @@ class ControlPlane:
         )
 
     @classmethod
-    def attach(cls, state_dir: Path) -> "ControlPlane":
+    def attach(cls, state_dir: Path) -> ControlPlane:
         """The control plane an earlier `hack/cluster up` started here (to add a node to it)."""
         saved = cls._record(state_dir).read()
         if saved is None:

@@ -37,7 +37,7 @@ KUBELET_SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops
 class _LoadedAuthority(pki.CertificateAuthority):
     """The control plane's CA, read back from its files to issue the node's certificates."""
 
-    def __init__(self, directory: Path):  # noqa: D107 - deliberately skips generating a new CA
+    def __init__(self, directory: Path):
         self.directory = directory
         self.pair = pki.KeyPair(directory / "ca.crt", directory / "ca.key")
         self._cert = x509.load_pem_x509_certificate(self.pair.cert.read_bytes())
@@ -212,8 +212,10 @@ class Node:
     @staticmethod
     def stop_saved(state_dir: Path) -> bool:
         """Stop a node that an earlier command started here, and take back what it did to the host."""
-        release = lambda saved: nodehost.release(nodehost.Slot(saved["slot"]), state_dir)  # noqa: E731
+        def release(saved: dict) -> None:
+            nodehost.release(nodehost.Slot(saved["slot"]), state_dir)
+
         return Node._record(state_dir).stop(then=release) is not None
 
 
-__all__ = ["Node", "NODE_NAME", "StartError"]
+__all__ = ["NODE_NAME", "Node", "StartError"]

@@ -13,6 +13,7 @@ state directory, removes the cgroups, the firewall chain and the bridge.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import hashlib
@@ -171,10 +172,8 @@ def _cgroup_pids(slot: Slot) -> set[int]:
         root = hierarchy / slot.cgroup_root.lstrip("/")
         if root.exists():
             for procs in root.rglob("cgroup.procs"):
-                try:
+                with contextlib.suppress(OSError):  # the cgroup went while we read it
                     pids.update(int(line) for line in procs.read_text().split())
-                except OSError:
-                    pass
     return pids
 
 
@@ -184,14 +183,10 @@ def _remove_cgroups(slot: Slot) -> None:
         if not root.exists():
             continue
         for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            try:
+            with contextlib.suppress(OSError):  # still busy: the next `down` tries again
                 directory.rmdir()
-            except OSError:
-                pass
-        try:
+        with contextlib.suppress(OSError):
             root.rmdir()
-        except OSError:
-            pass
 
 
 # --- processes and mounts ------------------------------------------------------
@@ -220,10 +215,8 @@ def kill_everything(slot: Slot, socket: Path) -> None:
         if time.monotonic() > deadline:
             raise HostError(f"processes {sorted(victims)} survive SIGKILL; kill them, then run `hack/cluster down` again")
         for pid in victims:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         time.sleep(0.2)
 
 

@@ -78,7 +78,7 @@ class Component:
 
     @classmethod
     def launch(cls, name: str, argv: Sequence[str], log_dir: Path, *, tie_to_parent: bool,
-               env: dict[str, str] | None = None) -> "Component":
+               env: dict[str, str] | None = None) -> Component:
         """Start a component that logs to ``log_dir/<name>.log``."""
         component = cls(name, argv, log_dir / f"{name}.log", env=env, tie_to_parent=tie_to_parent)
         component.start()

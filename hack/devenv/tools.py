@@ -230,7 +230,7 @@ def _run_go(args: list[str], *, cwd: Path, env: dict[str, str], label: str) -> N
     with subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
-            tail = (tail + [line.rstrip()])[-30:]
+            tail = [*tail, line.rstrip()][-30:]
             if not line.startswith(("go: ", "#")):
                 packages += 1
             now = time.monotonic()

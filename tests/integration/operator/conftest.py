@@ -207,7 +207,7 @@ class FakeKubelet:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
+            def do_GET(self) -> None:
                 kubelet.requests.append(self.path)
                 parts = self.path.split("?")[0].strip("/").split("/")
                 if len(parts) < 4 or parts[0] != "containerLogs":
@@ -263,7 +263,7 @@ def _kubelet_serving_pair(pki_dir: Path, directory: Path) -> tuple[Path, Path]:
     ca_cert = x509.load_pem_x509_certificate((pki_dir / "ca.crt").read_bytes())
     ca_key = serialization.load_pem_private_key((pki_dir / "ca.key").read_bytes(), password=None)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "videojob-fake-kubelet")]))
