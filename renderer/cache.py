@@ -1,9 +1,15 @@
 """A content-addressed scene cache: identical scenes are rendered once, ever.
 
 The key hashes everything that changes a scene's pixels or sound: the visual, the
-narration, the theme, the quality, the voice chain and the renderer version. A
-scene is stored as soon as it is rendered, so a job that dies half-way resumes
-with every finished scene, and an identical re-run renders nothing.
+narration, the theme, the quality, the voice chain and :data:`CACHE_VERSION`. A scene
+is stored as soon as it is rendered, so a job that dies half-way resumes with every
+finished scene, and an identical re-run renders nothing.
+
+Each entry carries a small JSON manifest, written last (so a half-written entry is
+never used): its files, frame count, speech length and the voice that actually spoke.
+The key names the chain a render asked for; the manifest says which link of it
+answered, so a scene spoken by a fallback voice can be told apart from one spoken by
+the voice that was wanted (the pipeline decides what to do with that).
 """
 
 from __future__ import annotations
@@ -14,23 +20,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from videojob.renderer.storage import BlobStore
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-# Bump when a template, timing rule or encoder setting changes what a scene looks like.
-RENDERER_VERSION = "3"
-SCENE_FILES = ("scene.mp4", "speech.wav", "frames.txt", "last_frame.png")
-VIDEO_FILES = ("video.mp4", "video.vtt", "video.srt", "thumbnail.png", "duration.txt")
+from videojob.renderer.storage import BlobStore, S3Access, open_store
+
+# Bump when a template, timing rule, encoder setting or the entry layout changes what is cached.
+CACHE_VERSION = 4
+MANIFEST = "manifest.json"
 
 
-def scene_key(visual: dict[str, Any], narration: str, theme: str, quality: str, voice: str) -> str:
-    """The cache key of one scene: sha256 of its canonical JSON description."""
+def scene_key(visual: dict[str, Any], narration: str, theme: str, quality: str, voices: str) -> str:
+    """The cache key of one scene: sha256 of its canonical JSON description (``voices``: the chain asked for)."""
     description = {
-        "renderer": RENDERER_VERSION,
+        "renderer": CACHE_VERSION,
         "visual": visual,
         "narration": narration,
         "theme": theme,
         "quality": quality,
-        "voice": voice,
+        "voice": voices,
     }
     canonical = json.dumps(description, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -38,46 +45,102 @@ def scene_key(visual: dict[str, Any], narration: str, theme: str, quality: str, 
 
 def video_key(scene_keys: list[str], quality: str) -> str:
     """The cache key of an assembled video: its scenes, in order."""
-    canonical = json.dumps({"renderer": RENDERER_VERSION, "scenes": scene_keys, "quality": quality})
+    canonical = json.dumps({"renderer": CACHE_VERSION, "scenes": scene_keys, "quality": quality})
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass
+class _Manifest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    version: int
+    files: dict[str, str]  # role -> file name inside the entry
+
+
+class SceneEntry(_Manifest):
+    """What a cached scene is: its files (video, speech, last frame), its length and who spoke it."""
+
+    voice: str
+    frames: int = Field(gt=0)
+    fps: int = Field(gt=0)
+    speech_samples: int = Field(ge=0, alias="speechSamples")
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.frames / self.fps
+
+
+class VideoEntry(_Manifest):
+    """What a cached assembled video is: its files, its length, and the voice of each scene."""
+
+    duration_seconds: float = Field(ge=0, alias="durationSeconds")
+    voices: list[str]
+
+
+SCENE_FILES = {"video": "scene.mp4", "speech": "speech.wav", "last_frame": "last_frame.png"}
+VIDEO_FILES = {"video": "video.mp4", "vtt": "video.vtt", "srt": "video.srt", "thumbnail": "thumbnail.png"}
+
+
+@dataclass(frozen=True)
 class SceneCache:
-    """Scene videos and their speech, stored under ``<prefix>/<key>/`` in a blob store."""
+    """Scenes under ``<prefix>/<key>/`` and assembled videos under ``<videos_prefix>/<key>/`` in a blob store."""
 
     store: BlobStore | None
     prefix: str = "cache/scenes"
-
     videos_prefix: str = "cache/videos"
 
-    def fetch(self, key: str, into: Path) -> bool:
-        """Copy a cached scene into ``into``; False when it is not (completely) cached."""
-        return self._fetch(f"{self.prefix}/{key}", SCENE_FILES, into)
+    @classmethod
+    def open(cls, location: str | None, s3: S3Access) -> SceneCache:
+        """The cache at ``location`` (None: no cache)."""
+        if location is None:
+            return cls(None)
+        store, prefix = open_store(location, s3)
+        base = f"{prefix}/" if prefix else ""
+        return cls(store, prefix=f"{base}scenes", videos_prefix=f"{base}videos")
 
-    def put(self, key: str, folder: Path) -> None:
+    def scene(self, key: str) -> SceneEntry | None:
+        """The manifest of a cached scene; None when it is not (completely, or in this version) cached."""
+        return self._entry(f"{self.prefix}/{key}", SceneEntry)
+
+    def video(self, key: str) -> VideoEntry | None:
+        return self._entry(f"{self.videos_prefix}/{key}", VideoEntry)
+
+    def fetch_scene(self, key: str, into: Path) -> None:
+        """The files of a cached scene (see :meth:`scene`) into ``into``, named as in :data:`SCENE_FILES`."""
+        self._fetch(f"{self.prefix}/{key}", SCENE_FILES, into)
+
+    def fetch_video(self, key: str, into: Path) -> None:
+        self._fetch(f"{self.videos_prefix}/{key}", VIDEO_FILES, into)
+
+    def put_scene(self, key: str, files: dict[str, Path], entry: SceneEntry) -> None:
         """Store a finished scene as soon as it exists, so a crashed job can resume from it."""
-        self._put(f"{self.prefix}/{key}", SCENE_FILES, folder)
+        self._put(f"{self.prefix}/{key}", files, entry)
 
-    def fetch_video(self, key: str, into: Path) -> bool:
-        """The assembled video of identical scenes, so a fully cached re-run runs no ffmpeg at all."""
-        return self._fetch(f"{self.videos_prefix}/{key}", VIDEO_FILES, into)
+    def put_video(self, key: str, files: dict[str, Path], entry: VideoEntry) -> None:
+        self._put(f"{self.videos_prefix}/{key}", files, entry)
 
-    def put_video(self, key: str, folder: Path) -> None:
-        self._put(f"{self.videos_prefix}/{key}", VIDEO_FILES, folder)
+    def _entry(self, prefix: str, model: type[Any]) -> Any:
+        if self.store is None:
+            return None
+        data = self.store.get_bytes(f"{prefix}/{MANIFEST}")
+        if data is None:
+            return None
+        try:
+            entry = model.model_validate_json(data)
+        except ValidationError:
+            return None  # written by another version of the renderer: not ours to use
+        return entry if entry.version == CACHE_VERSION else None
 
-    def _fetch(self, prefix: str, names: tuple[str, ...], into: Path) -> bool:
-        if self.store is None or not self.store.exists(f"{prefix}/complete"):
-            return False
+    def _fetch(self, prefix: str, names: dict[str, str], into: Path) -> None:
+        assert self.store is not None, "fetch only what scene() or video() found"
         into.mkdir(parents=True, exist_ok=True)
-        for name in names:
+        for name in names.values():
             self.store.download(f"{prefix}/{name}", into / name)
-        return True
 
-    def _put(self, prefix: str, names: tuple[str, ...], folder: Path) -> None:
-        # The marker goes last, so a half-written entry is never used.
+    def _put(self, prefix: str, files: dict[str, Path], entry: _Manifest) -> None:
         if self.store is None:
             return
-        for name in names:
-            self.store.upload(folder / name, f"{prefix}/{name}")
-        self.store.put_bytes(f"{prefix}/complete", b"1", "text/plain")
+        for role, path in files.items():
+            self.store.upload(path, f"{prefix}/{entry.files[role]}")
+        # The manifest goes last: it is what makes the entry exist.
+        self.store.put_bytes(f"{prefix}/{MANIFEST}", entry.model_dump_json(by_alias=True, indent=1).encode(),
+                             "application/json")

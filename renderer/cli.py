@@ -67,12 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     progress = Progress(settings.progress)
     try:
-        from videojob.renderer.pipeline import render_storyboard  # noqa: PLC0415 - keeps --help fast
-        from videojob.renderer.sources import resolve_job  # noqa: PLC0415
+        from videojob.renderer.pipeline import render_storyboard
+        from videojob.renderer.sources import resolve_job
 
         progress.report("Scripting", "Writing the storyboard", 0.0)
-        storyboard, usage, settings = resolve_job(arguments.source, arguments.prompt, settings)
-        report = render_storyboard(storyboard, settings, progress, usage)
+        job = resolve_job(arguments.source, arguments.prompt, settings)
+        report = render_storyboard(job.storyboard, job.config, progress, job.usage)
     except KeyboardInterrupt:
         progress.finish_line()
         print("videojob: interrupted", file=sys.stderr)

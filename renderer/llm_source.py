@@ -18,8 +18,8 @@ import openai
 from pydantic import ValidationError
 
 from videojob.contract import Usage
+from videojob.renderer.config import LlmConfig
 from videojob.renderer.errors import LLMNotConfiguredError, LLMUnavailableError
-from videojob.renderer.settings import RendererSettings
 from videojob.storyboard import InvalidStoryboardError, Storyboard, storyboard_json_schema, validation_messages
 
 SYSTEM_PROMPT = """You write storyboards for short narrated explainer videos.
@@ -90,19 +90,19 @@ def _validate(content: str | None) -> tuple[Storyboard | None, list[str]]:
         return None, validation_messages(error)
 
 
-def _client(settings: RendererSettings) -> openai.OpenAI:
-    if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value():
+def _client(llm: LlmConfig) -> openai.OpenAI:
+    if not llm.api_key:
         raise LLMNotConfiguredError(
             "a prompt needs an LLM, but no API key is configured: set OPENAI_API_KEY (or the VideoJob's "
             "spec.llm secretKeyRef), or give a Markdown lecture or a storyboard instead"
         )
-    return openai.OpenAI(api_key=settings.openai_api_key.get_secret_value(), base_url=settings.llm_base_url,
-                         timeout=settings.llm_timeout_seconds, max_retries=settings.llm_max_retries)
+    return openai.OpenAI(api_key=llm.api_key, base_url=llm.base_url, timeout=llm.timeout_seconds,
+                         max_retries=llm.max_retries)
 
 
-def storyboard_from_prompt(prompt: str, settings: RendererSettings) -> tuple[Storyboard, Usage]:
+def storyboard_from_prompt(prompt: str, llm: LlmConfig) -> tuple[Storyboard, Usage]:
     """The storyboard the model writes for ``prompt``, and the tokens it cost."""
-    client = _client(settings)
+    client = _client(llm)
     response_format = {"type": "json_schema", "json_schema": {
         "name": "storyboard", "strict": True, "schema": strict_schema(storyboard_json_schema())}}
     messages: list[dict[str, str]] = [{"role": "system", "content": SYSTEM_PROMPT},
@@ -110,7 +110,7 @@ def storyboard_from_prompt(prompt: str, settings: RendererSettings) -> tuple[Sto
     usage = Usage()
     errors: list[str] = []
     for attempt in ("first", "repair"):
-        content, spent = _complete(client, settings.llm_model, messages, response_format)
+        content, spent = _complete(client, llm.model, messages, response_format)
         usage = usage.model_copy(update={
             "llm_prompt_tokens": usage.llm_prompt_tokens + spent[0],
             "llm_completion_tokens": usage.llm_completion_tokens + spent[1],

@@ -46,13 +46,16 @@ class SceneJob:
     timing: SceneTiming
     width: int
     height: int
-    target: Path
+    target: Path  # the silent MP4; the last frame is saved beside it as LAST_FRAME
 
 
 @dataclass(frozen=True)
 class RenderedScene:
+    """What a worker drew: the silent video, its finished picture, and its length in frames."""
+
     index: int
-    path: Path
+    video: Path
+    last_frame: Path
     frames: int  # what fixes the scene's real length
 
 
@@ -64,9 +67,9 @@ def harden_tex(scratch: Path) -> None:
 
 def render_scene(job: SceneJob) -> RenderedScene:
     """Draw one scene to ``job.target`` (silent H.264 MP4); runs inside a worker process."""
-    import av  # noqa: PLC0415 - heavy, and only workers need them
-    from manim import tempconfig  # noqa: PLC0415
-    from PIL import Image  # noqa: PLC0415
+    import av
+    from manim import tempconfig
+    from PIL import Image
 
     from videojob.renderer import manim_speedups
     from videojob.renderer.scenes import TEMPLATES
@@ -103,12 +106,13 @@ def render_scene(job: SceneJob) -> RenderedScene:
         job.target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(movie), job.target)
     # The finished picture, for the video's thumbnail, saved here rather than decoded later by ffmpeg.
-    Image.fromarray(last_frame).convert("RGB").save(job.target.with_name(LAST_FRAME))
+    picture = job.target.with_name(LAST_FRAME)
+    Image.fromarray(last_frame).convert("RGB").save(picture)
     with av.open(str(job.target)) as container:
         frames = container.streams.video[0].frames
     if frames <= 0:
         raise RenderError(f"scene {job.index + 1} produced no video frames")
-    return RenderedScene(job.index, job.target, frames)
+    return RenderedScene(job.index, job.target, picture, frames)
 
 
 def _tex_complaint(scratch: Path) -> str:
@@ -135,16 +139,16 @@ def _output_to(path: Path) -> Iterator[Path]:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        for fd, original in zip((1, 2), saved):
+        for fd, original in zip((1, 2), saved, strict=True):
             os.dup2(original, fd)
             os.close(original)
 
 
 def preload() -> None:
     """Import Manim and the templates now (before forking), so every worker inherits them."""
-    import manim  # noqa: F401, PLC0415 - imported once before forking, inherited by every worker
+    import manim  # noqa: F401 - imported once before forking, inherited by every worker
 
-    import videojob.renderer.scenes  # noqa: F401, PLC0415
+    import videojob.renderer.scenes  # noqa: F401
 
 
 def render_all(jobs: list[SceneJob], workers: int,

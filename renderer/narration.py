@@ -1,23 +1,27 @@
 """Text to speech: espeak-ng (offline, the default) and OpenAI, behind one interface.
 
-A voice chain such as ``openai:alloy,espeak:en-us`` is tried in order; the first
-engine that produces audio wins, so an unreachable API degrades to the offline
-voice instead of failing the job. Every clip is normalised to one format
-(:data:`SAMPLE_RATE` Hz, mono, 16-bit PCM WAV) so scenes join without clicks and
-sample counts add up exactly.
+The voices a render speaks with are chosen in one place, :func:`choose_voices`. A
+chain such as ``openai:alloy,espeak:en-us`` is tried in order; the first engine that
+produces audio wins, so an unreachable API degrades to the offline voice instead of
+failing the job. A voice that fails is not tried again in the same render: a down
+endpoint costs one timeout rather than one per scene, and the video speaks with one
+voice throughout. Every clip is normalised to one format (:data:`SAMPLE_RATE` Hz,
+mono, 16-bit PCM WAV) so scenes join without clicks and sample counts add up exactly.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import subprocess
 import tempfile
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from videojob.renderer.errors import InvalidSourceError, NarrationError
+from videojob.spec import VoiceSpec
 
 SAMPLE_RATE = 48_000  # AAC frames are 1024 samples: at 48 kHz that is 21 ms of rounding, well inside 50 ms
 log = logging.getLogger(__name__)
@@ -35,19 +39,52 @@ class TtsVoice:
         return f"{self.provider}:{self.name}"
 
 
-def parse_voice_chain(spec: str) -> list[TtsVoice]:
-    """``"openai:alloy,espeak:en-us"`` as voices; a bare name means espeak."""
+PROVIDERS = ("espeak", "openai", "none")
+DEFAULT_OPENAI_VOICE = "alloy"
+
+
+def espeak_voice(language: str) -> str:
+    """espeak-ng's voice for a storyboard language: American English for plain "en"."""
+    language = language.lower()
+    return "en-us" if language in ("en", "en-us") else language
+
+
+def parse_voice_chain(chain: str, language: str = "en") -> tuple[TtsVoice, ...]:
+    """``"openai:alloy,espeak:en-us"`` as voices; a bare voice name means espeak, espeak without a
+    name speaks ``language`` and openai without one is alloy."""
     voices = []
-    for part in (piece.strip() for piece in spec.split(",")):
+    for part in (piece.strip() for piece in chain.split(",")):
         if not part:
             continue
-        provider, _, name = part.partition(":") if ":" in part else ("espeak", "", part)
-        if provider not in ("espeak", "openai", "none"):
-            raise InvalidSourceError(f"unknown voice provider {provider!r} in {spec!r}; use espeak, openai or none")
-        voices.append(TtsVoice(provider, name or ("en-us" if provider == "espeak" else "alloy")))
+        if ":" in part:
+            provider, _, name = part.partition(":")
+        else:  # "openai" alone is that provider's default voice; any other bare word is an espeak voice
+            provider, name = (part, "") if part in PROVIDERS else ("espeak", part)
+        if provider not in PROVIDERS:
+            raise InvalidSourceError(f"unknown voice provider {provider!r} in {chain!r}; use espeak, openai or none")
+        default = {"espeak": espeak_voice(language), "openai": DEFAULT_OPENAI_VOICE, "none": "silent"}[provider]
+        voices.append(TtsVoice(provider, name or default))
     if not voices:
         raise InvalidSourceError("the voice chain is empty")
-    return voices
+    return tuple(voices)
+
+
+def choose_voices(requested: str | VoiceSpec | None, language: str) -> tuple[TtsVoice, ...]:
+    """The voices a render speaks with, in the order they are tried; decided here and nowhere else.
+
+    * a chain as written (``--voice``, ``VIDEOJOB_VOICE``) is tried as written;
+    * a VideoJob's ``spec.voice`` is that one voice, and after an OpenAI voice the offline
+      voice of the language, so a down API degrades the narration instead of failing the job;
+    * nothing requested: espeak in the storyboard's language.
+    """
+    if requested is None:
+        return (TtsVoice("espeak", espeak_voice(language)),)
+    if isinstance(requested, str):
+        return parse_voice_chain(requested, language)
+    chosen = parse_voice_chain(f"{requested.provider}:{requested.name or ''}", language)
+    if requested.provider == "openai":
+        chosen += (TtsVoice("espeak", espeak_voice(language)),)
+    return chosen
 
 
 class Engine(Protocol):
@@ -80,18 +117,30 @@ class SilentEngine:
             out.writeframes(b"\0\0" * round(seconds * SAMPLE_RATE))
 
 
+@dataclass(frozen=True)
+class OpenAISpeech:
+    """Where OpenAI (or a compatible server) speaks, resolved once per render."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    model: str = "gpt-4o-mini-tts"
+    timeout_seconds: float = 60.0
+
+
 class OpenAIEngine:
-    def __init__(self, api_key: str | None, base_url: str | None, model: str, timeout: float):
-        self._api_key, self._base_url, self._model, self._timeout = api_key, base_url, model, timeout
+    def __init__(self, service: OpenAISpeech):
+        self._service = service
 
     def synthesise(self, text: str, voice: TtsVoice, target: Path) -> None:
-        if not self._api_key:
+        service = self._service
+        if not service.api_key:
             raise NarrationError("no OpenAI API key configured for text-to-speech")
         import openai  # only when the chain asks for it
 
-        client = openai.OpenAI(api_key=self._api_key, base_url=self._base_url, timeout=self._timeout, max_retries=2)
+        client = openai.OpenAI(api_key=service.api_key, base_url=service.base_url, timeout=service.timeout_seconds,
+                               max_retries=2)
         try:
-            response = client.audio.speech.create(model=self._model, voice=voice.name, input=text,
+            response = client.audio.speech.create(model=service.model, voice=voice.name, input=text,
                                                   response_format="wav")
             target.write_bytes(response.read())
         except openai.OpenAIError as error:
@@ -114,14 +163,33 @@ class Speech:
 class Narrator:
     """Speaks text through the voice chain, returning normalised clips."""
 
-    def __init__(self, chain: list[TtsVoice], engines: dict[str, Engine]):
+    def __init__(self, chain: tuple[TtsVoice, ...], engines: dict[str, Engine]):
         self.chain = chain
         self._engines = engines
+        self._failed: dict[str, str] = {}  # voice -> why, for the rest of this render
         self.characters = 0  # usage: characters sent to a speech engine
 
+    @property
+    def first_choice(self) -> str:
+        return self.chain[0].spec
+
     def speak(self, text: str, target: Path) -> Speech:
-        problems = []
-        for voice in self.chain:
+        """``text`` spoken by the first voice of the chain that works."""
+        speech = self._speak(text, target, self.chain)
+        if speech is None:
+            problems = "; ".join(f"{voice}: {why}" for voice, why in self._failed.items())
+            raise NarrationError(f"no voice in the chain produced speech ({problems})")
+        return speech
+
+    def speak_better_than(self, voice: str, text: str, target: Path) -> Speech | None:
+        """``text`` spoken by a voice the chain prefers to ``voice``, or None when none of them works now."""
+        better = tuple(itertools.takewhile(lambda link: link.spec != voice, self.chain))
+        return self._speak(text, target, better) if len(better) < len(self.chain) else None
+
+    def _speak(self, text: str, target: Path, voices: tuple[TtsVoice, ...]) -> Speech | None:
+        for voice in voices:
+            if voice.spec in self._failed:
+                continue
             with tempfile.TemporaryDirectory(prefix="tts-") as scratch:
                 raw = Path(scratch) / "raw.wav"
                 try:
@@ -129,11 +197,11 @@ class Narrator:
                     self.characters += len(text) if voice.provider != "none" else 0
                     normalise_audio(raw, target)
                 except NarrationError as error:
-                    log.warning("voice %s failed, trying the next: %s", voice.spec, error)
-                    problems.append(f"{voice.spec}: {error}")
+                    log.warning("voice %s failed, not trying it again in this render: %s", voice.spec, error)
+                    self._failed[voice.spec] = str(error)
                     continue
             return Speech(target, wav_samples(target), voice.spec)
-        raise NarrationError("no voice in the chain produced speech (" + "; ".join(problems) + ")")
+        return None
 
 
 def normalise_audio(source: Path, target: Path) -> None:
@@ -203,11 +271,10 @@ def write_track(target: Path, pieces: list[tuple[Path | None, int, int]]) -> int
     return written
 
 
-def build_narrator(voice_chain: str, api_key: str | None, base_url: str | None, tts_model: str,
-                   timeout: float) -> Narrator:
+def build_narrator(voices: tuple[TtsVoice, ...], openai_speech: OpenAISpeech) -> Narrator:
     engines: dict[str, Engine] = {
         "espeak": EspeakEngine(),
         "none": SilentEngine(),
-        "openai": OpenAIEngine(api_key, base_url, tts_model, timeout),
+        "openai": OpenAIEngine(openai_speech),
     }
-    return Narrator(parse_voice_chain(voice_chain), engines)
+    return Narrator(voices, engines)

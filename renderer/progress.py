@@ -7,12 +7,13 @@ upload are short. The ETA extrapolates from the time spent so far.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
-from videojob.contract import ProgressEvent, Result, Failure, encode_progress, encode_termination_message
+from videojob.contract import Failure, ProgressEvent, Result, encode_progress, encode_termination_message
 
 PHASE_SPANS = {"Scripting": (0.0, 10.0), "Rendering": (10.0, 85.0), "Assembling": (85.0, 95.0),
                "Uploading": (95.0, 100.0)}
@@ -66,7 +67,5 @@ def format_seconds(seconds: float) -> str:
 
 def write_termination_message(path: Path, message: Result | Failure) -> None:
     """The contract's termination message; silently skipped where the path cannot be written (a laptop)."""
-    try:
+    with contextlib.suppress(OSError):
         path.write_text(encode_termination_message(message))
-    except OSError:
-        pass

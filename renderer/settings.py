@@ -1,6 +1,8 @@
-"""The renderer's configuration: one pydantic-settings class, read from VIDEOJOB_* variables.
+"""The renderer's settings: one pydantic-settings class, read from VIDEOJOB_* variables.
 
 The operator sets these in the renderer Pod; on a laptop the CLI flags override them.
+They are read once, at start-up, and resolved with the VideoJob spec into the frozen
+:class:`~videojob.renderer.config.RenderConfig` that the stages are given; no stage reads them.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from videojob.s3 import S3EndpointURL
 from videojob.quality import DEFAULT_QUALITY, QualityName, QualityPreset, quality_preset
-
+from videojob.s3 import S3EndpointURL
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -52,9 +53,10 @@ class RendererSettings(BaseSettings):
 
     quality: QualityName = DEFAULT_QUALITY
     theme: str | None = Field(default=None, description="Overrides the storyboard's theme.")
-    voice: str = Field(
-        default="espeak:en-us",
-        description="Text-to-speech chain, tried in order: 'openai:alloy,espeak:en-us'.",
+    voice: str | None = Field(
+        default=None,
+        description="Text-to-speech chain, tried in order: 'openai:alloy,espeak:en-us'. Default: espeak in the "
+        "storyboard's language; a VideoJob's spec.voice wins.",
     )
 
     output: str = Field(default="file://out", description="file://DIR or s3://BUCKET[/PREFIX].")

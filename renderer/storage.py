@@ -1,19 +1,30 @@
 """Where results and cached scenes are kept: a local folder or an S3 bucket (MinIO client).
 
 Both stores answer the same few questions (exists, upload, download), so the
-pipeline and the scene cache never care which one they have. S3 uploads are
-retried on transient errors, use multipart above 16 MiB, carry their content
-type and sha256, and are read back and hashed before they count as stored.
+pipeline and the scene cache never care which one they have. S3 uploads use
+multipart above 16 MiB, carry their content type and sha256, and are read back and
+hashed before they count as stored.
+
+One retry policy, here: :class:`S3Store` retries each whole operation (an upload, a
+download, a check) up to ``S3Access.attempts`` times in all, with exponential backoff,
+on transient S3 codes (SlowDown, InternalError, ...) and connection errors; anything
+else fails at once. The MinIO client underneath does not retry: :func:`s3_client`
+gives it an HTTP pool with urllib3's retries off (MinIO's default pool retries five
+times itself, which stacked under this loop made 24 tries of a failing request).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import os
 import shutil
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 from videojob.renderer.errors import InvalidSourceError, UploadError
@@ -22,9 +33,11 @@ from videojob.s3 import parse_s3_endpoint
 PART_SIZE = 16 * 1024 * 1024
 TRANSIENT_S3_CODES = {"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed",
                       "OperationAborted", "XMinioServerNotInitialized", "XMinioStorageFull"}
+MISSING_S3_CODES = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
 CONTENT_TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt; charset=utf-8", ".srt": "application/x-subrip",
                  ".png": "image/png", ".json": "application/json", ".wav": "audio/wav"}
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def sha256_file(path: Path) -> str:
@@ -46,6 +59,7 @@ class BlobStore(Protocol):
     def upload(self, source: Path, key: str, verify: bool = False) -> str: ...
     def put_bytes(self, key: str, data: bytes, media_type: str) -> None: ...
     def download(self, key: str, target: Path) -> None: ...
+    def get_bytes(self, key: str) -> bytes | None: ...
     def url(self, key: str) -> str: ...
 
 
@@ -84,17 +98,32 @@ class FileStore:
     def download(self, key: str, target: Path) -> None:
         shutil.copyfile(self._path(key), target)
 
+    def get_bytes(self, key: str) -> bytes | None:
+        path = self._path(key)
+        return path.read_bytes() if path.is_file() else None
+
     def url(self, key: str) -> str:
         return self._path(key).as_uri()
 
 
-class S3Store:
-    """Keys in one bucket, through the MinIO client."""
+@dataclass(frozen=True)
+class S3Access:
+    """How to reach S3: the endpoint (``http(s)://host:port``), credentials, and the attempts per operation."""
 
-    def __init__(self, client, bucket: str, attempts: int = 4, backoff: float = 0.5):
+    endpoint: str
+    access_key: str = ""
+    secret_key: str = field(default="", repr=False)
+    region: str | None = None
+    attempts: int = 4
+
+
+class S3Store:
+    """Keys in one bucket, through the MinIO client; the one place S3 operations are retried."""
+
+    def __init__(self, client: Any, bucket: str, attempts: int = 4, backoff: float = 0.5):
         self.client, self.bucket, self.attempts, self.backoff = client, bucket, attempts, backoff
 
-    def _retrying(self, what: str, action):
+    def _retrying(self, what: str, action: Callable[[], T]) -> T:
         from minio.error import S3Error
         from urllib3.exceptions import HTTPError
 
@@ -121,7 +150,7 @@ class S3Store:
                 self.client.stat_object(self.bucket, key)
                 return True
             except S3Error as error:
-                if error.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                if error.code in MISSING_S3_CODES:
                     return False
                 raise
 
@@ -150,8 +179,6 @@ class S3Store:
         return digest.hexdigest()
 
     def put_bytes(self, key: str, data: bytes, media_type: str) -> None:
-        import io
-
         self._retrying(f"writing s3://{self.bucket}/{key}", lambda: self.client.put_object(
             self.bucket, key, io.BytesIO(data), len(data), content_type=media_type))
 
@@ -159,16 +186,48 @@ class S3Store:
         self._retrying(f"downloading s3://{self.bucket}/{key}",
                        lambda: self.client.fget_object(self.bucket, key, str(target)))
 
+    def get_bytes(self, key: str) -> bytes | None:
+        from minio.error import S3Error
+
+        def get() -> bytes | None:
+            try:
+                response = self.client.get_object(self.bucket, key)
+            except S3Error as error:
+                if error.code in MISSING_S3_CODES:
+                    return None
+                raise
+            try:
+                return bytes(response.read())
+            finally:
+                response.close()
+                response.release_conn()
+
+        return self._retrying(f"reading s3://{self.bucket}/{key}", get)
+
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
 
-def s3_client(endpoint: str, access_key: str, secret_key: str, region: str | None):
-    """A MinIO client for an ``http(s)://host:port`` endpoint; the scheme decides TLS."""
+def s3_client(access: S3Access) -> Any:
+    """A MinIO client for ``access.endpoint``; the scheme decides TLS. Its HTTP pool does not retry
+    (see the module docstring); timeouts and certificates are MinIO's own defaults."""
+    import certifi
+    import urllib3
     from minio import Minio
 
-    parsed = parse_s3_endpoint(endpoint)
-    return Minio(parsed.netloc, access_key=access_key, secret_key=secret_key, secure=parsed.secure, region=region)
+    parsed = parse_s3_endpoint(access.endpoint)
+    pool = urllib3.PoolManager(timeout=urllib3.Timeout(connect=300, read=300), maxsize=10, cert_reqs="CERT_REQUIRED",
+                               ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(), retries=False)
+    return Minio(parsed.netloc, access_key=access.access_key, secret_key=access.secret_key, secure=parsed.secure,
+                 region=access.region, http_client=pool)
+
+
+def open_store(location: str, s3: S3Access) -> tuple[BlobStore, str]:
+    """The store for ``location`` (``file://DIR``, ``s3://BUCKET/PREFIX``) and the key prefix inside it."""
+    scheme, where, prefix = parse_location(location)
+    if scheme == "file":
+        return FileStore(Path(where)), prefix
+    return S3Store(s3_client(s3), where, attempts=s3.attempts), prefix
 
 
 def parse_location(location: str) -> tuple[str, str, str]:

@@ -31,7 +31,7 @@ def build_cues(scenes: list[SpokenScene]) -> list[Cue]:
         weights = [len(chunk) + 8 for chunk in chunks]  # +8: short phrases still take a moment to say
         total = sum(weights)
         start = scene.speech_start
-        for chunk, weight in zip(chunks, weights):
+        for chunk, weight in zip(chunks, weights, strict=True):
             end = start + scene.speech_seconds * weight / total
             cues.append(Cue(round(start, 3), round(end, 3), chunk))
             start = end

@@ -79,9 +79,8 @@ def check_latex(source: str) -> str:
             raise UnsafeLatexError(f"\\{match.group(1)} must be followed by {{environment}}")
         environment = match.group(3).strip().rstrip("*")
         if environment not in ALLOWED_ENVIRONMENTS:
-            raise UnsafeLatexError(
-                f"environment {{{match.group(3)}}} is not allowed; use one of: " + ", ".join(sorted(ALLOWED_ENVIRONMENTS))
-            )
+            allowed = ", ".join(sorted(ALLOWED_ENVIRONMENTS))
+            raise UnsafeLatexError(f"environment {{{match.group(3)}}} is not allowed; use one of: {allowed}")
     _check_braces(source)
     return source
 

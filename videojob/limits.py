@@ -45,6 +45,7 @@ TIMELINE_LABEL_MAX_CHARS: Final = 60
 # Who the video is for, and in which language.
 AUDIENCE_MAX_CHARS: Final = 200
 LANGUAGE_MAX_CHARS: Final = 35
+LANGUAGE_TAG_PATTERN: Final = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"  # BCP 47, as the spec and the storyboard take it
 
 # How long the video is, and how the render runs.
 DURATION_SECONDS_MIN: Final = 15

@@ -274,7 +274,7 @@ class Storyboard(_Strict):
     videojob: Literal["storyboard/v1"] = STORYBOARD_KIND
     title: ShortText
     theme: ThemeName = "default"
-    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] = "en"
+    language: Annotated[str, Field(max_length=L.LANGUAGE_MAX_CHARS, pattern=L.LANGUAGE_TAG_PATTERN)] = "en"
     scenes: Annotated[list[Scene], Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX)]
 
     @property

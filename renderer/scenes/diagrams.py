@@ -70,9 +70,9 @@ class FunctionPlotScene(TemplateScene):
         visible = np.isfinite(ys) & (ys >= y_min) & (ys <= y_max)
         # Draw each run of visible samples separately, so poles and gaps are not bridged.
         edges = np.flatnonzero(np.diff(np.concatenate([[0], visible.astype(int), [0]])))
-        for start, stop in zip(edges[::2], edges[1::2]):
+        for start, stop in zip(edges[::2], edges[1::2], strict=False):
             if stop - start >= 2:
-                points = [axes.c2p(x, y) for x, y in zip(xs[start:stop], ys[start:stop])]
+                points = [axes.c2p(x, y) for x, y in zip(xs[start:stop], ys[start:stop], strict=True)]
                 curve.add(VMobject(color=self.palette.accent, stroke_width=5).set_points_as_corners(points))
         label = self.text(v.label or f"y = {v.expression}", size=44, color=self.palette.secondary)
         label.to_edge(UP, buff=0.4)
@@ -149,7 +149,7 @@ class TimelineScene(TemplateScene):
         line = Line(LEFT * 6, RIGHT * 6, color=self.palette.muted, stroke_width=4)
         xs = np.linspace(-5.4, 5.4, len(events))
         marks = []
-        for index, (event, x) in enumerate(zip(events, xs)):
+        for index, (event, x) in enumerate(zip(events, xs, strict=False)):
             side = UP if index % 2 == 0 else DOWN
             dot = Dot([x, 0, 0], radius=0.1, color=self.palette.accent)
             when = self.text(event.when, size=36, color=self.palette.secondary, weight="BOLD", width=2.6)
@@ -158,6 +158,6 @@ class TimelineScene(TemplateScene):
             marks.append(VGroup(dot, card))
         self.animate(Create(line), run_time=0.6)
         spoken = [f"{event.when}" for event in events]
-        for mark, moment in zip(marks, reveal_times(self.narration, spoken, self.timing)):
+        for mark, moment in zip(marks, reveal_times(self.narration, spoken, self.timing), strict=False):
             self.hold_until(moment)
             self.animate(self.appear(mark, UP * 0.1), run_time=0.4)

@@ -43,7 +43,7 @@ class _RevealedItems(TemplateScene):
     def reveal(self, items: list[str], rows: list, heading=None) -> None:
         if heading is not None:
             self.animate(self.appear(heading, DOWN * 0.2), run_time=0.4)
-        for row, moment in zip(rows, reveal_times(self.narration, items, self.timing)):
+        for row, moment in zip(rows, reveal_times(self.narration, items, self.timing), strict=False):
             self.hold_until(moment)
             self.animate(self.appear(row, RIGHT * 0.3), run_time=0.45)
 

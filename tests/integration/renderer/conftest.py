@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT
 
 from videojob.contract import parse_progress_line, parse_termination_message
 
@@ -83,7 +82,7 @@ def openai_stub() -> Iterator[OpenAIStub]:
     stub = OpenAIStub()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             stub.requests.append({"path": self.path, "json": json.loads(body or b"{}"),
                                   "authorization": self.headers.get("Authorization")})

@@ -30,7 +30,7 @@ def _pixels_unlike_background(video, background: str, tmp_path) -> float:
                            capture_output=True, check=True).stdout
     bg = bytes.fromhex(background[1:])
     pixels = [frame[i:i + 3] for i in range(0, len(frame), 3)]
-    differing = sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, bg)) > 40)
+    differing = sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, bg, strict=False)) > 40)
     return differing / len(pixels)
 
 

@@ -6,6 +6,7 @@ One lecture, three runs, sharing one scene cache:
 3. re-run again: every scene comes from the cache.
 """
 
+import itertools
 import json
 import os
 import signal
@@ -14,11 +15,12 @@ import wave
 from pathlib import Path
 
 import pytest
+from support import REPO_ROOT
 
 from videojob.contract import EXIT_SUCCESS, Result, parse_progress_line
 from videojob.renderer.markdown_source import markdown_to_storyboard
 
-from .conftest import REPO_ROOT, VIDEOJOB
+from .conftest import VIDEOJOB
 
 LECTURE = REPO_ROOT / "examples" / "lecture.md"
 
@@ -116,7 +118,7 @@ def test_subtitles_cover_the_whole_narration_in_order_within_the_video(lecture_r
         cues = _cue_times((lecture_runs["out"] / name).read_text())
         assert " ".join(text for _, _, text in cues).split() == narration.split()
         assert all(0 <= start < end <= duration for start, end, _ in cues)
-        assert all(a[1] <= b[0] for a, b in zip(cues, cues[1:]))
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(cues))
     assert (lecture_runs["out"] / "video.vtt").read_text().startswith("WEBVTT\n")
 
 
@@ -133,7 +135,7 @@ def test_the_thumbnail_is_a_png_and_the_manifest_lists_every_file_with_its_sha25
 
 
 def test_a_render_killed_mid_way_resumes_with_the_scenes_it_finished(lecture_runs):
-    returncode, _, stdout, _ = lecture_runs["crashed"]
+    returncode, _, _, _ = lecture_runs["crashed"]
     assert returncode == -signal.SIGKILL
     scenes = len(markdown_to_storyboard(LECTURE.read_text()).scenes)
     usage = _result(lecture_runs["resumed"]).usage

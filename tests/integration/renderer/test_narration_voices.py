@@ -8,7 +8,7 @@ import wave
 import pytest
 
 from videojob.renderer.errors import NarrationError
-from videojob.renderer.narration import SAMPLE_RATE, build_narrator, parse_voice_chain
+from videojob.renderer.narration import SAMPLE_RATE, OpenAISpeech, build_narrator, parse_voice_chain
 
 
 def _tone_wav(seconds: float, rate: int = 24000) -> bytes:
@@ -22,7 +22,8 @@ def _tone_wav(seconds: float, rate: int = 24000) -> bytes:
 
 
 def _narrator(chain: str, stub=None, key: str | None = "sk-test"):
-    return build_narrator(chain, key, stub.base_url if stub else None, "tts-test", timeout=10)
+    service = OpenAISpeech(api_key=key, base_url=stub.base_url if stub else None, model="tts-test", timeout_seconds=10)
+    return build_narrator(parse_voice_chain(chain), service)
 
 
 def test_espeak_speaks_longer_text_for_longer_and_at_the_common_sample_rate(tmp_path):
@@ -46,11 +47,15 @@ def test_openai_speech_is_used_first_and_resampled(openai_stub, tmp_path):
                                                                                                 "tts-test")
 
 
-def test_a_failing_engine_falls_back_to_the_next_voice(openai_stub, tmp_path):
+def test_a_failing_engine_falls_back_to_the_next_voice_and_is_not_asked_again_in_the_render(openai_stub, tmp_path):
     for _ in range(3):
         openai_stub.reply_error(500, "tts down")
-    speech = _narrator("openai:alloy,espeak:en-us", openai_stub).speak("Fallback works.", tmp_path / "b.wav")
+    narrator = _narrator("openai:alloy,espeak:en-us", openai_stub)
+    speech = narrator.speak("Fallback works.", tmp_path / "b.wav")
     assert speech.voice == "espeak:en-us" and speech.seconds > 0.3
+    asked = len(openai_stub.requests)  # the client's own retries of one request
+    assert narrator.speak("The next scene.", tmp_path / "c.wav").voice == "espeak:en-us"
+    assert len(openai_stub.requests) == asked  # one down endpoint costs one timeout, not one per scene
 
 
 def test_when_every_voice_fails_the_error_lists_each(tmp_path):
@@ -60,5 +65,6 @@ def test_when_every_voice_fails_the_error_lists_each(tmp_path):
 
 def test_voice_chains_parse_and_unknown_providers_are_bad_input():
     assert [v.spec for v in parse_voice_chain("openai:alloy, en-gb")] == ["openai:alloy", "espeak:en-gb"]
+    assert [v.spec for v in parse_voice_chain("openai,espeak", language="de")] == ["openai:alloy", "espeak:de"]
     with pytest.raises(Exception, match="unknown voice provider 'polly'"):
         parse_voice_chain("polly:joanna")

@@ -2,6 +2,7 @@
 
 import pytest
 
+from videojob.renderer.config import llm_config
 from videojob.renderer.errors import LLMNotConfiguredError, LLMUnavailableError
 from videojob.renderer.llm_source import storyboard_from_prompt
 from videojob.renderer.settings import RendererSettings
@@ -19,8 +20,8 @@ GOOD = {
 
 
 def _settings(stub, **extra):
-    return RendererSettings(openai_api_key="sk-test", llm_base_url=stub.base_url, llm_model="test-model",
-                            llm_max_retries=2, llm_timeout_seconds=10, **extra)
+    return llm_config(RendererSettings(openai_api_key="sk-test", llm_base_url=stub.base_url, llm_model="test-model",
+                                       llm_max_retries=2, llm_timeout_seconds=10, **extra))
 
 
 def test_a_valid_reply_becomes_the_storyboard_with_usage_recorded(openai_stub):
@@ -71,13 +72,13 @@ def test_a_reply_that_never_validates_is_an_invalid_storyboard(openai_stub):
     with pytest.raises(InvalidStoryboardError) as caught:
         storyboard_from_prompt("x", _settings(openai_stub))
     assert len(openai_stub.requests) == 2
-    assert "scenes: List should have at least 1 item after validation, not 0" in caught.value.errors
+    assert "scenes: a video needs at least 1 scene, this one has 0" in caught.value.errors
 
 
 def test_no_api_key_is_a_clear_error_and_nothing_is_sent(openai_stub):
     settings = RendererSettings(openai_api_key=None, llm_base_url=openai_stub.base_url)
     with pytest.raises(LLMNotConfiguredError, match="no API key is configured: set OPENAI_API_KEY"):
-        storyboard_from_prompt("x", settings)
+        storyboard_from_prompt("x", llm_config(settings))
     assert openai_stub.requests == []
 
 

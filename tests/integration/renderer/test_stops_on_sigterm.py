@@ -6,9 +6,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from support import REPO_ROOT
+
 from videojob.contract import parse_progress_line
 
-from .conftest import REPO_ROOT, VIDEOJOB
+from .conftest import VIDEOJOB
 
 
 def _children(pid: int) -> set[int]:

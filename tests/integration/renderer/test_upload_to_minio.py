@@ -49,7 +49,7 @@ def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_s
     for name, content_type in expected_types.items():
         assert client.stat_object(minio_server.bucket, f"{prefix}/{name}").content_type == content_type
     manifest = json.loads(_object_bytes(client, minio_server.bucket, f"{prefix}/manifest.json"))
-    for name, entry in manifest["files"].items():
+    for entry in manifest["files"].values():
         stored = _object_bytes(client, minio_server.bucket, entry["key"])
         assert hashlib.sha256(stored).hexdigest() == entry["sha256"] == \
             client.stat_object(minio_server.bucket, entry["key"]).metadata["x-amz-meta-sha256"]

@@ -4,7 +4,7 @@ import pytest
 
 from videojob.operator.builders import output_prefix as operator_output_prefix
 from videojob.operator.settings import OperatorSettings
-from videojob.renderer.pipeline import output_prefix as renderer_output_prefix
+from videojob.renderer.config import output_prefix as renderer_output_prefix
 from videojob.renderer.settings import RendererSettings
 from videojob.s3 import job_output_prefix, parse_s3_endpoint
 from videojob.spec import VideoJobSpec

@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
+from videojob.renderer.config import output_prefix
 from videojob.renderer.errors import InvalidSourceError
-from videojob.renderer.pipeline import output_prefix
 from videojob.renderer.settings import RendererSettings
 from videojob.renderer.storage import FileStore, content_type, parse_location
 

@@ -21,7 +21,7 @@ def _imported_roots(path: Path) -> set[str]:
 
 
 def test_no_renderer_module_imports_kopf_or_a_kubernetes_client():
-    files = list((REPO_ROOT / "renderer").rglob("*.py")) + [REPO_ROOT / "videojob" / "storyboard.py"]
+    files = [*(REPO_ROOT / "renderer").rglob("*.py"), REPO_ROOT / "videojob" / "storyboard.py"]
     assert len(files) > 15
     offenders = {str(f.relative_to(REPO_ROOT)): _imported_roots(f) & FORBIDDEN for f in files}
     assert {f: bad for f, bad in offenders.items() if bad} == {}
@@ -29,6 +29,6 @@ def test_no_renderer_module_imports_kopf_or_a_kubernetes_client():
 
 def test_the_cli_and_pipeline_load_without_kubernetes_modules():
     code = ("import sys, videojob.renderer.cli, videojob.renderer.pipeline, videojob.renderer.sources;"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in %r))" % (FORBIDDEN,))
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))")
     out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

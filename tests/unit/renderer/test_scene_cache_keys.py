@@ -1,9 +1,9 @@
 """Scene cache keys change exactly when the scene would look or sound different."""
 
-from videojob.renderer.cache import RENDERER_VERSION, scene_key
+from videojob.renderer.cache import CACHE_VERSION, scene_key
 
 VISUAL = {"kind": "bullet_list", "heading": None, "bullets": ["a", "b"]}
-BASE = dict(visual=VISUAL, narration="Say a and b.", theme="math", quality="low", voice="espeak:en-us")
+BASE = dict(visual=VISUAL, narration="Say a and b.", theme="math", quality="low", voices="espeak:en-us")
 
 
 def test_identical_scenes_share_a_key_whatever_the_dict_order():
@@ -17,7 +17,7 @@ def test_each_input_changes_the_key():
         {"narration": "Say a, then b."},
         {"theme": "physics"},
         {"quality": "medium"},
-        {"voice": "openai:alloy,espeak:en-us"},
+        {"voices": "openai:alloy,espeak:en-us"},
     ]
     keys = {scene_key(**{**BASE, **change}) for change in changes} | {scene_key(**BASE)}
     assert len(keys) == len(changes) + 1
@@ -25,5 +25,5 @@ def test_each_input_changes_the_key():
 
 def test_the_renderer_version_is_part_of_the_key(monkeypatch):
     before = scene_key(**BASE)
-    monkeypatch.setattr("videojob.renderer.cache.RENDERER_VERSION", RENDERER_VERSION + "-next")
+    monkeypatch.setattr("videojob.renderer.cache.CACHE_VERSION", CACHE_VERSION + 1)
     assert scene_key(**BASE) != before
