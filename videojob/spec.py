@@ -40,7 +40,6 @@ RENDERER_SPEC_PATH = f"{RENDERER_SPEC_DIR}/{RENDERER_SPEC_FILE}"
 
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-LANGUAGE_TAG = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 OBJECT_KEY_PREFIX = r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/?$"  # S3's safe characters, no empty segment
 
 Retention = Literal["Retain", "Delete"]
@@ -354,7 +353,7 @@ class VideoJobSpec(_Model):
         None,
         description='Who the video is for, for example "first-year undergraduates"; guides the LLM\'s wording.',
     )
-    language: Annotated[str, Field(max_length=L.LANGUAGE_MAX_CHARS, pattern=LANGUAGE_TAG)] = Field(
+    language: Annotated[str, Field(max_length=L.LANGUAGE_MAX_CHARS, pattern=L.LANGUAGE_TAG_PATTERN)] = Field(
         "en", description="The narration and subtitle language as a BCP 47 tag, for example en, de or pt-BR."
     )
     llm: LLM = Field(LLM(), description="The language model that writes storyboards from prompts.")

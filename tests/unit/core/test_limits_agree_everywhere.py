@@ -40,6 +40,14 @@ def test_the_storyboard_title_and_narration_have_the_renderers_bounds():
     assert NODES[".spec.source.storyboard.scenes[]"]["required"] == ["narration"] and "narration" in SCENE["required"]
 
 
+def test_a_language_the_crd_admits_is_one_the_storyboard_carries():
+    # The renderer applies spec.language to every storyboard, whatever its source.
+    language = NODES[".spec.language"]
+    assert (language["pattern"], language["maxLength"]) == (L.LANGUAGE_TAG_PATTERN, L.LANGUAGE_MAX_CHARS)
+    assert STORYBOARD["properties"]["language"]["pattern"] == L.LANGUAGE_TAG_PATTERN
+    assert STORYBOARD["properties"]["language"]["maxLength"] == L.LANGUAGE_MAX_CHARS
+
+
 def test_the_crd_names_exactly_the_templates_and_themes_the_renderer_draws():
     assert set(NODES[".spec.source.storyboard.scenes[].template"]["enum"]) == set(TEMPLATE_NAMES)
     assert NODES[".spec.theme"]["enum"] == list(THEME_NAMES) == STORYBOARD["properties"]["theme"]["enum"]
