@@ -30,6 +30,12 @@ def videojob(name: str) -> dict:
     return videojob_manifest(name, source={"markdown": f"# {name}\n\nBenchmark lecture.\n"})
 
 
+def _owner_name(job: kubernetes.client.V1Job) -> str:
+    """The VideoJob that owns a renderer Job."""
+    assert job.metadata is not None and job.metadata.owner_references, "a renderer Job without its VideoJob"
+    return job.metadata.owner_references[0].name
+
+
 @dataclass
 class JobWatcher:
     """Records when each renderer Job's ADDED event reaches us, by VideoJob name."""
@@ -57,8 +63,9 @@ class JobWatcher:
         listed = batch.list_namespaced_job(NAMESPACE)
         with self.changed:  # Jobs made while the watch was down count from now (only after a restart)
             for job in listed.items:
-                self.seen.setdefault(job.metadata.owner_references[0].name, time.monotonic())
+                self.seen.setdefault(_owner_name(job), time.monotonic())
             self.changed.notify_all()
+        assert listed.metadata is not None
         resource_version = listed.metadata.resource_version
         while True:
             stream = kubernetes.watch.Watch().stream(batch.list_namespaced_job, NAMESPACE, resource_version=resource_version,
@@ -70,7 +77,7 @@ class JobWatcher:
                     continue
                 resource_version = job.metadata.resource_version
                 if event["type"] == "ADDED":
-                    name = job.metadata.owner_references[0].name
+                    name = _owner_name(job)
                     with self.changed:
                         self.seen.setdefault(name, time.monotonic())
                         self.changed.notify_all()

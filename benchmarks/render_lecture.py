@@ -19,8 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from videojob.contract import Result
 from videojob_devenv import REPO_ROOT
+
+from videojob.contract import Result
 
 VIDEOJOB = Path(sys.executable).parent / "videojob"
 

@@ -56,6 +56,7 @@ def _node_up(state_dir: Path) -> str:
         print("previous node is partly down: cleaning it up and starting again")
     node = Node(ControlPlane.attach(state_dir), node_dir, tie_to_parent=False)
     seconds = node.start()
+    assert node.slot is not None  # start() took a slot
     print(f"node {node.name} ready in {seconds:.1f}s (Pods on {node.slot.bridge}, gateway {node.gateway})")
     base = images.base_image()
     node.load(base)
@@ -79,8 +80,9 @@ def _cluster_up(state_dir: Path, args: argparse.Namespace) -> None:
     gateway = _node_up(state_dir) if args.with_node else None
     if not args.no_minio:
         _minio_up(state_dir, args.minio_port, pod_host=gateway)
-        if gateway:
-            _open_port(state_dir, int(MinioServer.status(state_dir)["endpoint"].rsplit(":", 1)[1]))
+        minio = MinioServer.status(state_dir)
+        if gateway and minio is not None:
+            _open_port(state_dir, int(minio["endpoint"].rsplit(":", 1)[1]))
 
 
 def _open_port(state_dir: Path, port: int) -> None:

@@ -214,7 +214,7 @@ class ControlPlane:
 
     def _save_state(self) -> None:
         self._record(self.state_dir).write(
-            {component.name: component.pid for component in self.components},
+            {component.name: component.started_pid for component in self.components},
             server=self.server, kubeconfig=str(self.kubeconfig), started_in=self.started_in,
         )
 

@@ -308,7 +308,7 @@ def _trust_host_certificates() -> list[str]:
 
 
 def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image) -> Image:
-    parts = [RECIPE_VERSION, base.ref, dockerfile.read_text()]
+    parts: list[bytes | str] = [RECIPE_VERSION, base.ref, dockerfile.read_text()]
     for path in _copied_paths(dockerfile, context):
         parts += [str(path.relative_to(context)), path.read_bytes()]
     tag = _digest(*parts)

@@ -81,7 +81,7 @@ class MinioServer:
             self.stop()
             raise
         self.started_in = time.monotonic() - began
-        ProcessRecord(self.state_dir / STATE_FILE).write({"minio": self.component.pid}, **self.describe())
+        ProcessRecord(self.state_dir / STATE_FILE).write({"minio": self.component.started_pid}, **self.describe())
         return self.started_in
 
     def describe(self) -> dict[str, str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from videojob_devenv import images, nodeconfig, nodehost, pki, tools
 from videojob_devenv.controlplane import ControlPlane, _kubeconfig
@@ -41,7 +42,10 @@ class _LoadedAuthority(pki.CertificateAuthority):
         self.directory = directory
         self.pair = pki.KeyPair(directory / "ca.crt", directory / "ca.key")
         self._cert = x509.load_pem_x509_certificate(self.pair.cert.read_bytes())
-        self._key = serialization.load_pem_private_key(self.pair.key.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(self.pair.key.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise StartError(f"{self.pair.key} is not the EC key the control plane writes; run `hack/cluster down`, then up")
+        self._key = key
 
 
 @dataclasses.dataclass
@@ -113,7 +117,7 @@ class Node:
             network=f"videojob-{slot.bridge}", bridge=slot.bridge, subnet=slot.subnet, gateway=slot.gateway,
             ipam_dir=self.state_dir / "cni" / "ipam"))
         containerd = self._component("containerd", ["containerd", f"--config={config}"])
-        nodehost.record_pids(slot, self.state_dir, {"containerd": containerd.pid})
+        nodehost.record_pids(slot, self.state_dir, {"containerd": containerd.started_pid})
         containerd.wait_ready(lambda: self.ctr("version", check=False).returncode == 0, START_TIMEOUT, poll=0.2)
         self._forget_earlier_runs()
         self.load(pause)
@@ -137,7 +141,7 @@ class Node:
             # The kubelet refuses a loopback node IP; the bridge gateway is the host's other private address.
             f"--node-ip={slot.gateway}",
         ])
-        nodehost.record_pids(slot, self.state_dir, {c.name: c.pid for c in self.components})
+        nodehost.record_pids(slot, self.state_dir, {c.name: c.started_pid for c in self.components})
         try:
             kubelet.wait_ready(lambda: https_ok(f"http://127.0.0.1:{healthz_port}/healthz"), START_TIMEOUT)
             kubelet.wait_ready(self.ready, START_TIMEOUT, poll=0.25)
@@ -201,7 +205,7 @@ class Node:
     def _save_state(self) -> None:
         assert self.slot is not None
         self._record(self.state_dir).write(
-            {c.name: c.pid for c in self.components}, name=self.name, slot=self.slot.index,
+            {c.name: c.started_pid for c in self.components}, name=self.name, slot=self.slot.index,
             gateway=self.slot.gateway, bridge=self.slot.bridge, started_in=self.started_in,
         )
 

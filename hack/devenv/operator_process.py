@@ -32,8 +32,7 @@ class OperatorProcess:
 
     @property
     def pid(self) -> int:
-        assert self.component.pid is not None
-        return self.component.pid
+        return self.component.started_pid
 
     @property
     def log_path(self) -> Path:

@@ -89,7 +89,7 @@ class CertificateAuthority:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         )
-        alternative_names = [x509.DNSName(name) for name in dns_names]
+        alternative_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
         alternative_names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
         if alternative_names:
             builder = builder.add_extension(x509.SubjectAlternativeName(alternative_names), critical=False)

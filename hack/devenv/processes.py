@@ -98,6 +98,13 @@ class Component:
             )
         self.pid = self.process.pid
 
+    @property
+    def started_pid(self) -> int:
+        """The pid of a component that start() has run for."""
+        if self.pid is None:
+            raise StartError(f"{self.name} was never started")
+        return self.pid
+
     def running(self) -> bool:
         if self.process is not None:
             return self.process.poll() is None

@@ -77,6 +77,7 @@ def node_minio(kube_node: Node, tmp_path_factory: pytest.TempPathFactory) -> Ite
         server.start()
     except (StartError, ToolError) as error:
         pytest.fail(f"the MinIO for Pods did not start: {error}", pytrace=False)
+    assert server.port is not None  # chosen by start()
     kube_node.open_port(server.port)
     yield server
     server.stop()

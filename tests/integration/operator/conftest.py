@@ -58,7 +58,7 @@ class Cluster:
         return self.get("jobs", "-l", f"videojob.dev/uid={uid}")["items"]
 
     def wait_job(self, name: str, timeout: float = 30) -> dict[str, Any]:
-        return wait_for(lambda: (self.jobs(name) or [None])[0], timeout, f"the renderer Job of {name}")
+        return wait_for(lambda: next(iter(self.jobs(name)), None), timeout, f"the renderer Job of {name}")
 
     def pods(self, job: dict[str, Any]) -> list[dict[str, Any]]:
         items = self.get("pods", "-l", f"batch.kubernetes.io/job-name={job['metadata']['name']}")["items"]
@@ -104,8 +104,8 @@ class Cluster:
 
     def succeed(self, pod: dict[str, Any], name: str) -> Result:
         result = Result(
-            output=StoredOutput(bucket="videos", key=f"outputs/{self.namespace}/{name}/video.mp4", sizeBytes=2_345_678,
-                          sha256="b" * 64, durationSeconds=58.0),
+            output=StoredOutput(bucket="videos", key=f"outputs/{self.namespace}/{name}/video.mp4", size_bytes=2_345_678,
+                          sha256="b" * 64, duration_seconds=58.0),
             usage=Usage(ttsCharacters=900, cpuSeconds=120.0, scenesRendered=3),
         )
         self.run_pod(pod)
@@ -262,6 +262,7 @@ def _kubelet_serving_pair(pki_dir: Path, directory: Path) -> tuple[Path, Path]:
 
     ca_cert = x509.load_pem_x509_certificate((pki_dir / "ca.crt").read_bytes())
     ca_key = serialization.load_pem_private_key((pki_dir / "ca.key").read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey), "the control plane's CA key is an EC key"
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
     cert = (
