@@ -6,11 +6,15 @@ everything else (Manim, TeX, espeak-ng, ffmpeg, MinIO) is the real thing.
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
+import struct
 import subprocess
 import sys
 import threading
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +56,17 @@ def render_cli(tmp_path: Path):
         return CliRun(done.returncode, done.stdout, done.stderr, message)
 
     return run
+
+
+def tone_wav(seconds: float, rate: int = 24000) -> bytes:
+    """A mono 16-bit WAV of a plain tone: what the stand-in server speaks with."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(int(seconds * rate))))
+    return buffer.getvalue()
 
 
 @dataclass

@@ -1,8 +1,5 @@
 """Narration: espeak-ng offline, OpenAI text-to-speech through the real client, and the fallback chain."""
 
-import io
-import math
-import struct
 import wave
 
 import pytest
@@ -10,15 +7,7 @@ import pytest
 from videojob.renderer.errors import NarrationError
 from videojob.renderer.narration import SAMPLE_RATE, OpenAISpeech, build_narrator, parse_voice_chain
 
-
-def _tone_wav(seconds: float, rate: int = 24000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / 10))) for i in range(int(seconds * rate))))
-    return buffer.getvalue()
+from .conftest import tone_wav
 
 
 def _narrator(chain: str, stub=None, key: str | None = "sk-test"):
@@ -37,7 +26,7 @@ def test_espeak_speaks_longer_text_for_longer_and_at_the_common_sample_rate(tmp_
 
 
 def test_openai_speech_is_used_first_and_resampled(openai_stub, tmp_path):
-    openai_stub.replies.append((200, _tone_wav(1.5)))
+    openai_stub.replies.append((200, tone_wav(1.5)))
     speech = _narrator("openai:nova,espeak:en-us", openai_stub).speak("Hi there.", tmp_path / "a.wav")
     assert speech.voice == "openai:nova"
     assert speech.samples == pytest.approx(1.5 * SAMPLE_RATE, abs=SAMPLE_RATE * 0.01)

@@ -8,7 +8,7 @@ import pytest
 
 from videojob.renderer.cache import scene_key
 from videojob.renderer.errors import UploadError
-from videojob.renderer.storage import S3Store
+from videojob.renderer.storage import S3Access, S3Store, s3_client
 from videojob.storyboard import parse_storyboard
 
 pytestmark = pytest.mark.minio
@@ -144,16 +144,15 @@ class _FlakyS3:
         self.thread.join()
 
 
-def test_transient_s3_errors_are_retried_and_the_upload_still_verifies(minio_server, tmp_path):
-    import urllib3
-    from minio import Minio
+def _client_through(flaky: _FlakyS3, minio_server):
+    """The client the renderer builds (its one retry policy), pointed at the flaky proxy."""
+    return s3_client(S3Access(f"http://{flaky.endpoint}", minio_server.access_key, minio_server.secret_key))
 
+
+def test_transient_s3_errors_are_retried_and_the_upload_still_verifies(minio_server, tmp_path):
     flaky = _FlakyS3(minio_server.endpoint, failures=2)
     try:
-        # No retries inside the HTTP client: the store's own retry loop is what is under test.
-        client = Minio(flaky.endpoint, access_key=minio_server.access_key, secret_key=minio_server.secret_key,
-                       secure=False, http_client=urllib3.PoolManager(retries=False))
-        store = S3Store(client, minio_server.bucket, attempts=3, backoff=0.01)
+        store = S3Store(_client_through(flaky, minio_server), minio_server.bucket, attempts=3, backoff=0.01)
         video = tmp_path / "video.mp4"
         video.write_bytes(os.urandom(64 * 1024))
         digest = store.upload(video, "proof/flaky/video.mp4", verify=True)
@@ -163,3 +162,18 @@ def test_transient_s3_errors_are_retried_and_the_upload_still_verifies(minio_ser
     assert digest == hashlib.sha256(video.read_bytes()).hexdigest()
     stored = _object_bytes(minio_server.client(), minio_server.bucket, "proof/flaky/video.mp4")
     assert stored == video.read_bytes()
+
+
+def test_an_s3_that_keeps_failing_is_tried_exactly_the_stated_number_of_times(minio_server, tmp_path):
+    # One retry policy: the store's attempts, nothing stacked under them (MinIO's own pool would retry
+    # each of these five more times).
+    flaky = _FlakyS3(minio_server.endpoint, failures=100)
+    try:
+        store = S3Store(_client_through(flaky, minio_server), minio_server.bucket, attempts=3, backoff=0.01)
+        video = tmp_path / "video.mp4"
+        video.write_bytes(os.urandom(1024))
+        with pytest.raises(UploadError, match="SlowDown"):
+            store.upload(video, "proof/down/video.mp4")
+    finally:
+        flaky.close()
+    assert flaky.puts == 3
