@@ -147,3 +147,11 @@ def test_commonmark_details_a_hand_parser_got_wrong():
     assert bullets.bullets == ["one item wrapped onto a second line", "two & three"]
     assert board.scenes[2].narration.endswith("Images speak their alt text: a red circle.")
     assert "note to myself" not in " ".join(scene.narration for scene in board.scenes)
+
+
+def test_paragraphs_before_the_first_heading_are_spoken_not_dropped():
+    board = markdown_to_storyboard("---\ntitle: Tides\n---\nThe moon pulls the sea.\n\n## Springs\n\nBig tides.\n")
+    assert [(scene.visual.title, scene.narration) for scene in board.scenes] == [
+        ("Tides", "The moon pulls the sea."), ("Springs", "Big tides.")]
+    untitled = markdown_to_storyboard("Only a paragraph, and no heading at all.\n")
+    assert (untitled.title, untitled.scenes[0].narration) == ("Lecture", "Only a paragraph, and no heading at all.")
