@@ -1,5 +1,6 @@
 """The operator tier's stand-ins, reused: the real control plane, a cordoned fake Node, a stand-in
-kubelet serving the renderer's log lines, and the stand-in renderer (tests/integration/operator/conftest.py).
+kubelet serving the renderer's log lines, and the stand-in renderer (tests/integration/operator/conftest.py);
+and the gateway tier's real gateway process with a real tenant (tests/integration/api/conftest.py).
 
 The stand-in renderer plays the renderer Pod's part through the API server exactly as the
 operator tests do: it binds the Pod, patches its status and writes the termination message.
@@ -13,4 +14,8 @@ from integration.operator.conftest import (  # noqa: F401 - fixtures, re-exporte
     fake_kubelet,
     fake_node,
     start_operator,
+)
+from integration.api.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
+    gateway_kubeconfig,
+    start_gateway,
 )

@@ -11,7 +11,9 @@ replaced by fixed windows that cover the test.
 from __future__ import annotations
 
 import math
+import os
 import subprocess
+import sys
 import time
 import urllib.request
 from typing import Any
@@ -21,7 +23,7 @@ import pytest
 from videojob.contract import Failure, ProgressEvent, Result, StoredOutput, Usage, encode_progress, encode_termination_message
 from videojob_devenv.dashboards import DASHBOARDS
 from videojob_devenv.processes import free_port, wait_for
-from videojob_devenv.prometheus import OPERATOR
+from videojob_devenv.prometheus import GATEWAY, OPERATOR
 
 pytestmark = pytest.mark.cluster
 
@@ -125,5 +127,47 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(clus
     assert _panels_without_data(prometheus_server, began, OPERATOR_DASHBOARDS) == (targets, {})
 
     page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+    checked = subprocess.run(["promtool", "check", "metrics"], input=page, capture_output=True)
+    assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
+
+
+@pytest.fixture
+def tenant_key(kube_cluster: Any, gateway_kubeconfig: Any, cluster: Any) -> str:
+    """A tenant made by the documented command, without its ResourceQuota: the quota controller takes
+    minutes to start counting a CRD this new, and quotas are not what these panels are about."""
+    made = subprocess.run([sys.executable, "-P", "-m", "videojob.api", "create-tenant", cluster.namespace],
+                          capture_output=True, text=True, timeout=60,
+                          env=os.environ | {"KUBECONFIG": str(kube_cluster.kubeconfig), "PYTHONSAFEPATH": "1"})
+    assert made.returncode == 0, made.stderr
+    kube_cluster.kubectl("delete", "resourcequota", "--all", "-n", cluster.namespace)
+    return made.stdout.strip()
+
+
+def test_every_gateway_panel_has_data_after_created_refused_and_missing_videos(tenant_key, start_gateway,
+                                                                              prometheus_server) -> None:
+    key = tenant_key
+    gateway = start_gateway(rate_burst="3", rate_per_minute="1")
+    prometheus_server.reconfigure({GATEWAY: [gateway.url.removeprefix("http://")]})
+    prometheus_server.wait_scraped(GATEWAY)
+    began = time.time()
+
+    api = gateway.client(key)
+    statuses = [api.post("/v1/videos", json={"markdown": f"# Lesson {i}\n\nA short lecture.\n", "quality": "low"}).status_code
+                for i in range(5)]
+    assert statuses == [202, 202, 202, 429, 429]  # a burst of 3, then the rate limit
+    listed = api.get("/v1/videos")
+    assert listed.status_code == 200 and len(listed.json()["data"]) == 3
+    assert api.get("/v1/videos/no-such-video").status_code == 404
+    assert gateway.client().get("/v1/videos").status_code == 401
+
+    refused = f'sum(videojob_gateway_rate_limited_total{{job="{GATEWAY.job}"}})'
+    wait_for(lambda: [s for s in prometheus_server.query(refused) if float(s["value"][1]) >= 2], 30,
+             "Prometheus to scrape the two rate-limited creations", interval=0.5)
+    time.sleep(3)
+
+    targets = sum(len(panel.targets) for panel in DASHBOARDS["gateway"]().panels)
+    assert _panels_without_data(prometheus_server, began, ("gateway",)) == (targets, {})
+
+    page = urllib.request.urlopen(f"{gateway.url}/metrics", timeout=10).read()
     checked = subprocess.run(["promtool", "check", "metrics"], input=page, capture_output=True)
     assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
