@@ -23,6 +23,7 @@ from .tenants import TENANT_LABEL, key_secret, new_key
 GATEWAY_SERVICE_ACCOUNT = ("videojob-system", "videojob-gateway")
 TENANT_CLUSTER_ROLE = "videojob-gateway-tenant"
 QUOTA_NAME = "videojob-videos"
+QUOTA_RESOURCE = "count/videojobs.videojob.dev"
 
 
 async def _apply(kube: Kube, path: str, body: dict) -> None:
@@ -47,8 +48,30 @@ def tenant_objects(name: str, max_videos: int, settings: GatewaySettings) -> lis
             "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": service_account_namespace}]}),
         (f"/api/v1/namespaces/{name}/resourcequotas", {
             "apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": QUOTA_NAME, "namespace": name, "labels": labels},
-            "spec": {"hard": {"count/videojobs.videojob.dev": str(max_videos)}}}),
+            "spec": {"hard": {QUOTA_RESOURCE: str(max_videos)}}}),
     ]
+
+
+async def wait_until_quota_counts(kube: Kube, name: str, max_videos: int, timeout: float = 150) -> bool:
+    """Wait until the quota controller has counted the tenant's VideoJobs.
+
+    Until then the API server refuses every VideoJob ("status unknown for quota"). The
+    controller counts a resource it discovered after the quota was made only when the
+    quota's hard limits change (or on its 5-minute resync), so on a cluster whose CRD is
+    new the limit is nudged (max+1, then max) until it is counted.
+    """
+    path = f"/api/v1/namespaces/{name}/resourcequotas/{QUOTA_NAME}"
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for _ in range(25):
+            quota = await kube.request("GET", path)
+            if QUOTA_RESOURCE in (quota.get("status") or {}).get("used", {}):
+                return True
+            await asyncio.sleep(0.2)
+        for value in (max_videos + 1, max_videos):
+            await kube.request("PATCH", path, body={"spec": {"hard": {QUOTA_RESOURCE: str(value)}}},
+                               content_type="application/merge-patch+json")
+    return False
 
 
 async def create_tenant(name: str, max_videos: int, settings: GatewaySettings) -> str:
@@ -56,6 +79,9 @@ async def create_tenant(name: str, max_videos: int, settings: GatewaySettings) -
     try:
         for path, body in tenant_objects(name, max_videos, settings):
             await _apply(kube, path, body)
+        if not await wait_until_quota_counts(kube, name, max_videos):
+            print(f"videojob-gateway: the quota of {name} is not counted yet; the API server refuses its videos "
+                  "until the quota controller catches up (within 5 minutes)", file=sys.stderr)
         key_id, key = new_key()
         await kube.request("POST", f"/api/v1/namespaces/{settings.keys_namespace}/secrets",
                            body=key_secret(key_id, key, name, settings.keys_namespace))

@@ -105,7 +105,13 @@ def _duration(request: CreateVideo) -> int | None:
 
 
 def build_spec(request: CreateVideo, llm: Mapping[str, Any] | None = None) -> VideoJobSpec:
-    """The VideoJob spec for this request, validated by the spec model; a 422 names the field."""
+    """The VideoJob spec for this request, validated by the spec model; a 422 names the field.
+
+    An empty ``prompt`` counts as none: OpenAI's client requires the argument, so a lecture
+    is sent as ``create(prompt="", extra_body={"markdown": ...})``.
+    """
+    if request.prompt is not None and not request.prompt.strip():
+        request = request.model_copy(update={"prompt": None})
     wire: dict[str, Any] = {"source": {key: value for key, value in (
         ("prompt", request.prompt), ("markdown", request.markdown),
         ("storyboard", request.storyboard.model_dump(mode="json", exclude_none=True) if request.storyboard else None),

@@ -120,3 +120,9 @@ def test_the_api_servers_quota_refusal_is_a_clear_429(client, kube, tenant_a):
     assert answer.status_code == 429 and answer.json()["error"]["code"] == "quota_exceeded"
     assert "already has 1 of its 1 videos" in answer.json()["error"]["message"]
     assert 'videojob_gateway_quota_refused_total{kind="in_progress",tenant="team-a"} 1.0' in client.get("/metrics").text
+
+
+def test_an_empty_prompt_counts_as_none_so_the_openai_client_can_send_a_lecture(client, kube, tenant_a):
+    answer = client.post("/v1/videos", json={"prompt": "", "markdown": LECTURE}, headers=tenant_a)
+    assert answer.status_code == 202, answer.text
+    assert kube.objects[("team-a", answer.json()["id"])]["spec"]["source"] == {"markdown": LECTURE}
