@@ -85,8 +85,8 @@ class SceneCache:
     """Scenes under ``<prefix>/<key>/`` and assembled videos under ``<videos_prefix>/<key>/`` in a blob store."""
 
     store: BlobStore | None
-    prefix: str = "cache/scenes"
-    videos_prefix: str = "cache/videos"
+    prefix: str = "scenes"
+    videos_prefix: str = "videos"
 
     @classmethod
     def open(cls, location: str | None, s3: S3Access) -> SceneCache:
