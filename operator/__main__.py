@@ -12,11 +12,12 @@ import sys
 
 import kopf
 
+from . import logs
 from .settings import SettingsError, get_settings
 
 
 def main() -> int:
-    logging.basicConfig(level=os.environ.get("VIDEOJOB_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(os.environ.get("VIDEOJOB_LOG_LEVEL", "INFO"), os.environ.get("VIDEOJOB_LOG_FORMAT", "auto"))
     logging.getLogger("kopf.objects").setLevel(logging.WARNING)  # one "handler succeeded" line per watch event is noise
     try:
         settings = get_settings()
