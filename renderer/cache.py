@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
+from videojob.renderer.narration import SAMPLE_RATE
 from videojob.renderer.storage import BlobStore, S3Access, open_store
 
 # Bump when a template, timing rule, encoder setting or the entry layout changes what is cached.
@@ -64,9 +65,15 @@ class SceneEntry(_Manifest):
     fps: int = Field(gt=0)
     speech_samples: int = Field(ge=0, alias="speechSamples")
 
+    @computed_field(alias="durationSeconds")  # type: ignore[prop-decorator]
     @property
     def duration_seconds(self) -> float:
-        return self.frames / self.fps
+        return round(self.frames / self.fps, 6)
+
+    @computed_field(alias="speechSeconds")  # type: ignore[prop-decorator]
+    @property
+    def speech_seconds(self) -> float:
+        return round(self.speech_samples / SAMPLE_RATE, 6)
 
 
 class VideoEntry(_Manifest):

@@ -34,7 +34,8 @@ def test_a_stored_scene_comes_back_with_its_voice_length_and_files(tmp_path):
     assert {path.name: path.read_bytes() for path in (tmp_path / "fetched").iterdir()} == {
         "scene.mp4": b"video", "speech.wav": b"speech", "last_frame.png": b"last_frame"}
     manifest = json.loads((tmp_path / "cache" / "scenes" / "k1" / MANIFEST).read_text())
-    assert manifest["speechSamples"] == 96_000 and manifest["voice"] == "openai:nova"
+    assert manifest == {"version": CACHE_VERSION, "files": SCENE_FILES, "voice": "openai:nova", "frames": 45, "fps": 15,
+                        "speechSamples": 96_000, "durationSeconds": 3.0, "speechSeconds": 2.0}
 
 
 def test_an_entry_without_its_manifest_or_of_another_version_is_not_used(tmp_path):
