@@ -16,3 +16,14 @@ def test_the_bar_shows_stage_scene_and_eta_and_ends_in_one_summary_line(render_c
     assert any("100.0% Done" in frame for frame in frames)
     assert re.fullmatch(rf"file://{tmp_path}/out/video\.mp4  \ds of video, \d+\.\d MB, 2 scenes rendered, "
                         r"0 cached, in \d+\.\ds\n", run.stdout), run.stdout
+
+
+def test_a_lecture_longer_than_a_video_exits_65_saying_so_in_a_lecturers_words(render_cli, tmp_path):
+    lecture = tmp_path / "course.md"
+    lecture.write_text("# Course\n\n" + "".join(f"## Part {n}\n\nSome words about part {n}.\n\n" for n in range(60)))
+    run = render_cli(str(lecture), "-o", f"file://{tmp_path}/out")
+    assert run.returncode == 65
+    assert run.stderr.strip().endswith("InvalidStoryboard: the lecture cannot become a video: 61 sections; a video "
+                                       "holds at most 40 scenes: split the lecture")
+    assert run.termination.reason == "InvalidStoryboard"
+    assert not (tmp_path / "out").exists()
