@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Protocol, get_args, get_type_hints
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast, get_args, get_type_hints
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
@@ -34,7 +34,7 @@ from .failures import STUCK_WAITING_REASONS
 PHASES = (reasons.PENDING, reasons.QUEUED, reasons.SUSPENDED, *get_args(RendererPhase),
           reasons.PHASE_SUCCEEDED, reasons.PHASE_FAILED)
 STAGES: tuple[str, ...] = get_args(RendererPhase)
-SOURCE_KINDS: tuple[str, ...] = get_args(get_type_hints(Source.kind.fget)["return"])
+SOURCE_KINDS: tuple[str, ...] = get_args(get_type_hints(cast(property, Source.kind).fget)["return"])
 OTHER_REASON = "Other"
 KNOWN_REASONS = frozenset(
     {value for key, value in vars(FailureReason).items() if key.isupper()}
@@ -48,7 +48,8 @@ USER_ERROR_REASONS = frozenset({reasons.INVALID_SPEC, reasons.INVALID_STORYBOARD
 _QUICK = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _MINUTES = (1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 
-RECONCILES = Counter("videojob_operator_reconciles_total", "VideoJob reconciles, by outcome (ok or error).", ["outcome"])
+RECONCILES = Counter("videojob_operator_reconciles_total", "VideoJob reconciles, by outcome (ok or error).",
+                     ["outcome"])
 PHASE_CHANGES = Counter("videojob_phase_transitions_total", "VideoJob phase changes, by the phase entered.", ["phase"])
 FAILURES = Counter("videojob_failures_total", "VideoJobs that failed, by reason (Other for a reason not known here).",
                    ["reason"])
@@ -63,7 +64,8 @@ TIME_TO_VIDEO = Histogram("videojob_time_to_video_seconds",
 QUEUE_WAIT = Histogram("videojob_queue_wait_seconds",
                        "From a VideoJob's creation to its renderer Job starting (queued, admitted, Job created).",
                        buckets=(0.5, *_MINUTES))
-RETRIES = Counter("videojob_render_retries_total", "Renderer attempts after the first (a Pod that failed and was replaced).")
+RETRIES = Counter("videojob_render_retries_total",
+                  "Renderer attempts after the first (a Pod that failed and was replaced).")
 STATUS_LAG = Histogram("videojob_status_lag_seconds",
                        "From a renderer's progress event (its own timestamp) to the status write that shows it.",
                        buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
@@ -78,8 +80,8 @@ OUTPUT_BYTES = Counter("videojob_output_bytes_total", "Bytes of finished video s
 SCENES_RENDERED = Counter("videojob_scenes_rendered_total", "Scenes rendered by Manim in successful renders.")
 SCENES_CACHED = Counter("videojob_scenes_cached_total", "Scenes reused from the scene cache in successful renders.")
 TTS_CHARACTERS = Counter("videojob_tts_characters_total", "Characters sent to text-to-speech by successful renders.")
-LLM_TOKENS = Counter("videojob_llm_tokens_total", "LLM tokens used by successful renders, by kind (prompt or completion).",
-                     ["kind"])
+LLM_TOKENS = Counter("videojob_llm_tokens_total",
+                     "LLM tokens used by successful renders, by kind (prompt or completion).", ["kind"])
 
 for _outcome in ("ok", "error"):
     RECONCILES.labels(_outcome)
@@ -87,11 +89,11 @@ for _phase in PHASES:
     PHASE_CHANGES.labels(_phase)
 for _reason in (*KNOWN_REASONS, OTHER_REASON):
     FAILURES.labels(_reason)
-for _quality in QUALITY_NAMES:
-    VIDEO_SECONDS.labels(_quality)
-    CPU_SECONDS.labels(_quality)
+for _name in QUALITY_NAMES:
+    VIDEO_SECONDS.labels(_name)
+    CPU_SECONDS.labels(_name)
     for _kind in SOURCE_KINDS:
-        TIME_TO_VIDEO.labels(_quality, _kind)
+        TIME_TO_VIDEO.labels(_name, _kind)
 for _stage in STAGES:
     STAGE_SECONDS.labels(_stage)
 for _kind in ("prompt", "completion"):
@@ -199,7 +201,7 @@ def _observe_finish(body: Mapping[str, Any], new: Mapping[str, Any], now: dateti
 def observe_status_write(body: Mapping[str, Any], old: Mapping[str, Any], new: Mapping[str, Any],
                          now: datetime | None = None) -> None:
     """The operator wrote ``new`` over ``old`` in this VideoJob's status (called after each write)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     uid = body["metadata"].get("uid", "")
     started = _parse_time(new.get("startTime"))
     created = _parse_time(body["metadata"].get("creationTimestamp"))
@@ -229,7 +231,8 @@ class _CacheCollector(Collector):
         oldest = GaugeMetricFamily("videojob_oldest_waiting_seconds",
                                    "Age of the oldest VideoJob whose render has not started (0 when none waits).")
         stalled = GaugeMetricFamily("videojob_longest_without_progress_seconds",
-                                    "Of the renders running now, the longest time one has gone without a progress event.")
+                                    "Of the renders running now, the longest time one has gone without a progress "
+                                    "event.")
         counts = dict.fromkeys(PHASES, 0)
         waiting_since: list[datetime] = []
         quiet_since: list[datetime] = []
@@ -252,7 +255,7 @@ class _CacheCollector(Collector):
                 quiet_since.append(max(started, render.last_event.time) if render else started)
         for uid in [uid for uid in _renders if uid not in alive]:
             del _renders[uid]  # deleted mid-render: nothing will finish it
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for phase, count in counts.items():
             by_phase.add_metric([phase], count)
         running.add_metric([], sum(counts.get(stage, 0) for stage in STAGES))

@@ -16,10 +16,9 @@ from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from videojob_devenv.prometheus import GATEWAY, OPERATOR
 
-SCHEMA_VERSION = 39
+SCHEMA_VERSION: Literal[39] = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 OP = f'job="{OPERATOR.job}"'
 GW = f'job="{GATEWAY.job}"'
@@ -44,9 +43,9 @@ class GridPos(_Strict):
 
 
 class Target(_Strict):
-    refId: Annotated[str, Field(pattern=r"^[A-Z]$")]  # noqa: N815 - Grafana's field names
+    refId: Annotated[str, Field(pattern=r"^[A-Z]$")]
     expr: Annotated[str, Field(min_length=1)]
-    legendFormat: str = "__auto"  # noqa: N815
+    legendFormat: str = "__auto"
     instant: bool = False
     range: bool = True
     datasource: dict[str, str] = Field(default_factory=lambda: dict(DATASOURCE))
@@ -57,10 +56,10 @@ class Panel(_Strict):
     type: Literal["timeseries", "stat"]
     title: Annotated[str, Field(min_length=1)]
     description: str
-    gridPos: GridPos  # noqa: N815
+    gridPos: GridPos
     datasource: dict[str, str] = Field(default_factory=lambda: dict(DATASOURCE))
     targets: Annotated[list[Target], Field(min_length=1)]
-    fieldConfig: dict[str, Any]  # noqa: N815
+    fieldConfig: dict[str, Any]
     options: dict[str, Any]
 
     @model_validator(mode="after")
@@ -76,10 +75,10 @@ class Dashboard(_Strict):
     title: Annotated[str, Field(min_length=1)]
     description: str
     tags: list[str]
-    schemaVersion: Literal[39] = SCHEMA_VERSION  # noqa: N815
+    schemaVersion: Literal[39] = SCHEMA_VERSION
     version: int = 1
     editable: bool = False
-    graphTooltip: int = 1  # noqa: N815 - shared crosshair
+    graphTooltip: int = 1
     timezone: str = "utc"
     refresh: str = "30s"
     time: dict[str, str] = Field(default_factory=lambda: {"from": "now-6h", "to": "now"})
@@ -115,7 +114,8 @@ def _panel(kind: str, title: str, description: str, unit: str, queries: Iterable
     if kind == "stat":
         options = {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
                    "colorMode": "value", "graphMode": "none", "textMode": "auto"}
-        field_config = {"defaults": {"unit": unit, "decimals": 2 if unit == "percentunit" else None}, "overrides": []}
+        field_config: dict[str, Any] = {"defaults": {"unit": unit, "decimals": 2 if unit == "percentunit" else None},
+                                        "overrides": []}
         field_config["defaults"] = {k: v for k, v in field_config["defaults"].items() if v is not None}
     else:
         options = {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
@@ -160,8 +160,10 @@ def overview() -> Dashboard:
         [stat("Videos in the last hour", "VideoJobs that reached Succeeded in the last hour.", "short",
               (f"sum(increase({SUCCEEDED}[1h]))", "videos")),
          stat("Success ratio", "Of the VideoJobs finished in the dashboard's time range, the share that succeeded.",
-              "percentunit", (f"sum(increase({SUCCEEDED}[$__range])) / sum(increase({FINISHED}[$__range]))", "success")),
-         stat("Waiting now", "VideoJobs waiting for a render slot.", "short", (f"sum(videojob_queue_length{{{OP}}})", "queued")),
+              "percentunit",
+              (f"sum(increase({SUCCEEDED}[$__range])) / sum(increase({FINISHED}[$__range]))", "success")),
+         stat("Waiting now", "VideoJobs waiting for a render slot.", "short",
+              (f"sum(videojob_queue_length{{{OP}}})", "queued")),
          stat("Rendering now", "VideoJobs whose renderer is working on them.", "short",
               (f"sum(videojob_renders_running{{{OP}}})", "running"))],
         [series("Videos per hour", "Finished VideoJobs per hour, by outcome.", "short",
@@ -181,7 +183,8 @@ def overview() -> Dashboard:
 
 
 def renders() -> Dashboard:
-    return dashboard("videojob-renders", "videojob / Renders", "Inside the renders: stages, cost, cache and failures.", [
+    about = "Inside the renders: stages, cost, cache and failures."
+    return dashboard("videojob-renders", "videojob / Renders", about, [
         [stat("Video produced in the last hour", "Seconds of finished video stored.", "s",
               (f"sum(increase(videojob_rendered_video_seconds_total{{{OP}}}[1h]))", "video")),
          stat("CPU per video second", "CPU seconds spent for each second of video, over the time range.", "short",
@@ -227,9 +230,11 @@ def gateway() -> Dashboard:
         [series("Latency", "Time to the first byte of the response.", "s",
                 *quantiles("videojob_gateway_request_seconds", qs=(0.5, 0.95, 0.99), job=GW)),
          series("Refused: 429s, rate limit and quota", "Refused requests per minute.", "short",
-                (f'(sum(rate(videojob_gateway_requests_total{{{GW}, status="429"}}[{RATE}])) or vector(0)) * 60', "429s"),
+                (f'(sum(rate(videojob_gateway_requests_total{{{GW}, status="429"}}[{RATE}])) or vector(0)) * 60',
+                 "429s"),
                 (f"(sum(rate(videojob_gateway_rate_limited_total{{{GW}}}[{RATE}])) or vector(0)) * 60", "rate limited"),
-                (f"(sum(rate(videojob_gateway_quota_refused_total{{{GW}}}[{RATE}])) or vector(0)) * 60", "over quota"))],
+                (f"(sum(rate(videojob_gateway_quota_refused_total{{{GW}}}[{RATE}])) or vector(0)) * 60",
+                 "over quota"))],
     ])
 
 

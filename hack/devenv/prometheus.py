@@ -119,7 +119,9 @@ class PrometheusServer:
     def query(self, expr: str) -> list[dict[str, Any]]:
         """An instant query's result (vector samples, or a one-element list for a scalar)."""
         data = self.api("query", query=expr)
-        return data["result"] if data["resultType"] in ("vector", "matrix") else [{"metric": {}, "value": data["result"]}]
+        if data["resultType"] in ("vector", "matrix"):
+            return data["result"]
+        return [{"metric": {}, "value": data["result"]}]
 
     def wait_scraped(self, job: ScrapeJob, timeout: float = 60.0) -> None:
         """Until every target of ``job`` has been scraped successfully at least once."""

@@ -8,14 +8,14 @@ operator tests do: it binds the Pod, patches its status and writes the terminati
 
 from __future__ import annotations
 
+from integration.api.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
+    gateway_kubeconfig,
+    start_gateway,
+)
 from integration.operator.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
     Cluster,
     cluster,
     fake_kubelet,
     fake_node,
     start_operator,
-)
-from integration.api.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
-    gateway_kubeconfig,
-    start_gateway,
 )

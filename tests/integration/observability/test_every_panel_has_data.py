@@ -19,11 +19,19 @@ import urllib.request
 from typing import Any
 
 import pytest
-
-from videojob.contract import Failure, ProgressEvent, Result, StoredOutput, Usage, encode_progress, encode_termination_message
 from videojob_devenv.dashboards import DASHBOARDS
 from videojob_devenv.processes import free_port, wait_for
 from videojob_devenv.prometheus import GATEWAY, OPERATOR
+
+from videojob.contract import (
+    Failure,
+    ProgressEvent,
+    Result,
+    StoredOutput,
+    Usage,
+    encode_progress,
+    encode_termination_message,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -35,7 +43,7 @@ STAGES = (("Scripting", 5, "Writing the storyboard"), ("Rendering", 40, "Renderi
 
 def _result(cluster: Any, name: str, seconds: float) -> Result:
     return Result(output=StoredOutput(bucket="videos", key=f"outputs/{cluster.namespace}/{name}/video.mp4",
-                                      sizeBytes=3_000_000, sha256="c" * 64, durationSeconds=seconds),
+                                      size_bytes=3_000_000, sha256="c" * 64, duration_seconds=seconds),
                   usage=Usage(cpuSeconds=seconds * 4, scenesRendered=2, scenesCached=1, ttsCharacters=800,
                               llmPromptTokens=120, llmCompletionTokens=900))
 
@@ -152,8 +160,8 @@ def test_every_gateway_panel_has_data_after_created_refused_and_missing_videos(t
     began = time.time()
 
     api = gateway.client(key)
-    statuses = [api.post("/v1/videos", json={"markdown": f"# Lesson {i}\n\nA short lecture.\n", "quality": "low"}).status_code
-                for i in range(5)]
+    lectures = [{"markdown": f"# Lesson {i}\n\nA short lecture.\n", "quality": "low"} for i in range(5)]
+    statuses = [api.post("/v1/videos", json=lecture).status_code for lecture in lectures]
     assert statuses == [202, 202, 202, 429, 429]  # a burst of 3, then the rate limit
     listed = api.get("/v1/videos")
     assert listed.status_code == 200 and len(listed.json()["data"]) == 3

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from videojob_devenv.alerts import ALERTS
 from videojob_devenv.chartfiles import RULES_FILE
 
@@ -75,7 +74,8 @@ CASES: dict[str, tuple[str, list[dict[str, str]], list[dict[str, str]]]] = {
         "20m",
         [s(f'videojob_gateway_request_seconds_bucket{{{GW}, le="{le}"}}', values)
          for le, values in (("0.5", "0+10x30"), ("1", "0+10x30"), ("2.5", "0+100x30"), ("+Inf", "0+100x30"))],
-        [s(f'videojob_gateway_request_seconds_bucket{{{GW}, le="{le}"}}', "0+100x30") for le in ("0.5", "1", "2.5", "+Inf")],
+        [s(f'videojob_gateway_request_seconds_bucket{{{GW}, le="{le}"}}', "0+100x30")
+         for le in ("0.5", "1", "2.5", "+Inf")],
     ),
 }
 

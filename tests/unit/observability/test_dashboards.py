@@ -11,11 +11,11 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
+from videojob_devenv import chartfiles
+from videojob_devenv.dashboards import DASHBOARDS, Dashboard, GridPos, dashboard, series
 
 from videojob.api.metrics import GatewayMetrics
 from videojob.operator import metrics  # noqa: F401 - registers the operator's metrics
-from videojob_devenv import chartfiles
-from videojob_devenv.dashboards import DASHBOARDS, Dashboard, GridPos, dashboard, series
 
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h"}
 
@@ -34,7 +34,8 @@ def test_the_dashboards_in_the_chart_are_the_generated_ones() -> None:
     assert chartfiles.stale() == [], "run hack/gen-observability"
 
 
-def test_the_check_command_names_a_hand_edited_dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_the_check_command_names_a_hand_edited_dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     copy = tmp_path / "dashboards"
     copy.mkdir()
     for path in chartfiles.DASHBOARD_DIR.glob("*.json"):
@@ -62,15 +63,18 @@ def test_the_model_refuses_what_grafana_would_not_load() -> None:
     with pytest.raises(ValidationError, match="uid"):
         dashboard("a" * 41, "X", "", [[series("a", "", "short", ("up", "up"))]])
     with pytest.raises(ValidationError, match="extra"):
-        Dashboard.model_validate({"uid": "x", "title": "X", "description": "", "tags": [], "panels": [], "colour": "red"})
+        Dashboard.model_validate({"uid": "x", "title": "X", "description": "", "tags": [], "panels": [],
+                                  "colour": "red"})
 
 
 def test_the_four_dashboards_each_cover_their_subject() -> None:
     titles = {name: {panel.title for panel in build().panels} for name, build in DASHBOARDS.items()}
     assert {"Videos per hour", "Success ratio", "Time to video", "Queue", "Queue wait"} <= titles["overview"]
-    assert {"Stage durations (median)", "CPU per video second", "Scene cache hit ratio", "Failures by reason"} <= titles["renders"]
+    assert {"Stage durations (median)", "CPU per video second", "Scene cache hit ratio",
+            "Failures by reason"} <= titles["renders"]
     assert {"Requests by route", "Server errors", "Latency", "Refused: 429s, rate limit and quota"} <= titles["gateway"]
-    assert {"Reconciles", "Reconcile errors", "Status lag", "Memory", "Restarts in the time range"} <= titles["operator"]
+    assert {"Reconciles", "Reconcile errors", "Status lag", "Memory",
+            "Restarts in the time range"} <= titles["operator"]
 
 
 def test_every_query_parses_as_promql(tmp_path: Path) -> None:

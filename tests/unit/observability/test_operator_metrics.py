@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY, generate_latest
 from videojob.contract import ProgressEvent
 from videojob.operator import metrics
 
-CREATED = datetime(2026, 11, 21, 10, 0, 0, tzinfo=timezone.utc)
+CREATED = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 UID = "9a1d0d7c-5a3e-4b8f-9d8e-111111111111"
 POD = "pod-uid-1"
 
@@ -42,11 +42,13 @@ def body(uid: str = UID, source: str = "markdown", quality: str = "low", **statu
 
 
 def event(phase: str, seconds: float, stage: str | None = None) -> ProgressEvent:
-    return ProgressEvent(phase=phase, progress=10, stage=stage or f"{phase}...", time=CREATED + timedelta(seconds=seconds))
+    return ProgressEvent(phase=phase, progress=10, stage=stage or f"{phase}...",
+                         time=CREATED + timedelta(seconds=seconds))
 
 
-SUCCEEDED = {"phase": "Succeeded", "stage": "Done", "attempts": 1, "startTime": "2026-11-21T10:00:05Z",
-             "output": {"bucket": "videos", "key": "k", "sizeBytes": 2_000_000, "sha256": "a" * 64, "durationSeconds": 58.0},
+SUCCEEDED: dict[str, Any] = {"phase": "Succeeded", "stage": "Done", "attempts": 1, "startTime": "2026-11-21T10:00:05Z",
+             "output": {"bucket": "videos", "key": "k", "sizeBytes": 2_000_000, "sha256": "a" * 64,
+                        "durationSeconds": 58.0},
              "usage": {"cpuSeconds": 120.0, "scenesRendered": 3, "scenesCached": 1, "ttsCharacters": 900,
                        "llmPromptTokens": 50, "llmCompletionTokens": 700}}
 
@@ -61,15 +63,18 @@ def no_renders_left() -> Iterator[None]:
 def test_a_finished_video_counts_its_time_by_quality_and_source_kind_and_its_figures(delta) -> None:
     to_video = delta("videojob_time_to_video_seconds_count", quality="low", source_kind="storyboard")
     to_video_sum = delta("videojob_time_to_video_seconds_sum", quality="low", source_kind="storyboard")
-    video, cpu = delta("videojob_rendered_video_seconds_total", quality="low"), delta("videojob_render_cpu_seconds_total", quality="low")
+    video = delta("videojob_rendered_video_seconds_total", quality="low")
+    cpu = delta("videojob_render_cpu_seconds_total", quality="low")
     scenes, cached = delta("videojob_scenes_rendered_total"), delta("videojob_scenes_cached_total")
     tts, completion = delta("videojob_tts_characters_total"), delta("videojob_llm_tokens_total", kind="completion")
     output_bytes = delta("videojob_output_bytes_total")
 
-    metrics.observe_status_write(body(source="storyboard"), {"phase": "Uploading"}, SUCCEEDED, now=CREATED + timedelta(seconds=90))
+    metrics.observe_status_write(body(source="storyboard"), {"phase": "Uploading"}, SUCCEEDED,
+                                 now=CREATED + timedelta(seconds=90))
 
     assert (to_video(), to_video_sum()) == (1, 90)
-    assert (video(), cpu(), scenes(), cached(), tts(), completion(), output_bytes()) == (58, 120, 3, 1, 900, 700, 2_000_000)
+    figures = (video(), cpu(), scenes(), cached(), tts(), completion(), output_bytes())
+    assert figures == (58, 120, 3, 1, 900, 700, 2_000_000)
 
 
 def test_a_status_rewritten_after_the_end_counts_nothing_twice(delta) -> None:
@@ -81,7 +86,8 @@ def test_a_status_rewritten_after_the_end_counts_nothing_twice(delta) -> None:
 
 
 def test_a_cached_video_is_a_finished_video_but_renders_nothing(delta) -> None:
-    to_video, video = delta("videojob_time_to_video_seconds_count", quality="low", source_kind="markdown"), delta("videojob_rendered_video_seconds_total", quality="low")
+    to_video = delta("videojob_time_to_video_seconds_count", quality="low", source_kind="markdown")
+    video = delta("videojob_rendered_video_seconds_total", quality="low")
     cached = SUCCEEDED | {"output": SUCCEEDED["output"] | {"cached": True}}
     metrics.observe_status_write(body(), {"phase": "Pending"}, cached)
     assert (to_video(), video()) == (1, 0)
@@ -140,15 +146,19 @@ def world(*bodies: dict[str, Any]) -> SimpleNamespace:
 
 
 def test_videojobs_by_phase_and_the_waiting_and_stalled_gauges_come_from_the_cache() -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    waiting = body("a", phase="Queued") | {"metadata": {"uid": "a", "creationTimestamp": stamp(now - timedelta(minutes=10))}}
+    ten_minutes_ago = stamp(now - timedelta(minutes=10))
+    waiting = body("a", phase="Queued") | {"metadata": {"uid": "a", "creationTimestamp": ten_minutes_ago}}
     rendering = body("b", phase="Rendering", startTime=stamp(now - timedelta(minutes=20)))
-    metrics.observe_progress_event("b", POD, ProgressEvent(phase="Rendering", progress=50, stage="s", time=now - timedelta(minutes=5)))
+    five_minutes_ago = now - timedelta(minutes=5)
+    metrics.observe_progress_event("b", POD, ProgressEvent(phase="Rendering", progress=50, stage="s",
+                                                           time=five_minutes_ago))
     done = body("c", phase="Succeeded", startTime=stamp(now - timedelta(hours=1)))
     metrics.track_videojobs(lambda: world(waiting, rendering, done))
 
-    assert [sample("videojob_videojobs", phase=p) for p in ("Queued", "Rendering", "Succeeded", "Failed")] == [1, 1, 1, 0]
+    by_phase = [sample("videojob_videojobs", phase=p) for p in ("Queued", "Rendering", "Succeeded", "Failed")]
+    assert by_phase == [1, 1, 1, 0]
     assert sample("videojob_renders_running") == 1
     assert 595 <= sample("videojob_oldest_waiting_seconds") <= 605
     assert 295 <= sample("videojob_longest_without_progress_seconds") <= 305
