@@ -1,13 +1,12 @@
 """The CRD that ships is generated from the models: never stale, every field described, CEL bounded."""
 
-from pathlib import Path
 
 import yaml
+from support import REPO_ROOT
 
 from videojob.crd import CRD_FILE, PRINTER_COLUMNS, crd_yaml, videojob_crd
 from videojob.structural import walk
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 CRD = REPO_ROOT / "manifests" / "crd" / CRD_FILE
 
 

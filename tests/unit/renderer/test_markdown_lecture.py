@@ -1,14 +1,14 @@
 """A Markdown lecture becomes a storyboard by fixed, predictable rules."""
 
-from pathlib import Path
 
 import pytest
+from support import REPO_ROOT
 
 from videojob.limits import NARRATION_MAX_CHARS, SCENES_MAX
 from videojob.renderer.markdown_source import markdown_to_storyboard
 from videojob.storyboard import InvalidStoryboardError
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "lecture.md"
+EXAMPLE = REPO_ROOT / "examples" / "lecture.md"
 
 
 def test_headings_lists_equations_and_code_become_scenes():

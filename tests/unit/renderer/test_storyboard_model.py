@@ -1,9 +1,9 @@
 """The storyboard model: what validates, what does not, and the schema that is published."""
 
 import json
-from pathlib import Path
 
 import pytest
+from support import REPO_ROOT
 
 from videojob.storyboard import (
     SCHEMA_PATH,
@@ -95,6 +95,6 @@ def test_the_schema_lists_the_whole_catalogue_and_the_themes():
 def test_the_example_storyboard_uses_every_template_and_validates():
     import yaml
 
-    example = Path(__file__).resolve().parents[3] / "examples" / "storyboard.yaml"
+    example = REPO_ROOT / "examples" / "storyboard.yaml"
     board = parse_storyboard(yaml.safe_load(example.read_text()))
     assert sorted(scene.visual.kind for scene in board.scenes) == sorted(VISUAL_KINDS)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import REPO_ROOT
 
 from videojob.renderer.errors import InvalidSourceError
 from videojob.renderer.narration import choose_voices
@@ -12,7 +13,7 @@ from videojob.renderer.settings import RendererSettings
 from videojob.renderer.sources import resolve_job
 from videojob.spec import VideoJobSpec, renderer_spec_json
 
-SAMPLES = Path(__file__).resolve().parents[3] / "manifests" / "samples"
+SAMPLES = REPO_ROOT / "manifests" / "samples"
 
 
 def _spec(**fields) -> VideoJobSpec:
