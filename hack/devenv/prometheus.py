@@ -131,6 +131,12 @@ class PrometheusServer:
 
         wait_for(healthy, timeout, f"Prometheus to scrape {job.job}", interval=0.5)
 
+    def try_this(self) -> str:
+        """Two lines for a person: where Prometheus is, and one query to paste into a shell."""
+        query = urllib.parse.urlencode({"query": "sum by (phase) (videojob_videojobs)"})
+        return (f"Prometheus: {self.url} (scraping {', '.join(job.job for job in self.targets)})\n"
+                f"  try: curl -s '{self.url}/api/v1/query?{query}'")
+
     def stop(self) -> None:
         if self.component is not None:
             self.component.stop()

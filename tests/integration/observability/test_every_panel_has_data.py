@@ -93,6 +93,8 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(clus
     start_operator(VIDEOJOB_METRICS_PORT=str(port))
     prometheus_server.reconfigure({OPERATOR: [f"127.0.0.1:{port}"]})
     prometheus_server.wait_scraped(OPERATOR)
+    [up] = prometheus_server.query("up")
+    assert (up["metric"]["job"], up["metric"]["endpoint"], up["value"][1]) == ("videojob-operator", "metrics", "1")
     began = time.time()
 
     # Two videos rendered through every stage, at two qualities.
