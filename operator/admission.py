@@ -91,8 +91,15 @@ class Admission:
             if self._holds_slot(uid, job, now):
                 running += 1
             elif not spec.get("suspend") and not finished(job):
-                waiting.append(Waiting(uid, world.priority(spec.get("priorityClassName")),
-                                       metadata.get("creationTimestamp") or "", metadata["namespace"], metadata["name"]))
+                waiting.append(
+                    Waiting(
+                        uid,
+                        world.priority(spec.get("priorityClassName")),
+                        metadata.get("creationTimestamp") or "",
+                        metadata["namespace"],
+                        metadata["name"],
+                    )
+                )
         decision = decide(waiting, running, self.capacity)
         self._set_length(decision.length, announce=True)
         return decision

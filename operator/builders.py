@@ -15,7 +15,15 @@ from kubernetes.utils.quantity import parse_quantity
 
 from videojob.contract import EXIT_BAD_INPUT, TERMINATION_MESSAGE_PATH
 from videojob.s3 import job_output_prefix
-from videojob.spec import API_GROUP, API_VERSION, KIND, RENDERER_SPEC_DIR, RENDERER_SPEC_FILE, VideoJobSpec, renderer_spec_json
+from videojob.spec import (
+    API_GROUP,
+    API_VERSION,
+    KIND,
+    RENDERER_SPEC_DIR,
+    RENDERER_SPEC_FILE,
+    VideoJobSpec,
+    renderer_spec_json,
+)
 
 from .settings import OperatorSettings
 
@@ -80,7 +88,9 @@ def renderer_resources(spec: VideoJobSpec, settings: OperatorSettings) -> dict[s
                 target[field] = str(value)
     # A request above the preset's limit would be refused by the API server; lift the limit with it.
     for field in ("cpu", "memory"):
-        if getattr(spec.resources.limits, field) is None and parse_quantity(requests[field]) > parse_quantity(limits[field]):
+        if getattr(spec.resources.limits, field) is None and parse_quantity(requests[field]) > parse_quantity(
+            limits[field]
+        ):
             limits[field] = requests[field]
     return {"requests": requests, "limits": limits}
 
@@ -115,7 +125,10 @@ def _renderer_env(videojob: Mapping[str, Any], spec: VideoJobSpec, settings: Ope
         {"name": "VIDEOJOB_QUALITY", "value": spec.quality},
         {"name": "VIDEOJOB_PARALLELISM", "value": str(spec.parallelism)},
         {"name": "VIDEOJOB_OUTPUT_BUCKET", "value": spec.output.bucket or settings.s3_bucket},
-        {"name": "VIDEOJOB_OUTPUT_PREFIX", "value": output_prefix(metadata["namespace"], metadata["name"], metadata["uid"], spec)},
+        {
+            "name": "VIDEOJOB_OUTPUT_PREFIX",
+            "value": output_prefix(metadata["namespace"], metadata["name"], metadata["uid"], spec),
+        },
         {"name": "VIDEOJOB_S3_ENDPOINT", "value": settings.s3_endpoint},
         _secret_env("AWS_ACCESS_KEY_ID", settings.s3_secret_name, settings.s3_access_key_key),
         _secret_env("AWS_SECRET_ACCESS_KEY", settings.s3_secret_name, settings.s3_secret_key_key),
@@ -203,7 +216,11 @@ def build_renderer_job(videojob: Mapping[str, Any], settings: OperatorSettings, 
                 "rules": [
                     {
                         "action": "FailJob",
-                        "onExitCodes": {"containerName": RENDERER_CONTAINER, "operator": "In", "values": [EXIT_BAD_INPUT]},
+                        "onExitCodes": {
+                            "containerName": RENDERER_CONTAINER,
+                            "operator": "In",
+                            "values": [EXIT_BAD_INPUT],
+                        },
                     },
                     {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
                 ]

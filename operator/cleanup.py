@@ -24,7 +24,7 @@ def finalizers_for(metadata: Mapping[str, Any], retention: str) -> list[str] | N
     wanted = retention == "Delete"
     if wanted == (FINALIZER in finalizers):
         return None
-    return finalizers + [FINALIZER] if wanted else [f for f in finalizers if f != FINALIZER]
+    return [*finalizers, FINALIZER] if wanted else [f for f in finalizers if f != FINALIZER]
 
 
 def without_finalizer(metadata: Mapping[str, Any]) -> list[str]:
@@ -46,7 +46,9 @@ class OutputCleaner:
 
     def _delete_prefix(self, bucket: str, prefix: str) -> int:
         assert self._client is not None
-        names = [DeleteObject(item.object_name) for item in self._client.list_objects(bucket, prefix=prefix, recursive=True)]
+        names = [
+            DeleteObject(item.object_name) for item in self._client.list_objects(bucket, prefix=prefix, recursive=True)
+        ]
         errors = list(self._client.remove_objects(bucket, names)) if names else []
         if errors:
             raise TransientApiError(f"while deleting s3://{bucket}/{prefix}: {errors[0]}")

@@ -17,7 +17,7 @@ import contextvars
 import logging
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .builders import MANAGED_BY
@@ -35,11 +35,18 @@ class EventApi(Protocol):
     async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None: ...
 
 
-def build_event(obj: Mapping[str, Any], type_: str, reason: str, message: str, now: datetime,
-                component: str = MANAGED_BY, instance: str = "") -> dict[str, Any]:
+def build_event(
+    obj: Mapping[str, Any],
+    type_: str,
+    reason: str,
+    message: str,
+    now: datetime,
+    component: str = MANAGED_BY,
+    instance: str = "",
+) -> dict[str, Any]:
     """A core/v1 Event about ``obj`` (a VideoJob body), as `kubectl describe` shows it."""
     metadata = obj["metadata"]
-    moment = now.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    moment = now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     if len(message) > MAX_MESSAGE_LENGTH:
         message = message[: MAX_MESSAGE_LENGTH - 3] + "..."
     event: dict[str, Any] = {
@@ -47,8 +54,11 @@ def build_event(obj: Mapping[str, Any], type_: str, reason: str, message: str, n
         "kind": "Event",
         "metadata": {"generateName": f"{metadata['name']}.", "namespace": metadata["namespace"]},
         "involvedObject": {
-            "apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": metadata["name"],
-            "namespace": metadata["namespace"], "uid": metadata["uid"],
+            "apiVersion": obj["apiVersion"],
+            "kind": obj["kind"],
+            "name": metadata["name"],
+            "namespace": metadata["namespace"],
+            "uid": metadata["uid"],
         },
         "type": type_,
         "reason": reason,
@@ -74,13 +84,15 @@ class EventRecorder:
         self._instance = os.environ.get("HOSTNAME") or os.uname().nodename
 
     def record(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
-        event = build_event(obj, type_, reason, message, datetime.now(timezone.utc), instance=self._instance)
+        event = build_event(obj, type_, reason, message, datetime.now(UTC), instance=self._instance)
         self._queues[hash(obj["metadata"]["uid"]) % len(self._queues)].put_nowait(event)
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._post_forever(queue), name=f"event-poster-{index}", context=contextvars.Context())
-                       for index, queue in enumerate(self._queues)]
+        self._tasks = [
+            loop.create_task(self._post_forever(queue), name=f"event-poster-{index}", context=contextvars.Context())
+            for index, queue in enumerate(self._queues)
+        ]
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -92,7 +104,7 @@ class EventRecorder:
             event = await queue.get()
             try:
                 await self._post(event)
-            except Exception:  # noqa: BLE001 - a bug here must not stop every later Event
+            except Exception:
                 logger.exception("posting Event %s failed", event["reason"])
 
     async def _post(self, event: dict[str, Any]) -> None:
@@ -103,7 +115,12 @@ class EventRecorder:
                 return
             except OperatorError as error:
                 if attempt == len(RETRY_DELAYS) or isinstance(error, PermanentApiError):
-                    logger.warning("dropped Event %s on %s/%s: %s", event["reason"], namespace,
-                                   event["involvedObject"]["name"], error)
+                    logger.warning(
+                        "dropped Event %s on %s/%s: %s",
+                        event["reason"],
+                        namespace,
+                        event["involvedObject"]["name"],
+                        error,
+                    )
                     return
             await asyncio.sleep(RETRY_DELAYS[attempt])

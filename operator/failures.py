@@ -16,7 +16,9 @@ from . import reasons
 from .builders import RENDERER_CONTAINER
 
 # Waiting reasons that will not clear on their own; the user or the platform must act.
-STUCK_WAITING_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"})
+STUCK_WAITING_REASONS = frozenset(
+    {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"}
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,9 @@ def job_succeeded(job: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
 
 
 def pods_by_age(pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return sorted(pods, key=lambda pod: (pod["metadata"].get("creationTimestamp") or "", pod["metadata"].get("name", "")))
+    return sorted(
+        pods, key=lambda pod: (pod["metadata"].get("creationTimestamp") or "", pod["metadata"].get("name", ""))
+    )
 
 
 def renderer_status(pod: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -80,7 +84,11 @@ def memory_limit(pod: Mapping[str, Any]) -> str | None:
 def unschedulable_message(pod: Mapping[str, Any]) -> str | None:
     """The scheduler's explanation while the Pod cannot be placed, for example insufficient cpu."""
     for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "PodScheduled" and condition.get("status") == "False" and condition.get("reason") == "Unschedulable":
+        if (
+            condition.get("type") == "PodScheduled"
+            and condition.get("status") == "False"
+            and condition.get("reason") == "Unschedulable"
+        ):
             return condition.get("message") or "no node can run the renderer Pod"
     return None
 
@@ -93,7 +101,12 @@ def stuck_diagnosis(pod: Mapping[str, Any]) -> Diagnosis | None:
         return None
     detail = waiting.get("message") or reason
     image = renderer_status(pod).get("image") or next(
-        (c.get("image") for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == RENDERER_CONTAINER), "?"
+        (
+            c.get("image")
+            for c in (pod.get("spec") or {}).get("containers") or []
+            if c.get("name") == RENDERER_CONTAINER
+        ),
+        "?",
     )
     if reason == "CreateContainerConfigError":
         return Diagnosis(
@@ -110,15 +123,19 @@ def stuck_diagnosis(pod: Mapping[str, Any]) -> Diagnosis | None:
 
 def _oom(pod: Mapping[str, Any], attempts: int) -> Diagnosis:
     limit = memory_limit(pod) or "its limit"
+    terminated = terminated_state(pod)
     return Diagnosis(
         reasons.OOM_KILLED,
         f"The renderer ran out of memory ({limit}) and was killed (OOMKilled) after {attempts} attempt(s). "
-        "Raise spec.resources.limits.memory or lower quality (quality is immutable: create a new VideoJob with a lower one).",
-        exit_code=terminated_state(pod).get("exitCode") if terminated_state(pod) else 137,
+        "Raise spec.resources.limits.memory or lower quality "
+        "(quality is immutable: create a new VideoJob with a lower one).",
+        exit_code=terminated.get("exitCode") if terminated else 137,
     )
 
 
-def failed_diagnosis(videojob: Mapping[str, Any], job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> Diagnosis:
+def failed_diagnosis(
+    videojob: Mapping[str, Any], job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]
+) -> Diagnosis:
     """Why a failed renderer Job failed, from its condition and its last finished Pod."""
     condition = job_failed(job) or {}
     job_reason = condition.get("reason") or ""
@@ -135,8 +152,9 @@ def failed_diagnosis(videojob: Mapping[str, Any], job: Mapping[str, Any], pods: 
     if job_reason == "DeadlineExceeded":
         return Diagnosis(
             reasons.DEADLINE_EXCEEDED,
-            f"The render did not finish within spec.activeDeadlineSeconds ({spec.get('activeDeadlineSeconds', '?')} s). "
-            "Raise spec.activeDeadlineSeconds, lower quality or shorten spec.durationSeconds, and create the VideoJob again.",
+            "The render did not finish within spec.activeDeadlineSeconds "
+            f"({spec.get('activeDeadlineSeconds', '?')} s). Raise spec.activeDeadlineSeconds, lower quality "
+            "or shorten spec.durationSeconds, and create the VideoJob again.",
             exit_code=exit_code,
         )
     if job_reason == "PodFailurePolicy" or exit_code == EXIT_BAD_INPUT:
@@ -152,7 +170,8 @@ def failed_diagnosis(videojob: Mapping[str, Any], job: Mapping[str, Any], pods: 
     if renderer_failure is not None:
         return Diagnosis(
             renderer_failure.reason,
-            f"{renderer_failure.message.rstrip('.')}. The renderer failed {attempts} time(s) (spec.retries={spec.get('retries', '?')}).",
+            f"{renderer_failure.message.rstrip('.')}. The renderer failed {attempts} time(s) "
+            f"(spec.retries={spec.get('retries', '?')}).",
             exit_code=exit_code,
         )
     if job_reason == "BackoffLimitExceeded" or last is not None:
@@ -163,8 +182,11 @@ def failed_diagnosis(videojob: Mapping[str, Any], job: Mapping[str, Any], pods: 
         job_name = job["metadata"]["name"]
         return Diagnosis(
             reasons.BACKOFF_LIMIT_EXCEEDED,
-            f"The renderer failed {attempts} time(s), using up spec.retries={spec.get('retries', '?')}; last exit: {last_exit}. "
-            f"Read `kubectl logs job/{job_name}`, then raise spec.retries or fix the cause and create the VideoJob again.",
+            f"The renderer failed {attempts} time(s), using up spec.retries={spec.get('retries', '?')}; "
+            f"last exit: {last_exit}. Read `kubectl logs job/{job_name}`, then raise spec.retries "
+            "or fix the cause and create the VideoJob again.",
             exit_code=exit_code,
         )
-    return Diagnosis(job_reason or reasons.RENDER_FAILED, condition.get("message") or "The renderer Job failed.", exit_code)
+    return Diagnosis(
+        job_reason or reasons.RENDER_FAILED, condition.get("message") or "The renderer Job failed.", exit_code
+    )

@@ -26,7 +26,7 @@ from .reconciler import Reconciler
 from .settings import get_settings
 from .world import World
 
-MANAGED = {"app.kubernetes.io/managed-by": MANAGED_BY, UID_LABEL: kopf.PRESENT}
+MANAGED: dict[str, Any] = {"app.kubernetes.io/managed-by": MANAGED_BY, UID_LABEL: kopf.PRESENT}
 
 
 @kopf.on.startup()
@@ -38,7 +38,7 @@ async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **_
     settings.networking.request_timeout = 30
     operator_settings = get_settings()
     metrics.serve(operator_settings.metrics_port)
-    kube = Kube(load_client_config())
+    memo.kube = kube = Kube(load_client_config())
     memo.events = EventRecorder(kube)
     memo.events.start()
     memo.reconciler = Reconciler(operator_settings, kube, OutputCleaner(operator_settings), memo.events.record)
@@ -50,7 +50,7 @@ async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **_
 async def stop_reconciler(memo: kopf.Memo, **_: Any) -> None:
     await memo.reconciler.close()
     await memo.events.close()
-    memo.reconciler.kube.close()
+    memo.kube.close()
 
 
 # The indexes keep only what the reconciler reads (no managedFields, no annotations):
@@ -79,10 +79,14 @@ def priority_values(name: str, body: kopf.Body, **_: Any) -> dict[str, int]:
 
 def _reconciler(memo: kopf.Memo, indexes: dict[str, Any]) -> Reconciler:
     reconciler: Reconciler = memo.reconciler
-    reconciler.bind(World(
-        videojobs=indexes["videojobs_by_uid"], jobs=indexes["jobs_by_videojob"],
-        pods=indexes["pods_by_videojob"], priorities=indexes["priority_values"],
-    ))
+    reconciler.bind(
+        World(
+            videojobs=indexes["videojobs_by_uid"],
+            jobs=indexes["jobs_by_videojob"],
+            pods=indexes["pods_by_videojob"],
+            priorities=indexes["priority_values"],
+        )
+    )
     return reconciler
 
 

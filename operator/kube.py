@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Mapping
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import kubernetes
 import urllib3
@@ -41,6 +41,20 @@ def _translate(doing: str, error: ApiException) -> Exception:
 
 
 MERGE_PATCH = "application/merge-patch+json"
+EVENT_THREADS = 4  # Events are posted on threads of their own, so that they never delay a Job's creation
+
+
+class ClusterApi(Protocol):
+    """What the reconciler asks of the API server: :class:`Kube`, or a stand-in in unit tests."""
+
+    async def create_if_absent(self, manifest: Mapping[str, Any]) -> bool: ...
+    async def set_job_suspend(self, namespace: str, name: str, suspend: bool) -> None: ...
+    async def patch_videojob_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> dict[str, Any]: ...
+    async def set_videojob_finalizers(
+        self, namespace: str, name: str, finalizers: list[str], resource_version: str
+    ) -> None: ...
+    async def delete_videojob(self, namespace: str, name: str, uid: str) -> None: ...
+    def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> Iterator[str]: ...
 
 
 class Kube:
@@ -53,21 +67,37 @@ class Kube:
     def __init__(self, api_client: kubernetes.client.ApiClient) -> None:
         self.api_client = api_client
         # As many threads as pooled connections: a burst of VideoJobs is bound by API round trips.
-        self._executor = ThreadPoolExecutor(api_client.configuration.connection_pool_maxsize, thread_name_prefix="kube-api")
+        self._executor = ThreadPoolExecutor(
+            api_client.configuration.connection_pool_maxsize, thread_name_prefix="kube-api"
+        )
+        self._event_executor = ThreadPoolExecutor(EVENT_THREADS, thread_name_prefix="kube-events")
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._event_executor.shutdown(wait=False, cancel_futures=True)
 
-    def _open(self, method: str, path: str, *, body: Any = None, query: list[tuple[str, Any]] | None = None,
-              content_type: str = "application/json", timeout: float | None = 30) -> Any:
+    def _open(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: list[tuple[str, Any]] | None = None,
+        content_type: str = "application/json",
+        timeout: float | None = 30,
+    ) -> Any:
         serialized = self.api_client.param_serialize(
-            method=method, resource_path=path, query_params=query or [],
+            method=method,
+            resource_path=path,
+            query_params=query or [],
             header_params={"Accept": "application/json", "Content-Type": content_type},
-            body=body, auth_settings=["BearerToken"],
+            body=body,
+            auth_settings=["BearerToken"],
         )
         method_, url, headers, body_, post = serialized
-        response = self.api_client.call_api(method_, url, header_params=headers, body=body_, post_params=post,
-                                            _request_timeout=timeout)
+        response = self.api_client.call_api(
+            method_, url, header_params=headers, body=body_, post_params=post, _request_timeout=timeout
+        )
         if response.status >= 400:
             response.read()
             raise ApiException(status=response.status, reason=response.reason, body=response.data)
@@ -76,11 +106,13 @@ class Kube:
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return json.loads(self._open(method, path, **kwargs).read() or b"{}")
 
-    async def _call(self, doing: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _call(
+        self, doing: str, method: str, path: str, *, executor: ThreadPoolExecutor | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         """One request on the API thread pool; the answer as plain JSON."""
         call = functools.partial(self._request, method, path, **kwargs)
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+            return await asyncio.get_running_loop().run_in_executor(executor or self._executor, call)
         except ApiException as error:
             raise _translate(doing, error) from error
         except (OSError, urllib3.exceptions.HTTPError) as error:
@@ -89,8 +121,10 @@ class Kube:
     async def create_if_absent(self, manifest: Mapping[str, Any]) -> bool:
         """Create a ConfigMap or Job; False when one of that name already exists (a restart, a race)."""
         namespace, name, kind = manifest["metadata"]["namespace"], manifest["metadata"]["name"], manifest["kind"]
-        path = {"Job": f"/apis/batch/v1/namespaces/{namespace}/jobs",
-                "ConfigMap": f"/api/v1/namespaces/{namespace}/configmaps"}[kind]
+        path = {
+            "Job": f"/apis/batch/v1/namespaces/{namespace}/jobs",
+            "ConfigMap": f"/api/v1/namespaces/{namespace}/configmaps",
+        }[kind]
         try:
             await self._call(f"creating {kind} {namespace}/{name}", "POST", path, body=dict(manifest))
         except TransientApiError as error:
@@ -100,42 +134,73 @@ class Kube:
         return True
 
     async def set_job_suspend(self, namespace: str, name: str, suspend: bool) -> None:
-        await self._call(f"setting suspend={suspend} on Job {namespace}/{name}", "PATCH",
-                         f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
-                         body={"spec": {"suspend": suspend}}, content_type=MERGE_PATCH)
+        await self._call(
+            f"setting suspend={suspend} on Job {namespace}/{name}",
+            "PATCH",
+            f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+            body={"spec": {"suspend": suspend}},
+            content_type=MERGE_PATCH,
+        )
 
     def _videojob_path(self, namespace: str, name: str) -> str:
         return f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
 
     async def patch_videojob_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._call(f"writing the status of VideoJob {namespace}/{name}", "PATCH",
-                                self._videojob_path(namespace, name) + "/status",
-                                body={"status": dict(status)}, content_type=MERGE_PATCH)
+        return await self._call(
+            f"writing the status of VideoJob {namespace}/{name}",
+            "PATCH",
+            self._videojob_path(namespace, name) + "/status",
+            body={"status": dict(status)},
+            content_type=MERGE_PATCH,
+        )
 
-    async def set_videojob_finalizers(self, namespace: str, name: str, finalizers: list[str], resource_version: str) -> None:
+    async def set_videojob_finalizers(
+        self, namespace: str, name: str, finalizers: list[str], resource_version: str
+    ) -> None:
         # resourceVersion makes the merge patch conditional: a concurrent change answers 409 and we retry.
         body = {"metadata": {"finalizers": finalizers, "resourceVersion": resource_version}}
-        await self._call(f"updating the finalizers of VideoJob {namespace}/{name}", "PATCH",
-                         self._videojob_path(namespace, name), body=body, content_type=MERGE_PATCH)
+        await self._call(
+            f"updating the finalizers of VideoJob {namespace}/{name}",
+            "PATCH",
+            self._videojob_path(namespace, name),
+            body=body,
+            content_type=MERGE_PATCH,
+        )
 
     async def delete_videojob(self, namespace: str, name: str, uid: str) -> None:
-        options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid}, "propagationPolicy": "Background"}
+        options = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "preconditions": {"uid": uid},
+            "propagationPolicy": "Background",
+        }
         try:
-            await self._call(f"deleting finished VideoJob {namespace}/{name}", "DELETE",
-                             self._videojob_path(namespace, name), body=options)
+            await self._call(
+                f"deleting finished VideoJob {namespace}/{name}",
+                "DELETE",
+                self._videojob_path(namespace, name),
+                body=options,
+            )
         except TransientApiError as error:
             if isinstance(error.__cause__, ApiException) and error.__cause__.status in (404, 409):
                 return
             raise
 
     async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None:
-        await self._call(f"posting Event {event['reason']} in {namespace}", "POST",
-                         f"/api/v1/namespaces/{namespace}/events", body=dict(event))
+        await self._call(
+            f"posting Event {event['reason']} in {namespace}",
+            "POST",
+            f"/api/v1/namespaces/{namespace}/events",
+            body=dict(event),
+            executor=self._event_executor,
+        )
 
     def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> Iterator[str]:
         """Lines of a container's log as they come (blocking; run it in a thread)."""
         query = [("container", container), ("follow", "true"), ("tailLines", tail_lines)]
-        response = self._open("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", query=query, timeout=None).response
+        response = self._open(
+            "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", query=query, timeout=None
+        ).response
         try:
             buffer = b""
             for chunk in response.stream(4096, decode_content=True):

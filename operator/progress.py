@@ -71,7 +71,7 @@ async def follow(lines: Callable[[], Iterable[str]], on_event: Callable[[Progres
                 event = parse_progress_line(line)
                 if event is not None:
                     loop.call_soon_threadsafe(deliver, event)
-        except BaseException as caught:  # noqa: BLE001 - handed to the awaiting coroutine
+        except BaseException as caught:
             error = caught
         if not loop.is_closed():
             loop.call_soon_threadsafe(_settle, finished, error)

@@ -13,7 +13,7 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Coroutine, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,14 +21,14 @@ from pydantic import ValidationError
 from videojob.contract import ProgressEvent
 from videojob.spec import VideoJobSpec
 
-from . import metrics, reasons
+from . import logs, metrics, reasons
 from .admission import Admission, finished, suspended
 from .builders import RENDERER_CONTAINER, build_renderer_job, build_spec_configmap, output_prefix
 from .cleanup import FINALIZER, OutputCleaner, finalizers_for, without_finalizer
 from .errors import CleanupNotConfigured, OperatorError, retry_base
 from .events import EventSink
 from .failures import pods_by_age
-from .kube import Kube
+from .kube import ClusterApi
 from .progress import ProgressBoard, follow
 from .settings import OperatorSettings
 from .status import Observation, compute_status, status_patch
@@ -45,7 +45,7 @@ Place = tuple[int | None, int]  # (position, length) in the render queue
 
 
 class Reconciler:
-    def __init__(self, settings: OperatorSettings, kube: Kube, cleaner: OutputCleaner, events: EventSink) -> None:
+    def __init__(self, settings: OperatorSettings, kube: ClusterApi, cleaner: OutputCleaner, events: EventSink) -> None:
         self.settings, self.kube, self.cleaner, self.events = settings, kube, cleaner, events
         self.queue: WorkQueue[str] = WorkQueue()
         self.statuses = WrittenStatuses()
@@ -111,13 +111,19 @@ class Reconciler:
                 self.queue.done(uid)
 
     async def _reconcile_or_retry(self, uid: str) -> None:
+        logs.bind_videojob(uid, self.world)  # every line until the next reconcile names this VideoJob
         try:
             await self.reconcile(uid)
-        except Exception as error:  # noqa: BLE001 - every error is logged and retried here
+        except Exception as error:
             metrics.RECONCILES.labels("error").inc()
             attempt = self.queue.num_requeues(uid) + 1
-            logger.warning("reconciling VideoJob %s failed (attempt %d): %s", uid, attempt, error,
-                           exc_info=not isinstance(error, OperatorError) and attempt == 1)
+            logger.warning(
+                "reconciling VideoJob %s failed (attempt %d): %s",
+                uid,
+                attempt,
+                error,
+                exc_info=not isinstance(error, OperatorError) and attempt == 1,
+            )
             base = retry_base(error)
             if base is not None:
                 self.queue.add_rate_limited(uid, base)
@@ -140,6 +146,7 @@ class Reconciler:
     # --- the reconcile ------------------------------------------------------------------------
 
     async def reconcile(self, uid: str) -> None:
+        """Fetch; exit early (gone, being deleted, invalid, over and its Job gone); apply; write status; TTL."""
         assert self.world is not None, "bind() the indexes first"
         body = self.world.videojob(uid)
         if body is None:
@@ -149,27 +156,17 @@ class Reconciler:
             return
         old_status = self.statuses.newest(body)
         body = {**body, "status": old_status}
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         spec = await self._valid_spec(body, now)
         if spec is None:
             return
         await self._keep_finalizer(body, spec)
         job = self.world.job(uid)
-        if job is not None and not suspended(job):
-            self.admission.settle(uid)
         if job is None and old_status.get("phase") in reasons.TERMINAL_PHASES:
             await self._expire_if_due(body, spec, old_status, now)  # the Job went after the end: status says all
             return
-
         job, place = await self._apply(body, spec, job)
-
-        pods = pods_by_age(self.world.job_pods(uid, job))
-        newest_pod_uid = pods[-1]["metadata"].get("uid") if pods else None
-        position, length = place or (None, None)
-        new_status = await self._write_status(body, Observation(
-            now=now, job=job, pods=pods, progress=self.board.latest(uid, newest_pod_uid),
-            queue_position=position, queue_length=length,
-        ))
+        new_status = await self._write_status(body, self._observe(uid, job, place, now))
         if new_status["phase"] in reasons.TERMINAL_PHASES:
             await self._expire_if_due(body, spec, new_status, now)
 
@@ -182,10 +179,13 @@ class Reconciler:
             await self._write_status(body, Observation(now=now, invalid_spec=problems))
             return None
 
-    async def _apply(self, body: Mapping[str, Any], spec: VideoJobSpec,
-                     job: Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, Place | None]:
+    async def _apply(
+        self, body: Mapping[str, Any], spec: VideoJobSpec, job: Mapping[str, Any] | None
+    ) -> tuple[Mapping[str, Any] | None, Place | None]:
         """Create, suspend or resume the renderer Job; the Job and, if it waits, its place in the queue."""
         uid, namespace = body["metadata"]["uid"], body["metadata"]["namespace"]
+        if job is not None and not suspended(job):
+            self.admission.settle(uid)  # the index shows what admission did
         if job is None:
             if spec.suspend:
                 return None, None
@@ -206,6 +206,21 @@ class Reconciler:
             self.admission.admit(uid, asyncio.get_running_loop().time())
         return job, None
 
+    def _observe(self, uid: str, job: Mapping[str, Any] | None, place: Place | None, now: datetime) -> Observation:
+        """What the status depends on: the Job, its Pods, the newest progress event and the place in the queue."""
+        assert self.world is not None
+        pods = pods_by_age(self.world.job_pods(uid, job))
+        newest_pod_uid = pods[-1]["metadata"].get("uid") if pods else None
+        position, length = place or (None, None)
+        return Observation(
+            now=now,
+            job=job,
+            pods=pods,
+            progress=self.board.latest(uid, newest_pod_uid),
+            queue_position=position,
+            queue_length=length,
+        )
+
     def _render_slot(self, uid: str) -> Place | None:
         """None when the VideoJob may render now; else its place in the queue."""
         assert self.world is not None
@@ -218,8 +233,9 @@ class Reconciler:
         self.admission.admit(uid, admitted)
         job = build_renderer_job(body, self.settings)
         # Both at once: the kubelet waits for a missing ConfigMap volume, so the order does not matter.
-        _, created = await asyncio.gather(self.kube.create_if_absent(build_spec_configmap(body, spec)),
-                                          self.kube.create_if_absent(job))
+        _, created = await asyncio.gather(
+            self.kube.create_if_absent(build_spec_configmap(body, spec)), self.kube.create_if_absent(job)
+        )
         self._configmap_ensured.add(uid)
         if created:
             self.events(body, "Normal", "JobCreated", f"Created renderer Job {job['metadata']['name']}")
@@ -269,7 +285,9 @@ class Reconciler:
         metadata = body["metadata"]
         wanted = finalizers_for(metadata, spec.output.retention)
         if wanted is not None:
-            await self.kube.set_videojob_finalizers(metadata["namespace"], metadata["name"], wanted, metadata["resourceVersion"])
+            await self.kube.set_videojob_finalizers(
+                metadata["namespace"], metadata["name"], wanted, metadata["resourceVersion"]
+            )
 
     async def _finalize(self, body: Mapping[str, Any]) -> None:
         """A deleted VideoJob with retention Delete: remove its outputs, then let it go."""
@@ -284,11 +302,14 @@ class Reconciler:
                 self.events(body, "Warning", "OutputCleanupBlocked", str(error))
                 raise
             self.events(body, "Normal", "OutputDeleted", f"Deleted {count} object(s) under s3://{bucket}/{prefix}")
-            await self.kube.set_videojob_finalizers(metadata["namespace"], metadata["name"], without_finalizer(metadata),
-                                                    metadata["resourceVersion"])
+            await self.kube.set_videojob_finalizers(
+                metadata["namespace"], metadata["name"], without_finalizer(metadata), metadata["resourceVersion"]
+            )
         self.refresh_waiting()
 
-    async def _expire_if_due(self, body: Mapping[str, Any], spec: VideoJobSpec, status: Mapping[str, Any], now: datetime) -> None:
+    async def _expire_if_due(
+        self, body: Mapping[str, Any], spec: VideoJobSpec, status: Mapping[str, Any], now: datetime
+    ) -> None:
         """Delete a finished VideoJob once spec.ttlSecondsAfterFinished has passed; until then, come back."""
         if spec.ttl_seconds_after_finished is None or not status.get("completionTime"):
             return
@@ -305,7 +326,9 @@ class Reconciler:
     def watch_pod(self, videojob_uid: str, pod: Mapping[str, Any]) -> None:
         """Follow a running renderer's log for progress events, once per Pod."""
         pod_uid = pod["metadata"]["uid"]
-        running = any("running" in (s.get("state") or {}) for s in (pod.get("status") or {}).get("containerStatuses") or [])
+        running = any(
+            "running" in (s.get("state") or {}) for s in (pod.get("status") or {}).get("containerStatuses") or []
+        )
         if running and pod_uid not in self._followers:
             self._followers[pod_uid] = self._spawn(self._follow(videojob_uid, pod))
 
@@ -318,12 +341,13 @@ class Reconciler:
                 self.kick(videojob_uid)
 
         def lines() -> Iterable[str]:
-            return self.kube.follow_log(metadata["namespace"], metadata["name"], RENDERER_CONTAINER,
-                                        self.settings.progress_log_tail_lines)
+            return self.kube.follow_log(
+                metadata["namespace"], metadata["name"], RENDERER_CONTAINER, self.settings.progress_log_tail_lines
+            )
 
         try:
             await follow(lines, on_event)
-        except Exception as error:  # noqa: BLE001 - the Pod went away or the stream broke; the next Pod event retries
+        except Exception as error:
             logger.debug("stopped following %s/%s: %s", metadata["namespace"], metadata["name"], error)
         finally:
             self._followers.pop(metadata["uid"], None)

@@ -21,8 +21,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from videojob.s3 import S3EndpointURL
 from videojob.quality import QUALITY_PRESETS, QualityName
+from videojob.s3 import S3EndpointURL
 
 ENV_PREFIX = "VIDEOJOB_"
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"

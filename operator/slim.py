@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-_VIDEOJOB_METADATA = ("name", "namespace", "uid", "generation", "resourceVersion", "creationTimestamp",
-                      "deletionTimestamp", "finalizers")
+_VIDEOJOB_METADATA = (
+    "name",
+    "namespace",
+    "uid",
+    "generation",
+    "resourceVersion",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "finalizers",
+)
 _POD_LABELS = ("job-name", "batch.kubernetes.io/job-name")
 
 

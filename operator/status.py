@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from videojob.contract import ProgressEvent, Result
@@ -58,14 +58,16 @@ class Observation:
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _condition(type_: str, status: bool, reason: str, message: str) -> dict[str, Any]:
     return {"type": type_, "status": "True" if status else "False", "reason": reason, "message": message}
 
 
-def _conditions(phase: str, progressing_reason: str, message: str, failure: Diagnosis | None, accepted: Diagnosis | None) -> list[dict[str, Any]]:
+def _conditions(
+    phase: str, progressing_reason: str, message: str, failure: Diagnosis | None, accepted: Diagnosis | None
+) -> list[dict[str, Any]]:
     succeeded = phase == reasons.PHASE_SUCCEEDED
     failed = phase == reasons.PHASE_FAILED
     running = phase in reasons.RENDERER_PHASES or (phase == reasons.PENDING and failure is None)
@@ -73,7 +75,9 @@ def _conditions(phase: str, progressing_reason: str, message: str, failure: Diag
         accepted_condition = _condition(reasons.ACCEPTED, False, accepted.reason, accepted.message)
     else:
         accepted_condition = _condition(reasons.ACCEPTED, True, reasons.SPEC_ACCEPTED, "The spec is valid.")
-    outcome_reason = reasons.RENDER_SUCCEEDED if succeeded else reasons.RENDER_FAILED if failed else reasons.NOT_FINISHED
+    outcome_reason = (
+        reasons.RENDER_SUCCEEDED if succeeded else reasons.RENDER_FAILED if failed else reasons.NOT_FINISHED
+    )
     return [
         accepted_condition,
         _condition(reasons.PROGRESSING, running, progressing_reason, message),
@@ -87,12 +91,15 @@ def _conditions(phase: str, progressing_reason: str, message: str, failure: Diag
     ]
 
 
-def _keep_transition_times(new: list[dict[str, Any]], old: Sequence[Mapping[str, Any]], now: datetime, generation: int) -> list[dict[str, Any]]:
+def _keep_transition_times(
+    new: list[dict[str, Any]], old: Sequence[Mapping[str, Any]], now: datetime, generation: int
+) -> list[dict[str, Any]]:
     previous = {c.get("type"): c for c in old or []}
     for condition in new:
         before = previous.get(condition["type"])
         same = before is not None and before.get("status") == condition["status"]
-        condition["lastTransitionTime"] = before["lastTransitionTime"] if same and before.get("lastTransitionTime") else timestamp(now)
+        kept = before.get("lastTransitionTime") if before is not None and same else None
+        condition["lastTransitionTime"] = kept or timestamp(now)
         condition["observedGeneration"] = generation
     return new
 
@@ -125,7 +132,7 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     if seen.invalid_spec is not None:
         invalid = failure = Diagnosis(reasons.INVALID_SPEC, seen.invalid_spec)
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Invalid spec: {seen.invalid_spec}"
-    elif job is not None and job_succeeded(job):
+    elif job is not None and (succeeded := job_succeeded(job)) is not None:
         phase, why, stage = reasons.PHASE_SUCCEEDED, reasons.RENDER_SUCCEEDED, "Done"
         status["progress"] = 100
         result = next((m for m in (termination_message(p) for p in reversed(pods)) if isinstance(m, Result)), None)
@@ -133,17 +140,21 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
             status["output"], status["usage"] = _output(result)
         elif old.get("output"):
             status["output"], status["usage"] = old["output"], old.get("usage") or {}
-        status["completionTime"] = job_status.get("completionTime") or job_succeeded(job).get("lastTransitionTime") or timestamp(seen.now)
-    elif job is not None and job_failed(job):
+        status["completionTime"] = (
+            job_status.get("completionTime") or succeeded.get("lastTransitionTime") or timestamp(seen.now)
+        )
+    elif job is not None and (failed := job_failed(job)) is not None:
         failure = failed_diagnosis(videojob, job, pods)
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Failed: {failure.reason}"
-        status["completionTime"] = job_failed(job).get("lastTransitionTime") or timestamp(seen.now)
+        status["completionTime"] = failed.get("lastTransitionTime") or timestamp(seen.now)
     elif spec.get("suspend"):
         phase, why = reasons.SUSPENDED, reasons.SUSPENDED_BY_USER
         stage = "Suspended: set spec.suspend to false to resume"
     elif seen.queue_position is not None:
         phase, why = reasons.QUEUED, reasons.WAITING_FOR_SLOT
-        stage = f"Queued for a render slot: position {seen.queue_position} of {seen.queue_length or seen.queue_position}"
+        stage = (
+            f"Queued for a render slot: position {seen.queue_position} of {seen.queue_length or seen.queue_position}"
+        )
         status["queuePosition"] = seen.queue_position
     elif job is None or job_condition(job, "Suspended") or newest is None:
         phase, why, stage = reasons.PENDING, reasons.STARTING, "Starting the renderer"

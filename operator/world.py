@@ -59,8 +59,11 @@ class World:
         if job is None:
             return []
         name = job["metadata"]["name"]
-        return [pod for pod in self.pods.get(uid) or ()
-                if any((pod["metadata"].get("labels") or {}).get(label) == name for label in JOB_NAME_LABELS)]
+        return [
+            pod
+            for pod in self.pods.get(uid) or ()
+            if any((pod["metadata"].get("labels") or {}).get(label) == name for label in JOB_NAME_LABELS)
+        ]
 
     def priority(self, priority_class: str | None) -> int:
         return _first(self.priorities.get(priority_class or "")) or 0

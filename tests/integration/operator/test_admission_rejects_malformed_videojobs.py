@@ -27,8 +27,18 @@ def _expected(path: Path) -> str:
 
 def test_the_corpus_is_big_enough():
     assert len(INVALID) >= 30
-    assert {path.stem.split("-")[0] for path in INVALID} >= {"source", "prompt", "markdown", "storyboard", "duration",
-                                                             "parallelism", "retries", "deadline", "llm", "resources"}
+    assert {path.stem.split("-")[0] for path in INVALID} >= {
+        "source",
+        "prompt",
+        "markdown",
+        "storyboard",
+        "duration",
+        "parallelism",
+        "retries",
+        "deadline",
+        "llm",
+        "resources",
+    }
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)

@@ -32,8 +32,11 @@ def test_oom_killed_says_to_raise_the_memory_limit(cluster, start_operator, help
     assert helpers.conditions(status)["Failed"] == ("True", "OOMKilled")
     waited = cluster.kubectl("wait", "--for=condition=Failed", "vj/big", "--timeout=10s", check=False)
     assert waited.returncode == 0, waited.stderr
-    warnings = helpers.wait_for(lambda: [e for e in cluster.events("big") if e["type"] == "Warning" and e["reason"] == "OOMKilled"],
-                                10, "a Warning event")
+    warnings = helpers.wait_for(
+        lambda: [e for e in cluster.events("big") if e["type"] == "Warning" and e["reason"] == "OOMKilled"],
+        10,
+        "a Warning event",
+    )
     assert "spec.resources.limits.memory" in warnings[0]["message"]
 
 
@@ -58,12 +61,16 @@ def test_retries_used_up_report_the_last_exit(cluster, start_operator):
     cluster.videojob("flaky", retries=1)
     job = cluster.wait_job("flaky")
     cluster.fail(cluster.wait_new_pod(job), 75)
-    cluster.wait_status("flaky", lambda s: s.get("attempts") == 2 or "attempt 2" in s.get("stage", ""), "the second attempt", 40)
+    cluster.wait_status(
+        "flaky", lambda s: s.get("attempts") == 2 or "attempt 2" in s.get("stage", ""), "the second attempt", 40
+    )
     cluster.fail(cluster.wait_new_pod(job, seen=1), 139, "Error")
 
     status = _failed(cluster, "flaky")
     assert status["failure"]["reason"] == "BackoffLimitExceeded"
-    assert "failed 2 time(s), using up spec.retries=1; last exit: Error with exit code 139" in status["failure"]["message"]
+    assert (
+        "failed 2 time(s), using up spec.retries=1; last exit: Error with exit code 139" in status["failure"]["message"]
+    )
     assert status["failure"]["exitCode"] == 139 and status["attempts"] == 2
 
 
@@ -82,7 +89,14 @@ def test_deadline_exceeded_names_the_deadline(cluster, start_operator):
     job = cluster.wait_job("slow")
     cluster.run_pod(cluster.wait_new_pod(job))
     # Waiting a real minute would only slow the suite: shorten the Job's own deadline, as a stuck render would hit it.
-    cluster.kubectl("patch", "job", job["metadata"]["name"], "--type=merge", "-p", json.dumps({"spec": {"activeDeadlineSeconds": 1}}))
+    cluster.kubectl(
+        "patch",
+        "job",
+        job["metadata"]["name"],
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"activeDeadlineSeconds": 1}}),
+    )
 
     status = _failed(cluster, "slow")
     assert status["failure"]["reason"] == "DeadlineExceeded"
@@ -94,9 +108,19 @@ def test_image_pull_back_off_is_reported_while_kubernetes_keeps_trying(cluster, 
     cluster.videojob("noimage")
     pod = cluster.wait_new_pod(cluster.wait_job("noimage"))
     cluster.bind(pod)
-    cluster.set_pod_status(pod, "Pending", {"waiting": {"reason": "ImagePullBackOff",
-                                                        "message": 'Back-off pulling image "localhost/videojob-renderer:test"'}})
-    status = cluster.wait_status("noimage", lambda s: (s.get("failure") or {}).get("reason") == "ImagePullBackOff", "ImagePullBackOff")
+    cluster.set_pod_status(
+        pod,
+        "Pending",
+        {
+            "waiting": {
+                "reason": "ImagePullBackOff",
+                "message": 'Back-off pulling image "localhost/videojob-renderer:test"',
+            }
+        },
+    )
+    status = cluster.wait_status(
+        "noimage", lambda s: (s.get("failure") or {}).get("reason") == "ImagePullBackOff", "ImagePullBackOff"
+    )
     assert status["phase"] == "Pending"
     assert "VIDEOJOB_RENDERER_IMAGE" in status["failure"]["message"]
     assert helpers.conditions(status)["Progressing"] == ("False", "ImagePullBackOff")
@@ -106,8 +130,12 @@ def test_unschedulable_render_is_queued_with_the_schedulers_message(cluster, sta
     start_operator()
     cluster.videojob("huge", resources={"requests": {"cpu": "48", "memory": "200Gi"}})
     # No node can take it: the real scheduler says why, and the VideoJob shows it.
-    status = cluster.wait_status("huge", lambda s: s.get("stage", "").startswith("Unschedulable: 0/1 nodes are available"),
-                                 "the scheduler's message", 40)
+    status = cluster.wait_status(
+        "huge",
+        lambda s: s.get("stage", "").startswith("Unschedulable: 0/1 nodes are available"),
+        "the scheduler's message",
+        40,
+    )
     assert status["phase"] == "Queued"
     assert helpers.conditions(status)["Progressing"] == ("False", "Unschedulable")
     assert "failure" not in status

@@ -14,14 +14,26 @@ import pytest
 pytestmark = [pytest.mark.cluster, pytest.mark.minio]
 
 
-def test_a_full_life_under_the_shipped_cluster_role(cluster, start_operator, operator_kubeconfig, minio_server, helpers, kube_cluster):
-    can_i = kube_cluster.kubectl("auth", "can-i", "delete", "jobs", "--as=system:serviceaccount:videojob-system:videojob-operator",
-                                 "-n", cluster.namespace, check=False)
+def test_a_full_life_under_the_shipped_cluster_role(
+    cluster, start_operator, operator_kubeconfig, minio_server, helpers, kube_cluster
+):
+    can_i = kube_cluster.kubectl(
+        "auth",
+        "can-i",
+        "delete",
+        "jobs",
+        "--as=system:serviceaccount:videojob-system:videojob-operator",
+        "-n",
+        cluster.namespace,
+        check=False,
+    )
     assert can_i.stdout.strip() == "no"  # owner references clean up Jobs; the operator never needs to
     operator = start_operator(
         kubeconfig=operator_kubeconfig,
-        VIDEOJOB_S3_ENDPOINT=minio_server.url, VIDEOJOB_S3_BUCKET=minio_server.bucket,
-        VIDEOJOB_S3_ACCESS_KEY=minio_server.access_key, VIDEOJOB_S3_SECRET_KEY=minio_server.secret_key,
+        VIDEOJOB_S3_ENDPOINT=minio_server.url,
+        VIDEOJOB_S3_BUCKET=minio_server.bucket,
+        VIDEOJOB_S3_ACCESS_KEY=minio_server.access_key,
+        VIDEOJOB_S3_SECRET_KEY=minio_server.secret_key,
     )
     cluster.videojob("paused", suspend=True)
     cluster.wait_status("paused", lambda s: s.get("phase") == "Suspended", "phase Suspended")
@@ -30,13 +42,18 @@ def test_a_full_life_under_the_shipped_cluster_role(cluster, start_operator, ope
     job = cluster.wait_job("governed")
     cluster.kubectl("patch", "vj", "governed", "--type=merge", "-p", json.dumps({"spec": {"suspend": True}}))
     cluster.wait_status("governed", lambda s: s.get("phase") == "Suspended", "phase Suspended")
-    helpers.wait_for(lambda: cluster.get("job", job["metadata"]["name"])["spec"]["suspend"] is True, 10, "the Job suspended")
+    helpers.wait_for(
+        lambda: cluster.get("job", job["metadata"]["name"])["spec"]["suspend"] is True, 10, "the Job suspended"
+    )
     cluster.kubectl("patch", "vj", "governed", "--type=merge", "-p", json.dumps({"spec": {"suspend": False}}))
 
     cluster.succeed(cluster.wait_new_pod(job), "governed")
     cluster.wait_status("governed", lambda s: s.get("phase") == "Succeeded", "phase Succeeded")
-    helpers.wait_for(lambda: cluster.kubectl("get", "vj", "governed", check=False).returncode != 0, 20,
-                     "TTL deletion through the finalizer")
+    helpers.wait_for(
+        lambda: cluster.kubectl("get", "vj", "governed", check=False).returncode != 0,
+        20,
+        "TTL deletion through the finalizer",
+    )
     assert {"JobCreated", "Succeeded", "OutputDeleted"} <= {e["reason"] for e in cluster.events("governed")}
     log = operator.log()
     assert "Forbidden" not in log and "403" not in log, log[-3000:]

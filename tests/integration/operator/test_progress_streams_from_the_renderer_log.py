@@ -33,11 +33,15 @@ def test_each_stage_change_shows_in_status_within_two_seconds(cluster, start_ope
     assert helpers.conditions(cluster.status("narrated"))["Progressing"] == ("True", "RendererRunning")
 
     delays = []
-    for phase, percent, stage in (("Rendering", 30, "Rendering scene 1/3"), ("Rendering", 55, "Rendering scene 2/3"),
-                                  ("Assembling", 90, "Assembling the video"), ("Uploading", 97, "Uploading video.mp4")):
+    for phase, percent, stage in (
+        ("Rendering", 30, "Rendering scene 1/3"),
+        ("Rendering", 55, "Rendering scene 2/3"),
+        ("Assembling", 90, "Assembling the video"),
+        ("Uploading", 97, "Uploading video.mp4"),
+    ):
         said = time.monotonic()
         say(_line(phase, percent, stage, eta=20))
-        status = cluster.wait_status("narrated", lambda s: s.get("stage") == stage, stage, 10)
+        status = cluster.wait_status("narrated", lambda s, stage=stage: s.get("stage") == stage, stage, 10)
         delays.append(time.monotonic() - said)
         assert status["phase"] == phase and status["progress"] == percent
         assert status["estimatedCompletionTime"]

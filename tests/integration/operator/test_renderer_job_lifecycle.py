@@ -23,7 +23,7 @@ def _contains(actual, expected, path="job"):
             _contains(actual[key], value, f"{path}.{key}")
     elif isinstance(expected, list):
         assert isinstance(actual, list) and len(actual) == len(expected), path
-        for index, (a, e) in enumerate(zip(actual, expected)):
+        for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
             _contains(a, e, f"{path}[{index}]")
     else:
         assert actual == expected, f"{path}: {actual!r} != {expected!r}"
@@ -31,8 +31,14 @@ def _contains(actual, expected, path="job"):
 
 def test_applying_a_videojob_creates_the_renderer_job_the_builder_describes(cluster, start_operator, monkeypatch):
     start_operator()
-    videojob = cluster.videojob("lesson", quality="medium", retries=3, activeDeadlineSeconds=900, queueName="renders",
-                                resources={"limits": {"memory": "3Gi"}})
+    videojob = cluster.videojob(
+        "lesson",
+        quality="medium",
+        retries=3,
+        activeDeadlineSeconds=900,
+        queueName="renders",
+        resources={"limits": {"memory": "3Gi"}},
+    )
     job = cluster.wait_job("lesson")
 
     monkeypatch.setenv("VIDEOJOB_RENDERER_IMAGE", "localhost/videojob-renderer:test")
@@ -40,7 +46,10 @@ def test_applying_a_videojob_creates_the_renderer_job_the_builder_describes(clus
     _contains(job, {"metadata": expected["metadata"], "spec": expected["spec"]})
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "renders"
     container = job["spec"]["template"]["spec"]["containers"][0]
-    assert container["resources"] == {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "3Gi"}}
+    assert container["resources"] == {
+        "requests": {"cpu": "2", "memory": "2Gi"},
+        "limits": {"cpu": "2", "memory": "3Gi"},
+    }
 
     configmap = cluster.get("configmap", expected["spec"]["template"]["spec"]["volumes"][1]["configMap"]["name"])
     assert json.loads(configmap["data"]["spec.json"])["source"]["markdown"].startswith("# lesson")
@@ -61,7 +70,9 @@ def test_a_successful_render_reports_the_output_and_kubectl_wait_returns(cluster
     job = cluster.wait_job("lesson")
     pod = cluster.wait_new_pod(job)
     cluster.run_pod(pod)
-    status = cluster.wait_status("lesson", lambda s: "waiting for its first progress event" in s.get("stage", ""), "a running renderer")
+    status = cluster.wait_status(
+        "lesson", lambda s: "waiting for its first progress event" in s.get("stage", ""), "a running renderer"
+    )
     assert status["phase"] == "Pending" and status["attempts"] == 1
 
     result = cluster.succeed(pod, "lesson")
@@ -83,8 +94,14 @@ def test_a_successful_render_reports_the_output_and_kubectl_wait_returns(cluster
     }
     row = cluster.kubectl("get", "vj", "lesson", "--no-headers").stdout.split()
     assert row[1:4] == ["Succeeded", "100", "low"] and row[-2:] == ["58", f"s3://videos/{result.output.key}"]
-    reasons = helpers.wait_for(lambda: {e["reason"] for e in cluster.events("lesson")} >= {"JobCreated", "Succeeded"} and
-                               {e["reason"] for e in cluster.events("lesson")}, 10, "events on the VideoJob")
+    reasons = helpers.wait_for(
+        lambda: (
+            {e["reason"] for e in cluster.events("lesson")} >= {"JobCreated", "Succeeded"}
+            and {e["reason"] for e in cluster.events("lesson")}
+        ),
+        10,
+        "events on the VideoJob",
+    )
     assert "Pending" in reasons or "Queued" in reasons
 
     scraped = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()

@@ -39,8 +39,9 @@ def test_suspend_stops_the_render_and_resume_starts_it_again(cluster, start_oper
     assert "Suspended" in reasons
 
 
-def test_deleting_the_videojob_removes_its_job_and_pods_within_5_seconds(cluster, start_operator, helpers,
-                                                                        garbage_collector_knows_videojobs):
+def test_deleting_the_videojob_removes_its_job_and_pods_within_5_seconds(
+    cluster, start_operator, helpers, garbage_collector_knows_videojobs
+):
     start_operator()
     cluster.videojob("doomed")
     job = cluster.wait_job("doomed")
@@ -48,8 +49,14 @@ def test_deleting_the_videojob_removes_its_job_and_pods_within_5_seconds(cluster
 
     cluster.kubectl("delete", "vj", "doomed", "--wait=false")
     try:
-        helpers.wait_for(lambda: cluster.kubectl("get", "job", job["metadata"]["name"], check=False).returncode != 0
-                         and not cluster.pods(job), 5, "the garbage collector to remove the Job and its Pods")
+        helpers.wait_for(
+            lambda: (
+                cluster.kubectl("get", "job", job["metadata"]["name"], check=False).returncode != 0
+                and not cluster.pods(job)
+            ),
+            5,
+            "the garbage collector to remove the Job and its Pods",
+        )
     except TimeoutError:
         left = cluster.kubectl("get", "vj,jobs,pods,configmaps", "-o", "wide", check=False)
         raise AssertionError(f"still there after 5 s:\n{left.stdout}{left.stderr}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from videojob.operator.errors import PermanentApiError, TransientApiError
 from videojob.operator.events import EventRecorder, build_event
@@ -12,13 +12,18 @@ from videojob.operator.events import EventRecorder, build_event
 
 def test_an_event_names_the_videojob_it_is_about(kube):
     videojob = kube.videojob(name="lesson", namespace="team-a")
-    moment = datetime(2026, 11, 21, 10, 30, 5, 123456, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 21, 10, 30, 5, 123456, tzinfo=UTC)
     assert build_event(videojob, "Warning", "OOMKilled", "The renderer ran out of memory", moment, instance="op-0") == {
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {"generateName": "lesson.", "namespace": "team-a"},
-        "involvedObject": {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "name": "lesson",
-                           "namespace": "team-a", "uid": kube.UID},
+        "involvedObject": {
+            "apiVersion": "videojob.dev/v1alpha1",
+            "kind": "VideoJob",
+            "name": "lesson",
+            "namespace": "team-a",
+            "uid": kube.UID,
+        },
         "type": "Warning",
         "reason": "OOMKilled",
         "message": "The renderer ran out of memory",
@@ -69,7 +74,10 @@ def test_events_of_one_videojob_are_posted_in_order_each_to_its_own_namespace(ku
     second["metadata"]["uid"] = "other-uid"
     _post(api, [(first, "JobCreated"), (second, "JobCreated"), (first, "Pending"), (first, "Rendering")], 4)
     assert [(ns, e["reason"]) for ns, e in api.posted if ns == "team-a"] == [
-        ("team-a", "JobCreated"), ("team-a", "Pending"), ("team-a", "Rendering")]
+        ("team-a", "JobCreated"),
+        ("team-a", "Pending"),
+        ("team-a", "Rendering"),
+    ]
     assert [(ns, e["involvedObject"]["uid"]) for ns, e in api.posted if ns == "team-b"] == [("team-b", "other-uid")]
 
 
@@ -83,4 +91,7 @@ def test_a_transient_failure_is_retried_and_a_forbidden_post_is_logged_not_raise
     with caplog.at_level(logging.WARNING, logger="videojob.operator.events"):
         _post(api, [(kube.videojob(), "JobCreated"), (kube.videojob(), "Pending")], 1)
     assert [e["reason"] for _, e in api.posted] == ["Pending"]  # the next one still goes out
-    assert "dropped Event JobCreated on team-a/lesson: while posting Event JobCreated in team-a: 403 Forbidden" in caplog.text
+    assert (
+        "dropped Event JobCreated on team-a/lesson: while posting Event JobCreated in team-a: 403 Forbidden"
+        in caplog.text
+    )

@@ -10,7 +10,7 @@ import contextvars
 from videojob.contract import ProgressEvent, encode_progress
 from videojob.operator.progress import follow
 
-operator_setting = contextvars.ContextVar("operator_setting")
+operator_setting: contextvars.ContextVar[str] = contextvars.ContextVar("operator_setting")
 
 
 def test_callbacks_from_the_log_reader_thread_see_the_loop_context():
@@ -19,7 +19,9 @@ def test_callbacks_from_the_log_reader_thread_see_the_loop_context():
 
     async def operator() -> int:
         operator_setting.set("configured at start-up")
-        return await follow(lambda: ["a plain log line", line], lambda event: seen.append(operator_setting.get("MISSING")))
+        return await follow(
+            lambda: ["a plain log line", line], lambda event: seen.append(operator_setting.get("MISSING"))
+        )
 
     assert asyncio.run(operator()) == 1
     assert seen == ["configured at start-up"]

@@ -18,10 +18,13 @@ def test_events_arrive_in_order_and_noise_is_skipped():
         yield '{"not": "an event"}'
         yield _line("Rendering", 30, "Rendering scene 1/3")
 
-    seen = []
+    seen: list[ProgressEvent] = []
     count = asyncio.run(follow(lines, seen.append))
     assert count == 2
-    assert [(e.phase, e.stage) for e in seen] == [("Scripting", "Writing the storyboard"), ("Rendering", "Rendering scene 1/3")]
+    assert [(e.phase, e.stage) for e in seen] == [
+        ("Scripting", "Writing the storyboard"),
+        ("Rendering", "Rendering scene 1/3"),
+    ]
 
 
 def test_a_stage_change_is_delivered_while_the_stream_is_still_open():

@@ -37,14 +37,24 @@ class RecordingApi:
     async def set_videojob_finalizers(self, *args):
         raise AssertionError("not expected here")
 
+    async def delete_videojob(self, *args):
+        raise AssertionError("not expected here")
+
+    def follow_log(self, *args):
+        raise AssertionError("not expected here")
+
     def close(self):
         pass
 
 
 def _world(kube, videojobs=(), jobs=(), pods=()):
     index = lambda items, key: {key(i): [i] for i in items}  # noqa: E731 - kopf's Index maps a key to a store
-    return World(videojobs=index(videojobs, lambda v: v["metadata"]["uid"]),
-                 jobs={uid: [job] for uid, job in jobs}, pods={uid: [pod] for uid, pod in pods}, priorities={})
+    return World(
+        videojobs=index(videojobs, lambda v: v["metadata"]["uid"]),
+        jobs={uid: [job] for uid, job in jobs},
+        pods={uid: [pod] for uid, pod in pods},
+        priorities={},
+    )
 
 
 def _reconciler(monkeypatch, **env):
@@ -80,7 +90,9 @@ def test_a_new_videojob_gets_its_configmap_and_job_and_a_pending_status(kube, mo
 def test_after_a_restart_an_existing_job_is_never_created_again(kube, monkeypatch):
     reconciler, api, _ = _reconciler(monkeypatch)
     videojob = kube.videojob()
-    reconciler.bind(_world(kube, videojobs=[videojob], jobs=[(kube.UID, kube.job(active=1))], pods=[(kube.UID, kube.pod())]))
+    reconciler.bind(
+        _world(kube, videojobs=[videojob], jobs=[(kube.UID, kube.job(active=1))], pods=[(kube.UID, kube.pod())])
+    )
     asyncio.run(reconciler.reconcile(kube.UID))
     asyncio.run(reconciler.reconcile(kube.UID))
     # Only the spec ConfigMap is made sure of, once: a crash may have come between the two creates.
@@ -88,7 +100,7 @@ def test_after_a_restart_an_existing_job_is_never_created_again(kube, monkeypatc
 
 
 def test_over_the_cap_a_videojob_waits_with_its_position(kube, monkeypatch):
-    reconciler, api, events = _reconciler(monkeypatch, VIDEOJOB_MAX_CONCURRENT_RENDERS="1")
+    reconciler, api, _ = _reconciler(monkeypatch, VIDEOJOB_MAX_CONCURRENT_RENDERS="1")
     running = kube.videojob(name="running")
     running["metadata"]["uid"] = "running-uid"
     waiting = kube.videojob(name="waiting")
@@ -96,6 +108,7 @@ def test_over_the_cap_a_videojob_waits_with_its_position(kube, monkeypatch):
 
     async def main():
         await reconciler.reconcile(kube.UID)
+
     asyncio.run(main())
     assert api.created == []
     assert api.status_patches[-1][1]["phase"] == "Queued"
@@ -105,7 +118,9 @@ def test_over_the_cap_a_videojob_waits_with_its_position(kube, monkeypatch):
 def test_a_progress_event_reaches_the_status_within_two_seconds(kube, monkeypatch):
     reconciler, api, events = _reconciler(monkeypatch)
     pod = kube.pod()
-    reconciler.bind(_world(kube, videojobs=[kube.videojob()], jobs=[(kube.UID, kube.job(active=1))], pods=[(kube.UID, pod)]))
+    reconciler.bind(
+        _world(kube, videojobs=[kube.videojob()], jobs=[(kube.UID, kube.job(active=1))], pods=[(kube.UID, pod)])
+    )
 
     async def main():
         reconciler.start()
@@ -145,7 +160,9 @@ def test_events_from_the_workers_name_the_videojob_they_are_about_without_any_ha
 
     asyncio.run(main())
     created = {name: message for name, _, reason, message in named if reason == "JobCreated"}
-    jobs = {m["metadata"]["labels"]["videojob.dev/name"]: m["metadata"]["name"] for m in api.created if m["kind"] == "Job"}
+    jobs = {
+        m["metadata"]["labels"]["videojob.dev/name"]: m["metadata"]["name"] for m in api.created if m["kind"] == "Job"
+    }
     assert created == {"one": f"Created renderer Job {jobs['one']}", "other": f"Created renderer Job {jobs['other']}"}
     assert sorted(name for name, _, reason, _ in named if reason == "Pending") == ["one", "other"]
 
@@ -155,7 +172,9 @@ def test_a_failed_reconcile_is_retried_by_the_work_queue_and_a_success_resets_th
 
     reconciler, api, _ = _reconciler(monkeypatch)
     writes = api.patch_videojob_status
-    failures = [TransientApiError("while writing the status of VideoJob team-a/lesson: 503 Service Unavailable", delay=0.05)]
+    failures = [
+        TransientApiError("while writing the status of VideoJob team-a/lesson: 503 Service Unavailable", delay=0.05)
+    ]
 
     async def flaky_write(*args):
         if failures:

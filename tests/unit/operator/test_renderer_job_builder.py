@@ -32,8 +32,14 @@ LABELS = {
     "videojob.dev/uid": UID,
     "videojob.dev/attempt": "1",
 }
-OWNER = {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "name": "lesson", "uid": UID,
-         "controller": True, "blockOwnerDeletion": True}
+OWNER = {
+    "apiVersion": "videojob.dev/v1alpha1",
+    "kind": "VideoJob",
+    "name": "lesson",
+    "uid": UID,
+    "controller": True,
+    "blockOwnerDeletion": True,
+}
 
 
 def _env(extra=()):
@@ -55,29 +61,47 @@ def _env(extra=()):
     ]
 
 
-def _expected_job(*, resources=None, env=None, scratch="5Gi", backoff=2, deadline=3600, suspend=False,
-                  job_labels=None, pod_extra=None):
+def _expected_job(
+    *, resources=None, env=None, scratch="5Gi", backoff=2, deadline=3600, suspend=False, job_labels=None, pod_extra=None
+):
     pod_spec = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
-                            "seccompProfile": {"type": "RuntimeDefault"}},
-        "containers": [{
-            "name": "renderer",
-            "image": "ghcr.io/videojob/renderer:0.1.0",
-            "imagePullPolicy": "IfNotPresent",
-            "env": env or _env(),
-            "resources": resources or {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
-            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
-                                "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}},
-            "terminationMessagePath": "/dev/termination-log",
-            "terminationMessagePolicy": "FallbackToLogsOnError",
-            "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"},
-                             {"name": "spec", "mountPath": "/etc/videojob", "readOnly": True}],
-        }],
-        "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": scratch}},
-                    {"name": "spec", "configMap": {"name": SPEC_CONFIGMAP}}],
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "runAsGroup": 10001,
+            "fsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": "renderer",
+                "image": "ghcr.io/videojob/renderer:0.1.0",
+                "imagePullPolicy": "IfNotPresent",
+                "env": env or _env(),
+                "resources": resources
+                or {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "runAsNonRoot": True,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "terminationMessagePath": "/dev/termination-log",
+                "terminationMessagePolicy": "FallbackToLogsOnError",
+                "volumeMounts": [
+                    {"name": "scratch", "mountPath": "/scratch"},
+                    {"name": "spec", "mountPath": "/etc/videojob", "readOnly": True},
+                ],
+            }
+        ],
+        "volumes": [
+            {"name": "scratch", "emptyDir": {"sizeLimit": scratch}},
+            {"name": "spec", "configMap": {"name": SPEC_CONFIGMAP}},
+        ],
     } | (pod_extra or {})
     return {
         "apiVersion": "batch/v1",
@@ -90,10 +114,15 @@ def _expected_job(*, resources=None, env=None, scratch="5Gi", backoff=2, deadlin
             "completions": 1,
             "parallelism": 1,
             "podReplacementPolicy": "Failed",
-            "podFailurePolicy": {"rules": [
-                {"action": "FailJob", "onExitCodes": {"containerName": "renderer", "operator": "In", "values": [65]}},
-                {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
-            ]},
+            "podFailurePolicy": {
+                "rules": [
+                    {
+                        "action": "FailJob",
+                        "onExitCodes": {"containerName": "renderer", "operator": "In", "values": [65]},
+                    },
+                    {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+                ]
+            },
             "template": {"metadata": {"labels": LABELS}, "spec": pod_spec},
         },
     }
@@ -105,23 +134,37 @@ def test_defaults_give_a_hardened_medium_quality_job():
 
 def test_every_execution_field_of_the_spec_reaches_the_job():
     videojob = _videojob(
-        quality="high", retries=5, activeDeadlineSeconds=600, suspend=True, parallelism=4,
-        queueName="renders", priorityClassName="batch-high",
-        llm={"provider": "openai", "baseURL": "http://llm.local:8000/v1",
-             "apiKey": {"secretKeyRef": {"name": "openai", "key": "apiKey"}}},
+        quality="high",
+        retries=5,
+        activeDeadlineSeconds=600,
+        suspend=True,
+        parallelism=4,
+        queueName="renders",
+        priorityClassName="batch-high",
+        llm={
+            "provider": "openai",
+            "baseURL": "http://llm.local:8000/v1",
+            "apiKey": {"secretKeyRef": {"name": "openai", "key": "apiKey"}},
+        },
         output={"bucket": "team-videos", "prefix": "lessons/2026"},
     )
-    env = _env((
-        {"name": "OPENAI_BASE_URL", "value": "http://llm.local:8000/v1"},
-        {"name": "OPENAI_API_KEY", "valueFrom": {"secretKeyRef": {"name": "openai", "key": "apiKey"}}},
-    ))
+    env = _env(
+        (
+            {"name": "OPENAI_BASE_URL", "value": "http://llm.local:8000/v1"},
+            {"name": "OPENAI_API_KEY", "valueFrom": {"secretKeyRef": {"name": "openai", "key": "apiKey"}}},
+        )
+    )
     env[4] = {"name": "VIDEOJOB_QUALITY", "value": "high"}
     env[5] = {"name": "VIDEOJOB_PARALLELISM", "value": "4"}
     env[6] = {"name": "VIDEOJOB_OUTPUT_BUCKET", "value": "team-videos"}
     env[7] = {"name": "VIDEOJOB_OUTPUT_PREFIX", "value": f"lessons/2026/outputs/team-a/lesson/{UID}/"}
     expected = _expected_job(
         resources={"requests": {"cpu": "4", "memory": "4Gi"}, "limits": {"cpu": "4", "memory": "4Gi"}},
-        env=env, scratch="10Gi", backoff=5, deadline=600, suspend=True,
+        env=env,
+        scratch="10Gi",
+        backoff=5,
+        deadline=600,
+        suspend=True,
         job_labels=LABELS | {"kueue.x-k8s.io/queue-name": "renders"},
         pod_extra={"priorityClassName": "batch-high"},
     )
@@ -129,8 +172,13 @@ def test_every_execution_field_of_the_spec_reaches_the_job():
 
 
 def test_spec_resources_override_the_preset_field_by_field():
-    spec = VideoJobSpec.model_validate({"source": {"markdown": "# A"}, "quality": "low",
-                                        "resources": {"limits": {"memory": "3Gi"}, "requests": {"cpu": "500m"}}})
+    spec = VideoJobSpec.model_validate(
+        {
+            "source": {"markdown": "# A"},
+            "quality": "low",
+            "resources": {"limits": {"memory": "3Gi"}, "requests": {"cpu": "500m"}},
+        }
+    )
     assert renderer_resources(spec, OperatorSettings()) == {
         "requests": {"cpu": "500m", "memory": "1Gi"},
         "limits": {"cpu": "1", "memory": "3Gi"},
@@ -138,7 +186,9 @@ def test_spec_resources_override_the_preset_field_by_field():
 
 
 def test_a_request_above_the_preset_limit_lifts_the_limit_with_it():
-    spec = VideoJobSpec.model_validate({"source": {"markdown": "# A"}, "quality": "low", "resources": {"requests": {"memory": "8Gi"}}})
+    spec = VideoJobSpec.model_validate(
+        {"source": {"markdown": "# A"}, "quality": "low", "resources": {"requests": {"memory": "8Gi"}}}
+    )
     assert renderer_resources(spec, OperatorSettings())["limits"]["memory"] == "8Gi"
 
 
@@ -147,7 +197,9 @@ def test_operator_presets_can_be_overridden(monkeypatch):
     settings = OperatorSettings()
     job = build_renderer_job(_videojob(), settings)
     assert job["spec"]["template"]["spec"]["containers"][0]["resources"] == {
-        "requests": {"cpu": "3", "memory": "2Gi"}, "limits": {"cpu": "3", "memory": "2Gi"}}
+        "requests": {"cpu": "3", "memory": "2Gi"},
+        "limits": {"cpu": "3", "memory": "2Gi"},
+    }
 
 
 def test_credentials_are_never_inline_values():
@@ -171,11 +223,18 @@ def test_spec_configmap_carries_the_canonical_spec_and_is_immutable():
     assert configmap == {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": SPEC_CONFIGMAP, "namespace": "team-a", "labels": {k: v for k, v in LABELS.items() if k != "videojob.dev/attempt"},
-                     "ownerReferences": [OWNER]},
+        "metadata": {
+            "name": SPEC_CONFIGMAP,
+            "namespace": "team-a",
+            "labels": {k: v for k, v in LABELS.items() if k != "videojob.dev/attempt"},
+            "ownerReferences": [OWNER],
+        },
         "immutable": True,
-        "data": {"spec.json": json.dumps(VideoJobSpec.model_validate(_videojob()["spec"]).to_wire(), sort_keys=True,
-                                         separators=(",", ":"))},
+        "data": {
+            "spec.json": json.dumps(
+                VideoJobSpec.model_validate(_videojob()["spec"]).to_wire(), sort_keys=True, separators=(",", ":")
+            )
+        },
     }
 
 

@@ -13,11 +13,17 @@ def run(coroutine):
     return asyncio.run(asyncio.wait_for(coroutine, 5))
 
 
+async def take(queue: WorkQueue[str]) -> str:
+    key = await queue.get()
+    assert key is not None, "the queue shut down"
+    return key
+
+
 async def drain(queue: WorkQueue[str]) -> list[str]:
     """Every key available right now, each marked done."""
     keys = []
     while len(queue):
-        key = await queue.get()
+        key = await take(queue)
         keys.append(key)
         queue.done(key)
     return keys
@@ -37,7 +43,7 @@ def test_a_key_added_while_it_is_processed_is_handed_out_again_once_after_done()
     async def main():
         queue: WorkQueue[str] = WorkQueue()
         queue.add("a")
-        first = await queue.get()
+        first = await take(queue)
         queue.add("a")
         queue.add("a")
         during = len(queue)  # not handed to a second worker while the first holds it
@@ -88,7 +94,7 @@ def test_add_after_waits_and_the_earliest_of_several_delays_wins():
         queue.add_after("a", 0.1)
         queue.add_after("a", 0.3)
         assert len(queue) == 0
-        key = await queue.get()
+        key = await take(queue)
         waited = loop.time() - began
         queue.done(key)
         await asyncio.sleep(0.5)
