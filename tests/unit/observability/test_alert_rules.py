@@ -6,6 +6,7 @@ without both fails :func:`test_every_alert_has_a_firing_and_a_quiet_case`.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,8 @@ def test_alert_fires_when_it_should_and_stays_quiet_otherwise(alert: str, tmp_pa
     path.write_text(yaml.safe_dump(tests, sort_keys=False, width=1000))
     result = promtool("test", "rules", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_metric_an_alert_asks_for_is_exported_by_the_operator_or_the_gateway(exported_metrics: set[str]) -> None:
+    asked = {name for alert in ALERTS.values() for name in re.findall(r"\b(videojob_[a-z_]+|up)\b", alert.expr)}
+    assert asked - exported_metrics == set()
