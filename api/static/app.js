@@ -136,7 +136,10 @@ async function follow(video) {
         if (id) lastId = id;
         if (kind === "video") render(data);
       });
-      if (finished) return;
+      if (finished) {
+        refreshHistory();  // the list shows the new state too
+        return;
+      }
     } catch (error) {
       if (controller.signal.aborted) return;
     }

@@ -100,3 +100,19 @@ def test_last_event_id_resumes_from_the_real_watch_without_losing_a_change(clust
         missed = [data for _, _, data in read_events(response)]
     assert ("in_progress", 50) in [(data["status"], data["progress"]) for data in missed]
     assert missed[-1]["status"] == "completed" and first["status"] == "queued"
+
+
+def test_cancel_suspends_the_render_and_ends_the_stream_as_cancelled(cluster, operator, create_tenant, start_gateway,
+                                                                     helpers):
+    api = start_gateway().client(create_tenant(cluster.namespace))
+    video = api.post("/v1/videos", json={"markdown": LECTURE, "quality": "low"}).json()
+    job = cluster.wait_job(video["id"])
+    cancelled = api.post(f"/v1/videos/{video['id']}/cancel").json()
+    assert cancelled["status"] == "failed" and cancelled["error"]["code"] == "cancelled"
+    helpers.wait_for(lambda: cluster.get("job", job["metadata"]["name"])["spec"].get("suspend") is True, 20,
+                     "the operator to suspend the renderer Job")
+    with api.stream("GET", f"/v1/videos/{video['id']}/events", timeout=30) as response:
+        events = list(read_events(response))
+    assert [data["phase"] for _, _, data in events] == ["Cancelled"]  # terminal: the stream ends at once
+    again = api.post(f"/v1/videos/{video['id']}/cancel")
+    assert again.status_code == 409 and "already failed" in again.json()["error"]["message"]

@@ -1,0 +1,155 @@
+"""The web page in real Chromium (Debian's, driven by Selenium): a teacher enters a key, submits
+a Markdown lecture, watches the progress bar move through the stages, plays the video with its
+subtitles track; a lecture the renderer refuses shows the VideoJob's message. Screenshots of
+each step are saved in the test's tmp dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+from support import wait_for
+
+pytestmark = [pytest.mark.cluster, pytest.mark.minio]
+
+HEADLESS_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run")
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "chromium and chromium-driver are needed (hack/apt-packages.txt)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*HEADLESS_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,1600",
+                 "--autoplay-policy=no-user-gesture-required"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(options=options, service=Service(executable_path=driver, log_output=str(tmp_path / "chromedriver.log")))
+    yield session
+    session.quit()
+
+
+class Page:
+    def __init__(self, browser: Any, shots: Path) -> None:
+        self.browser, self.shots, self.step = browser, shots, 0
+
+    def find(self, element_id: str) -> Any:
+        return self.browser.find_element(By.ID, element_id)
+
+    def visible(self, element_id: str) -> bool:
+        return self.find(element_id).is_displayed()
+
+    def wait(self, check: Any, timeout: float = 30, what: str = "the page") -> Any:
+        return WebDriverWait(self.browser, timeout, poll_frequency=0.1).until(lambda _: check(), what)
+
+    def screenshot(self, name: str, show: str | None = None) -> Path:
+        if show:  # the window is one screen tall: bring the part this step is about into view
+            self.browser.execute_script("document.getElementById(arguments[0]).scrollIntoView({block: 'center'})", show)
+        self.step += 1
+        path = self.shots / f"{self.step:02d}-{name}.png"
+        self.browser.save_screenshot(str(path))
+        if keep := os.environ.get("VIDEOJOB_SCREENSHOT_DIR"):  # pytest keeps only its last few tmp dirs
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(keep) / path.name)
+        return path
+
+
+def _submit_lecture(page: Page, markdown: str | None = None) -> None:
+    if markdown is None:
+        page.find("sample-button").click()
+    else:
+        page.browser.execute_script("document.getElementById('markdown').value = arguments[0]", markdown)
+    Select(page.find("quality")).select_by_value("low")
+    Select(page.find("theme")).select_by_value("physics")
+    page.find("create-button").click()
+
+
+def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
+        cluster, operator, renderer, create_tenant, start_gateway, browser, tmp_path):
+    key = create_tenant(cluster.namespace)
+    gateway = start_gateway()
+    page = Page(browser, tmp_path)
+    browser.get(gateway.url + "/")
+    assert browser.title.startswith("videojob")
+    page.screenshot("key-entry")
+    page.find("api-key").send_keys(key)
+    page.find("key-form").submit()
+    page.wait(lambda: page.visible("create-section"), what="the form after the key")
+
+    page.find("sample-button").click()
+    assert page.find("markdown").get_property("value").startswith("# How a rainbow forms")
+    page.screenshot("lecture-form")
+    _submit_lecture(page)
+    page.wait(lambda: page.visible("progress-section"), what="the progress bar")
+    name = wait_for(lambda: cluster.get("vj")["items"], 20, "the VideoJob")[0]["metadata"]["name"]
+
+    pod = renderer.start(name)
+    renderer.progress(pod, "Rendering", 25, "Rendering scene 1/3", eta=40)
+    page.wait(lambda: page.find("stage").text == "Rendering scene 1/3", what="stage 1/3 on the page")
+    assert page.find("progress").get_property("value") == 25
+    assert "left" in page.find("eta").text
+    page.screenshot("progress-scene-1", "progress-section")
+    renderer.progress(pod, "Assembling", 80, "Assembling the video", eta=5)
+    page.wait(lambda: page.find("stage").text == "Assembling the video", what="the assembling stage")
+    assert page.find("progress").get_property("value") == 80
+    page.screenshot("progress-assembling", "progress-section")
+    renderer.succeed(pod, name)
+
+    page.wait(lambda: page.visible("player-section"), 60, "the player")
+    page.wait(lambda: browser.execute_script("return document.getElementById('player').readyState") >= 1, 30,
+              "the video's metadata")
+    player = browser.execute_script(
+        "const v = document.getElementById('player'); const t = v.querySelector('track');"
+        "return {duration: v.duration, ready: v.readyState, error: v.error && v.error.code,"
+        " tracks: v.textTracks.length, kind: t && t.kind, trackReady: t && t.readyState, src: t && t.src}")
+    assert player["duration"] > 0 and player["error"] is None, player
+    assert player["tracks"] == 1 and player["kind"] == "subtitles", player
+    page.wait(lambda: browser.execute_script("return document.querySelector('#player track').readyState") == 2, 20,
+              "the subtitles track to load")
+    browser.execute_script("const v = document.getElementById('player'); v.muted = true; v.play();")
+    page.wait(lambda: browser.execute_script("return document.getElementById('player').currentTime") > 0.5, 20,
+              "the video to play")
+    assert page.find("download-video").get_attribute("href").startswith("http")
+    assert page.find("progress").get_property("value") == 100
+    page.screenshot("player", "player-section")
+    history = page.find("history").text
+    assert "completed" in history
+
+    # A lecture the renderer refuses: the page shows the VideoJob's own message.
+    _submit_lecture(page, "# Broken\n\n| a | table |\n")
+    page.wait(lambda: len(cluster.get("vj")["items"]) == 2, what="the second VideoJob")
+    second = next(item["metadata"]["name"] for item in cluster.get("vj")["items"] if item["metadata"]["name"] != name)
+    renderer.fail(renderer.start(second), "InvalidStoryboard", "scene 1 has nothing to show: add a bullet list or a paragraph")
+    page.wait(lambda: "scene 1 has nothing to show" in page.find("video-error").text, 60, "the failure message")
+    assert page.find("video-error").get_attribute("role") == "alert"
+    page.screenshot("failure-message", "progress-section")
+
+    # Input the gateway refuses never reaches the cluster, and the field is named.
+    _submit_lecture(page, "")
+    page.wait(lambda: page.find("form-error").text, what="the form error")
+    assert "markdown" in page.find("form-error").text
+    page.screenshot("form-error", "form-error")
+    assert len(cluster.get("vj")["items"]) == 2
+
+
+def test_the_page_reads_on_a_phone_sized_screen(start_gateway, browser, tmp_path):
+    gateway = start_gateway()
+    browser.set_window_size(390, 844)
+    browser.get(gateway.url + "/")
+    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a phone"
+    labels = browser.execute_script(
+        "return [...document.querySelectorAll('input, select, textarea')].filter(e => e.type !== 'radio' && e.type !== 'checkbox')"
+        ".map(e => [e.id, !!document.querySelector(`label[for=\"${e.id}\"]`)])")
+    assert all(has for _, has in labels), labels
+    page = Page(browser, tmp_path)
+    page.step = 7
+    page.screenshot("phone")
