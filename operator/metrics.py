@@ -229,7 +229,8 @@ class _CacheCollector(Collector):
         by_phase = GaugeMetricFamily("videojob_videojobs", "VideoJobs that exist now, by phase.", labels=["phase"])
         running = GaugeMetricFamily("videojob_renders_running", "VideoJobs whose renderer is working on them now.")
         oldest = GaugeMetricFamily("videojob_oldest_waiting_seconds",
-                                   "Age of the oldest VideoJob whose render has not started (0 when none waits).")
+                                   "Age of the oldest VideoJob not rendering yet: queued for a slot or a node, "
+                                   "or not started (0 when none waits).")
         stalled = GaugeMetricFamily("videojob_longest_without_progress_seconds",
                                     "Of the renders running now, the longest time one has gone without a progress "
                                     "event.")
@@ -247,7 +248,7 @@ class _CacheCollector(Collector):
             if phase in reasons.TERMINAL_PHASES or phase == reasons.SUSPENDED or metadata.get("deletionTimestamp"):
                 continue
             started = _parse_time(status.get("startTime"))
-            if started is None:
+            if phase == reasons.QUEUED or started is None:  # for a slot, for a node (unschedulable), or not started
                 if (created := _parse_time(metadata.get("creationTimestamp"))) is not None:
                     waiting_since.append(created)
             elif phase in STAGES or phase == reasons.PENDING:

@@ -164,6 +164,15 @@ def test_videojobs_by_phase_and_the_waiting_and_stalled_gauges_come_from_the_cac
     assert 295 <= sample("videojob_longest_without_progress_seconds") <= 305
 
 
+def test_a_render_no_node_can_take_counts_as_waiting_from_its_creation() -> None:
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    unschedulable = body("u", phase="Queued", startTime=an_hour_ago)  # the Job started; its Pod has no node
+    unschedulable["metadata"]["creationTimestamp"] = an_hour_ago
+    metrics.track_videojobs(lambda: world(unschedulable))
+    assert 3595 <= sample("videojob_oldest_waiting_seconds") <= 3605
+    assert sample("videojob_longest_without_progress_seconds") == 0
+
+
 def test_a_render_deleted_midway_is_forgotten_at_the_next_scrape() -> None:
     metrics.observe_progress_event("gone", POD, event("Rendering", 0))
     metrics.track_videojobs(lambda: world())
