@@ -40,13 +40,16 @@ GATEWAY = ScrapeJob("videojob-gateway", "http")
 SCRAPE_JOBS = (OPERATOR, GATEWAY)
 
 
-def scrape_config(targets: Mapping[ScrapeJob, Sequence[str]], interval: str = DEFAULT_INTERVAL) -> dict[str, Any]:
-    """prometheus.yml for ``{job: ["127.0.0.1:port", ...]}``, labelled the way a ServiceMonitor labels targets."""
+def scrape_config(targets: Mapping[ScrapeJob, Sequence[str]], interval: str = DEFAULT_INTERVAL,
+                  rule_files: Sequence[Path] = ()) -> dict[str, Any]:
+    """prometheus.yml for ``{job: ["127.0.0.1:port", ...]}``, labelled the way a ServiceMonitor labels targets,
+    evaluating ``rule_files`` (the chart's alerting rules) at the scrape interval."""
     unknown = [job.job for job in targets if job not in SCRAPE_JOBS]
     if unknown:
         raise ValueError(f"unknown scrape job(s) {unknown}: add them to SCRAPE_JOBS so alerts and dashboards know them")
     return {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "rule_files": [str(path) for path in rule_files],
         "scrape_configs": [
             {"job_name": job.job, "metrics_path": job.path, "scrape_interval": interval,
              "static_configs": [{"targets": list(addresses), "labels": {"endpoint": job.port_name}}]}
@@ -68,6 +71,7 @@ class PrometheusServer:
     state_dir: Path
     targets: Mapping[ScrapeJob, Sequence[str]] = dataclasses.field(default_factory=dict)
     interval: str = DEFAULT_INTERVAL
+    rule_files: Sequence[Path] = ()
     port: int | None = None
     tie_to_parent: bool = True
     component: Component | None = None
@@ -82,7 +86,8 @@ class PrometheusServer:
         self.port = self.port or free_port()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         config = self.state_dir / "prometheus.yml"
-        config.write_text(json.dumps(scrape_config(self.targets, self.interval), indent=2))  # JSON is YAML
+        # JSON is YAML, so prometheus.yml is written with the standard library.
+        config.write_text(json.dumps(scrape_config(self.targets, self.interval, self.rule_files), indent=2))
         self.component = Component.launch(
             "prometheus",
             [binary, f"--config.file={config}", f"--storage.tsdb.path={self.state_dir / 'prometheus-data'}",
@@ -98,11 +103,17 @@ class PrometheusServer:
             raise
         return time.monotonic() - began
 
-    def reconfigure(self, targets: Mapping[ScrapeJob, Sequence[str]]) -> None:
-        """Scrape these targets from now on (rewrites the config and asks Prometheus to reload it)."""
-        self.targets = targets
-        (self.state_dir / "prometheus.yml").write_text(json.dumps(scrape_config(targets, self.interval), indent=2))
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/-/reload", method="POST"), timeout=10).close()
+    def reconfigure(self, targets: Mapping[ScrapeJob, Sequence[str]], rule_files: Sequence[Path] = ()) -> None:
+        """Scrape these targets and evaluate these rules from now on (rewrites the config and asks Prometheus
+        to reload it)."""
+        self.targets, self.rule_files = targets, rule_files
+        config = scrape_config(targets, self.interval, rule_files)
+        (self.state_dir / "prometheus.yml").write_text(json.dumps(config, indent=2))
+        try:
+            urllib.request.urlopen(urllib.request.Request(f"{self.url}/-/reload", method="POST"), timeout=10).close()
+        except urllib.error.HTTPError as error:
+            why = error.read().decode(errors="replace").strip()
+            raise StartError(f"Prometheus refused the new config: {why}") from None
 
     def api(self, path: str, **params: str) -> Any:
         """The ``data`` of a successful HTTP API answer; an error names the API's own message."""
@@ -122,6 +133,10 @@ class PrometheusServer:
         if data["resultType"] in ("vector", "matrix"):
             return data["result"]
         return [{"metric": {}, "value": data["result"]}]
+
+    def firing(self) -> set[str]:
+        """The names of the alerts firing now."""
+        return {alert["labels"]["alertname"] for alert in self.api("alerts")["alerts"] if alert["state"] == "firing"}
 
     def wait_scraped(self, job: ScrapeJob, timeout: float = 60.0) -> None:
         """Until every target of ``job`` has been scraped successfully at least once."""

@@ -19,6 +19,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from videojob_devenv.chartfiles import RULES_FILE
 from videojob_devenv.dashboards import DASHBOARDS
 from videojob_devenv.processes import free_port, wait_for
 from videojob_devenv.prometheus import GATEWAY, OPERATOR
@@ -91,7 +92,7 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(clus
                                                                            prometheus_server) -> None:
     port = free_port()
     start_operator(VIDEOJOB_METRICS_PORT=str(port))
-    prometheus_server.reconfigure({OPERATOR: [f"127.0.0.1:{port}"]})
+    prometheus_server.reconfigure({OPERATOR: [f"127.0.0.1:{port}"]}, rule_files=[RULES_FILE])
     prometheus_server.wait_scraped(OPERATOR)
     [up] = prometheus_server.query("up")
     assert (up["metric"]["job"], up["metric"]["endpoint"], up["value"][1]) == ("videojob-operator", "metrics", "1")
@@ -135,6 +136,10 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(clus
 
     targets = sum(len(panel.targets) for name in OPERATOR_DASHBOARDS for panel in DASHBOARDS[name]().panels)
     assert _panels_without_data(prometheus_server, began, OPERATOR_DASHBOARDS) == (targets, {})
+
+    # The chart's rules, on the real series: a failed upload pages at once; nothing else fires (two platform
+    # failures are too few for the failure ratio; the operator is up and reconciling).
+    assert wait_for(lambda: prometheus_server.firing() or None, 30, "an alert to fire") == {"VideoJobUploadsFailing"}
 
     page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
     checked = subprocess.run(["promtool", "check", "metrics"], input=page, capture_output=True)
