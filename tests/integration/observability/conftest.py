@@ -1,6 +1,6 @@
 """The operator tier's stand-ins, reused: the real control plane, a cordoned fake Node, a stand-in
 kubelet serving the renderer's log lines, and the stand-in renderer (tests/integration/operator/conftest.py);
-and the gateway tier's real gateway process with a real tenant (tests/integration/api/conftest.py).
+and the gateway tier's real gateway process under its own ServiceAccount (tests/integration/api/conftest.py).
 
 The stand-in renderer plays the renderer Pod's part through the API server exactly as the
 operator tests do: it binds the Pod, patches its status and writes the termination message.
@@ -13,7 +13,6 @@ from integration.api.conftest import (  # noqa: F401 - fixtures, re-exported for
     start_gateway,
 )
 from integration.operator.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
-    Cluster,
     cluster,
     fake_kubelet,
     fake_node,

@@ -158,6 +158,7 @@ def tenant_key(kube_cluster: Any, gateway_kubeconfig: Any, cluster: Any) -> str:
     return made.stdout.strip()
 
 
+@pytest.mark.minio  # the gateway presigns downloads against it
 def test_every_gateway_panel_has_data_after_created_refused_and_missing_videos(tenant_key, start_gateway,
                                                                               prometheus_server) -> None:
     key = tenant_key
