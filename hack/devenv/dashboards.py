@@ -244,7 +244,7 @@ def operator() -> Dashboard:
         [stat("Up", "Whether Prometheus can scrape the operator (1) or not (0).", "short", (f"max(up{{{OP}}})", "up")),
          stat("Restarts in the time range", "Times the operator process started again.", "short",
               (f"sum(changes(process_start_time_seconds{{{OP}}}[$__range]))", "restarts")),
-         stat("Memory", "Resident memory of the operator process.", "bytes",
+         stat("Memory now", "Resident memory of the operator process.", "bytes",
               (f"max(process_resident_memory_bytes{{{OP}}})", "memory")),
          stat("Reconcile errors", "Share of reconciles that failed over the time range.", "percentunit",
               (f'sum(increase(videojob_operator_reconciles_total{{{OP}, outcome="error"}}[$__range])) '
