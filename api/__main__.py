@@ -39,16 +39,35 @@ def tenant_objects(name: str, max_videos: int, settings: GatewaySettings) -> lis
     labels = {TENANT_LABEL: name, "app.kubernetes.io/part-of": "videojob"}
     return [
         ("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}),
-        ("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                "metadata": {"name": settings.keys_namespace}}),
-        (f"/apis/rbac.authorization.k8s.io/v1/namespaces/{name}/rolebindings", {
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": "videojob-gateway", "namespace": name, "labels": labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": TENANT_CLUSTER_ROLE},
-            "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": service_account_namespace}]}),
-        (f"/api/v1/namespaces/{name}/resourcequotas", {
-            "apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": QUOTA_NAME, "namespace": name, "labels": labels},
-            "spec": {"hard": {QUOTA_RESOURCE: str(max_videos)}}}),
+        (
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": settings.keys_namespace}},
+        ),
+        (
+            f"/apis/rbac.authorization.k8s.io/v1/namespaces/{name}/rolebindings",
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": "videojob-gateway", "namespace": name, "labels": labels},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": TENANT_CLUSTER_ROLE,
+                },
+                "subjects": [
+                    {"kind": "ServiceAccount", "name": service_account, "namespace": service_account_namespace}
+                ],
+            },
+        ),
+        (
+            f"/api/v1/namespaces/{name}/resourcequotas",
+            {
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {"name": QUOTA_NAME, "namespace": name, "labels": labels},
+                "spec": {"hard": {QUOTA_RESOURCE: str(max_videos)}},
+            },
+        ),
     ]
 
 
@@ -69,8 +88,12 @@ async def wait_until_quota_counts(kube: Kube, name: str, max_videos: int, timeou
                 return True
             await asyncio.sleep(0.2)
         for value in (max_videos + 1, max_videos):
-            await kube.request("PATCH", path, body={"spec": {"hard": {QUOTA_RESOURCE: str(value)}}},
-                               content_type="application/merge-patch+json")
+            await kube.request(
+                "PATCH",
+                path,
+                body={"spec": {"hard": {QUOTA_RESOURCE: str(value)}}},
+                content_type="application/merge-patch+json",
+            )
     return False
 
 
@@ -80,11 +103,17 @@ async def create_tenant(name: str, max_videos: int, settings: GatewaySettings) -
         for path, body in tenant_objects(name, max_videos, settings):
             await _apply(kube, path, body)
         if not await wait_until_quota_counts(kube, name, max_videos):
-            print(f"videojob-gateway: the quota of {name} is not counted yet; the API server refuses its videos "
-                  "until the quota controller catches up (within 5 minutes)", file=sys.stderr)
+            print(
+                f"videojob-gateway: the quota of {name} is not counted yet; the API server refuses its videos "
+                "until the quota controller catches up (within 5 minutes)",
+                file=sys.stderr,
+            )
         key_id, key = new_key()
-        await kube.request("POST", f"/api/v1/namespaces/{settings.keys_namespace}/secrets",
-                           body=key_secret(key_id, key, name, settings.keys_namespace))
+        await kube.request(
+            "POST",
+            f"/api/v1/namespaces/{settings.keys_namespace}/secrets",
+            body=key_secret(key_id, key, name, settings.keys_namespace),
+        )
         return key
     finally:
         await kube.close()

@@ -58,9 +58,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="videojob gateway", version="0.1.0", lifespan=lifespan,
-                  description="Narrated explainer videos from a topic, a Markdown lecture or a storyboard. "
-                              "Compatible with OpenAI's Videos API; every video is a VideoJob.")
+    app = FastAPI(
+        title="videojob gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Narrated explainer videos from a topic, a Markdown lecture or a storyboard. "
+        "Compatible with OpenAI's Videos API; every video is a VideoJob.",
+    )
     app.state.metrics = GatewayMetrics()
     install_error_handlers(app)
     app.include_router(videos.router)

@@ -35,15 +35,19 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 
 def _too_large(limit: int) -> GatewayError:
-    return GatewayError(413, "request_too_large", f"the request body is over {limit} bytes; a Markdown lecture "
-                        "may be up to 64 KiB (send a shorter one, or split it into several videos)")
+    return GatewayError(
+        413,
+        "request_too_large",
+        f"the request body is over {limit} bytes; a Markdown lecture "
+        "may be up to 64 KiB (send a shorter one, or split it into several videos)",
+    )
 
 
 def _set(target: dict[str, Any], name: str, value: Any) -> None:
     head, _, rest = name.partition("[")
     path = [head, *_BRACKETS.findall("[" + rest)] if rest else [head]
     node = target
-    for part, following in zip(path, [*path[1:], None]):
+    for part, following in zip(path, [*path[1:], None], strict=True):
         if following is None:
             if part == "":
                 raise GatewayError(422, "invalid_request", f"form field {name!r}: send lists as JSON", head)
@@ -64,8 +68,13 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         if not isinstance(name, str):
             continue
         if part.get_filename() is not None:
-            raise GatewayError(422, "unsupported_parameter", f"{name}: file uploads are not supported "
-                               "(a video starts from a prompt, a Markdown lecture or a storyboard)", name)
+            raise GatewayError(
+                422,
+                "unsupported_parameter",
+                f"{name}: file uploads are not supported "
+                "(a video starts from a prompt, a Markdown lecture or a storyboard)",
+                name,
+            )
         payload = part.get_payload(decode=True)
         text = payload.decode("utf-8") if isinstance(payload, bytes) else str(payload)
         if name == "storyboard":  # a structure with lists: only JSON carries it
@@ -82,8 +91,12 @@ async def read_create_body(request: Request, limit: int) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";")[0].strip().lower()
     if media not in ("application/json", "multipart/form-data"):
-        raise GatewayError(415, "unsupported_media_type", f"send the video as application/json (or multipart/form-data), "
-                           f"not {media or 'a body without a Content-Type'}")
+        raise GatewayError(
+            415,
+            "unsupported_media_type",
+            f"send the video as application/json (or multipart/form-data), "
+            f"not {media or 'a body without a Content-Type'}",
+        )
     body = await read_limited(request, limit)
     if media == "multipart/form-data":
         return parse_multipart(content_type, body)
@@ -92,5 +105,7 @@ async def read_create_body(request: Request, limit: int) -> dict[str, Any]:
     except ValueError as error:
         raise GatewayError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
     if not isinstance(data, dict):
-        raise GatewayError(422, "invalid_request", "the body must be a JSON object with one of prompt, markdown or storyboard")
+        raise GatewayError(
+            422, "invalid_request", "the body must be a JSON object with one of prompt, markdown or storyboard"
+        )
     return data

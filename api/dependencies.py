@@ -72,15 +72,17 @@ async def get_tenant(keyring: KeyRingDep, authorization: Annotated[str | None, H
     """The tenant whose API key is in ``Authorization: Bearer``; 401 for none or an unknown one."""
     scheme, _, key = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise GatewayError(401, "missing_api_key", "send your API key as 'Authorization: Bearer vj_...'",
-                           headers=_UNAUTHORIZED)
+        raise GatewayError(
+            401, "missing_api_key", "send your API key as 'Authorization: Bearer vj_...'", headers=_UNAUTHORIZED
+        )
     try:
         tenant = await keyring.tenant(key.strip())
     except ApiServerUnavailable as error:
         raise GatewayError(503, "api_server_unavailable", f"could not check the API key: {error}") from error
     if tenant is None:
-        raise GatewayError(401, "invalid_api_key", "this API key is not valid (revoked or mistyped)",
-                           headers=_UNAUTHORIZED)
+        raise GatewayError(
+            401, "invalid_api_key", "this API key is not valid (revoked or mistyped)", headers=_UNAUTHORIZED
+        )
     return tenant
 
 

@@ -15,11 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 
 class GatewayError(Exception):
-    def __init__(self, status: int, code: str, message: str, param: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, param: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.param = status, code, message, param
         self.headers = dict(headers or {})
@@ -37,8 +39,9 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-def error_response(status: int, code: str, message: str, param: str | None = None,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, param: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "param": param}}
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
@@ -61,9 +64,19 @@ def first_problem(errors: Sequence[Mapping[str, Any]]) -> tuple[str | None, str]
     return first_param, "; ".join(problems) or "the request is invalid"
 
 
-STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "request_too_large",
-                415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited"}
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -76,17 +89,31 @@ def install_error_handlers(app: FastAPI) -> None:
         param, message = first_problem(error.errors())
         return error_response(422, "invalid_request", message, param)
 
-    async def http_error(_: Request, error: Exception) -> JSONResponse:
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         code = STATUS_CODES.get(error.status_code, "error")
-        return error_response(error.status_code, code, str(error.detail), None, error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:  # Starlette names only the first matching route's methods
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return error_response(error.status_code, code, str(error.detail), None, headers)
 
     app.add_exception_handler(GatewayError, gateway_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for these error statuses, all with :class:`ErrorResponse`."""
-    return {status: {"model": ErrorResponse, "description": STATUS_CODES.get(status, "error").replace("_", " ")}
-            for status in statuses}
+    return {
+        status: {"model": ErrorResponse, "description": STATUS_CODES.get(status, "error").replace("_", " ")}
+        for status in statuses
+    }

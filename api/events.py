@@ -42,7 +42,9 @@ async def _pump(source: AsyncIterator[dict[str, Any]], queue: asyncio.Queue[Any]
         await queue.put(error)
 
 
-async def _watch_with_keepalive(kube: Kube, namespace: str, name: str, version: str) -> AsyncIterator[dict[str, Any] | None]:
+async def _watch_with_keepalive(
+    kube: Kube, namespace: str, name: str, version: str
+) -> AsyncIterator[dict[str, Any] | None]:
     """Watch events, and None every KEEPALIVE_SECONDS of silence (the caller sends a comment)."""
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=64)
     task = asyncio.create_task(_pump(kube.watch_videojob(namespace, name, version), queue))
@@ -62,8 +64,12 @@ async def _watch_with_keepalive(kube: Kube, namespace: str, name: str, version: 
         task.cancel()
 
 
-async def video_events(kube: Kube, current: Mapping[str, Any], render: Callable[[Mapping[str, Any]], dict[str, Any]],
-                       last_event_id: str | None = None) -> AsyncIterator[bytes]:
+async def video_events(
+    kube: Kube,
+    current: Mapping[str, Any],
+    render: Callable[[Mapping[str, Any]], dict[str, Any]],
+    last_event_id: str | None = None,
+) -> AsyncIterator[bytes]:
     """The stream for the VideoJob ``current`` (just read, so that an unknown id is a 404 before streaming)."""
     namespace, name = current["metadata"]["namespace"], current["metadata"]["name"]
     yield b"retry: 2000\n\n"
@@ -90,7 +96,9 @@ async def video_events(kube: Kube, current: Mapping[str, Any], render: Callable[
                     body = await kube.get_videojob(namespace, name)
                     kind, restart = "MODIFIED", True
                 else:
-                    raise ApiServerError(int(body.get("code") or 500), str(body.get("reason")), str(body.get("message")))
+                    raise ApiServerError(
+                        int(body.get("code") or 500), str(body.get("reason")), str(body.get("message"))
+                    )
             version = body.get("metadata", {}).get("resourceVersion", version)
             if kind == "BOOKMARK":
                 continue

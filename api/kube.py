@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import aiohttp
@@ -87,30 +87,46 @@ class Kube:
     def _headers(self, content_type: str = "application/json") -> dict[str, str]:
         headers = {"Accept": "application/json", "Content-Type": content_type}
         for setting in self.configuration.auth_settings().values():
-            headers[setting["key"]] = setting["value"]
+            auth = cast(Mapping[str, str], setting)  # {"in": "header", "key": ..., "value": ...}
+            headers[auth["key"]] = auth["value"]
         return headers
 
-    async def request(self, method: str, path: str, *, body: Any = None, query: Mapping[str, str] | None = None,
-                      content_type: str = "application/json", timeout: float = 30) -> dict[str, Any]:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+        timeout: float = 30,
+    ) -> dict[str, Any]:
         try:
             async with self.session.request(
-                method, path, params=dict(query or {}), headers=self._headers(content_type),
-                data=None if body is None else json.dumps(body), timeout=aiohttp.ClientTimeout(total=timeout),
+                method,
+                path,
+                params=dict(query or {}),
+                headers=self._headers(content_type),
+                data=None if body is None else json.dumps(body),
+                timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
                 text = await response.text()
                 if response.status >= 400:
                     raise _error(response.status, response.reason or "", text)
                 return json.loads(text) if text else {}
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise ApiServerUnavailable(f"the Kubernetes API server did not answer {method} {path}: {error!r}") from error
+            raise ApiServerUnavailable(
+                f"the Kubernetes API server did not answer {method} {path}: {error!r}"
+            ) from error
 
     # --- VideoJobs -----------------------------------------------------------------------
 
     async def get_videojob(self, namespace: str, name: str) -> dict[str, Any]:
         return await self.request("GET", videojobs_path(namespace, name))
 
-    async def list_videojobs(self, namespace: str, *, limit: int | None = None, cont: str | None = None,
-                             label_selector: str | None = None) -> dict[str, Any]:
+    async def list_videojobs(
+        self, namespace: str, *, limit: int | None = None, cont: str | None = None, label_selector: str | None = None
+    ) -> dict[str, Any]:
         query = {"limit": str(limit)} if limit else {}
         if cont:
             query["continue"] = cont
@@ -129,20 +145,29 @@ class Kube:
         options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         return await self.request("DELETE", videojobs_path(namespace, name), body=options)
 
-    async def watch_videojob(self, namespace: str, name: str, resource_version: str | None,
-                             timeout_seconds: int = 3600) -> AsyncIterator[dict[str, Any]]:
+    async def watch_videojob(
+        self, namespace: str, name: str, resource_version: str | None, timeout_seconds: int = 3600
+    ) -> AsyncIterator[dict[str, Any]]:
         """The watch events (``{"type", "object"}``) of one VideoJob after ``resource_version``.
 
         A ``resource_version`` the API server no longer remembers ends in an ERROR event with
         code 410 (Gone); the caller starts again from a fresh read.
         """
-        query = {"watch": "true", "fieldSelector": f"metadata.name={name}", "allowWatchBookmarks": "true",
-                 "timeoutSeconds": str(timeout_seconds)}
+        query = {
+            "watch": "true",
+            "fieldSelector": f"metadata.name={name}",
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(timeout_seconds),
+        }
         if resource_version:
             query["resourceVersion"] = resource_version
         try:
-            async with self.session.get(videojobs_path(namespace), params=query, headers=self._headers(),
-                                        timeout=aiohttp.ClientTimeout(total=None, sock_connect=30)) as response:
+            async with self.session.get(
+                videojobs_path(namespace),
+                params=query,
+                headers=self._headers(),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=30),
+            ) as response:
                 if response.status >= 400:
                     raise _error(response.status, response.reason or "", await response.text())
                 async for line in response.content:
@@ -158,8 +183,9 @@ class Kube:
 
     async def ready(self) -> bool:
         try:
-            async with self.session.get("/readyz", headers=self._headers(),
-                                        timeout=aiohttp.ClientTimeout(total=5)) as response:
+            async with self.session.get(
+                "/readyz", headers=self._headers(), timeout=aiohttp.ClientTimeout(total=5)
+            ) as response:
                 return response.status == 200
         except (aiohttp.ClientError, TimeoutError, OSError):
             return False
@@ -172,5 +198,9 @@ def _error(status: int, reason: str, text: str) -> ApiServerError:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    return ApiServerError(status, str(body.get("reason") or reason), str(body.get("message") or text[:500]),
-                          body.get("details") if isinstance(body.get("details"), dict) else None)
+    return ApiServerError(
+        status,
+        str(body.get("reason") or reason),
+        str(body.get("message") or text[:500]),
+        body.get("details") if isinstance(body.get("details"), dict) else None,
+    )

@@ -59,35 +59,58 @@ class CreateVideo(BaseModel):
     quality: QualityName | None = None
     theme: ThemeName | None = None
     voice: VoiceSpec | None = None
-    duration_seconds: int | None = Field(default=None, validation_alias=AliasChoices("durationSeconds", "duration_seconds"))
+    duration_seconds: int | None = Field(
+        default=None, validation_alias=AliasChoices("durationSeconds", "duration_seconds")
+    )
     language: str | None = None
     audience: str | None = None
     retries: int | None = None
     active_deadline_seconds: int | None = Field(
-        default=None, validation_alias=AliasChoices("activeDeadlineSeconds", "active_deadline_seconds"))
+        default=None, validation_alias=AliasChoices("activeDeadlineSeconds", "active_deadline_seconds")
+    )
     ttl_seconds_after_finished: int | None = Field(
-        default=None, validation_alias=AliasChoices("ttlSecondsAfterFinished", "ttl_seconds_after_finished"))
-    retention: Literal["Retain", "Delete"] | None = Field(default=None, description="What happens to the files on delete.")
+        default=None, validation_alias=AliasChoices("ttlSecondsAfterFinished", "ttl_seconds_after_finished")
+    )
+    retention: Literal["Retain", "Delete"] | None = Field(
+        default=None, description="What happens to the files on delete."
+    )
 
 
 # Where a problem found by VideoJobSpec is reported, in the request's own names.
-_WIRE_TO_PARAM = {"source": "prompt", "durationSeconds": "seconds", "activeDeadlineSeconds": "active_deadline_seconds",
-                  "ttlSecondsAfterFinished": "ttl_seconds_after_finished"}
+_WIRE_TO_PARAM = {
+    "source": "prompt",
+    "durationSeconds": "seconds",
+    "activeDeadlineSeconds": "active_deadline_seconds",
+    "ttlSecondsAfterFinished": "ttl_seconds_after_finished",
+}
 
 
 def _quality(request: CreateVideo) -> QualityName:
     if request.size is None:
         return request.quality or "medium"
     if request.size in _PORTRAIT:
-        raise GatewayError(422, "unsupported_size", f"size {request.size} is portrait; the scene templates draw "
-                           "16:9 only for now: use " + ", ".join(_SIZES), "size")
+        raise GatewayError(
+            422,
+            "unsupported_size",
+            f"size {request.size} is portrait; the scene templates draw 16:9 only for now: use " + ", ".join(_SIZES),
+            "size",
+        )
     if request.size not in _SIZES:
-        raise GatewayError(422, "unsupported_size", f"size {request.size!r} is not one we render: use "
-                           + ", ".join(f"{size} ({name})" for size, name in _SIZES.items()), "size")
+        raise GatewayError(
+            422,
+            "unsupported_size",
+            f"size {request.size!r} is not one we render: use "
+            + ", ".join(f"{size} ({name})" for size, name in _SIZES.items()),
+            "size",
+        )
     chosen = _SIZES[request.size]
     if request.quality is not None and request.quality != chosen:
-        raise GatewayError(422, "invalid_request", f"size {request.size} is quality {chosen}, but quality says "
-                           f"{request.quality}: set one of them", "quality")
+        raise GatewayError(
+            422,
+            "invalid_request",
+            f"size {request.size} is quality {chosen}, but quality says {request.quality}: set one of them",
+            "quality",
+        )
     return chosen
 
 
@@ -100,8 +123,13 @@ def _duration(request: CreateVideo) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise GatewayError(422, "invalid_request", f"seconds must be a whole number of seconds "
-                           f"({L.DURATION_SECONDS_MIN}-{L.DURATION_SECONDS_MAX}), not {value!r}", "seconds") from None
+        raise GatewayError(
+            422,
+            "invalid_request",
+            f"seconds must be a whole number of seconds "
+            f"({L.DURATION_SECONDS_MIN}-{L.DURATION_SECONDS_MAX}), not {value!r}",
+            "seconds",
+        ) from None
 
 
 def build_spec(request: CreateVideo, llm: Mapping[str, Any] | None = None) -> VideoJobSpec:
@@ -112,14 +140,30 @@ def build_spec(request: CreateVideo, llm: Mapping[str, Any] | None = None) -> Vi
     """
     if request.prompt is not None and not request.prompt.strip():
         request = request.model_copy(update={"prompt": None})
-    wire: dict[str, Any] = {"source": {key: value for key, value in (
-        ("prompt", request.prompt), ("markdown", request.markdown),
-        ("storyboard", request.storyboard.model_dump(mode="json", exclude_none=True) if request.storyboard else None),
-    ) if value is not None}, "quality": _quality(request)}
-    optional = {"theme": request.theme, "durationSeconds": _duration(request), "language": request.language,
-                "audience": request.audience, "retries": request.retries,
-                "activeDeadlineSeconds": request.active_deadline_seconds,
-                "ttlSecondsAfterFinished": request.ttl_seconds_after_finished}
+    wire: dict[str, Any] = {
+        "source": {
+            key: value
+            for key, value in (
+                ("prompt", request.prompt),
+                ("markdown", request.markdown),
+                (
+                    "storyboard",
+                    request.storyboard.model_dump(mode="json", exclude_none=True) if request.storyboard else None,
+                ),
+            )
+            if value is not None
+        },
+        "quality": _quality(request),
+    }
+    optional = {
+        "theme": request.theme,
+        "durationSeconds": _duration(request),
+        "language": request.language,
+        "audience": request.audience,
+        "retries": request.retries,
+        "activeDeadlineSeconds": request.active_deadline_seconds,
+        "ttlSecondsAfterFinished": request.ttl_seconds_after_finished,
+    }
     wire |= {key: value for key, value in optional.items() if value is not None}
     if request.voice is not None:
         wire["voice"] = request.voice.model_dump(mode="json", exclude_none=True)
@@ -160,15 +204,23 @@ def idempotent_video_name(namespace: str, key: str) -> str:
     return f"video-k{digest[:24]}"
 
 
-def build_videojob(name: str, namespace: str, spec: VideoJobSpec, request: CreateVideo,
-                   idempotency_key: str | None) -> dict[str, Any]:
+def build_videojob(
+    name: str, namespace: str, spec: VideoJobSpec, request: CreateVideo, idempotency_key: str | None
+) -> dict[str, Any]:
     annotations = {REQUEST_HASH_ANNOTATION: request_hash(request), MODEL_ANNOTATION: request.model or DEFAULT_MODEL}
     if idempotency_key is not None:
         annotations[IDEMPOTENCY_ANNOTATION] = hashlib.sha256(idempotency_key.encode()).hexdigest()
-    return {"apiVersion": f"{API_GROUP}/{API_VERSION}", "kind": KIND,
-            "metadata": {"name": name, "namespace": namespace, "labels": {CREATED_BY_LABEL: "gateway"},
-                         "annotations": annotations},
-            "spec": spec.to_wire()}
+    return {
+        "apiVersion": f"{API_GROUP}/{API_VERSION}",
+        "kind": KIND,
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {CREATED_BY_LABEL: "gateway"},
+            "annotations": annotations,
+        },
+        "spec": spec.to_wire(),
+    }
 
 
 def _unix(text: str | None) -> int | None:
@@ -201,11 +253,16 @@ def _error(videojob: Mapping[str, Any]) -> dict[str, str] | None:
     status = videojob.get("status") or {}
     if status.get("phase") == "Failed":
         failure = status.get("failure") or {}
-        return {"code": str(failure.get("reason") or "RenderFailed"),
-                "message": str(failure.get("message") or status.get("stage") or "The render failed.")}
+        return {
+            "code": str(failure.get("reason") or "RenderFailed"),
+            "message": str(failure.get("message") or status.get("stage") or "The render failed."),
+        }
     if is_cancelled(videojob):
-        return {"code": "cancelled", "message": "The video was cancelled: its render is suspended. "
-                "Delete it, or set spec.suspend to false on the VideoJob to resume."}
+        return {
+            "code": "cancelled",
+            "message": "The video was cancelled: its render is suspended. "
+            "Delete it, or set spec.suspend to false on the VideoJob to resume.",
+        }
     return None
 
 
@@ -220,7 +277,9 @@ def video_object(videojob: Mapping[str, Any], base_path: str = "/v1/videos") -> 
     output = status.get("output") or {}
     usage = status.get("usage") or {}
     video: dict[str, Any] = {
-        "id": name, "object": "video", "status": state,
+        "id": name,
+        "object": "video",
+        "status": state,
         "progress": 100 if state == "completed" else int(status.get("progress") or 0),
         "phase": "Cancelled" if is_cancelled(videojob) else status.get("phase") or "Pending",
         "stage": status.get("stage") or "Waiting for the operator",
@@ -231,29 +290,48 @@ def video_object(videojob: Mapping[str, Any], base_path: str = "/v1/videos") -> 
         "model": (metadata.get("annotations") or {}).get(MODEL_ANNOTATION, DEFAULT_MODEL),
         "prompt": (spec.get("source") or {}).get("prompt"),
         "seconds": str(spec.get("durationSeconds") or L.DURATION_SECONDS_DEFAULT),
-        "size": f"{preset.width}x{preset.height}", "quality": quality, "theme": spec.get("theme") or "default",
+        "size": f"{preset.width}x{preset.height}",
+        "quality": quality,
+        "theme": spec.get("theme") or "default",
         "error": _error(videojob),
-        "usage": {"llm_prompt_tokens": int(usage.get("llmPromptTokens") or 0),
-                  "llm_completion_tokens": int(usage.get("llmCompletionTokens") or 0),
-                  "tts_characters": int(usage.get("ttsCharacters") or 0),
-                  "cpu_seconds": float(usage.get("cpuSeconds") or 0.0)},
-        "output": None, "content": None,
+        "usage": {
+            "llm_prompt_tokens": int(usage.get("llmPromptTokens") or 0),
+            "llm_completion_tokens": int(usage.get("llmCompletionTokens") or 0),
+            "tts_characters": int(usage.get("ttsCharacters") or 0),
+            "cpu_seconds": float(usage.get("cpuSeconds") or 0.0),
+        },
+        "output": None,
+        "content": None,
     }
     if state == "completed" and output:
-        video["output"] = {"size_bytes": output.get("sizeBytes"), "sha256": output.get("sha256"),
-                           "duration_seconds": output.get("durationSeconds"), "cached": bool(output.get("cached"))}
-        video["content"] = {variant: f"{base_path}/{name}/content?variant={variant}" for variant in available_variants(output)}
+        video["output"] = {
+            "size_bytes": output.get("sizeBytes"),
+            "sha256": output.get("sha256"),
+            "duration_seconds": output.get("durationSeconds"),
+            "cached": bool(output.get("cached")),
+        }
+        video["content"] = {
+            variant: f"{base_path}/{name}/content?variant={variant}" for variant in available_variants(output)
+        }
     return video
 
 
 def available_variants(output: Mapping[str, Any]) -> list[str]:
     subtitles = output.get("subtitles") or {}
-    present = {"video": output.get("key"), "thumbnail": output.get("thumbnail"),
-               "vtt": subtitles.get("vtt"), "srt": subtitles.get("srt")}
+    present = {
+        "video": output.get("key"),
+        "thumbnail": output.get("thumbnail"),
+        "vtt": subtitles.get("vtt"),
+        "srt": subtitles.get("srt"),
+    }
     return [variant for variant in VARIANTS if present[variant]]
 
 
 def content_key(output: Mapping[str, Any], variant: str) -> str | None:
     subtitles = output.get("subtitles") or {}
-    return {"video": output.get("key"), "thumbnail": output.get("thumbnail"),
-            "vtt": subtitles.get("vtt"), "srt": subtitles.get("srt")}.get(variant)
+    return {
+        "video": output.get("key"),
+        "thumbnail": output.get("thumbnail"),
+        "vtt": subtitles.get("vtt"),
+        "srt": subtitles.get("srt"),
+    }.get(variant)

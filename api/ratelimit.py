@@ -22,8 +22,11 @@ class Decision:
     retry_after_seconds: int  # until one more token (0 when allowed)
 
     def headers(self) -> dict[str, str]:
-        headers = {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining),
-                   "RateLimit-Reset": str(self.reset_seconds)}
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_seconds),
+        }
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after_seconds)
         return headers

@@ -29,7 +29,9 @@ class GatewaySettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
-    public_url: str | None = Field(default=None, description="Base URL clients use, for Location headers; default: the request's.")
+    public_url: str | None = Field(
+        default=None, description="Base URL clients use, for Location headers; default: the request's."
+    )
     keys_namespace: Annotated[str, Field(pattern=_DNS_LABEL, max_length=63)] = "videojob-keys"
     s3_endpoint: S3EndpointURL = "http://minio.videojob.svc:9000"
     s3_bucket: Annotated[str, Field(min_length=3, max_length=63)] = "videos"

@@ -24,14 +24,25 @@ class Storage:
         if settings.s3_access_key is not None and settings.s3_secret_key is not None:
             endpoint = parse_s3_endpoint(settings.s3_endpoint)
             # The region given here spares the client a GetBucketLocation round trip per URL.
-            self._client = Minio(endpoint.netloc, access_key=settings.s3_access_key.get_secret_value(),
-                                 secret_key=settings.s3_secret_key.get_secret_value(), secure=endpoint.secure,
-                                 region=settings.s3_region)
+            self._client = Minio(
+                endpoint.netloc,
+                access_key=settings.s3_access_key.get_secret_value(),
+                secret_key=settings.s3_secret_key.get_secret_value(),
+                secure=endpoint.secure,
+                region=settings.s3_region,
+            )
 
     def presigned_url(self, bucket: str, key: str, download_name: str | None = None) -> str:
         if self._client is None:
-            raise GatewayError(503, "storage_not_configured", "the gateway has no S3 credentials to sign a download: "
-                               "set VIDEOJOB_GATEWAY_S3_ACCESS_KEY and VIDEOJOB_GATEWAY_S3_SECRET_KEY")
-        headers = {"response-content-disposition": f'inline; filename="{download_name}"'} if download_name else None
-        return self._client.presigned_get_object(bucket, key, expires=timedelta(seconds=self.settings.presign_seconds),
-                                                 response_headers=headers)
+            raise GatewayError(
+                503,
+                "storage_not_configured",
+                "the gateway has no S3 credentials to sign a download: "
+                "set VIDEOJOB_GATEWAY_S3_ACCESS_KEY and VIDEOJOB_GATEWAY_S3_SECRET_KEY",
+            )
+        headers: dict[str, str | list[str] | tuple[str]] | None = None
+        if download_name:
+            headers = {"response-content-disposition": f'inline; filename="{download_name}"'}
+        return self._client.presigned_get_object(
+            bucket, key, expires=timedelta(seconds=self.settings.presign_seconds), response_headers=headers
+        )

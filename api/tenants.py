@@ -49,13 +49,21 @@ def key_hash(key: str) -> str:
 
 def key_secret(key_id: str, key: str, tenant: str, keys_namespace: str) -> dict[str, object]:
     """The Secret that makes ``key`` valid for ``tenant`` (the tenant's namespace is its name)."""
+
     def encoded(text: str) -> str:
         return base64.b64encode(text.encode()).decode()
 
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": SECRET_PREFIX + key_id, "namespace": keys_namespace,
-                         "labels": {KEY_LABEL: "true", TENANT_LABEL: tenant}},
-            "data": {"sha256": encoded(key_hash(key)), "tenant": encoded(tenant)}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": SECRET_PREFIX + key_id,
+            "namespace": keys_namespace,
+            "labels": {KEY_LABEL: "true", TENANT_LABEL: tenant},
+        },
+        "data": {"sha256": encoded(key_hash(key)), "tenant": encoded(tenant)},
+    }
 
 
 class KeyRing:

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from ..body import read_create_body
 from ..dependencies import KubeDep, MetricsDep, RateLimiterDep, SettingsDep, TenantDep
 from ..errors import GatewayError, documented, first_problem
 from ..kube import ApiServerError, ApiServerUnavailable
-from ..mapping import (CREATED_BY_LABEL, REQUEST_HASH_ANNOTATION, CreateVideo, build_spec, build_videojob,
-                       idempotent_video_name, is_terminal, new_video_name, request_hash, video_object)
-from ..body import read_create_body
+from ..mapping import (
+    CREATED_BY_LABEL,
+    REQUEST_HASH_ANNOTATION,
+    CreateVideo,
+    build_spec,
+    build_videojob,
+    idempotent_video_name,
+    is_terminal,
+    new_video_name,
+    request_hash,
+    video_object,
+)
 from ..settings import GatewaySettings
 from ..tenants import Tenant
 
@@ -67,8 +77,12 @@ def check_video_id(video_id: str) -> str:
 def translate(error: ApiServerError | ApiServerUnavailable, video_id: str | None = None) -> GatewayError:
     """The API server's answer in the gateway's words (one place for every route)."""
     if isinstance(error, ApiServerUnavailable):
-        return GatewayError(503, "api_server_unavailable", "the Kubernetes API server is not answering; try again "
-                            "shortly", headers={"Retry-After": "5"})
+        return GatewayError(
+            503,
+            "api_server_unavailable",
+            "the Kubernetes API server is not answering; try again shortly",
+            headers={"Retry-After": "5"},
+        )
     if error.status == 404:
         return GatewayError(404, "not_found", f"no video {video_id!r}" if video_id else error.message, "video_id")
     if error.status == 403 and "exceeded quota" in error.message:
@@ -79,16 +93,19 @@ def translate(error: ApiServerError | ApiServerUnavailable, video_id: str | None
         return GatewayError(422, "invalid_request", f"the API server refused the video: {error.message}", field)
     if error.status == 409:
         return GatewayError(409, "conflict", f"the video changed while this request ran; try again ({error.message})")
-    return GatewayError(502, "api_server_error", f"the Kubernetes API server answered {error.status} {error.reason}: "
-                        f"{error.message}")
+    return GatewayError(
+        502, "api_server_error", f"the Kubernetes API server answered {error.status} {error.reason}: {error.message}"
+    )
 
 
 def quota_message(text: str) -> str:
     used = re.search(r"used: count/videojobs\.videojob\.dev=(\d+)", text)
     limited = re.search(r"limited: count/videojobs\.videojob\.dev=(\d+)", text)
     if used and limited:
-        return (f"this tenant already has {used.group(1)} of its {limited.group(1)} videos (a ResourceQuota on "
-                "count/videojobs.videojob.dev): wait for one to finish and delete it, then try again")
+        return (
+            f"this tenant already has {used.group(1)} of its {limited.group(1)} videos (a ResourceQuota on "
+            "count/videojobs.videojob.dev): wait for one to finish and delete it, then try again"
+        )
     return f"a quota of this tenant refused the video: {text}"
 
 
@@ -110,29 +127,53 @@ def _llm(settings: GatewaySettings) -> dict[str, Any]:
 async def _check_daily_cap(kube: KubeDep, tenant: Tenant, settings: GatewaySettings, metrics: MetricsDep) -> None:
     if not settings.daily_cap:
         return
-    since = datetime.now(timezone.utc) - timedelta(days=1)
+    since = datetime.now(UTC) - timedelta(days=1)
     listed = await kube.list_videojobs(tenant.namespace, label_selector=f"{CREATED_BY_LABEL}=gateway")
-    recent = sorted(item["metadata"]["creationTimestamp"] for item in listed.get("items", [])
-                    if datetime.fromisoformat(item["metadata"]["creationTimestamp"].replace("Z", "+00:00")) > since)
+    recent = sorted(
+        item["metadata"]["creationTimestamp"]
+        for item in listed.get("items", [])
+        if datetime.fromisoformat(item["metadata"]["creationTimestamp"].replace("Z", "+00:00")) > since
+    )
     if len(recent) >= settings.daily_cap:
         metrics.quota_refused.labels(tenant.name, "daily").inc()
         oldest = datetime.fromisoformat(recent[0].replace("Z", "+00:00"))
-        wait = max(1, int((oldest + timedelta(days=1) - datetime.now(timezone.utc)).total_seconds()))
-        raise GatewayError(429, "daily_cap_exceeded", f"this tenant created {len(recent)} videos in the last 24 hours, "
-                           f"its daily cap: the next one is possible in {wait // 3600} h {wait % 3600 // 60} min",
-                           headers={"Retry-After": str(wait)})
+        wait = max(1, int((oldest + timedelta(days=1) - datetime.now(UTC)).total_seconds()))
+        raise GatewayError(
+            429,
+            "daily_cap_exceeded",
+            f"this tenant created {len(recent)} videos in the last 24 hours, "
+            f"its daily cap: the next one is possible in {wait // 3600} h {wait % 3600 // 60} min",
+            headers={"Retry-After": str(wait)},
+        )
 
 
-CREATE_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"$ref": "#/components/schemas/CreateVideo"}},
-    "multipart/form-data": {"schema": {"$ref": "#/components/schemas/CreateVideo"}}}}}
+CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/CreateVideo"}},
+            "multipart/form-data": {"schema": {"$ref": "#/components/schemas/CreateVideo"}},
+        },
+    }
+}
 
 
-@router.post("", status_code=202, response_model=Video, openapi_extra=CREATE_BODY,
-             responses=documented(400, 409, 413, 415, 422, 429, 502))
-async def create_video(request: Request, tenant: TenantDep, kube: KubeDep, settings: SettingsDep,
-                       limiter: RateLimiterDep, metrics: MetricsDep,
-                       idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> JSONResponse:
+@router.post(
+    "",
+    status_code=202,
+    response_model=Video,
+    openapi_extra=CREATE_BODY,
+    responses=documented(400, 409, 413, 415, 422, 429, 502),
+)
+async def create_video(
+    request: Request,
+    tenant: TenantDep,
+    kube: KubeDep,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+    metrics: MetricsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
     """Start a video: exactly one of ``prompt``, ``markdown``, ``storyboard``. 202 with the video and a Location.
 
     The same ``Idempotency-Key`` with the same body answers the same video (no second render);
@@ -148,9 +189,13 @@ async def create_video(request: Request, tenant: TenantDep, kube: KubeDep, setti
     decision = limiter.take(tenant.name)
     if not decision.allowed:
         metrics.rate_limited.labels(tenant.name).inc()
-        raise GatewayError(429, "rate_limited", f"too many new videos: this tenant may start {settings.rate_burst} at once "
-                           f"and {settings.rate_per_minute:g} a minute; retry in {decision.retry_after_seconds} s",
-                           headers=decision.headers())
+        raise GatewayError(
+            429,
+            "rate_limited",
+            f"too many new videos: this tenant may start {settings.rate_burst} at once "
+            f"and {settings.rate_per_minute:g} a minute; retry in {decision.retry_after_seconds} s",
+            headers=decision.headers(),
+        )
     name = idempotent_video_name(tenant.namespace, idempotency_key) if idempotency_key else new_video_name()
     manifest = build_videojob(name, tenant.namespace, spec, body, idempotency_key)
     replayed = False
@@ -164,9 +209,13 @@ async def create_video(request: Request, tenant: TenantDep, kube: KubeDep, setti
                 raise
             created = await kube.get_videojob(tenant.namespace, name)
             if (created["metadata"].get("annotations") or {}).get(REQUEST_HASH_ANNOTATION) != request_hash(body):
-                raise GatewayError(409, "idempotency_key_reused", "this Idempotency-Key was already used with "
-                                   f"another body (video {name}); use a new key for a new video",
-                                   "Idempotency-Key") from None
+                raise GatewayError(
+                    409,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used with "
+                    f"another body (video {name}); use a new key for a new video",
+                    "Idempotency-Key",
+                ) from None
             replayed = True
     except (ApiServerError, ApiServerUnavailable) as error:
         translated = translate(error)
@@ -181,10 +230,13 @@ async def create_video(request: Request, tenant: TenantDep, kube: KubeDep, setti
 
 
 @router.get("", response_model=VideoList, responses=documented(422, 502))
-async def list_videos(tenant: TenantDep, kube: KubeDep,
-                      limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
-                      after: Annotated[str | None, Query(max_length=4096)] = None,
-                      order: Annotated[Literal["desc"] | None, Query()] = None) -> dict[str, Any]:
+async def list_videos(
+    tenant: TenantDep,
+    kube: KubeDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    after: Annotated[str | None, Query(max_length=4096)] = None,
+    order: Annotated[Literal["desc"] | None, Query()] = None,
+) -> dict[str, Any]:
     """This tenant's videos, newest first (the API server's name order; the gateway's ids count down in time).
 
     ``after`` is the opaque cursor from the previous page's ``last_id`` (the API server's
@@ -194,15 +246,21 @@ async def list_videos(tenant: TenantDep, kube: KubeDep,
         listed = await kube.list_videojobs(tenant.namespace, limit=limit, cont=after)
     except ApiServerError as error:
         if error.status in (400, 410, 422) and after:
-            raise GatewayError(422, "invalid_cursor", "this cursor is unknown or expired: list again without after",
-                               "after") from None
+            raise GatewayError(
+                422, "invalid_cursor", "this cursor is unknown or expired: list again without after", "after"
+            ) from None
         raise translate(error) from None
     except ApiServerUnavailable as error:
         raise translate(error) from None
     data = [video_object(item) for item in listed.get("items", [])]
     cont = (listed.get("metadata") or {}).get("continue") or None
-    return {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
-            "last_id": cont or (data[-1]["id"] if data else None), "has_more": bool(cont)}
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": cont or (data[-1]["id"] if data else None),
+        "has_more": bool(cont),
+    }
 
 
 async def read_videojob(kube: KubeDep, tenant: Tenant, video_id: str) -> dict[str, Any]:

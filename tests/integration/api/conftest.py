@@ -21,7 +21,12 @@ from typing import Any
 import httpx2
 import pytest
 from integration.operator.conftest import (  # noqa: F401 - fixtures shared with the operator tests
-    Cluster, cluster, fake_kubelet, fake_node, helpers, start_operator,
+    Cluster,
+    cluster,
+    fake_kubelet,
+    fake_node,
+    helpers,
+    start_operator,
 )
 from minio import Minio
 from support import REPO_ROOT, wait_for
@@ -31,8 +36,14 @@ from videojob.contract import Failure, Result, StoredOutput, Subtitles, Usage, e
 from videojob.s3 import job_output_prefix
 
 GATEWAY_SA = ("videojob-system", "videojob-gateway")
-VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nLight bends in a raindrop.\n\n00:00:02.000 --> 00:00:04.000\nEach colour bends differently.\n"
-SRT = "1\n00:00:00,000 --> 00:00:02,000\nLight bends in a raindrop.\n\n2\n00:00:02,000 --> 00:00:04,000\nEach colour bends differently.\n"
+VTT = (
+    "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nLight bends in a raindrop.\n\n"
+    "00:00:02.000 --> 00:00:04.000\nEach colour bends differently.\n"
+)
+SRT = (
+    "1\n00:00:00,000 --> 00:00:02,000\nLight bends in a raindrop.\n\n"
+    "2\n00:00:02,000 --> 00:00:04,000\nEach colour bends differently.\n"
+)
 
 
 @dataclass
@@ -53,7 +64,7 @@ class Gateway:
 
 @pytest.fixture(scope="session")
 def gateway_kubeconfig(kube_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A kubeconfig with the token of the gateway's ServiceAccount and the RBAC that ships (manifests/rbac/gateway_*)."""
+    """A kubeconfig with the gateway ServiceAccount's token and the RBAC that ships (manifests/rbac/gateway_*)."""
     manifests = REPO_ROOT / "manifests"
     kube_cluster.kubectl("apply", "-f", str(manifests / "operator" / "namespace.yaml"))
     for name in ("gateway_service_account.yaml", "gateway_tenant_cluster_role.yaml", "gateway_keys.yaml"):
@@ -61,9 +72,12 @@ def gateway_kubeconfig(kube_cluster: Any, tmp_path_factory: pytest.TempPathFacto
     namespace, account = GATEWAY_SA
     token = kube_cluster.kubectl("create", "token", account, "-n", namespace, "--duration=2h").stdout.strip()
     admin = json.loads(Path(kube_cluster.kubeconfig).read_text())
-    config = {**admin, "users": [{"name": account, "user": {"token": token}}],
-              "contexts": [{"name": "gateway", "context": {"cluster": admin["clusters"][0]["name"], "user": account}}],
-              "current-context": "gateway"}
+    config = {
+        **admin,
+        "users": [{"name": account, "user": {"token": token}}],
+        "contexts": [{"name": "gateway", "context": {"cluster": admin["clusters"][0]["name"], "user": account}}],
+        "current-context": "gateway",
+    }
     path = tmp_path_factory.mktemp("gateway-rbac") / "gateway.kubeconfig"
     path.write_text(json.dumps(config))
     return path
@@ -79,9 +93,13 @@ def create_tenant(kube_cluster: Any, gateway_kubeconfig: Path, videojob_crd: Any
     created: list[str] = []
 
     def create(name: str, max_videos: int = 20) -> str:
-        done = subprocess.run([*_gateway_command(), "create-tenant", name, "--max-videos", str(max_videos)],
-                              capture_output=True, text=True, timeout=200,
-                              env=os.environ | {"KUBECONFIG": str(kube_cluster.kubeconfig), "PYTHONSAFEPATH": "1"})
+        done = subprocess.run(
+            [*_gateway_command(), "create-tenant", name, "--max-videos", str(max_videos)],
+            capture_output=True,
+            text=True,
+            timeout=200,
+            env=os.environ | {"KUBECONFIG": str(kube_cluster.kubeconfig), "PYTHONSAFEPATH": "1"},
+        )
         assert done.returncode == 0, done.stderr
         created.append(name)
         quota = json.loads(kube_cluster.kubectl("get", "quota", "videojob-videos", "-n", name, "-o", "json").stdout)
@@ -100,14 +118,22 @@ def start_gateway(gateway_kubeconfig: Path, minio_server: Any, tmp_path: Path) -
 
     def start(**settings: str) -> Gateway:
         port = free_port()
-        env = os.environ | {
-            "PYTHONSAFEPATH": "1", "KUBECONFIG": str(gateway_kubeconfig),
-            "VIDEOJOB_GATEWAY_PORT": str(port), "VIDEOJOB_GATEWAY_S3_ENDPOINT": minio_server.url,
-            "VIDEOJOB_GATEWAY_S3_BUCKET": minio_server.bucket,
-            "VIDEOJOB_GATEWAY_S3_ACCESS_KEY": minio_server.access_key,
-            "VIDEOJOB_GATEWAY_S3_SECRET_KEY": minio_server.secret_key,
-        } | {f"VIDEOJOB_GATEWAY_{key.upper()}": value for key, value in settings.items()}
-        component = Component.launch(f"gateway-{len(started)}", _gateway_command(), tmp_path, tie_to_parent=True, env=env)
+        env = (
+            os.environ
+            | {
+                "PYTHONSAFEPATH": "1",
+                "KUBECONFIG": str(gateway_kubeconfig),
+                "VIDEOJOB_GATEWAY_PORT": str(port),
+                "VIDEOJOB_GATEWAY_S3_ENDPOINT": minio_server.url,
+                "VIDEOJOB_GATEWAY_S3_BUCKET": minio_server.bucket,
+                "VIDEOJOB_GATEWAY_S3_ACCESS_KEY": minio_server.access_key,
+                "VIDEOJOB_GATEWAY_S3_SECRET_KEY": minio_server.secret_key,
+            }
+            | {f"VIDEOJOB_GATEWAY_{key.upper()}": value for key, value in settings.items()}
+        )
+        component = Component.launch(
+            f"gateway-{len(started)}", _gateway_command(), tmp_path, tie_to_parent=True, env=env
+        )
         gateway = Gateway(f"http://127.0.0.1:{port}", component)
         started.append(gateway)
 
@@ -135,10 +161,34 @@ def sample_video(directory: Path) -> bytes:
     if not path.exists():
         ffmpeg = shutil.which("ffmpeg")
         assert ffmpeg, "ffmpeg is needed (hack/apt-packages.txt)"
-        subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=4:size=320x180:rate=15",
-                        "-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-shortest", "-c:v", "libx264",
-                        "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(path)],
-                       check=True, timeout=120)
+        subprocess.run(
+            [
+                ffmpeg,
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=duration=4:size=320x180:rate=15",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:duration=4",
+                "-shortest",
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-movflags",
+                "+faststart",
+                str(path),
+            ],
+            check=True,
+            timeout=120,
+        )
     return path.read_bytes()
 
 
@@ -165,16 +215,31 @@ class StandInRenderer:
     def succeed(self, pod: dict[str, Any], name: str) -> Result:
         uid = self.cluster.get("vj", name)["metadata"]["uid"]
         prefix = job_output_prefix(self.cluster.namespace, name, uid)
-        client = Minio(self.minio.endpoint, access_key=self.minio.access_key, secret_key=self.minio.secret_key, secure=False)
+        client = Minio(
+            self.minio.endpoint, access_key=self.minio.access_key, secret_key=self.minio.secret_key, secure=False
+        )
         thumbnail = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-        for file, data, kind in (("video.mp4", self.video, "video/mp4"), ("video.vtt", VTT.encode(), "text/vtt"),
-                                 ("video.srt", SRT.encode(), "application/x-subrip"), ("thumbnail.png", thumbnail, "image/png")):
+        for file, data, kind in (
+            ("video.mp4", self.video, "video/mp4"),
+            ("video.vtt", VTT.encode(), "text/vtt"),
+            ("video.srt", SRT.encode(), "application/x-subrip"),
+            ("thumbnail.png", thumbnail, "image/png"),
+        ):
             client.put_object(self.minio.bucket, prefix + file, io.BytesIO(data), len(data), content_type=kind)
-        result = Result(output=StoredOutput(
-            bucket=self.minio.bucket, key=prefix + "video.mp4", sizeBytes=len(self.video),
-            sha256=hashlib.sha256(self.video).hexdigest(), durationSeconds=4.0,
-            subtitles=Subtitles(vtt=prefix + "video.vtt", srt=prefix + "video.srt"), thumbnail=prefix + "thumbnail.png",
-        ), usage=Usage(ttsCharacters=120, cpuSeconds=3.5, scenesRendered=2))
+        result = Result(
+            output=StoredOutput.model_validate(
+                {
+                    "bucket": self.minio.bucket,
+                    "key": prefix + "video.mp4",
+                    "sizeBytes": len(self.video),
+                    "sha256": hashlib.sha256(self.video).hexdigest(),
+                    "durationSeconds": 4.0,
+                    "subtitles": Subtitles(vtt=prefix + "video.vtt", srt=prefix + "video.srt"),
+                    "thumbnail": prefix + "thumbnail.png",
+                }
+            ),
+            usage=Usage.model_validate({"ttsCharacters": 120, "cpuSeconds": 3.5, "scenesRendered": 2}),
+        )
         self.cluster.finish_pod(pod, 0, "Completed", encode_termination_message(result))
         return result
 
@@ -183,10 +248,15 @@ class StandInRenderer:
 
 
 @pytest.fixture
-def renderer(cluster: Cluster, minio_server: Any, fake_kubelet: Any, tmp_path_factory: pytest.TempPathFactory) -> StandInRenderer:
+def renderer(
+    cluster: Cluster,  # noqa: F811 - the fixture imported above
+    minio_server: Any,
+    fake_kubelet: Any,  # noqa: F811 - the fixture imported above
+    tmp_path_factory: pytest.TempPathFactory,
+) -> StandInRenderer:
     return StandInRenderer(cluster, minio_server, fake_kubelet, sample_video(tmp_path_factory.getbasetemp()))
 
 
 @pytest.fixture
-def operator(start_operator: Any, minio_server: Any) -> Any:
+def operator(start_operator: Any, minio_server: Any) -> Any:  # noqa: F811 - the imported fixture
     return start_operator(VIDEOJOB_S3_ENDPOINT=minio_server.url, VIDEOJOB_S3_BUCKET=minio_server.bucket)

@@ -4,11 +4,11 @@ download byte for byte, the list, and delete; and a failure that carries the ren
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 
 import httpx2
 import pytest
-
 from integration.api.sse import read_events
 
 pytestmark = [pytest.mark.cluster, pytest.mark.minio]
@@ -43,14 +43,16 @@ def test_post_follow_download_list_delete(cluster, operator, renderer, create_te
     renderer.progress(pod, "Rendering", 70, "Rendering scene 2/2", eta=5)
     cluster.wait_status(video["id"], lambda s: s.get("progress") == 70, "progress 70")
     result = renderer.succeed(pod, video["id"])
-    assert stream_done.wait(60), f"the event stream did not end after completion; got {[e[2]['status'] for e in events]}"
+    assert stream_done.wait(60), (
+        f"the event stream did not end after completion; got {[e[2]['status'] for e in events]}"
+    )
 
     seen = [(data["status"], data["progress"], data["stage"]) for _, kind, data in events if kind == "video"]
     assert seen[0][0] == "queued" and seen[-1][:2] == ("completed", 100)
     assert ("in_progress", 30, "Rendering scene 1/2") in seen and ("in_progress", 70, "Rendering scene 2/2") in seen
     full = [data for _, kind, data in events if kind == "video"]
-    assert all(before != after for before, after in zip(full, full[1:])), f"an event repeated the last: {seen}"
-    ids = [int(event_id) for event_id, _, _ in events]
+    assert all(before != after for before, after in itertools.pairwise(full)), f"an event repeated the last: {seen}"
+    ids = [int(event_id or 0) for event_id, _, _ in events]
     assert ids == sorted(ids)
 
     done = api.get(f"/v1/videos/{video['id']}").json()
@@ -70,7 +72,9 @@ def test_post_follow_download_list_delete(cluster, operator, renderer, create_te
     assert cluster.kubectl("get", "vj", video["id"], check=False).returncode != 0
 
 
-def test_a_failed_render_reads_failed_with_the_renderers_message(cluster, operator, renderer, create_tenant, start_gateway):
+def test_a_failed_render_reads_failed_with_the_renderers_message(
+    cluster, operator, renderer, create_tenant, start_gateway
+):
     api = start_gateway().client(create_tenant(cluster.namespace))
     video = api.post("/v1/videos", json={"markdown": LECTURE, "quality": "low"}).json()
     pod = renderer.start(video["id"])
@@ -85,8 +89,9 @@ def test_a_failed_render_reads_failed_with_the_renderers_message(cluster, operat
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "video_not_ready"
 
 
-def test_last_event_id_resumes_from_the_real_watch_without_losing_a_change(cluster, operator, renderer, create_tenant,
-                                                                          start_gateway):
+def test_last_event_id_resumes_from_the_real_watch_without_losing_a_change(
+    cluster, operator, renderer, create_tenant, start_gateway
+):
     api = start_gateway().client(create_tenant(cluster.namespace))
     video = api.post("/v1/videos", json={"markdown": LECTURE, "quality": "low"}).json()
     with api.stream("GET", f"/v1/videos/{video['id']}/events", timeout=60) as response:
@@ -96,21 +101,27 @@ def test_last_event_id_resumes_from_the_real_watch_without_losing_a_change(clust
     cluster.wait_status(video["id"], lambda s: s.get("progress") == 50, "progress 50")
     renderer.succeed(pod, video["id"])
     cluster.wait_status(video["id"], lambda s: s.get("phase") == "Succeeded", "phase Succeeded")
-    with api.stream("GET", f"/v1/videos/{video['id']}/events", headers={"Last-Event-ID": first_id}, timeout=60) as response:
+    with api.stream(
+        "GET", f"/v1/videos/{video['id']}/events", headers={"Last-Event-ID": first_id}, timeout=60
+    ) as response:
         missed = [data for _, _, data in read_events(response)]
     assert ("in_progress", 50) in [(data["status"], data["progress"]) for data in missed]
     assert missed[-1]["status"] == "completed" and first["status"] == "queued"
 
 
-def test_cancel_suspends_the_render_and_ends_the_stream_as_cancelled(cluster, operator, create_tenant, start_gateway,
-                                                                     helpers):
+def test_cancel_suspends_the_render_and_ends_the_stream_as_cancelled(
+    cluster, operator, create_tenant, start_gateway, helpers
+):
     api = start_gateway().client(create_tenant(cluster.namespace))
     video = api.post("/v1/videos", json={"markdown": LECTURE, "quality": "low"}).json()
     job = cluster.wait_job(video["id"])
     cancelled = api.post(f"/v1/videos/{video['id']}/cancel").json()
     assert cancelled["status"] == "failed" and cancelled["error"]["code"] == "cancelled"
-    helpers.wait_for(lambda: cluster.get("job", job["metadata"]["name"])["spec"].get("suspend") is True, 20,
-                     "the operator to suspend the renderer Job")
+    helpers.wait_for(
+        lambda: cluster.get("job", job["metadata"]["name"])["spec"].get("suspend") is True,
+        20,
+        "the operator to suspend the renderer Job",
+    )
     with api.stream("GET", f"/v1/videos/{video['id']}/events", timeout=30) as response:
         events = list(read_events(response))
     assert [data["phase"] for _, _, data in events] == ["Cancelled"]  # terminal: the stream ends at once

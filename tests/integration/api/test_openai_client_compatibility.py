@@ -10,9 +10,12 @@ import openai
 import pytest
 from support import wait_for
 
-pytestmark = [pytest.mark.cluster, pytest.mark.minio,
-              # The client marks its video methods deprecated (OpenAI's hosted service closed); programs still call them.
-              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.minio,
+    # The client marks its video methods deprecated (OpenAI's hosted service closed); programs still call them.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 
 LECTURE = "# Rainbows\n\nLight bends in a raindrop.\n"
 
@@ -32,8 +35,13 @@ def test_create_and_poll_retrieve_list_download_delete(cluster, operator, render
 
     worker = threading.Thread(target=stand_in, daemon=True)
     worker.start()
-    video = client.videos.create_and_poll(prompt="", seconds="20", size="854x480", poll_interval_ms=300,
-                                          extra_body={"markdown": LECTURE, "theme": "physics"})
+    video = client.videos.create_and_poll(
+        prompt="",
+        seconds="20",  # type: ignore[arg-type]  # OpenAI's 4/8/12 s are below the shortest explainer (15 s)
+        size="854x480",  # type: ignore[arg-type]  # the gateway's sizes are its quality presets
+        poll_interval_ms=300,
+        extra_body={"markdown": LECTURE, "theme": "physics"},
+    )
     worker.join(30)
     assert video.status == "completed" and video.progress == 100 and video.object == "video"
     assert video.size == "854x480" and video.seconds == "20"
@@ -54,15 +62,23 @@ def test_create_and_poll_retrieve_list_download_delete(cluster, operator, render
 def test_a_prompt_becomes_an_llm_videojob_and_errors_reach_the_client(cluster, create_tenant, start_gateway):
     gateway = start_gateway()
     client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=create_tenant(cluster.namespace), max_retries=0)
-    video = client.videos.create(prompt="Explain how rainbows form, for children", seconds="30", size="1280x720")
+    video = client.videos.create(
+        prompt="Explain how rainbows form, for children",
+        seconds="30",  # type: ignore[arg-type]  # at least 15 s
+        size="1280x720",
+    )
     assert video.status == "queued"
     spec = cluster.get("vj", video.id)["spec"]
-    assert spec["source"] == {"prompt": "Explain how rainbows form, for children"} and spec["llm"]["provider"] == "openai"
+    assert (
+        spec["source"] == {"prompt": "Explain how rainbows form, for children"} and spec["llm"]["provider"] == "openai"
+    )
     assert spec["quality"] == "medium" and spec["durationSeconds"] == 30
 
     with pytest.raises(openai.UnprocessableEntityError) as refused:
         client.videos.create(prompt="Explain tides to a child", size="720x1280")
-    assert refused.value.body["param"] == "size" and "portrait" in refused.value.body["message"]
+    error = refused.value.body
+    assert isinstance(error, dict) and error["param"] == "size" and "portrait" in error["message"]
     with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="vj_000000000000_" + "A" * 43,
-                      max_retries=0).videos.retrieve(video.id)
+        openai.OpenAI(
+            base_url=f"{gateway.url}/v1", api_key="vj_000000000000_" + "A" * 43, max_retries=0
+        ).videos.retrieve(video.id)

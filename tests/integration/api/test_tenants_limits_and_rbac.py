@@ -17,9 +17,13 @@ def test_a_tenant_can_never_reach_another_tenants_video(cluster, create_tenant, 
     gateway = start_gateway()
     video = gateway.client(key_a).post("/v1/videos", json={"markdown": LECTURE, "quality": "low"}).json()
     other = gateway.client(key_b)
-    for method, path in [("GET", f"/v1/videos/{video['id']}"), ("GET", f"/v1/videos/{video['id']}/content"),
-                         ("GET", f"/v1/videos/{video['id']}/events"), ("POST", f"/v1/videos/{video['id']}/cancel"),
-                         ("DELETE", f"/v1/videos/{video['id']}")]:
+    for method, path in [
+        ("GET", f"/v1/videos/{video['id']}"),
+        ("GET", f"/v1/videos/{video['id']}/content"),
+        ("GET", f"/v1/videos/{video['id']}/events"),
+        ("POST", f"/v1/videos/{video['id']}/cancel"),
+        ("DELETE", f"/v1/videos/{video['id']}"),
+    ]:
         assert other.request(method, path).status_code == 404, (method, path)
         assert gateway.client().request(method, path).status_code == 401, (method, path)
         assert gateway.client("vj_000000000000_" + "A" * 43).request(method, path).status_code == 401

@@ -19,8 +19,15 @@ from support import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.minio]
 
-HEADLESS_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run")
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 @pytest.fixture
@@ -29,10 +36,16 @@ def browser(tmp_path: Path):
     assert chromium and driver, "chromium and chromium-driver are needed (hack/apt-packages.txt)"
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in (*HEADLESS_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,1600",
-                 "--autoplay-policy=no-user-gesture-required"):
+    for flag in (
+        *HEADLESS_FLAGS,
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1280,1600",
+        "--autoplay-policy=no-user-gesture-required",
+    ):
         options.add_argument(flag)
-    session = webdriver.Chrome(options=options, service=Service(executable_path=driver, log_output=str(tmp_path / "chromedriver.log")))
+    session = webdriver.Chrome(
+        options=options, service=Service(executable_path=driver, log_output=str(tmp_path / "chromedriver.log"))
+    )
     yield session
     session.quit()
 
@@ -73,7 +86,8 @@ def _submit_lecture(page: Page, markdown: str | None = None) -> None:
 
 
 def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
-        cluster, operator, renderer, create_tenant, start_gateway, browser, tmp_path):
+    cluster, operator, renderer, create_tenant, start_gateway, browser, tmp_path
+):
     key = create_tenant(cluster.namespace)
     gateway = start_gateway()
     page = Page(browser, tmp_path)
@@ -104,19 +118,29 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     renderer.succeed(pod, name)
 
     page.wait(lambda: page.visible("player-section"), 60, "the player")
-    page.wait(lambda: browser.execute_script("return document.getElementById('player').readyState") >= 1, 30,
-              "the video's metadata")
+    page.wait(
+        lambda: browser.execute_script("return document.getElementById('player').readyState") >= 1,
+        30,
+        "the video's metadata",
+    )
     player = browser.execute_script(
         "const v = document.getElementById('player'); const t = v.querySelector('track');"
         "return {duration: v.duration, ready: v.readyState, error: v.error && v.error.code,"
-        " tracks: v.textTracks.length, kind: t && t.kind, trackReady: t && t.readyState, src: t && t.src}")
+        " tracks: v.textTracks.length, kind: t && t.kind, trackReady: t && t.readyState, src: t && t.src}"
+    )
     assert player["duration"] > 0 and player["error"] is None, player
     assert player["tracks"] == 1 and player["kind"] == "subtitles", player
-    page.wait(lambda: browser.execute_script("return document.querySelector('#player track').readyState") == 2, 20,
-              "the subtitles track to load")
+    page.wait(
+        lambda: browser.execute_script("return document.querySelector('#player track').readyState") == 2,
+        20,
+        "the subtitles track to load",
+    )
     browser.execute_script("const v = document.getElementById('player'); v.muted = true; v.play();")
-    page.wait(lambda: browser.execute_script("return document.getElementById('player').currentTime") > 0.5, 20,
-              "the video to play")
+    page.wait(
+        lambda: browser.execute_script("return document.getElementById('player').currentTime") > 0.5,
+        20,
+        "the video to play",
+    )
     assert page.find("download-video").get_attribute("href").startswith("http")
     assert page.find("progress").get_property("value") == 100
     page.screenshot("player", "player-section")
@@ -127,7 +151,9 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     _submit_lecture(page, "# Broken\n\n| a | table |\n")
     page.wait(lambda: len(cluster.get("vj")["items"]) == 2, what="the second VideoJob")
     second = next(item["metadata"]["name"] for item in cluster.get("vj")["items"] if item["metadata"]["name"] != name)
-    renderer.fail(renderer.start(second), "InvalidStoryboard", "scene 1 has nothing to show: add a bullet list or a paragraph")
+    renderer.fail(
+        renderer.start(second), "InvalidStoryboard", "scene 1 has nothing to show: add a bullet list or a paragraph"
+    )
     page.wait(lambda: "scene 1 has nothing to show" in page.find("video-error").text, 60, "the failure message")
     assert page.find("video-error").get_attribute("role") == "alert"
     page.screenshot("failure-message", "progress-section")
@@ -147,8 +173,10 @@ def test_the_page_reads_on_a_phone_sized_screen(start_gateway, browser, tmp_path
     overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a phone"
     labels = browser.execute_script(
-        "return [...document.querySelectorAll('input, select, textarea')].filter(e => e.type !== 'radio' && e.type !== 'checkbox')"
-        ".map(e => [e.id, !!document.querySelector(`label[for=\"${e.id}\"]`)])")
+        "return [...document.querySelectorAll('input, select, textarea')]"
+        ".filter(e => e.type !== 'radio' && e.type !== 'checkbox')"
+        '.map(e => [e.id, !!document.querySelector(`label[for="${e.id}"]`)])'
+    )
     assert all(has for _, has in labels), labels
     page = Page(browser, tmp_path)
     page.step = 7

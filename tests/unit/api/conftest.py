@@ -13,7 +13,7 @@ import base64
 import copy
 import itertools
 from collections.abc import AsyncIterator, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -67,11 +67,14 @@ class MemoryKube:
         self.calls.append(f"get {namespace}/{name}")
         return copy.deepcopy(self._get(namespace, name))
 
-    async def list_videojobs(self, namespace: str, *, limit: int | None = None, cont: str | None = None,
-                             label_selector: str | None = None) -> dict[str, Any]:
+    async def list_videojobs(
+        self, namespace: str, *, limit: int | None = None, cont: str | None = None, label_selector: str | None = None
+    ) -> dict[str, Any]:
         self.calls.append(f"list {namespace}")
-        items = sorted((body for (ns, _), body in self.objects.items() if ns == namespace),
-                       key=lambda body: body["metadata"]["name"])
+        items = sorted(
+            (body for (ns, _), body in self.objects.items() if ns == namespace),
+            key=lambda body: body["metadata"]["name"],
+        )
         if label_selector:
             key, _, value = label_selector.partition("=")
             items = [body for body in items if (body["metadata"].get("labels") or {}).get(key) == value]
@@ -93,12 +96,19 @@ class MemoryKube:
         count = sum(1 for ns, _ in self.objects if ns == namespace)
         if namespace in self.quota and count >= self.quota[namespace]:
             limit = self.quota[namespace]
-            raise ApiServerError(403, "Forbidden", f'videojobs.videojob.dev "{name}" is forbidden: exceeded quota: '
-                                 f"videojob-videos, requested: count/videojobs.videojob.dev=1, used: "
-                                 f"count/videojobs.videojob.dev={count}, limited: count/videojobs.videojob.dev={limit}")
+            raise ApiServerError(
+                403,
+                "Forbidden",
+                f'videojobs.videojob.dev "{name}" is forbidden: exceeded quota: '
+                f"videojob-videos, requested: count/videojobs.videojob.dev=1, used: "
+                f"count/videojobs.videojob.dev={count}, limited: count/videojobs.videojob.dev={limit}",
+            )
         stored = copy.deepcopy(dict(body))
-        stored["metadata"] |= {"namespace": namespace, "uid": f"uid-{name}",
-                               "creationTimestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        stored["metadata"] |= {
+            "namespace": namespace,
+            "uid": f"uid-{name}",
+            "creationTimestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         self.objects[(namespace, name)] = stored
         return self._changed("ADDED", stored)
 
@@ -113,8 +123,9 @@ class MemoryKube:
         del self.objects[(namespace, name)]
         return self._changed("DELETED", body)
 
-    async def watch_videojob(self, namespace: str, name: str, resource_version: str | None,
-                             timeout_seconds: int = 3600) -> AsyncIterator[dict[str, Any]]:
+    async def watch_videojob(
+        self, namespace: str, name: str, resource_version: str | None, timeout_seconds: int = 3600
+    ) -> AsyncIterator[dict[str, Any]]:
         seen = int(resource_version or 0)
         while True:
             waiting = self.changed
@@ -144,8 +155,15 @@ def kube() -> MemoryKube:
 
 @pytest.fixture
 def settings() -> GatewaySettings:
-    return GatewaySettings(s3_endpoint="http://127.0.0.1:9", s3_access_key="minio-user", s3_secret_key="minio-secret",
-                           rate_per_minute=60, rate_burst=5, daily_cap=0, key_cache_seconds=0)
+    return GatewaySettings(
+        s3_endpoint="http://127.0.0.1:9",
+        s3_access_key="minio-user",
+        s3_secret_key="minio-secret",
+        rate_per_minute=60,
+        rate_burst=5,
+        daily_cap=0,
+        key_cache_seconds=0,
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ LECTURE = "# Waves\n\nA wave carries energy.\n\n## Frequency\n\n- cycles per sec
 
 
 def test_a_markdown_lecture_is_accepted_with_202_a_location_and_a_queued_video(client, kube, tenant_a):
-    answer = client.post("/v1/videos", json={"markdown": LECTURE, "quality": "low", "theme": "physics"}, headers=tenant_a)
+    answer = client.post(
+        "/v1/videos", json={"markdown": LECTURE, "quality": "low", "theme": "physics"}, headers=tenant_a
+    )
     assert answer.status_code == 202, answer.text
     video = answer.json()
     assert answer.headers["location"].endswith(f"/v1/videos/{video['id']}")
@@ -20,8 +22,9 @@ def test_a_markdown_lecture_is_accepted_with_202_a_location_and_a_queued_video(c
 
 
 def test_size_picks_the_quality_and_seconds_is_the_target_duration(client, kube, tenant_a):
-    video = client.post("/v1/videos", json={"markdown": LECTURE, "size": "1920x1080", "seconds": "45"},
-                        headers=tenant_a).json()
+    video = client.post(
+        "/v1/videos", json={"markdown": LECTURE, "size": "1920x1080", "seconds": "45"}, headers=tenant_a
+    ).json()
     spec = kube.objects[("team-a", video["id"])]["spec"]
     assert spec["quality"] == "high" and spec["durationSeconds"] == 45
     assert video["seconds"] == "45" and video["size"] == "1920x1080"
@@ -34,7 +37,9 @@ def test_a_portrait_size_is_refused_naming_size(client, tenant_a):
 
 
 def test_two_sources_are_refused_naming_the_source(client, kube, tenant_a):
-    answer = client.post("/v1/videos", json={"markdown": LECTURE, "prompt": "Explain waves to a child"}, headers=tenant_a)
+    answer = client.post(
+        "/v1/videos", json={"markdown": LECTURE, "prompt": "Explain waves to a child"}, headers=tenant_a
+    )
     assert answer.status_code == 422
     assert answer.json()["error"]["param"] == "prompt"
     assert "exactly one of prompt, markdown or storyboard" in answer.json()["error"]["message"]
@@ -42,7 +47,9 @@ def test_two_sources_are_refused_naming_the_source(client, kube, tenant_a):
 
 
 def test_a_duration_outside_the_spec_limits_is_refused_naming_seconds(client, tenant_a):
-    answer = client.post("/v1/videos", json={"markdown": LECTURE, "seconds": L.DURATION_SECONDS_MAX + 1}, headers=tenant_a)
+    answer = client.post(
+        "/v1/videos", json={"markdown": LECTURE, "seconds": L.DURATION_SECONDS_MAX + 1}, headers=tenant_a
+    )
     assert answer.status_code == 422
     error = answer.json()["error"]
     assert error["param"] == "seconds" and str(L.DURATION_SECONDS_MAX) in error["message"]
@@ -65,11 +72,22 @@ def test_a_wrong_content_type_is_415(client, tenant_a):
 
 
 def test_the_openai_clients_multipart_form_is_read_with_nested_fields(client, kube, tenant_a):
-    form = {"prompt": "Explain how rainbows form", "seconds": "30", "size": "1280x720", "voice[provider]": "espeak",
-            "voice[name]": "en-gb", "theme": "physics"}
+    form = {
+        "prompt": "Explain how rainbows form",
+        "seconds": "30",
+        "size": "1280x720",
+        "voice[provider]": "espeak",
+        "voice[name]": "en-gb",
+        "theme": "physics",
+    }
     boundary = "vj-test-boundary"
-    body = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-                   for name, value in form.items()) + f"--{boundary}--\r\n"
+    body = (
+        "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in form.items()
+        )
+        + f"--{boundary}--\r\n"
+    )
     content_type = f"multipart/form-data; boundary={boundary}"
     answer = client.post("/v1/videos", content=body.encode(), headers=tenant_a | {"Content-Type": content_type})
     assert answer.status_code == 202, answer.text
@@ -97,12 +115,17 @@ def test_the_same_idempotency_key_with_another_body_is_409(client, kube, tenant_
 
 def test_the_same_idempotency_key_in_two_tenants_makes_two_videos(client, kube, tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
-        assert client.post("/v1/videos", json={"markdown": LECTURE}, headers=tenant | {"Idempotency-Key": "k"}).status_code == 202
+        assert (
+            client.post("/v1/videos", json={"markdown": LECTURE}, headers=tenant | {"Idempotency-Key": "k"}).status_code
+            == 202
+        )
     assert {namespace for namespace, _ in kube.objects} == {"team-a", "team-b"}
 
 
 def test_the_rate_limit_answers_429_with_retry_after_and_ratelimit_headers(client, tenant_a, tenant_b, settings):
-    answers = [client.post("/v1/videos", json={"markdown": LECTURE}, headers=tenant_a) for _ in range(settings.rate_burst + 1)]
+    answers = [
+        client.post("/v1/videos", json={"markdown": LECTURE}, headers=tenant_a) for _ in range(settings.rate_burst + 1)
+    ]
     assert [a.status_code for a in answers] == [202] * settings.rate_burst + [429]
     refused = answers[-1]
     assert refused.json()["error"]["code"] == "rate_limited"
@@ -126,3 +149,18 @@ def test_an_empty_prompt_counts_as_none_so_the_openai_client_can_send_a_lecture(
     answer = client.post("/v1/videos", json={"prompt": "", "markdown": LECTURE}, headers=tenant_a)
     assert answer.status_code == 202, answer.text
     assert kube.objects[("team-a", answer.json()["id"])]["spec"]["source"] == {"markdown": LECTURE}
+
+
+def test_the_daily_cap_refuses_with_a_clear_429_and_when_to_retry(client, app, settings, tenant_a):
+    from videojob.api.dependencies import get_settings
+
+    capped = settings.model_copy(update={"daily_cap": 2})
+    app.dependency_overrides[get_settings] = lambda: capped
+    assert [client.post("/v1/videos", json={"markdown": LECTURE}, headers=tenant_a).status_code for _ in range(2)] == [
+        202,
+        202,
+    ]
+    refused = client.post("/v1/videos", json={"markdown": LECTURE}, headers=tenant_a)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "daily_cap_exceeded"
+    assert "2 videos in the last 24 hours" in refused.json()["error"]["message"]
+    assert 0 < int(refused.headers["retry-after"]) <= 86400

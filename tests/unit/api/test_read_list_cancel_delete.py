@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 LECTURE = "# Tides\n\nThe moon pulls the sea.\n"
-OUTPUT = {"bucket": "videos", "key": "outputs/team-a/x/u/video.mp4", "sizeBytes": 1234, "sha256": "a" * 64,
-          "durationSeconds": 31.5, "subtitles": {"vtt": "outputs/team-a/x/u/video.vtt", "srt": "outputs/team-a/x/u/video.srt"},
-          "thumbnail": "outputs/team-a/x/u/thumbnail.png"}
+OUTPUT: dict[str, Any] = {
+    "bucket": "videos",
+    "key": "outputs/team-a/x/u/video.mp4",
+    "sizeBytes": 1234,
+    "sha256": "a" * 64,
+    "durationSeconds": 31.5,
+    "subtitles": {"vtt": "outputs/team-a/x/u/video.vtt", "srt": "outputs/team-a/x/u/video.srt"},
+    "thumbnail": "outputs/team-a/x/u/thumbnail.png",
+}
 
 
 def _create(client, headers) -> str:
@@ -18,8 +25,14 @@ def _create(client, headers) -> str:
 
 def test_a_rendering_video_reads_in_progress_with_stage_and_eta(client, kube, tenant_a):
     video_id = _create(client, tenant_a)
-    kube.set_status("team-a", video_id, phase="Rendering", progress=40, stage="Rendering scene 3/7",
-                    estimatedCompletionTime="2030-01-01T00:00:00Z")
+    kube.set_status(
+        "team-a",
+        video_id,
+        phase="Rendering",
+        progress=40,
+        stage="Rendering scene 3/7",
+        estimatedCompletionTime="2030-01-01T00:00:00Z",
+    )
     video = client.get(f"/v1/videos/{video_id}", headers=tenant_a).json()
     assert (video["status"], video["progress"], video["stage"]) == ("in_progress", 40, "Rendering scene 3/7")
     assert video["estimated_completion_at"] == 1893456000 and video["content"] is None
@@ -27,8 +40,13 @@ def test_a_rendering_video_reads_in_progress_with_stage_and_eta(client, kube, te
 
 def test_a_failed_video_carries_the_videojobs_message(client, kube, tenant_a):
     video_id = _create(client, tenant_a)
-    kube.set_status("team-a", video_id, phase="Failed", completionTime="2030-01-01T00:00:00Z",
-                    failure={"reason": "InvalidStoryboard", "message": "scene 2: a bullet list needs at least one item"})
+    kube.set_status(
+        "team-a",
+        video_id,
+        phase="Failed",
+        completionTime="2030-01-01T00:00:00Z",
+        failure={"reason": "InvalidStoryboard", "message": "scene 2: a bullet list needs at least one item"},
+    )
     video = client.get(f"/v1/videos/{video_id}", headers=tenant_a).json()
     assert video["status"] == "failed" and video["completed_at"] == 1893456000
     assert video["error"] == {"code": "InvalidStoryboard", "message": "scene 2: a bullet list needs at least one item"}
@@ -100,9 +118,14 @@ def test_content_redirects_to_a_presigned_url_of_each_variant(client, kube, tena
     video = client.get(f"/v1/videos/{video_id}", headers=tenant_a).json()
     assert set(video["content"]) == {"video", "thumbnail", "vtt", "srt"}
     assert video["output"]["sha256"] == "a" * 64
-    for variant, key in (("video", OUTPUT["key"]), ("vtt", OUTPUT["subtitles"]["vtt"]), ("thumbnail", OUTPUT["thumbnail"])):
-        answer = client.get(f"/v1/videos/{video_id}/content", params={"variant": variant}, headers=tenant_a,
-                            follow_redirects=False)
+    for variant, key in (
+        ("video", OUTPUT["key"]),
+        ("vtt", OUTPUT["subtitles"]["vtt"]),
+        ("thumbnail", OUTPUT["thumbnail"]),
+    ):
+        answer = client.get(
+            f"/v1/videos/{video_id}/content", params={"variant": variant}, headers=tenant_a, follow_redirects=False
+        )
         assert answer.status_code == 302
         url = urlsplit(answer.headers["location"])
         assert f"{url.scheme}://{url.netloc}" == settings.s3_endpoint and url.path == f"/videos/{key}"

@@ -9,14 +9,23 @@ import pytest
 from videojob.api.tenants import key_hash
 
 LECTURE = "# Tides\n\nThe moon pulls the sea.\n"
-OUTPUT = {"bucket": "videos", "key": "outputs/team-a/x/u/video.mp4", "sizeBytes": 1, "sha256": "a" * 64,
-          "durationSeconds": 20.0}
+OUTPUT = {
+    "bucket": "videos",
+    "key": "outputs/team-a/x/u/video.mp4",
+    "sizeBytes": 1,
+    "sha256": "a" * 64,
+    "durationSeconds": 20.0,
+}
 
 
 def _every_endpoint(video_id: str) -> list[tuple[str, str]]:
-    return [("GET", f"/v1/videos/{video_id}"), ("GET", f"/v1/videos/{video_id}/content"),
-            ("GET", f"/v1/videos/{video_id}/events"), ("POST", f"/v1/videos/{video_id}/cancel"),
-            ("DELETE", f"/v1/videos/{video_id}")]
+    return [
+        ("GET", f"/v1/videos/{video_id}"),
+        ("GET", f"/v1/videos/{video_id}/content"),
+        ("GET", f"/v1/videos/{video_id}/events"),
+        ("POST", f"/v1/videos/{video_id}/cancel"),
+        ("DELETE", f"/v1/videos/{video_id}"),
+    ]
 
 
 @pytest.fixture
@@ -35,8 +44,9 @@ def test_another_tenant_gets_404_on_every_endpoint_and_changes_nothing(client, k
     assert kube.objects[("team-a", video_of_a)] == before
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer ", "Basic dXNlcjpwYXNz", "Bearer vj_000000000000_" + "x" * 43,
-                                           "Bearer not-a-key"])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer ", "Basic dXNlcjpwYXNz", "Bearer vj_000000000000_" + "x" * 43, "Bearer not-a-key"]
+)
 def test_no_key_or_a_wrong_key_is_401_on_every_endpoint(client, video_of_a, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     for method, path in [*_every_endpoint(video_of_a), ("GET", "/v1/videos"), ("POST", "/v1/videos")]:
