@@ -31,15 +31,28 @@ from videojob.spec import Source
 from . import reasons
 from .failures import STUCK_WAITING_REASONS
 
-PHASES = (reasons.PENDING, reasons.QUEUED, reasons.SUSPENDED, *get_args(RendererPhase),
-          reasons.PHASE_SUCCEEDED, reasons.PHASE_FAILED)
+PHASES = (
+    reasons.PENDING,
+    reasons.QUEUED,
+    reasons.SUSPENDED,
+    *get_args(RendererPhase),
+    reasons.PHASE_SUCCEEDED,
+    reasons.PHASE_FAILED,
+)
 STAGES: tuple[str, ...] = get_args(RendererPhase)
 SOURCE_KINDS: tuple[str, ...] = get_args(get_type_hints(cast(property, Source.kind).fget)["return"])
 OTHER_REASON = "Other"
 KNOWN_REASONS = frozenset(
     {value for key, value in vars(FailureReason).items() if key.isupper()}
-    | {reasons.OOM_KILLED, reasons.DEADLINE_EXCEEDED, reasons.BACKOFF_LIMIT_EXCEEDED, reasons.INVALID_SPEC,
-       reasons.INVALID_STORYBOARD, reasons.RENDER_FAILED, reasons.JOB_DELETED}
+    | {
+        reasons.OOM_KILLED,
+        reasons.DEADLINE_EXCEEDED,
+        reasons.BACKOFF_LIMIT_EXCEEDED,
+        reasons.INVALID_SPEC,
+        reasons.INVALID_STORYBOARD,
+        reasons.RENDER_FAILED,
+        reasons.JOB_DELETED,
+    }
     | STUCK_WAITING_REASONS
 )
 # Failures caused by what the user asked for, not by the platform; alerts leave them out.
@@ -48,40 +61,57 @@ USER_ERROR_REASONS = frozenset({reasons.INVALID_SPEC, reasons.INVALID_STORYBOARD
 _QUICK = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _MINUTES = (1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 
-RECONCILES = Counter("videojob_operator_reconciles_total", "VideoJob reconciles, by outcome (ok or error).",
-                     ["outcome"])
+RECONCILES = Counter(
+    "videojob_operator_reconciles_total", "VideoJob reconciles, by outcome (ok or error).", ["outcome"]
+)
 PHASE_CHANGES = Counter("videojob_phase_transitions_total", "VideoJob phase changes, by the phase entered.", ["phase"])
-FAILURES = Counter("videojob_failures_total", "VideoJobs that failed, by reason (Other for a reason not known here).",
-                   ["reason"])
-JOB_CREATION = Histogram("videojob_job_creation_seconds",
-                         "From admitting a VideoJob to its renderer Job being created.", buckets=_QUICK)
+FAILURES = Counter(
+    "videojob_failures_total", "VideoJobs that failed, by reason (Other for a reason not known here).", ["reason"]
+)
+JOB_CREATION = Histogram(
+    "videojob_job_creation_seconds", "From admitting a VideoJob to its renderer Job being created.", buckets=_QUICK
+)
 QUEUE_LENGTH = Gauge("videojob_queue_length", "VideoJobs waiting for a render slot.")
 PROGRESS_EVENTS = Counter("videojob_progress_events_total", "Progress events read from renderer logs.")
 
-TIME_TO_VIDEO = Histogram("videojob_time_to_video_seconds",
-                          "From a VideoJob's creation to its status saying Succeeded, by quality and source kind.",
-                          ["quality", "source_kind"], buckets=_MINUTES)
-QUEUE_WAIT = Histogram("videojob_queue_wait_seconds",
-                       "From a VideoJob's creation to its renderer Job starting (queued, admitted, Job created).",
-                       buckets=(0.5, *_MINUTES))
-RETRIES = Counter("videojob_render_retries_total",
-                  "Renderer attempts after the first (a Pod that failed and was replaced).")
-STATUS_LAG = Histogram("videojob_status_lag_seconds",
-                       "From a renderer's progress event (its own timestamp) to the status write that shows it.",
-                       buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
-STAGE_SECONDS = Histogram("videojob_render_stage_seconds",
-                          "How long a successful render spent in each stage, from the renderer's event times.",
-                          ["stage"], buckets=(0.1, 0.5, *_MINUTES))
-VIDEO_SECONDS = Counter("videojob_rendered_video_seconds_total", "Seconds of finished video produced, by quality.",
-                        ["quality"])
-CPU_SECONDS = Counter("videojob_render_cpu_seconds_total", "CPU seconds the successful renders used, by quality.",
-                      ["quality"])
+TIME_TO_VIDEO = Histogram(
+    "videojob_time_to_video_seconds",
+    "From a VideoJob's creation to its status saying Succeeded, by quality and source kind.",
+    ["quality", "source_kind"],
+    buckets=_MINUTES,
+)
+QUEUE_WAIT = Histogram(
+    "videojob_queue_wait_seconds",
+    "From a VideoJob's creation to its renderer Job starting (queued, admitted, Job created).",
+    buckets=(0.5, *_MINUTES),
+)
+RETRIES = Counter(
+    "videojob_render_retries_total", "Renderer attempts after the first (a Pod that failed and was replaced)."
+)
+STATUS_LAG = Histogram(
+    "videojob_status_lag_seconds",
+    "From a renderer's progress event (its own timestamp) to the status write that shows it.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+STAGE_SECONDS = Histogram(
+    "videojob_render_stage_seconds",
+    "How long a successful render spent in each stage, from the renderer's event times.",
+    ["stage"],
+    buckets=(0.1, 0.5, *_MINUTES),
+)
+VIDEO_SECONDS = Counter(
+    "videojob_rendered_video_seconds_total", "Seconds of finished video produced, by quality.", ["quality"]
+)
+CPU_SECONDS = Counter(
+    "videojob_render_cpu_seconds_total", "CPU seconds the successful renders used, by quality.", ["quality"]
+)
 OUTPUT_BYTES = Counter("videojob_output_bytes_total", "Bytes of finished video stored.")
 SCENES_RENDERED = Counter("videojob_scenes_rendered_total", "Scenes rendered by Manim in successful renders.")
 SCENES_CACHED = Counter("videojob_scenes_cached_total", "Scenes reused from the scene cache in successful renders.")
 TTS_CHARACTERS = Counter("videojob_tts_characters_total", "Characters sent to text-to-speech by successful renders.")
-LLM_TOKENS = Counter("videojob_llm_tokens_total",
-                     "LLM tokens used by successful renders, by kind (prompt or completion).", ["kind"])
+LLM_TOKENS = Counter(
+    "videojob_llm_tokens_total", "LLM tokens used by successful renders, by kind (prompt or completion).", ["kind"]
+)
 
 for _outcome in ("ok", "error"):
     RECONCILES.labels(_outcome)
@@ -198,8 +228,9 @@ def _observe_finish(body: Mapping[str, Any], new: Mapping[str, Any], now: dateti
     LLM_TOKENS.labels("completion").inc(int(usage.get("llmCompletionTokens") or 0))
 
 
-def observe_status_write(body: Mapping[str, Any], old: Mapping[str, Any], new: Mapping[str, Any],
-                         now: datetime | None = None) -> None:
+def observe_status_write(
+    body: Mapping[str, Any], old: Mapping[str, Any], new: Mapping[str, Any], now: datetime | None = None
+) -> None:
     """The operator wrote ``new`` over ``old`` in this VideoJob's status (called after each write)."""
     now = now or datetime.now(UTC)
     uid = body["metadata"].get("uid", "")
@@ -217,6 +248,7 @@ def observe_status_write(body: Mapping[str, Any], old: Mapping[str, Any], new: M
 
 # --- gauges from the cache, at scrape time -----------------------------------------------
 
+
 class _Cache(Protocol):
     videojobs: Mapping[str, Iterable[Mapping[str, Any]]]  # kopf's index: uid -> store of (one) VideoJob
 
@@ -228,12 +260,15 @@ class _CacheCollector(Collector):
     def collect(self) -> Iterable[GaugeMetricFamily]:
         by_phase = GaugeMetricFamily("videojob_videojobs", "VideoJobs that exist now, by phase.", labels=["phase"])
         running = GaugeMetricFamily("videojob_renders_running", "VideoJobs whose renderer is working on them now.")
-        oldest = GaugeMetricFamily("videojob_oldest_waiting_seconds",
-                                   "Age of the oldest VideoJob not rendering yet: queued for a slot or a node, "
-                                   "or not started (0 when none waits).")
-        stalled = GaugeMetricFamily("videojob_longest_without_progress_seconds",
-                                    "Of the renders running now, the longest time one has gone without a progress "
-                                    "event.")
+        oldest = GaugeMetricFamily(
+            "videojob_oldest_waiting_seconds",
+            "Age of the oldest VideoJob not rendering yet: queued for a slot or a node, "
+            "or not started (0 when none waits).",
+        )
+        stalled = GaugeMetricFamily(
+            "videojob_longest_without_progress_seconds",
+            "Of the renders running now, the longest time one has gone without a progress event.",
+        )
         counts = dict.fromkeys(PHASES, 0)
         waiting_since: list[datetime] = []
         quiet_since: list[datetime] = []

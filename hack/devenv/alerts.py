@@ -31,9 +31,13 @@ class Alert:
     labels: dict[str, str] = field(default_factory=dict)
 
     def rule(self) -> dict[str, Any]:
-        return {"alert": self.name, "expr": self.expr, "for": self.for_,
-                "labels": {"severity": self.severity} | self.labels,
-                "annotations": {"summary": self.summary, "description": self.description}}
+        return {
+            "alert": self.name,
+            "expr": self.expr,
+            "for": self.for_,
+            "labels": {"severity": self.severity} | self.labels,
+            "annotations": {"summary": self.summary, "description": self.description},
+        }
 
 
 OPERATOR_ALERTS = (
@@ -148,10 +152,12 @@ GATEWAY_ALERTS = (
 
 
 def rule_groups() -> dict[str, Any]:
-    return {"groups": [
-        {"name": "videojob-operator", "rules": [alert.rule() for alert in OPERATOR_ALERTS]},
-        {"name": "videojob-gateway", "rules": [alert.rule() for alert in GATEWAY_ALERTS]},
-    ]}
+    return {
+        "groups": [
+            {"name": "videojob-operator", "rules": [alert.rule() for alert in OPERATOR_ALERTS]},
+            {"name": "videojob-gateway", "rules": [alert.rule() for alert in GATEWAY_ALERTS]},
+        ]
+    }
 
 
 ALERTS = {alert.name: alert for alert in (*OPERATOR_ALERTS, *GATEWAY_ALERTS)}

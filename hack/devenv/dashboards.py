@@ -1,267 +1,349 @@
 """videojob's Grafana dashboards, as code: the one source of charts/videojob/dashboards/*.json.
 
-Plain dashboard JSON (schemaVersion 39) built from a few typed pieces. :class:`Dashboard`
-and its parts are pydantic models of exactly the subset emitted here, with Grafana's
-required fields (title, uid, schemaVersion, panels with type, id and gridPos; targets
-with refId) and its constraints (uid of at most 40 characters, a 24-column grid, ids and
-refIds unique); unknown fields are refused. Grafana's published schema is not available
-offline, so this model is the check. Every query selects the scrape jobs of
-:mod:`videojob_devenv.prometheus`, and a test evaluates each one against a real
-Prometheus after real jobs: every panel has data.
+Four dashboards (overview, renders, gateway, operator) built from :mod:`videojob_devenv.grafana`'s
+typed pieces. Every query selects the scrape jobs of :mod:`videojob_devenv.prometheus`, and a
+test evaluates each one against a real Prometheus after real jobs: every panel has data.
+Regenerate the files with ``hack/gen-observability``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from videojob_devenv.prometheus import GATEWAY, OPERATOR
+from videojob_devenv.grafana import OP, RATE, Dashboard, dashboard, quantiles, series, stat
+from videojob_devenv.prometheus import GATEWAY
 
-SCHEMA_VERSION: Literal[39] = 39
-DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-OP = f'job="{OPERATOR.job}"'
 GW = f'job="{GATEWAY.job}"'
-RATE = "$__rate_interval"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class GridPos(_Strict):
-    h: Annotated[int, Field(ge=1)]
-    w: Annotated[int, Field(ge=1, le=24)]
-    x: Annotated[int, Field(ge=0, le=23)]
-    y: Annotated[int, Field(ge=0)]
-
-    @model_validator(mode="after")
-    def _fits(self) -> GridPos:
-        if self.x + self.w > 24:
-            raise ValueError(f"a panel at x={self.x} with w={self.w} overflows Grafana's 24 columns")
-        return self
-
-
-class Target(_Strict):
-    refId: Annotated[str, Field(pattern=r"^[A-Z]$")]
-    expr: Annotated[str, Field(min_length=1)]
-    legendFormat: str = "__auto"
-    instant: bool = False
-    range: bool = True
-    datasource: dict[str, str] = Field(default_factory=lambda: dict(DATASOURCE))
-
-
-class Panel(_Strict):
-    id: Annotated[int, Field(ge=1)]
-    type: Literal["timeseries", "stat"]
-    title: Annotated[str, Field(min_length=1)]
-    description: str
-    gridPos: GridPos
-    datasource: dict[str, str] = Field(default_factory=lambda: dict(DATASOURCE))
-    targets: Annotated[list[Target], Field(min_length=1)]
-    fieldConfig: dict[str, Any]
-    options: dict[str, Any]
-
-    @model_validator(mode="after")
-    def _ref_ids_unique(self) -> Panel:
-        ids = [t.refId for t in self.targets]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"panel {self.title!r} repeats a refId: {ids}")
-        return self
-
-
-class Dashboard(_Strict):
-    uid: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,40}$")]
-    title: Annotated[str, Field(min_length=1)]
-    description: str
-    tags: list[str]
-    schemaVersion: Literal[39] = SCHEMA_VERSION
-    version: int = 1
-    editable: bool = False
-    graphTooltip: int = 1
-    timezone: str = "utc"
-    refresh: str = "30s"
-    time: dict[str, str] = Field(default_factory=lambda: {"from": "now-6h", "to": "now"})
-    templating: dict[str, list[dict[str, Any]]] = Field(default_factory=lambda: {"list": [{
-        "name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
-        "current": {}, "hide": 0, "refresh": 1, "options": []}]})
-    annotations: dict[str, list[Any]] = Field(default_factory=lambda: {"list": []})
-    links: list[Any] = Field(default_factory=list)
-    panels: list[Panel]
-
-    @model_validator(mode="after")
-    def _ids_unique(self) -> Dashboard:
-        ids = [p.id for p in self.panels]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"dashboard {self.uid} repeats a panel id: {ids}")
-        return self
-
-
-# --- building blocks ------------------------------------------------------------------------
-
-
-def quantiles(histogram: str, by: str = "", qs: Sequence[float] = (0.5, 0.95), job: str = OP) -> list[tuple[str, str]]:
-    """histogram_quantile targets for a histogram's buckets, one per quantile, optionally split by a label."""
-    group = f"le, {by}" if by else "le"
-    return [(f"histogram_quantile({q}, sum by ({group}) (rate({histogram}_bucket{{{job}}}[{RATE}])))",
-             f"p{round(q * 100)}" + (f" {{{{{by}}}}}" if by else "")) for q in qs]
-
-
-def _panel(kind: str, title: str, description: str, unit: str, queries: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    targets = [{"refId": chr(ord("A") + i), "expr": expr, "legendFormat": legend,
-                "instant": kind == "stat", "range": kind != "stat"} for i, (expr, legend) in enumerate(queries)]
-    options: dict[str, Any]
-    if kind == "stat":
-        options = {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                   "colorMode": "value", "graphMode": "none", "textMode": "auto"}
-        field_config: dict[str, Any] = {"defaults": {"unit": unit, "decimals": 2 if unit == "percentunit" else None},
-                                        "overrides": []}
-        field_config["defaults"] = {k: v for k, v in field_config["defaults"].items() if v is not None}
-    else:
-        options = {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
-                   "tooltip": {"mode": "multi", "sort": "desc"}}
-        field_config = {"defaults": {"unit": unit, "custom": {"drawStyle": "line", "fillOpacity": 10,
-                                                               "showPoints": "never", "spanNulls": True}},
-                        "overrides": []}
-    return {"type": kind, "title": title, "description": description, "targets": targets,
-            "fieldConfig": field_config, "options": options}
-
-
-def stat(title: str, description: str, unit: str, *queries: tuple[str, str]) -> dict[str, Any]:
-    return _panel("stat", title, description, unit, queries)
-
-
-def series(title: str, description: str, unit: str, *queries: tuple[str, str]) -> dict[str, Any]:
-    return _panel("timeseries", title, description, unit, queries)
-
-
-def dashboard(uid: str, title: str, description: str, rows: Sequence[Sequence[dict[str, Any]]]) -> Dashboard:
-    """Lay rows of panels out on the grid: stats are 4 high, time series 8; a row's panels share its width."""
-    panels, y, next_id = [], 0, 1
-    for row in rows:
-        width = 24 // len(row)
-        height = 4 if all(p["type"] == "stat" for p in row) else 8
-        for i, panel in enumerate(row):
-            panels.append(panel | {"id": next_id, "gridPos": {"h": height, "w": width, "x": i * width, "y": y}})
-            next_id += 1
-        y += height
-    return Dashboard.model_validate({"uid": uid, "title": title, "description": description,
-                                     "tags": ["videojob"], "panels": panels})
-
-
-# --- the dashboards -------------------------------------------------------------------------
 
 FINISHED = f'videojob_phase_transitions_total{{{OP}, phase=~"Succeeded|Failed"}}'
 SUCCEEDED = f'videojob_phase_transitions_total{{{OP}, phase="Succeeded"}}'
 
 
 def overview() -> Dashboard:
-    return dashboard("videojob-overview", "videojob / Overview", "Videos made, how long they take, and the queue.", [
-        [stat("Videos in the last hour", "VideoJobs that reached Succeeded in the last hour.", "short",
-              (f"sum(increase({SUCCEEDED}[1h]))", "videos")),
-         stat("Success ratio", "Of the VideoJobs finished in the dashboard's time range, the share that succeeded.",
-              "percentunit",
-              (f"sum(increase({SUCCEEDED}[$__range])) / sum(increase({FINISHED}[$__range]))", "success")),
-         stat("Waiting now", "VideoJobs waiting for a render slot.", "short",
-              (f"sum(videojob_queue_length{{{OP}}})", "queued")),
-         stat("Rendering now", "VideoJobs whose renderer is working on them.", "short",
-              (f"sum(videojob_renders_running{{{OP}}})", "running"))],
-        [series("Videos per hour", "Finished VideoJobs per hour, by outcome.", "short",
-                (f"sum by (phase) (rate({FINISHED}[{RATE}])) * 3600", "{{phase}}")),
-         series("Time to video", "From creating a VideoJob to its video being stored.", "s",
-                *quantiles("videojob_time_to_video_seconds"))],
-        [series("Time to video by quality", "95th percentile, by quality.", "s",
-                *quantiles("videojob_time_to_video_seconds", "quality", (0.95,))),
-         series("Queue", "VideoJobs waiting for a render slot, and the age of the oldest one not started.", "short",
-                (f"sum(videojob_queue_length{{{OP}}})", "waiting"),
-                (f"max(videojob_oldest_waiting_seconds{{{OP}}}) / 60", "oldest wait (minutes)"))],
-        [series("Queue wait", "From creating a VideoJob to its renderer starting.", "s",
-                *quantiles("videojob_queue_wait_seconds")),
-         series("VideoJobs by phase", "Every VideoJob that exists, by its status.phase.", "short",
-                (f"sum by (phase) (videojob_videojobs{{{OP}}})", "{{phase}}"))],
-    ])
+    return dashboard(
+        "videojob-overview",
+        "videojob / Overview",
+        "Videos made, how long they take, and the queue.",
+        [
+            [
+                stat(
+                    "Videos in the last hour",
+                    "VideoJobs that reached Succeeded in the last hour.",
+                    "short",
+                    (f"sum(increase({SUCCEEDED}[1h]))", "videos"),
+                ),
+                stat(
+                    "Success ratio",
+                    "Of the VideoJobs finished in the dashboard's time range, the share that succeeded.",
+                    "percentunit",
+                    (f"sum(increase({SUCCEEDED}[$__range])) / sum(increase({FINISHED}[$__range]))", "success"),
+                ),
+                stat(
+                    "Waiting now",
+                    "VideoJobs waiting for a render slot.",
+                    "short",
+                    (f"sum(videojob_queue_length{{{OP}}})", "queued"),
+                ),
+                stat(
+                    "Rendering now",
+                    "VideoJobs whose renderer is working on them.",
+                    "short",
+                    (f"sum(videojob_renders_running{{{OP}}})", "running"),
+                ),
+            ],
+            [
+                series(
+                    "Videos per hour",
+                    "Finished VideoJobs per hour, by outcome.",
+                    "short",
+                    (f"sum by (phase) (rate({FINISHED}[{RATE}])) * 3600", "{{phase}}"),
+                ),
+                series(
+                    "Time to video",
+                    "From creating a VideoJob to its video being stored.",
+                    "s",
+                    *quantiles("videojob_time_to_video_seconds"),
+                ),
+            ],
+            [
+                series(
+                    "Time to video by quality",
+                    "95th percentile, by quality.",
+                    "s",
+                    *quantiles("videojob_time_to_video_seconds", "quality", (0.95,)),
+                ),
+                series(
+                    "Queue",
+                    "VideoJobs waiting for a render slot, and the age of the oldest one not started.",
+                    "short",
+                    (f"sum(videojob_queue_length{{{OP}}})", "waiting"),
+                    (f"max(videojob_oldest_waiting_seconds{{{OP}}}) / 60", "oldest wait (minutes)"),
+                ),
+            ],
+            [
+                series(
+                    "Queue wait",
+                    "From creating a VideoJob to its renderer starting.",
+                    "s",
+                    *quantiles("videojob_queue_wait_seconds"),
+                ),
+                series(
+                    "VideoJobs by phase",
+                    "Every VideoJob that exists, by its status.phase.",
+                    "short",
+                    (f"sum by (phase) (videojob_videojobs{{{OP}}})", "{{phase}}"),
+                ),
+            ],
+        ],
+    )
 
 
 def renders() -> Dashboard:
     about = "Inside the renders: stages, cost, cache and failures."
-    return dashboard("videojob-renders", "videojob / Renders", about, [
-        [stat("Video produced in the last hour", "Seconds of finished video stored.", "s",
-              (f"sum(increase(videojob_rendered_video_seconds_total{{{OP}}}[1h]))", "video")),
-         stat("CPU per video second", "CPU seconds spent for each second of video, over the time range.", "short",
-              (f"sum(increase(videojob_render_cpu_seconds_total{{{OP}}}[$__range])) "
-               f"/ sum(increase(videojob_rendered_video_seconds_total{{{OP}}}[$__range]))", "cpu/s")),
-         stat("Scene cache hit ratio", "Scenes reused from the scene cache, of all scenes in successful renders.",
-              "percentunit", (f"sum(increase(videojob_scenes_cached_total{{{OP}}}[$__range])) / "
-                              f"(sum(increase(videojob_scenes_cached_total{{{OP}}}[$__range])) + "
-                              f"sum(increase(videojob_scenes_rendered_total{{{OP}}}[$__range])))", "hits")),
-         stat("Retries in the time range", "Renderer attempts after the first.", "short",
-              (f"sum(increase(videojob_render_retries_total{{{OP}}}[$__range]))", "retries"))],
-        [series("Stage durations (median)", "How long successful renders spend in each stage.", "s",
-                *quantiles("videojob_render_stage_seconds", "stage", (0.5,))),
-         series("CPU per video second by quality", "CPU seconds per second of video produced.", "short",
-                (f"sum by (quality) (rate(videojob_render_cpu_seconds_total{{{OP}}}[{RATE}])) "
-                 f"/ sum by (quality) (rate(videojob_rendered_video_seconds_total{{{OP}}}[{RATE}]))", "{{quality}}"))],
-        [series("Failures by reason", "Failed VideoJobs per hour, by the reason in status.failure.", "short",
-                (f"sum by (reason) (rate(videojob_failures_total{{{OP}}}[{RATE}])) * 3600 > 0", "{{reason}}")),
-         series("Scenes", "Scenes rendered and reused from the cache, per minute.", "short",
-                (f"sum(rate(videojob_scenes_rendered_total{{{OP}}}[{RATE}])) * 60", "rendered"),
-                (f"sum(rate(videojob_scenes_cached_total{{{OP}}}[{RATE}])) * 60", "cached"))],
-        [series("Narration and LLM", "Characters sent to speech and LLM tokens used, per minute.", "short",
-                (f"sum(rate(videojob_tts_characters_total{{{OP}}}[{RATE}])) * 60", "TTS characters"),
-                (f"sum by (kind) (rate(videojob_llm_tokens_total{{{OP}}}[{RATE}])) * 60", "LLM {{kind}} tokens")),
-         series("Output stored", "Bytes of finished video stored, per minute.", "bytes",
-                (f"sum(rate(videojob_output_bytes_total{{{OP}}}[{RATE}])) * 60", "bytes"))],
-    ])
+    return dashboard(
+        "videojob-renders",
+        "videojob / Renders",
+        about,
+        [
+            [
+                stat(
+                    "Video produced in the last hour",
+                    "Seconds of finished video stored.",
+                    "s",
+                    (f"sum(increase(videojob_rendered_video_seconds_total{{{OP}}}[1h]))", "video"),
+                ),
+                stat(
+                    "CPU per video second",
+                    "CPU seconds spent for each second of video, over the time range.",
+                    "short",
+                    (
+                        f"sum(increase(videojob_render_cpu_seconds_total{{{OP}}}[$__range])) "
+                        f"/ sum(increase(videojob_rendered_video_seconds_total{{{OP}}}[$__range]))",
+                        "cpu/s",
+                    ),
+                ),
+                stat(
+                    "Scene cache hit ratio",
+                    "Scenes reused from the scene cache, of all scenes in successful renders.",
+                    "percentunit",
+                    (
+                        f"sum(increase(videojob_scenes_cached_total{{{OP}}}[$__range])) / "
+                        f"(sum(increase(videojob_scenes_cached_total{{{OP}}}[$__range])) + "
+                        f"sum(increase(videojob_scenes_rendered_total{{{OP}}}[$__range])))",
+                        "hits",
+                    ),
+                ),
+                stat(
+                    "Retries in the time range",
+                    "Renderer attempts after the first.",
+                    "short",
+                    (f"sum(increase(videojob_render_retries_total{{{OP}}}[$__range]))", "retries"),
+                ),
+            ],
+            [
+                series(
+                    "Stage durations (median)",
+                    "How long successful renders spend in each stage.",
+                    "s",
+                    *quantiles("videojob_render_stage_seconds", "stage", (0.5,)),
+                ),
+                series(
+                    "CPU per video second by quality",
+                    "CPU seconds per second of video produced.",
+                    "short",
+                    (
+                        f"sum by (quality) (rate(videojob_render_cpu_seconds_total{{{OP}}}[{RATE}])) "
+                        f"/ sum by (quality) (rate(videojob_rendered_video_seconds_total{{{OP}}}[{RATE}]))",
+                        "{{quality}}",
+                    ),
+                ),
+            ],
+            [
+                series(
+                    "Failures by reason",
+                    "Failed VideoJobs per hour, by the reason in status.failure.",
+                    "short",
+                    (f"sum by (reason) (rate(videojob_failures_total{{{OP}}}[{RATE}])) * 3600 > 0", "{{reason}}"),
+                ),
+                series(
+                    "Scenes",
+                    "Scenes rendered and reused from the cache, per minute.",
+                    "short",
+                    (f"sum(rate(videojob_scenes_rendered_total{{{OP}}}[{RATE}])) * 60", "rendered"),
+                    (f"sum(rate(videojob_scenes_cached_total{{{OP}}}[{RATE}])) * 60", "cached"),
+                ),
+            ],
+            [
+                series(
+                    "Narration and LLM",
+                    "Characters sent to speech and LLM tokens used, per minute.",
+                    "short",
+                    (f"sum(rate(videojob_tts_characters_total{{{OP}}}[{RATE}])) * 60", "TTS characters"),
+                    (f"sum by (kind) (rate(videojob_llm_tokens_total{{{OP}}}[{RATE}])) * 60", "LLM {{kind}} tokens"),
+                ),
+                series(
+                    "Output stored",
+                    "Bytes of finished video stored, per minute.",
+                    "bytes",
+                    (f"sum(rate(videojob_output_bytes_total{{{OP}}}[{RATE}])) * 60", "bytes"),
+                ),
+            ],
+        ],
+    )
 
 
 def gateway() -> Dashboard:
     requests = f"videojob_gateway_requests_total{{{GW}}}"
-    return dashboard("videojob-gateway", "videojob / Gateway", "The HTTP gateway: rate, errors, latency, limits.", [
-        [stat("Requests per second", "All requests, now.", "reqps", (f"sum(rate({requests}[{RATE}]))", "requests")),
-         stat("Server errors", "Share of responses with a 5xx status over the time range.", "percentunit",
-              (f'(sum(increase(videojob_gateway_requests_total{{{GW}, status=~"5.."}}[$__range])) or vector(0)) '
-               f"/ sum(increase({requests}[$__range]))", "5xx")),
-         stat("Event streams open", "Server-sent event streams open now.", "short",
-              (f"sum(videojob_gateway_event_streams{{{GW}}})", "streams"))],
-        [series("Requests by route", "Requests per second, by route template.", "reqps",
-                (f"sum by (route) (rate({requests}[{RATE}]))", "{{route}}")),
-         series("Responses by status", "Requests per second, by status code.", "reqps",
-                (f"sum by (status) (rate({requests}[{RATE}]))", "{{status}}"))],
-        [series("Latency", "Time to the first byte of the response.", "s",
-                *quantiles("videojob_gateway_request_seconds", qs=(0.5, 0.95, 0.99), job=GW)),
-         series("Refused: 429s, rate limit and quota", "Refused requests per minute.", "short",
-                (f'(sum(rate(videojob_gateway_requests_total{{{GW}, status="429"}}[{RATE}])) or vector(0)) * 60',
-                 "429s"),
-                (f"(sum(rate(videojob_gateway_rate_limited_total{{{GW}}}[{RATE}])) or vector(0)) * 60", "rate limited"),
-                (f"(sum(rate(videojob_gateway_quota_refused_total{{{GW}}}[{RATE}])) or vector(0)) * 60",
-                 "over quota"))],
-    ])
+    return dashboard(
+        "videojob-gateway",
+        "videojob / Gateway",
+        "The HTTP gateway: rate, errors, latency, limits.",
+        [
+            [
+                stat(
+                    "Requests per second", "All requests, now.", "reqps", (f"sum(rate({requests}[{RATE}]))", "requests")
+                ),
+                stat(
+                    "Server errors",
+                    "Share of responses with a 5xx status over the time range.",
+                    "percentunit",
+                    (
+                        f'(sum(increase(videojob_gateway_requests_total{{{GW}, status=~"5.."}}[$__range]))'
+                        f" or vector(0)) / sum(increase({requests}[$__range]))",
+                        "5xx",
+                    ),
+                ),
+                stat(
+                    "Event streams open",
+                    "Server-sent event streams open now.",
+                    "short",
+                    (f"sum(videojob_gateway_event_streams{{{GW}}})", "streams"),
+                ),
+            ],
+            [
+                series(
+                    "Requests by route",
+                    "Requests per second, by route template.",
+                    "reqps",
+                    (f"sum by (route) (rate({requests}[{RATE}]))", "{{route}}"),
+                ),
+                series(
+                    "Responses by status",
+                    "Requests per second, by status code.",
+                    "reqps",
+                    (f"sum by (status) (rate({requests}[{RATE}]))", "{{status}}"),
+                ),
+            ],
+            [
+                series(
+                    "Latency",
+                    "Time to the first byte of the response.",
+                    "s",
+                    *quantiles("videojob_gateway_request_seconds", qs=(0.5, 0.95, 0.99), job=GW),
+                ),
+                series(
+                    "Refused: 429s, rate limit and quota",
+                    "Refused requests per minute.",
+                    "short",
+                    (
+                        f'(sum(rate(videojob_gateway_requests_total{{{GW}, status="429"}}[{RATE}])) or vector(0)) * 60',
+                        "429s",
+                    ),
+                    (
+                        f"(sum(rate(videojob_gateway_rate_limited_total{{{GW}}}[{RATE}])) or vector(0)) * 60",
+                        "rate limited",
+                    ),
+                    (
+                        f"(sum(rate(videojob_gateway_quota_refused_total{{{GW}}}[{RATE}])) or vector(0)) * 60",
+                        "over quota",
+                    ),
+                ),
+            ],
+        ],
+    )
 
 
 def operator() -> Dashboard:
     reconciles = f"videojob_operator_reconciles_total{{{OP}}}"
-    return dashboard("videojob-operator", "videojob / Operator", "The operator itself: reconciles, lag, resources.", [
-        [stat("Up", "Whether Prometheus can scrape the operator (1) or not (0).", "short", (f"max(up{{{OP}}})", "up")),
-         stat("Restarts in the time range", "Times the operator process started again.", "short",
-              (f"sum(changes(process_start_time_seconds{{{OP}}}[$__range]))", "restarts")),
-         stat("Memory now", "Resident memory of the operator process.", "bytes",
-              (f"max(process_resident_memory_bytes{{{OP}}})", "memory")),
-         stat("Reconcile errors", "Share of reconciles that failed over the time range.", "percentunit",
-              (f'sum(increase(videojob_operator_reconciles_total{{{OP}, outcome="error"}}[$__range])) '
-               f"/ sum(increase({reconciles}[$__range]))", "errors"))],
-        [series("Reconciles", "Reconciles per second, by outcome.", "ops",
-                (f"sum by (outcome) (rate({reconciles}[{RATE}]))", "{{outcome}}")),
-         series("Status lag", "From a renderer's progress event to the status write that shows it.", "s",
-                *quantiles("videojob_status_lag_seconds"))],
-        [series("Renderer Job creation", "From admitting a VideoJob to its renderer Job being created.", "s",
-                *quantiles("videojob_job_creation_seconds")),
-         series("Progress events", "Progress lines read from renderer logs, per second.", "ops",
-                (f"sum(rate(videojob_progress_events_total{{{OP}}}[{RATE}]))", "events"))],
-        [series("Memory", "Resident memory of the operator process.", "bytes",
-                (f"max(process_resident_memory_bytes{{{OP}}})", "resident")),
-         series("CPU", "CPU used by the operator process, in cores.", "short",
-                (f"sum(rate(process_cpu_seconds_total{{{OP}}}[{RATE}]))", "cores"))],
-    ])
+    return dashboard(
+        "videojob-operator",
+        "videojob / Operator",
+        "The operator itself: reconciles, lag, resources.",
+        [
+            [
+                stat(
+                    "Up",
+                    "Whether Prometheus can scrape the operator (1) or not (0).",
+                    "short",
+                    (f"max(up{{{OP}}})", "up"),
+                ),
+                stat(
+                    "Restarts in the time range",
+                    "Times the operator process started again.",
+                    "short",
+                    (f"sum(changes(process_start_time_seconds{{{OP}}}[$__range]))", "restarts"),
+                ),
+                stat(
+                    "Memory now",
+                    "Resident memory of the operator process.",
+                    "bytes",
+                    (f"max(process_resident_memory_bytes{{{OP}}})", "memory"),
+                ),
+                stat(
+                    "Reconcile errors",
+                    "Share of reconciles that failed over the time range.",
+                    "percentunit",
+                    (
+                        f'sum(increase(videojob_operator_reconciles_total{{{OP}, outcome="error"}}[$__range])) '
+                        f"/ sum(increase({reconciles}[$__range]))",
+                        "errors",
+                    ),
+                ),
+            ],
+            [
+                series(
+                    "Reconciles",
+                    "Reconciles per second, by outcome.",
+                    "ops",
+                    (f"sum by (outcome) (rate({reconciles}[{RATE}]))", "{{outcome}}"),
+                ),
+                series(
+                    "Status lag",
+                    "From a renderer's progress event to the status write that shows it.",
+                    "s",
+                    *quantiles("videojob_status_lag_seconds"),
+                ),
+            ],
+            [
+                series(
+                    "Renderer Job creation",
+                    "From admitting a VideoJob to its renderer Job being created.",
+                    "s",
+                    *quantiles("videojob_job_creation_seconds"),
+                ),
+                series(
+                    "Progress events",
+                    "Progress lines read from renderer logs, per second.",
+                    "ops",
+                    (f"sum(rate(videojob_progress_events_total{{{OP}}}[{RATE}]))", "events"),
+                ),
+            ],
+            [
+                series(
+                    "Memory",
+                    "Resident memory of the operator process.",
+                    "bytes",
+                    (f"max(process_resident_memory_bytes{{{OP}}})", "resident"),
+                ),
+                series(
+                    "CPU",
+                    "CPU used by the operator process, in cores.",
+                    "short",
+                    (f"sum(rate(process_cpu_seconds_total{{{OP}}}[{RATE}]))", "cores"),
+                ),
+            ],
+        ],
+    )
 
 
 DASHBOARDS = {"overview": overview, "renders": renders, "gateway": gateway, "operator": operator}

@@ -40,8 +40,9 @@ GATEWAY = ScrapeJob("videojob-gateway", "http")
 SCRAPE_JOBS = (OPERATOR, GATEWAY)
 
 
-def scrape_config(targets: Mapping[ScrapeJob, Sequence[str]], interval: str = DEFAULT_INTERVAL,
-                  rule_files: Sequence[Path] = ()) -> dict[str, Any]:
+def scrape_config(
+    targets: Mapping[ScrapeJob, Sequence[str]], interval: str = DEFAULT_INTERVAL, rule_files: Sequence[Path] = ()
+) -> dict[str, Any]:
     """prometheus.yml for ``{job: ["127.0.0.1:port", ...]}``, labelled the way a ServiceMonitor labels targets,
     evaluating ``rule_files`` (the chart's alerting rules) at the scrape interval."""
     unknown = [job.job for job in targets if job not in SCRAPE_JOBS]
@@ -51,8 +52,12 @@ def scrape_config(targets: Mapping[ScrapeJob, Sequence[str]], interval: str = DE
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "rule_files": [str(path) for path in rule_files],
         "scrape_configs": [
-            {"job_name": job.job, "metrics_path": job.path, "scrape_interval": interval,
-             "static_configs": [{"targets": list(addresses), "labels": {"endpoint": job.port_name}}]}
+            {
+                "job_name": job.job,
+                "metrics_path": job.path,
+                "scrape_interval": interval,
+                "static_configs": [{"targets": list(addresses), "labels": {"endpoint": job.port_name}}],
+            }
             for job, addresses in targets.items()
         ],
     }
@@ -61,8 +66,10 @@ def scrape_config(targets: Mapping[ScrapeJob, Sequence[str]], interval: str = DE
 def require_binary(name: str = "prometheus") -> str:
     found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
     if found is None:
-        raise StartError(f"{name} is not installed: it comes from Debian's prometheus package "
-                         "(hack/apt-packages.txt), which hack/bootstrap installs")
+        raise StartError(
+            f"{name} is not installed: it comes from Debian's prometheus package "
+            "(hack/apt-packages.txt), which hack/bootstrap installs"
+        )
     return found
 
 
@@ -90,9 +97,14 @@ class PrometheusServer:
         config.write_text(json.dumps(scrape_config(self.targets, self.interval, self.rule_files), indent=2))
         self.component = Component.launch(
             "prometheus",
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={self.state_dir / 'prometheus-data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle",
-             "--storage.tsdb.retention.time=1d"],
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.state_dir / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-lifecycle",
+                "--storage.tsdb.retention.time=1d",
+            ],
             self.state_dir / "logs",
             tie_to_parent=self.tie_to_parent,
         )
@@ -140,6 +152,7 @@ class PrometheusServer:
 
     def wait_scraped(self, job: ScrapeJob, timeout: float = 60.0) -> None:
         """Until every target of ``job`` has been scraped successfully at least once."""
+
         def healthy() -> bool:
             active = [t for t in self.api("targets")["activeTargets"] if t["labels"].get("job") == job.job]
             return bool(active) and all(t["health"] == "up" for t in active)
@@ -149,8 +162,10 @@ class PrometheusServer:
     def try_this(self) -> str:
         """Two lines for a person: where Prometheus is, and one query to paste into a shell."""
         query = urllib.parse.urlencode({"query": "sum by (phase) (videojob_videojobs)"})
-        return (f"Prometheus: {self.url} (scraping {', '.join(job.job for job in self.targets)})\n"
-                f"  try: curl -s '{self.url}/api/v1/query?{query}'")
+        return (
+            f"Prometheus: {self.url} (scraping {', '.join(job.job for job in self.targets)})\n"
+            f"  try: curl -s '{self.url}/api/v1/query?{query}'"
+        )
 
     def stop(self) -> None:
         if self.component is not None:

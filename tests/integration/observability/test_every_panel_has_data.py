@@ -37,24 +37,44 @@ from videojob.contract import (
 pytestmark = pytest.mark.cluster
 
 OPERATOR_DASHBOARDS = ("overview", "renders", "operator")
-STAGES = (("Scripting", 5, "Writing the storyboard"), ("Rendering", 40, "Rendering scene 1/2"),
-          ("Rendering", 70, "Rendering scene 2/2"), ("Assembling", 90, "Assembling the video"),
-          ("Uploading", 97, "Uploading video.mp4"))
+STAGES = (
+    ("Scripting", 5, "Writing the storyboard"),
+    ("Rendering", 40, "Rendering scene 1/2"),
+    ("Rendering", 70, "Rendering scene 2/2"),
+    ("Assembling", 90, "Assembling the video"),
+    ("Uploading", 97, "Uploading video.mp4"),
+)
 
 
 def _result(cluster: Any, name: str, seconds: float) -> Result:
-    return Result(output=StoredOutput(bucket="videos", key=f"outputs/{cluster.namespace}/{name}/video.mp4",
-                                      size_bytes=3_000_000, sha256="c" * 64, duration_seconds=seconds),
-                  usage=Usage(cpuSeconds=seconds * 4, scenesRendered=2, scenesCached=1, ttsCharacters=800,
-                              llmPromptTokens=120, llmCompletionTokens=900))
+    return Result(
+        output=StoredOutput(
+            bucket="videos",
+            key=f"outputs/{cluster.namespace}/{name}/video.mp4",
+            size_bytes=3_000_000,
+            sha256="c" * 64,
+            duration_seconds=seconds,
+        ),
+        usage=Usage(
+            cpuSeconds=seconds * 4,
+            scenesRendered=2,
+            scenesCached=1,
+            ttsCharacters=800,
+            llmPromptTokens=120,
+            llmCompletionTokens=900,
+        ),
+    )
 
 
 def _render(cluster: Any, kubelet: Any, name: str, pod: dict[str, Any], seconds: float) -> None:
     """The stand-in renderer: progress through every stage, then a result."""
     cluster.run_pod(pod)
     for phase, percent, stage in STAGES:
-        kubelet.say(cluster.namespace, pod["metadata"]["name"],
-                    encode_progress(ProgressEvent(phase=phase, progress=percent, stage=stage, etaSeconds=10)))
+        kubelet.say(
+            cluster.namespace,
+            pod["metadata"]["name"],
+            encode_progress(ProgressEvent(phase=phase, progress=percent, stage=stage, etaSeconds=10)),
+        )
         cluster.wait_status(name, lambda s, stage=stage: s.get("stage") == stage, stage, 20)
         time.sleep(0.3)  # stages that take a moment, as real ones do
     cluster.finish_pod(pod, 0, "Completed", encode_termination_message(_result(cluster, name, seconds)))
@@ -80,16 +100,18 @@ def _panels_without_data(prometheus: Any, began: float, names: tuple[str, ...]) 
                 if panel.type == "stat":
                     result = prometheus.query(expr)
                 else:
-                    result = prometheus.api("query_range", query=expr, start=str(began - 60), end=str(time.time()),
-                                            step="2")["result"]
+                    result = prometheus.api(
+                        "query_range", query=expr, start=str(began - 60), end=str(time.time()), step="2"
+                    )["result"]
                 evaluated += 1
                 if not _finite(result):
                     empty[f"{name} / {panel.title} / {target.refId}"] = expr
     return evaluated, empty
 
 
-def test_every_operator_panel_has_data_after_successes_retries_and_failures(cluster, start_operator, fake_kubelet,
-                                                                           prometheus_server) -> None:
+def test_every_operator_panel_has_data_after_successes_retries_and_failures(
+    cluster, start_operator, fake_kubelet, prometheus_server
+) -> None:
     port = free_port()
     start_operator(VIDEOJOB_METRICS_PORT=str(port))
     prometheus_server.reconfigure({OPERATOR: [f"127.0.0.1:{port}"]}, rule_files=[RULES_FILE])
@@ -113,21 +135,33 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(clus
     cluster.videojob("too-big", retries=0)
     cluster.fail(cluster.wait_new_pod(cluster.wait_job("too-big")), 137, "OOMKilled")
     cluster.videojob("no-upload", retries=0)
-    cluster.fail(cluster.wait_new_pod(cluster.wait_job("no-upload")), 75,
-                 failure=Failure(reason="UploadFailed", message="S3 answered 503 Slow Down"))
+    cluster.fail(
+        cluster.wait_new_pod(cluster.wait_job("no-upload")),
+        75,
+        failure=Failure(reason="UploadFailed", message="S3 answered 503 Slow Down"),
+    )
     cluster.videojob("bad-board", retries=0)
-    cluster.fail(cluster.wait_new_pod(cluster.wait_job("bad-board")), 65,
-                 failure=Failure(reason="InvalidStoryboard", message="scene 2: unknown template 'hologram'"))
+    cluster.fail(
+        cluster.wait_new_pod(cluster.wait_job("bad-board")),
+        65,
+        failure=Failure(reason="InvalidStoryboard", message="scene 2: unknown template 'hologram'"),
+    )
     for name in ("too-big", "no-upload", "bad-board"):
         _phase(cluster, name, "Failed")
 
     finished = f'sum(videojob_phase_transitions_total{{job="{OPERATOR.job}", phase=~"Succeeded|Failed"}})'
-    wait_for(lambda: [s for s in prometheus_server.query(finished) if float(s["value"][1]) >= 6], 30,
-             "Prometheus to scrape all six finished VideoJobs", interval=0.5)
+    wait_for(
+        lambda: [s for s in prometheus_server.query(finished) if float(s["value"][1]) >= 6],
+        30,
+        "Prometheus to scrape all six finished VideoJobs",
+        interval=0.5,
+    )
     time.sleep(3)  # a few more scrapes, so that every rate() window holds the last increase twice
 
-    by_reason = {s["metric"]["reason"]: float(s["value"][1]) for s in prometheus_server.query(
-        f'videojob_failures_total{{job="{OPERATOR.job}"}} > 0')}
+    by_reason = {
+        s["metric"]["reason"]: float(s["value"][1])
+        for s in prometheus_server.query(f'videojob_failures_total{{job="{OPERATOR.job}"}} > 0')
+    }
     assert by_reason == {"OOMKilled": 1, "UploadFailed": 1, "InvalidStoryboard": 1}
     retries = prometheus_server.query(f'videojob_render_retries_total{{job="{OPERATOR.job}"}}')
     assert float(retries[0]["value"][1]) == 1
@@ -150,17 +184,22 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(clus
 def tenant_key(kube_cluster: Any, gateway_kubeconfig: Any, cluster: Any) -> str:
     """A tenant made by the documented command, without its ResourceQuota: the quota controller takes
     minutes to start counting a CRD this new, and quotas are not what these panels are about."""
-    made = subprocess.run([sys.executable, "-P", "-m", "videojob.api", "create-tenant", cluster.namespace],
-                          capture_output=True, text=True, timeout=60,
-                          env=os.environ | {"KUBECONFIG": str(kube_cluster.kubeconfig), "PYTHONSAFEPATH": "1"})
+    made = subprocess.run(
+        [sys.executable, "-P", "-m", "videojob.api", "create-tenant", cluster.namespace],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"KUBECONFIG": str(kube_cluster.kubeconfig), "PYTHONSAFEPATH": "1"},
+    )
     assert made.returncode == 0, made.stderr
     kube_cluster.kubectl("delete", "resourcequota", "--all", "-n", cluster.namespace)
     return made.stdout.strip()
 
 
 @pytest.mark.minio  # the gateway presigns downloads against it
-def test_every_gateway_panel_has_data_after_created_refused_and_missing_videos(tenant_key, start_gateway,
-                                                                              prometheus_server) -> None:
+def test_every_gateway_panel_has_data_after_created_refused_and_missing_videos(
+    tenant_key, start_gateway, prometheus_server
+) -> None:
     key = tenant_key
     gateway = start_gateway(rate_burst="3", rate_per_minute="1")
     prometheus_server.reconfigure({GATEWAY: [gateway.url.removeprefix("http://")]})
@@ -177,8 +216,12 @@ def test_every_gateway_panel_has_data_after_created_refused_and_missing_videos(t
     assert gateway.client().get("/v1/videos").status_code == 401
 
     refused = f'sum(videojob_gateway_rate_limited_total{{job="{GATEWAY.job}"}})'
-    wait_for(lambda: [s for s in prometheus_server.query(refused) if float(s["value"][1]) >= 2], 30,
-             "Prometheus to scrape the two rate-limited creations", interval=0.5)
+    wait_for(
+        lambda: [s for s in prometheus_server.query(refused) if float(s["value"][1]) >= 2],
+        30,
+        "Prometheus to scrape the two rate-limited creations",
+        interval=0.5,
+    )
     time.sleep(3)
 
     targets = sum(len(panel.targets) for panel in DASHBOARDS["gateway"]().panels)

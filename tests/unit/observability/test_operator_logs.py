@@ -54,8 +54,13 @@ def test_a_line_logged_while_reconciling_carries_the_videojobs_namespace_name_an
 def test_kopfs_own_lines_about_a_videojob_carry_its_identity() -> None:
     stream = io.StringIO()
     logs.configure("INFO", "json", stream)
-    ref = {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "namespace": "team-a", "name": "intro",
-           "uid": UID}
+    ref = {
+        "apiVersion": "videojob.dev/v1alpha1",
+        "kind": "VideoJob",
+        "namespace": "team-a",
+        "name": "intro",
+        "uid": UID,
+    }
     logging.getLogger("kopf.objects").error("Handler failed", extra={"k8s_ref": ref})
     assert lines(stream)[0]["videojob"] == {"namespace": "team-a", "name": "intro", "uid": UID}
 

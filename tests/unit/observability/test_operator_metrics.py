@@ -32,25 +32,44 @@ def delta() -> Callable[..., Callable[[], float]]:
     def measure(name: str, **labels: str) -> Callable[[], float]:
         before = sample(name, **labels)
         return lambda: sample(name, **labels) - before
+
     return measure
 
 
 def body(uid: str = UID, source: str = "markdown", quality: str = "low", **status: Any) -> dict[str, Any]:
-    return {"metadata": {"name": "lesson", "namespace": "team-a", "uid": uid,
-                         "creationTimestamp": CREATED.strftime("%Y-%m-%dT%H:%M:%SZ")},
-            "spec": {"source": {source: "# T"}, "quality": quality}, "status": status}
+    return {
+        "metadata": {
+            "name": "lesson",
+            "namespace": "team-a",
+            "uid": uid,
+            "creationTimestamp": CREATED.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+        "spec": {"source": {source: "# T"}, "quality": quality},
+        "status": status,
+    }
 
 
 def event(phase: str, seconds: float, stage: str | None = None) -> ProgressEvent:
-    return ProgressEvent(phase=phase, progress=10, stage=stage or f"{phase}...",
-                         time=CREATED + timedelta(seconds=seconds))
+    return ProgressEvent(
+        phase=phase, progress=10, stage=stage or f"{phase}...", time=CREATED + timedelta(seconds=seconds)
+    )
 
 
-SUCCEEDED: dict[str, Any] = {"phase": "Succeeded", "stage": "Done", "attempts": 1, "startTime": "2026-11-21T10:00:05Z",
-             "output": {"bucket": "videos", "key": "k", "sizeBytes": 2_000_000, "sha256": "a" * 64,
-                        "durationSeconds": 58.0},
-             "usage": {"cpuSeconds": 120.0, "scenesRendered": 3, "scenesCached": 1, "ttsCharacters": 900,
-                       "llmPromptTokens": 50, "llmCompletionTokens": 700}}
+SUCCEEDED: dict[str, Any] = {
+    "phase": "Succeeded",
+    "stage": "Done",
+    "attempts": 1,
+    "startTime": "2026-11-21T10:00:05Z",
+    "output": {"bucket": "videos", "key": "k", "sizeBytes": 2_000_000, "sha256": "a" * 64, "durationSeconds": 58.0},
+    "usage": {
+        "cpuSeconds": 120.0,
+        "scenesRendered": 3,
+        "scenesCached": 1,
+        "ttsCharacters": 900,
+        "llmPromptTokens": 50,
+        "llmCompletionTokens": 700,
+    },
+}
 
 
 @pytest.fixture(autouse=True)
@@ -69,8 +88,9 @@ def test_a_finished_video_counts_its_time_by_quality_and_source_kind_and_its_fig
     tts, completion = delta("videojob_tts_characters_total"), delta("videojob_llm_tokens_total", kind="completion")
     output_bytes = delta("videojob_output_bytes_total")
 
-    metrics.observe_status_write(body(source="storyboard"), {"phase": "Uploading"}, SUCCEEDED,
-                                 now=CREATED + timedelta(seconds=90))
+    metrics.observe_status_write(
+        body(source="storyboard"), {"phase": "Uploading"}, SUCCEEDED, now=CREATED + timedelta(seconds=90)
+    )
 
     assert (to_video(), to_video_sum()) == (1, 90)
     figures = (video(), cpu(), scenes(), cached(), tts(), completion(), output_bytes())
@@ -152,8 +172,9 @@ def test_videojobs_by_phase_and_the_waiting_and_stalled_gauges_come_from_the_cac
     waiting = body("a", phase="Queued") | {"metadata": {"uid": "a", "creationTimestamp": ten_minutes_ago}}
     rendering = body("b", phase="Rendering", startTime=stamp(now - timedelta(minutes=20)))
     five_minutes_ago = now - timedelta(minutes=5)
-    metrics.observe_progress_event("b", POD, ProgressEvent(phase="Rendering", progress=50, stage="s",
-                                                           time=five_minutes_ago))
+    metrics.observe_progress_event(
+        "b", POD, ProgressEvent(phase="Rendering", progress=50, stage="s", time=five_minutes_ago)
+    )
     done = body("c", phase="Succeeded", startTime=stamp(now - timedelta(hours=1)))
     metrics.track_videojobs(lambda: world(waiting, rendering, done))
 

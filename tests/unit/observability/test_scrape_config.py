@@ -32,4 +32,5 @@ def test_the_demo_line_names_the_url_and_a_query_to_paste() -> None:
     server = PrometheusServer(Path("/nonexistent"), {OPERATOR: ["127.0.0.1:8080"]}, port=9091)
     assert server.try_this() == (
         "Prometheus: http://127.0.0.1:9091 (scraping videojob-operator)\n"
-        "  try: curl -s 'http://127.0.0.1:9091/api/v1/query?query=sum+by+%28phase%29+%28videojob_videojobs%29'")
+        "  try: curl -s 'http://127.0.0.1:9091/api/v1/query?query=sum+by+%28phase%29+%28videojob_videojobs%29'"
+    )
