@@ -13,17 +13,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import aiohttp
+import kubernetes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -P leaves the script's folder off sys.path
 from gateway_harness import TENANT, Harness, gateway_harness, percentile
 
-from videojob.api.kube import Kube, load_configuration, videojobs_path
+from videojob.api.kube import Kube, videojobs_path
 
 LECTURE = "# Tides\n\nThe moon pulls the sea.\n"
 
@@ -49,7 +49,9 @@ async def follow(
 async def drive(harness: Harness, streams: int, videos: int, rounds: int) -> None:
     headers = {"Authorization": f"Bearer {harness.key}"}
     connector = aiohttp.TCPConnector(limit=0)
-    kube = Kube(load_configuration())
+    configuration = kubernetes.client.Configuration()
+    kubernetes.config.load_kube_config(config_file=str(harness.plane.kubeconfig), client_configuration=configuration)
+    kube = Kube(configuration)
     async with aiohttp.ClientSession(harness.url, headers=headers, connector=connector) as session:
         ids = []
         for _ in range(videos):
@@ -115,7 +117,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with gateway_harness() as harness:
-        os.environ["KUBECONFIG"] = str(harness.plane.kubeconfig)
         asyncio.run(drive(harness, args.streams, args.videos, args.rounds))
 
 
