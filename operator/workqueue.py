@@ -53,10 +53,6 @@ class WorkQueue(Generic[K]):
         """Keys waiting for a worker (not those being processed or delayed)."""
         return len(self._queue)
 
-    @property
-    def shutting_down(self) -> bool:
-        return self._shutting_down
-
     def add(self, key: K) -> None:
         if self._shutting_down or key in self._dirty:
             return
