@@ -21,6 +21,9 @@ from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
 from .errors import PermanentApiError, TransientApiError
 
+API_THREADS = 32  # a burst of VideoJobs is bound by API round trips: this many at once
+EVENT_THREADS = 4  # Events are posted on threads of their own, so that they never delay a Job's creation
+
 
 def load_client_config() -> kubernetes.client.ApiClient:
     """In a Pod: its ServiceAccount; elsewhere: $KUBECONFIG or ~/.kube/config."""
@@ -29,7 +32,8 @@ def load_client_config() -> kubernetes.client.ApiClient:
         kubernetes.config.load_incluster_config(client_configuration=configuration)
     except kubernetes.config.ConfigException:
         kubernetes.config.load_kube_config(client_configuration=configuration)
-    configuration.connection_pool_maxsize = 32
+    # One pooled connection per thread: a thread that finds the pool full opens a new TLS connection.
+    configuration.connection_pool_maxsize = API_THREADS + EVENT_THREADS
     return kubernetes.client.ApiClient(configuration)
 
 
@@ -41,7 +45,6 @@ def _translate(doing: str, error: ApiException) -> Exception:
 
 
 MERGE_PATCH = "application/merge-patch+json"
-EVENT_THREADS = 4  # Events are posted on threads of their own, so that they never delay a Job's creation
 
 
 class ClusterApi(Protocol):
@@ -66,10 +69,7 @@ class Kube:
 
     def __init__(self, api_client: kubernetes.client.ApiClient) -> None:
         self.api_client = api_client
-        # As many threads as pooled connections: a burst of VideoJobs is bound by API round trips.
-        self._executor = ThreadPoolExecutor(
-            api_client.configuration.connection_pool_maxsize, thread_name_prefix="kube-api"
-        )
+        self._executor = ThreadPoolExecutor(API_THREADS, thread_name_prefix="kube-api")
         self._event_executor = ThreadPoolExecutor(EVENT_THREADS, thread_name_prefix="kube-events")
 
     def close(self) -> None:

@@ -37,7 +37,7 @@ from .world import World, WrittenStatuses
 
 logger = logging.getLogger(__name__)
 
-WORKERS = 32  # reconciles at once; as many as the API client's pooled connections
+WORKERS = 32  # reconciles at once; each waits on one or two of the API threads (kube.API_THREADS)
 RESYNC_SECONDS = 60.0  # a safety net for anything a watch missed; cheap, unchanged status is never written
 REFRESH_DELAY = 0.05  # waiting VideoJobs' places are rewritten at most this often
 MAX_TTL_WAIT = 3600.0  # a far-off TTL is checked again at least this often
