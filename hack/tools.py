@@ -11,6 +11,8 @@ from pathlib import Path
 
 path = Path(__file__).resolve().parent / "devenv" / "tools.py"
 spec = importlib.util.spec_from_file_location("videojob_devenv_tools", path)
+if spec is None or spec.loader is None:
+    sys.exit(f"error: cannot load {path}")
 module = importlib.util.module_from_spec(spec)
 sys.modules[spec.name] = module  # dataclasses look their module up here
 spec.loader.exec_module(module)

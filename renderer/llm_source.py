@@ -15,6 +15,8 @@ import json
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import ValidationError
 
 from videojob.contract import Usage
@@ -103,9 +105,9 @@ def _client(llm: LlmConfig) -> openai.OpenAI:
 def storyboard_from_prompt(prompt: str, llm: LlmConfig) -> tuple[Storyboard, Usage]:
     """The storyboard the model writes for ``prompt``, and the tokens it cost."""
     client = _client(llm)
-    response_format = {"type": "json_schema", "json_schema": {
+    response_format: ResponseFormatJSONSchema = {"type": "json_schema", "json_schema": {
         "name": "storyboard", "strict": True, "schema": strict_schema(storyboard_json_schema())}}
-    messages: list[dict[str, str]] = [{"role": "system", "content": SYSTEM_PROMPT},
+    messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": SYSTEM_PROMPT},
                                       {"role": "user", "content": prompt}]
     usage = Usage()
     errors: list[str] = []
@@ -124,8 +126,8 @@ def storyboard_from_prompt(prompt: str, llm: LlmConfig) -> tuple[Storyboard, Usa
     raise InvalidStoryboardError(["the LLM's storyboard did not validate after one repair", *errors[:20]])
 
 
-def _complete(client: openai.OpenAI, model: str, messages: list[dict[str, str]],
-              response_format: dict[str, Any]) -> tuple[str | None, tuple[int, int]]:
+def _complete(client: openai.OpenAI, model: str, messages: list[ChatCompletionMessageParam],
+              response_format: ResponseFormatJSONSchema) -> tuple[str | None, tuple[int, int]]:
     try:
         completion = client.chat.completions.create(model=model, messages=messages, response_format=response_format)
     except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError,

@@ -19,7 +19,7 @@ def install() -> bool:
     import av
     from manim.scene import video_segment_encoder
 
-    encoder_class = getattr(video_segment_encoder, "VideoSegmentEncoder", None)
+    encoder_class: Any = getattr(video_segment_encoder, "VideoSegmentEncoder", None)
     original = getattr(encoder_class, "write_frame", None)
     if original is None or getattr(original, "_videojob_patched", False):
         return bool(original)

@@ -228,7 +228,7 @@ def normalise_audio(source: Path, target: Path) -> None:
 def _resample_pcm16(frames: bytes, rate: int, channels: int, target: Path) -> None:
     import numpy as np
 
-    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32)
+    samples: np.ndarray = np.frombuffer(frames, dtype="<i2").astype(np.float32)
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)
     if rate != SAMPLE_RATE and samples.size:

@@ -77,8 +77,10 @@ def _cached_video(cache: SceneCache, key: str, narrator: Narrator, into: Path) -
     if entry is None or any(voice != narrator.first_choice for voice in entry.voices):
         return None
     cache.fetch_video(key, into)
-    return AssembledVideo(*(into / VIDEO_FILES[role] for role in ("video", "vtt", "srt", "thumbnail")),
-                          duration_seconds=entry.duration_seconds, voices=tuple(entry.voices))
+    return AssembledVideo(
+        video=into / VIDEO_FILES["video"], vtt=into / VIDEO_FILES["vtt"], srt=into / VIDEO_FILES["srt"],
+        thumbnail=into / VIDEO_FILES["thumbnail"], duration_seconds=entry.duration_seconds, voices=tuple(entry.voices),
+    )
 
 
 def _cpu_seconds() -> float:

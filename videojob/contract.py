@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-PROGRESS_KIND = "progress/v1"
-RESULT_KIND = "result/v1"
-FAILURE_KIND = "failure/v1"
+PROGRESS_KIND: Final = "progress/v1"
+RESULT_KIND: Final = "result/v1"
+FAILURE_KIND: Final = "failure/v1"
 
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 TERMINATION_MESSAGE_LIMIT = 4096  # the kubelet truncates at 4 KiB

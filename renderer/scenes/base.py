@@ -35,7 +35,7 @@ class TemplateScene(Scene, abc.ABC):
         self.elapsed = 0.0
 
     def construct(self) -> None:
-        self.camera.background_color = self.palette.background
+        self.camera.background_color = self.palette.background  # type: ignore[union-attr]  # Cairo renderer's Camera; OpenGL is never used
         self.compose()
         self.hold_until(max(self.timing.duration, self.elapsed + FINAL_HOLD))
 

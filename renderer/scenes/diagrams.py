@@ -97,7 +97,7 @@ class DiagramScene(TemplateScene):
         for index, spec in enumerate(self.visual.shapes):
             shape = SHAPES[spec.shape](spec.size, colours[index % len(colours)])
             shape.set_fill(shape.get_color(), opacity=1.0 if spec.shape == "dot" else 0.15)
-            shape.move_to([spec.x, spec.y, 0])
+            shape.move_to((spec.x, spec.y, 0.0))
             group = VGroup(shape)
             if spec.label:
                 label = self.text(spec.label, size=32, width=max(1.4, spec.size * 1.8))
@@ -123,7 +123,7 @@ class DiagramScene(TemplateScene):
         for motion in self.visual.motions:
             node = nodes[motion.shape]
             if motion.action == "move":
-                self.animate(node.animate.move_to([motion.x, motion.y, 0]), run_time=1.0)
+                self.animate(node.animate.move_to((motion.x, motion.y, 0.0)), run_time=1.0)
             elif motion.action == "rotate":
                 self.animate(Rotate(node[0], angle=np.pi), run_time=1.0)  # the shape turns, its label stays upright
             else:
@@ -151,7 +151,7 @@ class TimelineScene(TemplateScene):
         marks = []
         for index, (event, x) in enumerate(zip(events, xs, strict=False)):
             side = UP if index % 2 == 0 else DOWN
-            dot = Dot([x, 0, 0], radius=0.1, color=self.palette.accent)
+            dot = Dot((float(x), 0.0, 0.0), radius=0.1, color=self.palette.accent)
             when = self.text(event.when, size=36, color=self.palette.secondary, weight="BOLD", width=2.6)
             label = self.text(event.label, size=28, width=2.6)
             card = VGroup(when, label).arrange(DOWN, buff=0.12).next_to(dot, side, buff=0.35)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from manim import (
     DOWN,
     LEFT,
+    ORIGIN,
     RIGHT,
     UP,
     Circumscribe,
@@ -15,6 +16,7 @@ from manim import (
     MathTex,
     SurroundingRectangle,
     VGroup,
+    VMobject,
     Write,
 )
 from pygments.lexers import get_lexer_by_name
@@ -27,12 +29,12 @@ from videojob.renderer.timing import reveal_times
 class TitleCardScene(TemplateScene):
     def compose(self) -> None:
         title = self.text(self.visual.title, size=72, color=self.palette.accent, weight="BOLD")
-        parts = [title]
+        parts: list[VMobject] = [title]
         rule = Line(LEFT * 3, RIGHT * 3, color=self.palette.secondary, stroke_width=4)
         parts.append(rule)
         if self.visual.subtitle:
             parts.append(self.text(self.visual.subtitle, size=40, color=self.palette.text, width=11))
-        VGroup(*parts).arrange(DOWN, buff=0.45).move_to(0)
+        VGroup(*parts).arrange(DOWN, buff=0.45).move_to(ORIGIN)
         self.animate(Write(title), run_time=0.9)
         self.animate(Create(rule), *[self.appear(part, UP * 0.2) for part in parts[2:]], run_time=0.6)
 
@@ -81,10 +83,10 @@ class EquationScene(TemplateScene):
         equation = MathTex(self.visual.latex, color=self.palette.text, font_size=120)
         if equation.width > USABLE_WIDTH:
             equation.scale_to_fit_width(USABLE_WIDTH)
-        group = [equation]
+        group: list[VMobject] = [equation]
         if self.visual.caption:
             group.append(self.text(self.visual.caption, size=38, color=self.palette.muted))
-        VGroup(*group).arrange(DOWN, buff=0.6).move_to(0)
+        VGroup(*group).arrange(DOWN, buff=0.6).move_to(ORIGIN)
         self.animate(Write(equation), run_time=1.2)
         if len(group) > 1:
             self.animate(self.appear(group[1], UP * 0.2), run_time=0.4)
@@ -130,5 +132,5 @@ class CodeListingScene(TemplateScene):
             paragraph_config={"font": "DejaVu Sans Mono"},
         )
         listing.scale(min(USABLE_WIDTH / listing.width, 6.8 / listing.height, 2.2))
-        listing.move_to(0)
+        listing.move_to(ORIGIN)
         self.animate(self.appear(listing, UP * 0.3), run_time=0.8)

@@ -1,13 +1,14 @@
 """Every visual in the catalogue renders to a real scene with something on screen."""
 
 import json
+from typing import Any
 import subprocess
 import sys
 
 from videojob.renderer.cache import scene_key
 from videojob.storyboard import THEMES, VISUAL_KINDS, parse_storyboard
 
-VISUALS = [
+VISUALS: list[dict[str, Any]] = [
     {"kind": "title_card", "title": "Waves", "subtitle": "What moves when a wave moves"},
     {"kind": "bullet_list", "heading": "Kinds", "bullets": ["Transverse", "Longitudinal"]},
     {"kind": "equation", "latex": r"v = f \lambda", "caption": "speed, frequency, wavelength"},

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from videojob.contract import EXIT_BAD_INPUT, FailureReason, Result, parse_termination_message
+from videojob.contract import EXIT_BAD_INPUT, Failure, FailureReason, Result, parse_termination_message
 from videojob.operator.builders import RENDERER_CONTAINER, SCRATCH_DIR, build_renderer_job, build_spec_configmap
 from videojob.operator.settings import OperatorSettings
 from videojob.spec import RENDERER_SPEC_FILE, VideoJobSpec
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.minio
 LECTURE = "# Levers\n\nA lever trades force for distance.\n\n## The rule\n\n$$ F_1 d_1 = F_2 d_2 $$\n"
 
 
-def _pod_run(minio_server, tmp_path: Path, source: dict) -> tuple[subprocess.CompletedProcess, object, str]:
+def _pod_run(minio_server, tmp_path: Path, source: dict) -> tuple[subprocess.CompletedProcess, Result | Failure | None, str]:
     videojob = {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob",
                 "metadata": {"name": "levers", "namespace": "school", "uid": "0f0e-1234"},
                 "spec": {"source": source, "quality": "low", "theme": "physics"}}
@@ -68,5 +68,6 @@ def test_a_storyboard_videojob_with_injected_latex_fails_as_bad_input(minio_serv
                                               "narration": "Look."}]}
     run, failure, _ = _pod_run(minio_server, tmp_path, {"storyboard": storyboard})
     assert run.returncode == EXIT_BAD_INPUT
+    assert isinstance(failure, Failure)
     assert failure.reason == FailureReason.INVALID_STORYBOARD
     assert r"\input is not allowed" in failure.message

@@ -1,9 +1,11 @@
 """Scene cache keys change exactly when the scene would look or sound different."""
 
+from typing import Any
+
 from videojob.renderer.cache import CACHE_VERSION, scene_key
 
-VISUAL = {"kind": "bullet_list", "heading": None, "bullets": ["a", "b"]}
-BASE = dict(visual=VISUAL, narration="Say a and b.", theme="math", quality="low", voices="espeak:en-us")
+VISUAL: dict[str, Any] = {"kind": "bullet_list", "heading": None, "bullets": ["a", "b"]}
+BASE: dict[str, Any] = dict(visual=VISUAL, narration="Say a and b.", theme="math", quality="low", voices="espeak:en-us")
 
 
 def test_identical_scenes_share_a_key_whatever_the_dict_order():
@@ -12,7 +14,7 @@ def test_identical_scenes_share_a_key_whatever_the_dict_order():
 
 
 def test_each_input_changes_the_key():
-    changes = [
+    changes: list[dict[str, Any]] = [
         {"visual": {**VISUAL, "bullets": ["a", "c"]}},
         {"narration": "Say a, then b."},
         {"theme": "physics"},

@@ -100,7 +100,7 @@ def test_an_unknown_theme_setting_is_bad_input(tmp_path):
 def test_the_config_is_frozen(tmp_path):
     config = _job(_spec(), tmp_path).config
     with pytest.raises(AttributeError):
-        config.quality = "high"  # type: ignore[misc]
+        config.quality = "high"  # type: ignore[misc,unused-ignore]  # frozen: the point of the test
     assert "sk-" not in repr(_job(_spec(), tmp_path, openai_api_key="sk-secret").config)
 
 
