@@ -41,6 +41,12 @@ class Harness:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the gateway has used so far (user + system)."""
+        assert self.gateway.pid is not None
+        fields = Path(f"/proc/{self.gateway.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)

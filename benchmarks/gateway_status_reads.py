@@ -44,6 +44,7 @@ async def drive(harness: Harness, rate: float, seconds: float) -> None:
                 latencies.append(time.perf_counter() - scheduled)
 
         warmup = 3.0
+        cpu_before = harness.cpu_seconds()
         start = time.perf_counter() + 0.1
         tasks = []
         total = int((seconds + warmup) * rate)
@@ -55,6 +56,7 @@ async def drive(harness: Harness, rate: float, seconds: float) -> None:
             tasks.append(asyncio.create_task(one(scheduled, index / rate >= warmup)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
+        cpu = (harness.cpu_seconds() - cpu_before) / elapsed
     print(
         f"status reads: {len(latencies)} measured at {rate:g}/s for {seconds:g} s (achieved {total / elapsed:.0f}/s), "
         f"errors {errors or 'none'}"
@@ -63,7 +65,7 @@ async def drive(harness: Harness, rate: float, seconds: float) -> None:
         f"  latency p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p90 {percentile(latencies, 0.9) * 1000:.1f} ms, "
         f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
     )
-    print(f"  gateway RSS {harness.rss_mib():.0f} MiB")
+    print(f"  gateway RSS {harness.rss_mib():.0f} MiB, CPU {cpu * 100:.0f}% of its one core")
 
 
 def main() -> None:

@@ -29,11 +29,11 @@ from integration.operator.conftest import (  # noqa: F401 - fixtures shared with
     start_operator,
 )
 from minio import Minio
-from support import REPO_ROOT, wait_for
-from videojob_devenv.processes import Component, free_port
 
+from support import REPO_ROOT, wait_for
 from videojob.contract import Failure, Result, StoredOutput, Subtitles, Usage, encode_termination_message
 from videojob.s3 import job_output_prefix
+from videojob_devenv.processes import Component, free_port
 
 GATEWAY_SA = ("videojob-system", "videojob-gateway")
 VTT = (

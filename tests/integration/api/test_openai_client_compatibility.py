@@ -8,6 +8,7 @@ import threading
 
 import openai
 import pytest
+
 from support import wait_for
 
 pytestmark = [

@@ -29,6 +29,7 @@ def test_a_tenant_can_never_reach_another_tenants_video(cluster, create_tenant, 
         assert gateway.client("vj_000000000000_" + "A" * 43).request(method, path).status_code == 401
     assert other.get("/v1/videos").json()["data"] == []
     assert cluster.get("vj", video["id"])["spec"].get("suspend") is not True  # the cancel from B changed nothing
+    assert key_a not in gateway.log() and key_b not in gateway.log()  # no key in plain text, not in logs
 
 
 def test_the_same_idempotency_key_makes_one_videojob(cluster, create_tenant, start_gateway):

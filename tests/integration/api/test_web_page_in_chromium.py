@@ -15,6 +15,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
 from support import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.minio]
