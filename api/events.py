@@ -6,7 +6,8 @@ change after it, and nothing is lost or repeated. An event is sent only when the
 object (what the user sees) changed: a status write that moves nothing visible sends
 nothing. The stream ends after a terminal state (completed, failed, cancelled) or the
 VideoJob's deletion. A version too old for the API server's watch cache (410 Gone)
-falls back to one fresh read.
+falls back to one fresh read; a broken watch (the API server restarting) is started again
+from the last version, a few times, before the stream ends with an ``error`` event.
 
     id: 1234
     event: video
@@ -20,10 +21,11 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from .kube import ApiServerError, Kube
+from .kube import ApiServerError, ApiServerUnavailable, Kube
 from .mapping import is_terminal
 
 KEEPALIVE_SECONDS = 15.0
+WATCH_RETRIES = 5  # consecutive broken watches before the stream gives up (the client resumes)
 _DONE = object()
 
 
@@ -84,33 +86,45 @@ async def video_events(
         yield sse("video", shown, version)
         if is_terminal(current):
             return
+    failures = 0
     while True:
         restart = False
-        async for event in _watch_with_keepalive(kube, namespace, name, version):
-            if event is None:
-                yield b": keepalive\n\n"
-                continue
-            kind, body = event.get("type"), event.get("object") or {}
-            if kind == "ERROR":
-                if body.get("code") == 410:  # too old: read afresh and carry on from there
-                    body = await kube.get_videojob(namespace, name)
-                    kind, restart = "MODIFIED", True
-                else:
-                    raise ApiServerError(
-                        int(body.get("code") or 500), str(body.get("reason")), str(body.get("message"))
-                    )
-            version = body.get("metadata", {}).get("resourceVersion", version)
-            if kind == "BOOKMARK":
-                continue
-            if kind == "DELETED":
-                yield sse("deleted", {"id": name, "object": "video.deleted", "deleted": True}, version)
+        try:
+            async for event in _watch_with_keepalive(kube, namespace, name, version):
+                failures = 0
+                if event is None:
+                    yield b": keepalive\n\n"
+                    continue
+                kind, body = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":
+                    if body.get("code") != 410:
+                        code = int(body.get("code") or 500)
+                        raise ApiServerError(code, str(body.get("reason")), str(body.get("message")))
+                    try:  # too old for the watch cache: read afresh and carry on from there
+                        body, kind, restart = await kube.get_videojob(namespace, name), "MODIFIED", True
+                    except ApiServerError as error:
+                        if error.status != 404:
+                            raise
+                        kind = "DELETED"
+                version = body.get("metadata", {}).get("resourceVersion", version)
+                if kind == "BOOKMARK":
+                    continue
+                if kind == "DELETED":
+                    yield sse("deleted", {"id": name, "object": "video.deleted", "deleted": True}, version)
+                    return
+                video = render(body)
+                if video != shown:
+                    shown = video
+                    yield sse("video", video, version)
+                if is_terminal(body):
+                    return
+                if restart:
+                    break
+        except ApiServerUnavailable as error:
+            # A blip of the API server costs the client nothing: watch again from the last version.
+            failures += 1
+            if failures > WATCH_RETRIES:
+                yield sse("error", {"code": "api_server_unavailable", "message": f"{error}; reconnect to resume"})
                 return
-            video = render(body)
-            if video != shown:
-                shown = video
-                yield sse("video", video, version)
-            if is_terminal(body):
-                return
-            if restart:
-                break
+            await asyncio.sleep(min(2.0**failures / 4, 5.0))
         # The watch ended (its timeout, or a 410 fallback): start the next one where it stopped.

@@ -60,3 +60,25 @@ def test_a_deleted_video_ends_its_stream_with_a_deleted_event(client, kube, tena
     kube.objects[("team-a", video_id)] = kube.history[-2]["object"]  # the stream's first read still finds it
     events = _events(client.get(f"/v1/videos/{video_id}/events", headers=tenant_a | {"Last-Event-ID": first}).text)
     assert [kind for _, kind, _ in events] == ["video", "deleted"]
+
+
+def test_a_broken_watch_is_resumed_from_the_last_version_without_losing_a_change(client, kube, tenant_a):
+    from videojob.api.kube import ApiServerUnavailable
+
+    video_id = client.post("/v1/videos", json={"markdown": LECTURE}, headers=tenant_a).json()["id"]
+    first = kube.objects[("team-a", video_id)]["metadata"]["resourceVersion"]
+    kube.set_status("team-a", video_id, phase="Rendering", progress=40, stage="Rendering scene 2/3")
+    kube.set_status("team-a", video_id, phase="Succeeded", progress=100, stage="Done", output=OUTPUT)
+    watch, broken = kube.watch_videojob, []
+
+    async def breaks_once(namespace, name, resource_version, timeout_seconds=3600):
+        if not broken:
+            broken.append(resource_version)
+            raise ApiServerUnavailable("connection reset by the API server")
+        async for event in watch(namespace, name, resource_version, timeout_seconds):
+            yield event
+
+    kube.watch_videojob = breaks_once
+    events = _events(client.get(f"/v1/videos/{video_id}/events", headers=tenant_a | {"Last-Event-ID": first}).text)
+    assert broken == [first]
+    assert [(data["status"], data["progress"]) for _, _, data in events] == [("in_progress", 40), ("completed", 100)]
