@@ -1,7 +1,10 @@
 """Progress events read from a Pod's log reach the operator with the operator's context.
 
-kopf keeps its settings in context variables; Events posted (kopf.info/kopf.warn) from
-a callback that lost them fail with LookupError, and `kubectl describe vj` shows nothing.
+The log is read in a thread; a callback delivered from it must still see the context
+variables of the task that awaits the reader (kopf keeps its settings in such variables:
+when this was lost, kopf.info from a callback failed with LookupError). The operator's
+own Events no longer depend on kopf's context (see events.py), but a callback that
+silently runs with an empty context would break anything that does.
 """
 
 import asyncio
