@@ -28,8 +28,10 @@ def main() -> None:
             plane.stop()
             print(f"run {run}: ready in {ready:.2f}s, stopped in {time.monotonic() - began:.2f}s", flush=True)
             seconds.append(ready)
-    print(f"control plane start: median {statistics.median(seconds):.2f}s, min {min(seconds):.2f}s, "
-          f"max {max(seconds):.2f}s over {len(seconds)} runs")
+    print(
+        f"control plane start: median {statistics.median(seconds):.2f}s, min {min(seconds):.2f}s, "
+        f"max {max(seconds):.2f}s over {len(seconds)} runs"
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,17 @@ from videojob_devenv.processes import wait_for
 
 def first_pod(plane: ControlPlane, image: images.Image) -> float:
     began = time.monotonic()
-    plane.kubectl("run", "bench", f"--image={image.ref}", "--image-pull-policy=IfNotPresent", "--restart=Never",
-                  "--", "echo", "ready")
+    plane.kubectl(
+        "run",
+        "bench",
+        f"--image={image.ref}",
+        "--image-pull-policy=IfNotPresent",
+        "--restart=Never",
+        "--",
+        "echo",
+        "ready",
+    )
+
     def succeeded() -> bool:
         return plane.kubectl("get", "pod", "bench", "-o", "jsonpath={.status.phase}").stdout == "Succeeded"
 
@@ -55,11 +64,17 @@ def main() -> None:
                 finally:
                     node.stop()
                     plane.kubectl("delete", "node", node.name, "--wait=false", check=False)
-                print(f"run {run}: " + ", ".join(f"{name} {values[-1]:.2f}s" for name, values in figures.items()), flush=True)
+                print(
+                    f"run {run}: " + ", ".join(f"{name} {values[-1]:.2f}s" for name, values in figures.items()),
+                    flush=True,
+                )
         finally:
             plane.stop()
     for name, values in figures.items():
-        print(f"{name}: median {statistics.median(values):.2f}s of {len(values)} (min {min(values):.2f}s, max {max(values):.2f}s)")
+        print(
+            f"{name}: median {statistics.median(values):.2f}s of {len(values)} "
+            f"(min {min(values):.2f}s, max {max(values):.2f}s)"
+        )
 
 
 if __name__ == "__main__":

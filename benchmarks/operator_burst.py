@@ -36,12 +36,19 @@ def main() -> None:
         if not watcher.wait_for(args.count + 1, 600):
             raise SystemExit(f"only {len(watcher.seen) - 1} of {args.count} Jobs within 600 s")
         burst = max(watcher.seen.values()) - began
-        print(f"burst of {args.count} VideoJobs: created in {created:.1f}s, every Job existed after {burst:.1f}s (goal <= 30 s); "
-              f"operator CPU during the burst {bench.operator_cpu_seconds() - cpu_before:.1f}s", flush=True)
+        print(
+            f"burst of {args.count} VideoJobs: created in {created:.1f}s, "
+            f"every Job existed after {burst:.1f}s (goal <= 30 s); "
+            f"operator CPU during the burst {bench.operator_cpu_seconds() - cpu_before:.1f}s",
+            flush=True,
+        )
         time.sleep(args.settle)
         rss, peak = bench.operator_rss_mib()
-        print(f"operator memory with {args.count + 1} VideoJobs: RSS {rss:.0f} MiB (idle before the burst {rss_idle:.0f} MiB, "
-              f"peak {peak:.0f} MiB; goal <= 200 MiB)")
+        print(
+            f"operator memory with {args.count + 1} VideoJobs: RSS {rss:.0f} MiB "
+            f"(idle before the burst {rss_idle:.0f} MiB, "
+            f"peak {peak:.0f} MiB; goal <= 200 MiB)"
+        )
         watcher.stopping.set()
 
 

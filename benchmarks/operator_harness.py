@@ -68,8 +68,13 @@ class JobWatcher:
         assert listed.metadata is not None
         resource_version = listed.metadata.resource_version
         while True:
-            stream = kubernetes.watch.Watch().stream(batch.list_namespaced_job, NAMESPACE, resource_version=resource_version,
-                                                     timeout_seconds=300, allow_watch_bookmarks=True)
+            stream = kubernetes.watch.Watch().stream(
+                batch.list_namespaced_job,
+                NAMESPACE,
+                resource_version=resource_version,
+                timeout_seconds=300,
+                allow_watch_bookmarks=True,
+            )
             for event in stream:
                 job = event["object"]
                 if event["type"] == "BOOKMARK":
@@ -100,7 +105,8 @@ class Bench:
 
     def create(self, body: dict) -> None:
         kubernetes.client.CustomObjectsApi(self.api).create_namespaced_custom_object(
-            "videojob.dev", "v1alpha1", NAMESPACE, "videojobs", body)
+            "videojob.dev", "v1alpha1", NAMESPACE, "videojobs", body
+        )
 
     def operator_cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.operator.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -124,8 +130,10 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
             plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/videojobs.videojob.dev")
             plane.kubectl("create", "namespace", NAMESPACE)
             log = Path(state) / "operator.log"
-            settings = {"VIDEOJOB_MAX_CONCURRENT_RENDERS": str(max_concurrent_renders),
-                        "VIDEOJOB_LOG_LEVEL": os.environ.get("VIDEOJOB_LOG_LEVEL", "WARNING")}
+            settings = {
+                "VIDEOJOB_MAX_CONCURRENT_RENDERS": str(max_concurrent_renders),
+                "VIDEOJOB_LOG_LEVEL": os.environ.get("VIDEOJOB_LOG_LEVEL", "WARNING"),
+            }
             operator = start_operator(plane.kubeconfig, NAMESPACE, log, settings=settings)
             print(f"operator live in {operator.started_in:.1f}s", flush=True)
             api = plane.api_client()
@@ -133,13 +141,21 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
             try:
                 yield Bench(plane, operator, api)
             except BaseException:
-                print("operator log (last 40 lines):\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]), flush=True)
+                print(
+                    "operator log (last 40 lines):\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]),
+                    flush=True,
+                )
                 raise
             if os.environ.get("VIDEOJOB_BENCH_KEEP_LOG"):
                 import shutil
+
                 shutil.copy(log, os.environ["VIDEOJOB_BENCH_KEEP_LOG"])
-            errors = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line or "Traceback" in line]
-            print(f"operator log: {len(errors)} error line(s)" + (f"; first: {errors[0]}" if errors else ""), flush=True)
+            errors = [
+                line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line or "Traceback" in line
+            ]
+            print(
+                f"operator log: {len(errors)} error line(s)" + (f"; first: {errors[0]}" if errors else ""), flush=True
+            )
         finally:
             if operator is not None:
                 operator.stop(grace=20)

@@ -37,8 +37,10 @@ def main() -> None:
         latencies.sort()
         p50 = statistics.median(latencies)
         p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
-        print(f"creation -> Job over {len(latencies)} sequential VideoJobs: p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
-              f"max {latencies[-1]:.0f} ms (goal: p50 <= 100 ms, p99 <= 500 ms)")
+        print(
+            f"creation -> Job over {len(latencies)} sequential VideoJobs: p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+            f"max {latencies[-1]:.0f} ms (goal: p50 <= 100 ms, p99 <= 500 ms)"
+        )
         watcher.stopping.set()
 
 

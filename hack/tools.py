@@ -5,6 +5,7 @@ Loads hack/devenv/tools.py by path (it is stdlib-only) so this works before any
 virtualenv exists, without putting the repository root on sys.path (where the
 operator/ folder would shadow the standard library's `operator`).
 """
+
 import importlib.util
 import sys
 from pathlib import Path

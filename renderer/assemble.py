@@ -49,8 +49,29 @@ def join_and_mux(scenes: list[Path], narration: Path, target: Path) -> None:
         for scene in scenes:
             listing.write(f"file '{scene.resolve().as_posix()}'\n")
     try:
-        _ffmpeg("-f", "concat", "-safe", "0", "-i", listing.name, "-i", str(narration), "-map", "0:v", "-map", "1:a",
-                "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(target))
+        _ffmpeg(
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            listing.name,
+            "-i",
+            str(narration),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-movflags",
+            "+faststart",
+            str(target),
+        )
     finally:
         Path(listing.name).unlink(missing_ok=True)
 
@@ -66,8 +87,14 @@ def assemble_video(scenes: list[FinishedScene], fps: int, folder: Path) -> Assem
         spoken.append(SpokenScene(scene.narration, offset + LEAD_IN, scene.speech.seconds))
         offset += scene.frames / fps
     track = folder / "narration.wav"
-    assembled = AssembledVideo(folder / "video.mp4", folder / "video.vtt", folder / "video.srt",
-                               folder / "thumbnail.png", offset, tuple(scene.speech.voice for scene in scenes))
+    assembled = AssembledVideo(
+        folder / "video.mp4",
+        folder / "video.vtt",
+        folder / "video.srt",
+        folder / "thumbnail.png",
+        offset,
+        tuple(scene.speech.voice for scene in scenes),
+    )
     write_track(track, pieces)
     join_and_mux([scene.video for scene in scenes], track, assembled.video)
     cues = build_cues(spoken)

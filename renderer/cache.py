@@ -149,5 +149,6 @@ class SceneCache:
         for role, path in files.items():
             self.store.upload(path, f"{prefix}/{entry.files[role]}")
         # The manifest goes last: it is what makes the entry exist.
-        self.store.put_bytes(f"{prefix}/{MANIFEST}", entry.model_dump_json(by_alias=True, indent=1).encode(),
-                             "application/json")
+        self.store.put_bytes(
+            f"{prefix}/{MANIFEST}", entry.model_dump_json(by_alias=True, indent=1).encode(), "application/json"
+        )

@@ -57,13 +57,18 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     logging.basicConfig(level=logging.WARNING, format="videojob: %(message)s")
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # our own retry loop reports what matters
-    overrides = {name: getattr(arguments, name) for name in ("quality", "theme", "voice", "output", "cache",
-                                                              "progress") if getattr(arguments, name)}
+    overrides = {
+        name: getattr(arguments, name)
+        for name in ("quality", "theme", "voice", "output", "cache", "progress")
+        if getattr(arguments, name)
+    }
     try:
         settings = RendererSettings(**overrides)
     except ValidationError as error:
-        print(f"videojob: error: bad configuration: {error.errors()[0]['loc']}: {error.errors()[0]['msg']}",
-              file=sys.stderr)
+        print(
+            f"videojob: error: bad configuration: {error.errors()[0]['loc']}: {error.errors()[0]['msg']}",
+            file=sys.stderr,
+        )
         return 2
     progress = Progress(settings.progress)
     try:
@@ -87,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     progress.finish_line()
     output = report.result.output
     rendered = f"{report.scenes_rendered} scene{'' if report.scenes_rendered == 1 else 's'}"
-    summary = (f"{output.url}  {format_seconds(output.duration_seconds)} of video, {output.size_bytes / 1e6:.1f} MB, "
-               f"{rendered} rendered, {report.scenes_cached} cached, in {report.seconds:.1f}s")
+    summary = (
+        f"{output.url}  {format_seconds(output.duration_seconds)} of video, {output.size_bytes / 1e6:.1f} MB, "
+        f"{rendered} rendered, {report.scenes_cached} cached, in {report.seconds:.1f}s"
+    )
     print(summary, file=sys.stderr if progress.mode == "json" else sys.stdout)
     return 0
 

@@ -94,8 +94,7 @@ def cache_location(settings: RendererSettings) -> str | None:
     return f"file://{cache_home / 'videojob' / 'renderer'}"
 
 
-def _storyboard_as_drawn(storyboard: Storyboard, settings: RendererSettings,
-                         spec: VideoJobSpec | None) -> Storyboard:
+def _storyboard_as_drawn(storyboard: Storyboard, settings: RendererSettings, spec: VideoJobSpec | None) -> Storyboard:
     """The storyboard with the job's theme and language, validated again (a bad one is bad input)."""
     theme = spec.theme if spec and spec.theme != "default" else settings.theme
     if theme is not None and theme not in THEMES:
@@ -108,8 +107,9 @@ def _storyboard_as_drawn(storyboard: Storyboard, settings: RendererSettings,
     return parse_storyboard({**storyboard.model_dump(mode="json"), **update})
 
 
-def resolve_config(settings: RendererSettings, storyboard: Storyboard,
-                   spec: VideoJobSpec | None = None) -> tuple[Storyboard, RenderConfig]:
+def resolve_config(
+    settings: RendererSettings, storyboard: Storyboard, spec: VideoJobSpec | None = None
+) -> tuple[Storyboard, RenderConfig]:
     """The storyboard as it will be drawn, and the frozen configuration to draw it with."""
     storyboard = _storyboard_as_drawn(storyboard, settings, spec)
     llm = llm_config(settings, spec)
@@ -119,8 +119,13 @@ def resolve_config(settings: RendererSettings, storyboard: Storyboard,
         output=settings.output,
         output_prefix=output_prefix(settings),
         cache=cache_location(settings),
-        s3=S3Access(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key.get_secret_value(),
-                    settings.s3_region, settings.upload_attempts),
+        s3=S3Access(
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key.get_secret_value(),
+            settings.s3_region,
+            settings.upload_attempts,
+        ),
         openai_speech=OpenAISpeech(llm.api_key, llm.base_url, settings.tts_model, settings.tts_timeout_seconds),
         parallel_scenes=settings.parallel_scenes,
         work_dir=settings.work_dir,

@@ -93,7 +93,7 @@ def fit_sentence(sentence: str, limit: int = L.NARRATION_MAX_CHARS) -> list[str]
         if cut <= 0:
             cut = limit - 1  # one "word" longer than a scene (a URL, say): cut it, keep every character
         pieces.append(sentence[: cut + 1].strip())
-        sentence = sentence[cut + 1:].strip()
+        sentence = sentence[cut + 1 :].strip()
     return [*pieces, sentence] if sentence else pieces
 
 
@@ -118,14 +118,25 @@ def _split(draft: _Draft, limit: int = L.NARRATION_MAX_CHARS) -> list[_Scene]:
     narration = " ".join([*draft.before, *([draft.own] if draft.own else []), *draft.after])
     if len(narration) <= limit:
         return [_Scene(narration, draft.visual, draft.line, draft.section, draft.section_number)]
-    units = [(piece, "before") for text in draft.before for sentence in sentences(text)
-             for piece in fit_sentence(sentence, limit)]
+    units = [
+        (piece, "before")
+        for text in draft.before
+        for sentence in sentences(text)
+        for piece in fit_sentence(sentence, limit)
+    ]
     units += [(draft.own, "own")] if draft.own else []
-    units += [(piece, "after") for text in draft.after for sentence in sentences(text)
-              for piece in fit_sentence(sentence, limit)]
+    units += [
+        (piece, "after")
+        for text in draft.after
+        for sentence in sentences(text)
+        for piece in fit_sentence(sentence, limit)
+    ]
     pieces = _pack(units, limit)
-    anchor = 0 if draft.opens else next((index for index, (_, parts) in enumerate(pieces) if parts - {"before"}),
-                                        len(pieces) - 1)
+    anchor = (
+        0
+        if draft.opens
+        else next((index for index, (_, parts) in enumerate(pieces) if parts - {"before"}), len(pieces) - 1)
+    )
     scenes = []
     for index, (text, _) in enumerate(pieces):
         if index == anchor:
@@ -190,14 +201,14 @@ class _SceneBuilder:
         elif self.section_scenes:  # trailing paragraphs explain the section's last visual
             self.drafts[-1].after += self.pending
         else:
-            self._add({"kind": "title_card", "title": self.section}, self.heading_line, before=self.pending,
-                      opens=True)
+            self._add({"kind": "title_card", "title": self.section}, self.heading_line, before=self.pending, opens=True)
         self.pending = []
 
     def _add(self, visual: dict[str, Any], line: int, before: list[str], own: str = "", opens: bool = False) -> None:
         first = not any(draft.section_number == self.section_number for draft in self.drafts)
-        self.drafts.append(_Draft(visual, self.section, self.section_number, line, first, before=list(before),
-                                  own=own, opens=opens))
+        self.drafts.append(
+            _Draft(visual, self.section, self.section_number, line, first, before=list(before), own=own, opens=opens)
+        )
 
     def scenes(self) -> list[_Scene]:
         return [scene for draft in self.drafts for scene in _split(draft)]
@@ -215,7 +226,7 @@ def _add_list(builder: _SceneBuilder, block: Block) -> None:
     for item, line in items:
         _check_length(item, L.ITEM_MAX_CHARS, "a bullet", line, "shorten it, or say the rest in a paragraph")
     for start in range(0, len(items), limit):
-        chunk = [item for item, _ in items[start:start + limit]]
+        chunk = [item for item, _ in items[start : start + limit]]
         if takeaways:
             visual: dict[str, Any] = {"kind": "key_takeaways", "points": chunk}
         else:
@@ -231,9 +242,10 @@ def _add_code(builder: _SceneBuilder, block: Block) -> None:
         _check_length(text, L.CODE_MAX_COLUMNS, "a code line", block.line + number, "wrap it")
     language = block.language if _LANGUAGE.match(block.language) else "text"  # only the highlighting
     for start in range(0, len(lines), L.CODE_MAX_LINES):
-        chunk = "\n".join(lines[start:start + L.CODE_MAX_LINES])
-        builder.visual({"kind": "code", "code": chunk if chunk.strip() else " ", "language": language},
-                       block.line + start)
+        chunk = "\n".join(lines[start : start + L.CODE_MAX_LINES])
+        builder.visual(
+            {"kind": "code", "code": chunk if chunk.strip() else " ", "language": language}, block.line + start
+        )
 
 
 def plot_visual(text: str) -> dict[str, Any]:
@@ -252,9 +264,11 @@ def _too_many_scenes(scenes: list[_Scene]) -> str:
     sections = len({scene.section_number for scene in scenes})
     if sections == len(scenes):
         return f"{sections} sections; a video holds at most {L.SCENES_MAX} scenes: split the lecture"
-    return (f"{sections} section{'' if sections == 1 else 's'} make{'s' if sections == 1 else ''} "
-            f"{len(scenes)} scenes (long lists, code and narration continue on further scenes); a video holds "
-            f"at most {L.SCENES_MAX} scenes: split the lecture")
+    return (
+        f"{sections} section{'' if sections == 1 else 's'} make{'s' if sections == 1 else ''} "
+        f"{len(scenes)} scenes (long lists, code and narration continue on further scenes); a video holds "
+        f"at most {L.SCENES_MAX} scenes: split the lecture"
+    )
 
 
 def _where(item: Any, scenes: list[_Scene], meta: dict[str, Any]) -> str:
@@ -301,8 +315,12 @@ def blocks_to_storyboard(blocks: list[Block], meta: dict[str, Any]) -> Storyboar
         raise refuse("it has no headings, paragraphs, lists, equations or code: there is nothing to narrate")
     if len(scenes) > L.SCENES_MAX:
         raise refuse(_too_many_scenes(scenes))
-    data = {"title": title or "Lecture", "theme": meta.get("theme", "default"), "language": meta.get("language", "en"),
-            "scenes": [{"narration": scene.narration, "visual": scene.visual} for scene in scenes]}
+    data = {
+        "title": title or "Lecture",
+        "theme": meta.get("theme", "default"),
+        "language": meta.get("language", "en"),
+        "scenes": [{"narration": scene.narration, "visual": scene.visual} for scene in scenes],
+    }
     try:
         return Storyboard.model_validate(data)
     except ValidationError as error:

@@ -37,8 +37,22 @@ REPAIR_PROMPT = """That storyboard does not validate:
 Reply with the whole corrected storyboard as JSON."""
 
 # Keywords OpenAI's strict structured-output mode does not accept; pydantic still enforces them.
-_UNSUPPORTED_KEYWORDS = {"discriminator", "default", "title", "maxLength", "minLength", "pattern", "minItems",
-                         "maxItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "$id", "$schema"}
+_UNSUPPORTED_KEYWORDS = {
+    "discriminator",
+    "default",
+    "title",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "$id",
+    "$schema",
+}
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -49,9 +63,11 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
             return [visit(item) for item in node]
         if not isinstance(node, dict):
             return node
-        node = {key: ({name: visit(sub) for name, sub in value.items()} if key in ("properties", "$defs")
-                      else visit(value))
-                for key, value in node.items() if key not in _UNSUPPORTED_KEYWORDS}
+        node = {
+            key: ({name: visit(sub) for name, sub in value.items()} if key in ("properties", "$defs") else visit(value))
+            for key, value in node.items()
+            if key not in _UNSUPPORTED_KEYWORDS
+        }
         if "oneOf" in node:
             node["anyOf"] = node.pop("oneOf")
         if node.get("type") == "object" and "properties" in node:
@@ -98,42 +114,60 @@ def _client(llm: LlmConfig) -> openai.OpenAI:
             "a prompt needs an LLM, but no API key is configured: set OPENAI_API_KEY (or the VideoJob's "
             "spec.llm secretKeyRef), or give a Markdown lecture or a storyboard instead"
         )
-    return openai.OpenAI(api_key=llm.api_key, base_url=llm.base_url, timeout=llm.timeout_seconds,
-                         max_retries=llm.max_retries)
+    return openai.OpenAI(
+        api_key=llm.api_key, base_url=llm.base_url, timeout=llm.timeout_seconds, max_retries=llm.max_retries
+    )
 
 
 def storyboard_from_prompt(prompt: str, llm: LlmConfig) -> tuple[Storyboard, Usage]:
     """The storyboard the model writes for ``prompt``, and the tokens it cost."""
     client = _client(llm)
-    response_format: ResponseFormatJSONSchema = {"type": "json_schema", "json_schema": {
-        "name": "storyboard", "strict": True, "schema": strict_schema(storyboard_json_schema())}}
-    messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": SYSTEM_PROMPT},
-                                      {"role": "user", "content": prompt}]
+    response_format: ResponseFormatJSONSchema = {
+        "type": "json_schema",
+        "json_schema": {"name": "storyboard", "strict": True, "schema": strict_schema(storyboard_json_schema())},
+    }
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": prompt},
+    ]
     usage = Usage()
     errors: list[str] = []
     for attempt in ("first", "repair"):
         content, spent = _complete(client, llm.model, messages, response_format)
-        usage = usage.model_copy(update={
-            "llm_prompt_tokens": usage.llm_prompt_tokens + spent[0],
-            "llm_completion_tokens": usage.llm_completion_tokens + spent[1],
-        })
+        usage = usage.model_copy(
+            update={
+                "llm_prompt_tokens": usage.llm_prompt_tokens + spent[0],
+                "llm_completion_tokens": usage.llm_completion_tokens + spent[1],
+            }
+        )
         storyboard, errors = _validate(content)
         if storyboard is not None:
             return storyboard, usage
         if attempt == "first":
-            messages += [{"role": "assistant", "content": content or ""},
-                         {"role": "user", "content": REPAIR_PROMPT.format(errors="\n".join(errors[:20]))}]
+            messages += [
+                {"role": "assistant", "content": content or ""},
+                {"role": "user", "content": REPAIR_PROMPT.format(errors="\n".join(errors[:20]))},
+            ]
     raise InvalidStoryboardError(["the LLM's storyboard did not validate after one repair", *errors[:20]])
 
 
-def _complete(client: openai.OpenAI, model: str, messages: list[ChatCompletionMessageParam],
-              response_format: ResponseFormatJSONSchema) -> tuple[str | None, tuple[int, int]]:
+def _complete(
+    client: openai.OpenAI,
+    model: str,
+    messages: list[ChatCompletionMessageParam],
+    response_format: ResponseFormatJSONSchema,
+) -> tuple[str | None, tuple[int, int]]:
     try:
         completion = client.chat.completions.create(model=model, messages=messages, response_format=response_format)
-    except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError,
-            openai.BadRequestError) as error:
-        raise LLMNotConfiguredError(f"the LLM endpoint rejected the request ({error.status_code}): "
-                                    f"{error.message}") from None
+    except (
+        openai.AuthenticationError,
+        openai.PermissionDeniedError,
+        openai.NotFoundError,
+        openai.BadRequestError,
+    ) as error:
+        raise LLMNotConfiguredError(
+            f"the LLM endpoint rejected the request ({error.status_code}): {error.message}"
+        ) from None
     except openai.OpenAIError as error:
         raise LLMUnavailableError(f"the LLM is unavailable: {type(error).__name__}: {error}") from None
     if not completion.choices:

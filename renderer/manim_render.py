@@ -98,8 +98,10 @@ def render_scene(job: SceneJob) -> RenderedScene:
             except Exception as error:
                 detail = log.read_text(errors="replace").strip()[-400:]
                 if visual.kind == "equation" and "error converting to" in str(error):
-                    raise LatexRejectedError(f"scene {job.index + 1}: TeX could not typeset \"{visual.latex}\": "
-                                             f"{_tex_complaint(Path(scratch))}") from None
+                    raise LatexRejectedError(
+                        f'scene {job.index + 1}: TeX could not typeset "{visual.latex}": '
+                        f"{_tex_complaint(Path(scratch))}"
+                    ) from None
                 raise RenderError(f"scene {job.index + 1} ({visual.kind}) failed: {error}. {detail}") from None
             movie = Path(scene.renderer.file_writer.movie_file_path)
             last_frame = scene.renderer.get_frame()
@@ -151,8 +153,7 @@ def preload() -> None:
     import videojob.renderer.scenes  # noqa: F401
 
 
-def render_all(jobs: list[SceneJob], workers: int,
-               on_done: Callable[[RenderedScene], None]) -> list[RenderedScene]:
+def render_all(jobs: list[SceneJob], workers: int, on_done: Callable[[RenderedScene], None]) -> list[RenderedScene]:
     """Render ``jobs`` with up to ``workers`` processes, calling ``on_done`` as each finishes."""
     if not jobs:
         return []

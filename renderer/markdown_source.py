@@ -53,7 +53,7 @@ def _math_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """
     if state.is_code_block(start):
         return False
-    first = state.src[state.bMarks[start] + state.tShift[start]:state.eMarks[start]].rstrip()
+    first = state.src[state.bMarks[start] + state.tShift[start] : state.eMarks[start]].rstrip()
     if not first.startswith("$$"):
         return False
     rest = first[2:]
@@ -65,7 +65,7 @@ def _math_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
             last += 1
             if last >= end:
                 return False
-            lines.append(state.src[state.bMarks[last] + state.tShift[last]:state.eMarks[last]].rstrip())
+            lines.append(state.src[state.bMarks[last] + state.tShift[last] : state.eMarks[last]].rstrip())
         content = "\n".join(lines).removesuffix("$$")
     if silent:
         return True
@@ -79,8 +79,9 @@ def _math_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark")
-    parser.block.ruler.before("fence", "math_block", _math_block,
-                              {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    parser.block.ruler.before(
+        "fence", "math_block", _math_block, {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    )
     return parser
 
 
@@ -112,20 +113,26 @@ def split_front_matter(text: str) -> tuple[FrontMatter, str]:
     try:
         data = yaml.safe_load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as error:
-        raise InvalidStoryboardError([f"front matter (lines 1-{end + 1}) is not valid YAML: {error}"],
-                                     summary="the lecture cannot become a video") from None
+        raise InvalidStoryboardError(
+            [f"front matter (lines 1-{end + 1}) is not valid YAML: {error}"],
+            summary="the lecture cannot become a video",
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidStoryboardError([f"front matter (lines 1-{end + 1}) must be 'key: value' lines"],
-                                     summary="the lecture cannot become a video")
+        raise InvalidStoryboardError(
+            [f"front matter (lines 1-{end + 1}) must be 'key: value' lines"],
+            summary="the lecture cannot become a video",
+        )
     values = {}
     for key, value in data.items():
         name = str(key).strip().lower()
         if name in FRONT_MATTER_KEYS and value is not None:
             if not isinstance(value, (str, int, float)):
-                raise InvalidStoryboardError([f"front matter: {name} must be a single value, not {value!r}"],
-                                             summary="the lecture cannot become a video")
+                raise InvalidStoryboardError(
+                    [f"front matter: {name} must be a single value, not {value!r}"],
+                    summary="the lecture cannot become a video",
+                )
             values[name] = str(value).strip()
-    return FrontMatter(values, body_line=end + 2), "\n".join(lines[end + 1:])
+    return FrontMatter(values, body_line=end + 2), "\n".join(lines[end + 1 :])
 
 
 def parse_blocks(body: str, first_line: int = 1) -> list[Block]:
@@ -177,8 +184,7 @@ def parse_blocks(body: str, first_line: int = 1) -> list[Block]:
             else:
                 language = (token.info.split() or ["text"])[0].lower() if kind == "fence" else "text"
                 code = "\n".join(line.rstrip() for line in token.content.splitlines()).strip("\n")
-                block = Block("code", text=code, language=language,
-                              line=line_of(token) + (1 if kind == "fence" else 0))
+                block = Block("code", text=code, language=language, line=line_of(token) + (1 if kind == "fence" else 0))
             if block.text or kind != "math_block":
                 blocks.append(block)
             if list_depth:

@@ -97,7 +97,9 @@ class EspeakEngine:
         # Text goes on stdin, never on the command line, so it cannot be read as an option.
         run = subprocess.run(
             ["espeak-ng", "-v", voice.name, "-s", "165", "-w", str(target), "--stdin"],
-            input=text.encode(), capture_output=True, timeout=120,
+            input=text.encode(),
+            capture_output=True,
+            timeout=120,
         )
         if run.returncode != 0 or not target.exists() or target.stat().st_size < 100:
             raise NarrationError(f"espeak-ng failed: {run.stderr.decode(errors='replace').strip()[:200]}")
@@ -137,11 +139,13 @@ class OpenAIEngine:
             raise NarrationError("no OpenAI API key configured for text-to-speech")
         import openai  # only when the chain asks for it
 
-        client = openai.OpenAI(api_key=service.api_key, base_url=service.base_url, timeout=service.timeout_seconds,
-                               max_retries=2)
+        client = openai.OpenAI(
+            api_key=service.api_key, base_url=service.base_url, timeout=service.timeout_seconds, max_retries=2
+        )
         try:
-            response = client.audio.speech.create(model=service.model, voice=voice.name, input=text,
-                                                  response_format="wav")
+            response = client.audio.speech.create(
+                model=service.model, voice=voice.name, input=text, response_format="wav"
+            )
             target.write_bytes(response.read())
         except openai.OpenAIError as error:
             raise NarrationError(f"OpenAI text-to-speech failed: {error}") from error
@@ -217,9 +221,26 @@ def normalise_audio(source: Path, target: Path) -> None:
         _resample_pcm16(frames, rate, channels, target)
         return
     run = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(source), "-ar", str(SAMPLE_RATE), "-ac", "1",
-         "-sample_fmt", "s16", "-f", "wav", str(target)],
-        capture_output=True, timeout=120,
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(source),
+            "-ar",
+            str(SAMPLE_RATE),
+            "-ac",
+            "1",
+            "-sample_fmt",
+            "s16",
+            "-f",
+            "wav",
+            str(target),
+        ],
+        capture_output=True,
+        timeout=120,
     )
     if run.returncode != 0:
         raise NarrationError(f"could not normalise speech audio: {run.stderr.decode(errors='replace')[:200]}")

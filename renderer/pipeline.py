@@ -34,16 +34,25 @@ class RenderReport:
     storyboard: Storyboard
 
 
-def render_storyboard(storyboard: Storyboard, config: RenderConfig, progress: Progress,
-                      usage: Usage | None = None) -> RenderReport:
+def render_storyboard(
+    storyboard: Storyboard, config: RenderConfig, progress: Progress, usage: Usage | None = None
+) -> RenderReport:
     """``storyboard`` rendered and stored as ``config`` says (see :func:`~videojob.renderer.config.resolve_config`)."""
     started, cpu_started = time.monotonic(), _cpu_seconds()
     narrator = build_narrator(config.voices, config.openai_speech)
     cache = SceneCache.open(config.cache, config.s3)
     with tempfile.TemporaryDirectory(prefix="videojob-", dir=config.work_dir) as scratch:
         work = Path(scratch)
-        keys = [scene_key(scene.visual.model_dump(mode="json"), scene.narration, storyboard.theme, config.quality,
-                          config.voice_chain) for scene in storyboard.scenes]
+        keys = [
+            scene_key(
+                scene.visual.model_dump(mode="json"),
+                scene.narration,
+                storyboard.theme,
+                config.quality,
+                config.voice_chain,
+            )
+            for scene in storyboard.scenes
+        ]
         whole_key = video_key(keys, config.quality)
         video = _cached_video(cache, whole_key, narrator, work / "assembled")
         if video is not None:
@@ -55,17 +64,26 @@ def render_storyboard(storyboard: Storyboard, config: RenderConfig, progress: Pr
             rendered = len(scenes) - cached
             progress.report("Assembling", "Assembling video", 0.0)
             video = assemble_video(scenes, config.preset.fps, work / "assembled")
-            cache.put_video(whole_key, video.files, VideoEntry(version=CACHE_VERSION, files=VIDEO_FILES,
-                                                               duration_seconds=video.duration_seconds,
-                                                               voices=list(video.voices)))
+            cache.put_video(
+                whole_key,
+                video.files,
+                VideoEntry(
+                    version=CACHE_VERSION,
+                    files=VIDEO_FILES,
+                    duration_seconds=video.duration_seconds,
+                    voices=list(video.voices),
+                ),
+            )
         progress.report("Uploading", "Uploading", 0.0)
         output = publish(video, config, cached=cached == len(keys))
-        usage = (usage or Usage()).model_copy(update={
-            "tts_characters": narrator.characters,
-            "cpu_seconds": round(_cpu_seconds() - cpu_started, 2),
-            "scenes_rendered": rendered,
-            "scenes_cached": cached,
-        })
+        usage = (usage or Usage()).model_copy(
+            update={
+                "tts_characters": narrator.characters,
+                "cpu_seconds": round(_cpu_seconds() - cpu_started, 2),
+                "scenes_rendered": rendered,
+                "scenes_cached": cached,
+            }
+        )
         progress.report("Uploading", "Done", 1.0)
     return RenderReport(Result(output=output, usage=usage), rendered, cached, time.monotonic() - started, storyboard)
 
@@ -78,8 +96,12 @@ def _cached_video(cache: SceneCache, key: str, narrator: Narrator, into: Path) -
         return None
     cache.fetch_video(key, into)
     return AssembledVideo(
-        video=into / VIDEO_FILES["video"], vtt=into / VIDEO_FILES["vtt"], srt=into / VIDEO_FILES["srt"],
-        thumbnail=into / VIDEO_FILES["thumbnail"], duration_seconds=entry.duration_seconds, voices=tuple(entry.voices),
+        video=into / VIDEO_FILES["video"],
+        vtt=into / VIDEO_FILES["vtt"],
+        srt=into / VIDEO_FILES["srt"],
+        thumbnail=into / VIDEO_FILES["thumbnail"],
+        duration_seconds=entry.duration_seconds,
+        voices=tuple(entry.voices),
     )
 
 

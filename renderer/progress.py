@@ -15,8 +15,12 @@ from typing import TextIO
 
 from videojob.contract import Failure, ProgressEvent, Result, encode_progress, encode_termination_message
 
-PHASE_SPANS = {"Scripting": (0.0, 10.0), "Rendering": (10.0, 85.0), "Assembling": (85.0, 95.0),
-               "Uploading": (95.0, 100.0)}
+PHASE_SPANS = {
+    "Scripting": (0.0, 10.0),
+    "Rendering": (10.0, 85.0),
+    "Assembling": (85.0, 95.0),
+    "Uploading": (95.0, 100.0),
+}
 
 
 class Progress:
@@ -31,14 +35,21 @@ class Progress:
         self.started = time.monotonic()
         self.events: list[ProgressEvent] = []
 
-    def report(self, phase: str, stage: str, fraction: float = 0.0, scene: int | None = None,
-               scenes: int | None = None) -> ProgressEvent:
+    def report(
+        self, phase: str, stage: str, fraction: float = 0.0, scene: int | None = None, scenes: int | None = None
+    ) -> ProgressEvent:
         low, high = PHASE_SPANS[phase]
         percent = round(low + (high - low) * min(1.0, max(0.0, fraction)), 1)
         elapsed = time.monotonic() - self.started
         eta = elapsed * (100 - percent) / percent if percent >= 12 else None
-        event = ProgressEvent(phase=phase, progress=percent, stage=stage[:200], scene=scene, scenes=scenes,
-                              eta_seconds=round(eta, 1) if eta is not None else None)
+        event = ProgressEvent(
+            phase=phase,
+            progress=percent,
+            stage=stage[:200],
+            scene=scene,
+            scenes=scenes,
+            eta_seconds=round(eta, 1) if eta is not None else None,
+        )
         self.events.append(event)
         if self.mode == "json":
             self.stdout.write(encode_progress(event) + "\n")

@@ -23,13 +23,21 @@ def publish(video: AssembledVideo, config: RenderConfig, cached: bool) -> Stored
     manifest = {
         "videojob": "manifest/v1",
         "durationSeconds": duration,
-        "files": {path.name: {"key": key(path.name), "sha256": digests[path.name], "sizeBytes": path.stat().st_size}
-                  for path in files},
+        "files": {
+            path.name: {"key": key(path.name), "sha256": digests[path.name], "sizeBytes": path.stat().st_size}
+            for path in files
+        },
     }
     store.put_bytes(key("manifest.json"), json.dumps(manifest, indent=2).encode(), "application/json")
     return StoredOutput(
-        bucket=store.bucket or "", key=key(video.video.name), url=store.url(key(video.video.name)),
-        size_bytes=video.video.stat().st_size, sha256=digests[video.video.name], duration_seconds=duration,
-        subtitles=Subtitles(vtt=key(video.vtt.name), srt=key(video.srt.name)), thumbnail=key(video.thumbnail.name),
-        manifest=key("manifest.json"), cached=cached,
+        bucket=store.bucket or "",
+        key=key(video.video.name),
+        url=store.url(key(video.video.name)),
+        size_bytes=video.video.stat().st_size,
+        sha256=digests[video.video.name],
+        duration_seconds=duration,
+        subtitles=Subtitles(vtt=key(video.vtt.name), srt=key(video.srt.name)),
+        thumbnail=key(video.thumbnail.name),
+        manifest=key("manifest.json"),
+        cached=cached,
     )

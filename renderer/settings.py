@@ -63,8 +63,11 @@ class RendererSettings(BaseSettings):
     # What the operator sets in the Pod: the bucket, and the exact key prefix for this job's files.
     output_bucket: str | None = None
     output_prefix: str | None = Field(default=None, description="Exact key prefix; default outputs/<ns>/<name>/<uid>.")
-    spec_file: Path | None = Field(default=None, description="The VideoJob spec (JSON) to render when no SOURCE "
-                                   "is given; the operator mounts it from a ConfigMap.")
+    spec_file: Path | None = Field(
+        default=None,
+        description="The VideoJob spec (JSON) to render when no SOURCE "
+        "is given; the operator mounts it from a ConfigMap.",
+    )
     cache: str | None = Field(
         default=None,
         description="Scene cache: file://DIR, s3://BUCKET[/PREFIX] or 'off'. Default: beside an s3 output, "
@@ -75,10 +78,10 @@ class RendererSettings(BaseSettings):
     job_uid: str = Field(default="0", validation_alias=AliasChoices("VIDEOJOB_JOB_UID", "VIDEOJOB_UID"))
 
     s3_endpoint: S3EndpointURL = Field(default="http://127.0.0.1:9000", description="http(s)://host:port")
-    s3_access_key: str = Field(default="", validation_alias=AliasChoices("VIDEOJOB_S3_ACCESS_KEY",
-                                                                       "AWS_ACCESS_KEY_ID"))
-    s3_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias=AliasChoices("VIDEOJOB_S3_SECRET_KEY",
-                                                                                         "AWS_SECRET_ACCESS_KEY"))
+    s3_access_key: str = Field(default="", validation_alias=AliasChoices("VIDEOJOB_S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID"))
+    s3_secret_key: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("VIDEOJOB_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY")
+    )
     s3_region: str | None = None
     upload_attempts: int = Field(default=4, ge=1)
 
@@ -95,8 +98,11 @@ class RendererSettings(BaseSettings):
     tts_timeout_seconds: float = Field(default=60.0, gt=0)
 
     max_parallel_scenes: int | None = Field(
-        default=None, ge=1, description="Default: the CPU limit.",
-        validation_alias=AliasChoices("VIDEOJOB_MAX_PARALLEL_SCENES", "VIDEOJOB_PARALLELISM"))
+        default=None,
+        ge=1,
+        description="Default: the CPU limit.",
+        validation_alias=AliasChoices("VIDEOJOB_MAX_PARALLEL_SCENES", "VIDEOJOB_PARALLELISM"),
+    )
     progress: Literal["auto", "json", "bar", "none"] = "auto"
     termination_log: Path = Path("/dev/termination-log")
     work_dir: Path | None = None

@@ -50,8 +50,9 @@ def resolve_job(source: Path | None, prompt: str | None, settings: RendererSetti
 def load_storyboard(source: Path | None, prompt: str | None, llm: LlmConfig) -> tuple[Storyboard, Usage]:
     """The validated storyboard and the LLM usage it cost (zero unless a prompt was used)."""
     if (source is None) == (prompt is None):
-        raise InvalidSourceError("give exactly one source: a Markdown or storyboard file, or --prompt TEXT "
-                                 "(or set VIDEOJOB_SPEC_FILE)")
+        raise InvalidSourceError(
+            "give exactly one source: a Markdown or storyboard file, or --prompt TEXT (or set VIDEOJOB_SPEC_FILE)"
+        )
     if source is None:
         from videojob.renderer.llm_source import storyboard_from_prompt  # openai is imported only when needed
 

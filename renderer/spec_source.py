@@ -37,8 +37,9 @@ def storyboard_for(spec: VideoJobSpec, llm: LlmConfig) -> tuple[Storyboard, Usag
     if source.markdown is not None:
         return markdown_to_storyboard(source.markdown), Usage()
     if source.storyboard is not None:
-        return parse_storyboard({"title": source.storyboard.title or "Untitled", "scenes": source.storyboard.scenes}), \
-            Usage()
+        return parse_storyboard(
+            {"title": source.storyboard.title or "Untitled", "scenes": source.storyboard.scenes}
+        ), Usage()
     from videojob.renderer.llm_source import storyboard_from_prompt
 
     brief = [source.prompt or "", f"Aim for about {spec.duration_seconds} seconds of narration in total."]

@@ -50,13 +50,26 @@ class FinishedScene:
 
 
 def _from_cache(index: int, narration: str, folder: Path, entry: SceneEntry) -> FinishedScene:
-    return FinishedScene(index, narration, folder / SCENE_FILES["video"], folder / SCENE_FILES["last_frame"],
-                         Speech(folder / SCENE_FILES["speech"], entry.speech_samples, entry.voice), entry.frames,
-                         cached=True)
+    return FinishedScene(
+        index,
+        narration,
+        folder / SCENE_FILES["video"],
+        folder / SCENE_FILES["last_frame"],
+        Speech(folder / SCENE_FILES["speech"], entry.speech_samples, entry.voice),
+        entry.frames,
+        cached=True,
+    )
 
 
-def finish_scenes(storyboard: Storyboard, keys: list[str], config: RenderConfig, narrator: Narrator,
-                  cache: SceneCache, work: Path, progress: Progress) -> list[FinishedScene]:
+def finish_scenes(
+    storyboard: Storyboard,
+    keys: list[str],
+    config: RenderConfig,
+    narrator: Narrator,
+    cache: SceneCache,
+    work: Path,
+    progress: Progress,
+) -> list[FinishedScene]:
     """Every scene of ``storyboard``, in order, from the cache where it may be used, else narrated and drawn."""
     total = len(storyboard.scenes)
     finished: dict[int, FinishedScene] = {}
@@ -85,27 +98,57 @@ def finish_scenes(storyboard: Storyboard, keys: list[str], config: RenderConfig,
     return [finished[index] for index in range(total)]
 
 
-def _draw(storyboard: Storyboard, narrated: list[NarratedScene], config: RenderConfig, cache: SceneCache,
-          progress: Progress, finished: dict[int, FinishedScene]) -> None:
+def _draw(
+    storyboard: Storyboard,
+    narrated: list[NarratedScene],
+    config: RenderConfig,
+    cache: SceneCache,
+    progress: Progress,
+    finished: dict[int, FinishedScene],
+) -> None:
     """Draw the narrated scenes in parallel, caching each (with who spoke it) as soon as it is done."""
     total, preset = len(storyboard.scenes), config.preset
     cached = total - len(narrated)
-    progress.report("Rendering", f"Rendering {len(narrated)} of {total} scenes ({cached} cached)",
-                    cached / total, None, total)
+    progress.report(
+        "Rendering", f"Rendering {len(narrated)} of {total} scenes ({cached} cached)", cached / total, None, total
+    )
     by_index = {scene.index: scene for scene in narrated}
-    jobs = [SceneJob(scene.index, storyboard.scenes[scene.index].visual.model_dump(mode="json"), scene.narration,
-                     storyboard.theme, plan_scene(scene.speech.seconds, preset.fps), preset.width, preset.height,
-                     scene.folder / SCENE_FILES["video"])
-            for scene in narrated]
+    jobs = [
+        SceneJob(
+            scene.index,
+            storyboard.scenes[scene.index].visual.model_dump(mode="json"),
+            scene.narration,
+            storyboard.theme,
+            plan_scene(scene.speech.seconds, preset.fps),
+            preset.width,
+            preset.height,
+            scene.folder / SCENE_FILES["video"],
+        )
+        for scene in narrated
+    ]
 
     def done(rendered: RenderedScene) -> None:
         scene = by_index[rendered.index]
-        finished[scene.index] = FinishedScene(scene.index, scene.narration, rendered.video, rendered.last_frame,
-                                              scene.speech, rendered.frames, cached=False)
-        entry = SceneEntry(version=CACHE_VERSION, files=SCENE_FILES, voice=scene.speech.voice,
-                           frames=rendered.frames, fps=preset.fps, speech_samples=scene.speech.samples)
-        cache.put_scene(scene.key, {"video": rendered.video, "speech": scene.speech.path,
-                                    "last_frame": rendered.last_frame}, entry)
+        finished[scene.index] = FinishedScene(
+            scene.index,
+            scene.narration,
+            rendered.video,
+            rendered.last_frame,
+            scene.speech,
+            rendered.frames,
+            cached=False,
+        )
+        entry = SceneEntry(
+            version=CACHE_VERSION,
+            files=SCENE_FILES,
+            voice=scene.speech.voice,
+            frames=rendered.frames,
+            fps=preset.fps,
+            speech_samples=scene.speech.samples,
+        )
+        cache.put_scene(
+            scene.key, {"video": rendered.video, "speech": scene.speech.path, "last_frame": rendered.last_frame}, entry
+        )
         count = len(finished)  # the cached ones and those drawn so far
         progress.report("Rendering", f"Rendering scene {count}/{total}", count / total, count, total)
 

@@ -31,11 +31,25 @@ from videojob.renderer.errors import InvalidSourceError, UploadError
 from videojob.s3 import parse_s3_endpoint
 
 PART_SIZE = 16 * 1024 * 1024
-TRANSIENT_S3_CODES = {"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed",
-                      "OperationAborted", "XMinioServerNotInitialized", "XMinioStorageFull"}
+TRANSIENT_S3_CODES = {
+    "InternalError",
+    "SlowDown",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "OperationAborted",
+    "XMinioServerNotInitialized",
+    "XMinioStorageFull",
+}
 MISSING_S3_CODES = {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}
-CONTENT_TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt; charset=utf-8", ".srt": "application/x-subrip",
-                 ".png": "image/png", ".json": "application/json", ".wav": "audio/wav"}
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip",
+    ".png": "image/png",
+    ".json": "application/json",
+    ".wav": "audio/wav",
+}
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -158,9 +172,17 @@ class S3Store:
 
     def upload(self, source: Path, key: str, verify: bool = False) -> str:
         digest = sha256_file(source)
-        self._retrying(f"uploading s3://{self.bucket}/{key}", lambda: self.client.fput_object(
-            self.bucket, key, str(source), content_type=content_type(source),
-            metadata={"sha256": digest}, part_size=PART_SIZE))
+        self._retrying(
+            f"uploading s3://{self.bucket}/{key}",
+            lambda: self.client.fput_object(
+                self.bucket,
+                key,
+                str(source),
+                content_type=content_type(source),
+                metadata={"sha256": digest},
+                part_size=PART_SIZE,
+            ),
+        )
         if verify:
             stored = self._retrying(f"verifying s3://{self.bucket}/{key}", lambda: self._remote_sha256(key))
             if stored != digest:
@@ -179,12 +201,15 @@ class S3Store:
         return digest.hexdigest()
 
     def put_bytes(self, key: str, data: bytes, media_type: str) -> None:
-        self._retrying(f"writing s3://{self.bucket}/{key}", lambda: self.client.put_object(
-            self.bucket, key, io.BytesIO(data), len(data), content_type=media_type))
+        self._retrying(
+            f"writing s3://{self.bucket}/{key}",
+            lambda: self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=media_type),
+        )
 
     def download(self, key: str, target: Path) -> None:
-        self._retrying(f"downloading s3://{self.bucket}/{key}",
-                       lambda: self.client.fget_object(self.bucket, key, str(target)))
+        self._retrying(
+            f"downloading s3://{self.bucket}/{key}", lambda: self.client.fget_object(self.bucket, key, str(target))
+        )
 
     def get_bytes(self, key: str) -> bytes | None:
         from minio.error import S3Error
@@ -216,10 +241,21 @@ def s3_client(access: S3Access) -> Any:
     from minio import Minio
 
     parsed = parse_s3_endpoint(access.endpoint)
-    pool = urllib3.PoolManager(timeout=urllib3.Timeout(connect=300, read=300), maxsize=10, cert_reqs="CERT_REQUIRED",
-                               ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(), retries=False)
-    return Minio(parsed.netloc, access_key=access.access_key, secret_key=access.secret_key, secure=parsed.secure,
-                 region=access.region, http_client=pool)
+    pool = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=300, read=300),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=False,
+    )
+    return Minio(
+        parsed.netloc,
+        access_key=access.access_key,
+        secret_key=access.secret_key,
+        secure=parsed.secure,
+        region=access.region,
+        http_client=pool,
+    )
 
 
 def open_store(location: str, s3: S3Access) -> tuple[BlobStore, str]:

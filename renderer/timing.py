@@ -56,7 +56,7 @@ def speech_chunks(narration: str, max_chars: int = 84) -> list[str]:
             cut = max(sentence.rfind(", ", 0, max_chars), sentence.rfind(" ", 0, max_chars))
             cut = cut if cut > max_chars // 3 else max_chars
             chunks.append(sentence[: cut + 1].strip())
-            sentence = sentence[cut + 1:].strip()
+            sentence = sentence[cut + 1 :].strip()
         if sentence:
             chunks.append(sentence)
     return chunks

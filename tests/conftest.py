@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import CRD_DIR, REPO_ROOT, namespace_name, wait_for
 
+from support import CRD_DIR, REPO_ROOT, namespace_name, wait_for
 from videojob_devenv.controlplane import ControlPlane
 from videojob_devenv.minio import MinioServer
 from videojob_devenv.processes import StartError
@@ -84,7 +84,10 @@ def namespace(kube_cluster: ControlPlane, request: pytest.FixtureRequest) -> Ite
     name = namespace_name(request.node.name)
     kube_cluster.kubectl("create", "namespace", name)
     # Pods need the namespace's default ServiceAccount, which a controller creates.
-    wait_for(lambda: kube_cluster.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
-             30, f"namespace {name} to get its default ServiceAccount")
+    wait_for(
+        lambda: kube_cluster.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
+        30,
+        f"namespace {name} to get its default ServiceAccount",
+    )
     yield name
     kube_cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)

@@ -22,7 +22,7 @@ v2 can be told apart and the operator can refuse what it does not understand.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,7 +64,7 @@ class ProgressEvent(_Message):
     scene: Annotated[int, Field(ge=1)] | None = None
     scenes: Annotated[int, Field(ge=1)] | None = None
     eta_seconds: Annotated[float, Field(ge=0)] | None = Field(default=None, alias="etaSeconds")
-    time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class Subtitles(_Message):

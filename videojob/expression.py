@@ -36,11 +36,21 @@ Evaluator = Callable[["np.ndarray"], "np.ndarray"]
 # Names a storyboard may call, and the numpy ufunc each one means. numpy is imported only
 # when a curve is actually evaluated: validating a storyboard must stay cheap to import.
 FUNCTIONS: dict[str, str] = {
-    "sin": "sin", "cos": "cos", "tan": "tan",
-    "asin": "arcsin", "acos": "arccos", "atan": "arctan",
-    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "exp": "exp", "log": "log", "ln": "log", "log10": "log10",
-    "sqrt": "sqrt", "abs": "abs",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "exp": "exp",
+    "log": "log",
+    "ln": "log",
+    "log10": "log10",
+    "sqrt": "sqrt",
+    "abs": "abs",
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
@@ -65,7 +75,7 @@ def _tokenise(source: str) -> list[_Token]:
     while position < len(source):
         match = _TOKEN.match(source, position)
         if not match:
-            raise ExpressionError(f"unexpected character {source[position:position + 1]!r} at {position + 1}")
+            raise ExpressionError(f"unexpected character {source[position : position + 1]!r} at {position + 1}")
         number, name, op = match.groups()
         start = match.start(match.lastindex or 0)
         if number is not None:

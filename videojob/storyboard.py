@@ -225,16 +225,34 @@ Visual = Annotated[
     TitleCard | BulletList | Equation | Comparison | FunctionPlot | Diagram | Timeline | CodeListing | KeyTakeaways,
     Field(discriminator="kind"),
 ]
-VISUAL_KINDS = ("title_card", "bullet_list", "equation", "comparison", "function_plot", "diagram", "timeline",
-                "code", "key_takeaways")
+VISUAL_KINDS = (
+    "title_card",
+    "bullet_list",
+    "equation",
+    "comparison",
+    "function_plot",
+    "diagram",
+    "timeline",
+    "code",
+    "key_takeaways",
+)
 
 
 # The VideoJob CRD writes a scene flat, its template named by ``template`` (e.g. the samples'
 # ``{template: bullets, title: ..., bullets: [...], narration: ...}``); these are the names it may use.
 TEMPLATE_NAMES = {
-    "title": "title_card", "title_card": "title_card", "bullets": "bullet_list", "bullet_list": "bullet_list",
-    "equation": "equation", "comparison": "comparison", "plot": "function_plot", "function_plot": "function_plot",
-    "diagram": "diagram", "timeline": "timeline", "code": "code", "takeaways": "key_takeaways",
+    "title": "title_card",
+    "title_card": "title_card",
+    "bullets": "bullet_list",
+    "bullet_list": "bullet_list",
+    "equation": "equation",
+    "comparison": "comparison",
+    "plot": "function_plot",
+    "function_plot": "function_plot",
+    "diagram": "diagram",
+    "timeline": "timeline",
+    "code": "code",
+    "takeaways": "key_takeaways",
     "key_takeaways": "key_takeaways",
 }
 _TITLE_BECOMES = {"bullet_list": "heading", "equation": "caption", "function_plot": "label"}
@@ -320,11 +338,15 @@ def plain_message(item: Any) -> str:
     if kind in ("too_long", "too_short") and name in _HOLDERS:
         holder, things = _HOLDERS[name]
         if kind == "too_long":
-            return (f"{holder} holds at most {ctx['max_length']} {things}, this one has {ctx['actual_length']}"
-                    f"{_ADVICE.get(name, '')}")
+            return (
+                f"{holder} holds at most {ctx['max_length']} {things}, this one has {ctx['actual_length']}"
+                f"{_ADVICE.get(name, '')}"
+            )
         least = ctx["min_length"]
-        return f"{holder} needs at least {least} {things[:-1] if least == 1 else things}, this one has " \
-               f"{ctx['actual_length']}"
+        return (
+            f"{holder} needs at least {least} {things[:-1] if least == 1 else things}, this one has "
+            f"{ctx['actual_length']}"
+        )
     if kind == "string_too_long":
         length = f" (this one has {len(given)})" if isinstance(given, str) else ""
         return f"at most {ctx['max_length']} characters{length}{_ADVICE.get(name, '')}"
@@ -363,8 +385,30 @@ def parse_storyboard(data: str | bytes | dict[str, Any]) -> Storyboard:
 
 
 __all__ = [
-    "THEMES", "VISUAL_KINDS", "BulletList", "CodeListing", "Comparison", "Diagram", "DiagramArrow", "DiagramMotion",
-    "DiagramShape", "Equation", "ExpressionError", "FunctionPlot", "InvalidStoryboardError", "KeyTakeaways",
-    "Palette", "Scene", "Storyboard", "Timeline", "TimelineEvent", "TitleCard", "UnsafeLatexError",
-    "parse_storyboard", "plain_message", "storyboard_json_schema", "validation_messages", "write_schema",
+    "THEMES",
+    "VISUAL_KINDS",
+    "BulletList",
+    "CodeListing",
+    "Comparison",
+    "Diagram",
+    "DiagramArrow",
+    "DiagramMotion",
+    "DiagramShape",
+    "Equation",
+    "ExpressionError",
+    "FunctionPlot",
+    "InvalidStoryboardError",
+    "KeyTakeaways",
+    "Palette",
+    "Scene",
+    "Storyboard",
+    "Timeline",
+    "TimelineEvent",
+    "TitleCard",
+    "UnsafeLatexError",
+    "parse_storyboard",
+    "plain_message",
+    "storyboard_json_schema",
+    "validation_messages",
+    "write_schema",
 ]

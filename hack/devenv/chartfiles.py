@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import yaml
+
 from videojob_devenv import REPO_ROOT
 from videojob_devenv.alerts import rule_groups
 from videojob_devenv.dashboards import DASHBOARDS, render_json

@@ -1,10 +1,10 @@
 """`hack/cluster` and `hack/minio`: a local development environment that outlives the command.
 
-    hack/cluster up [--no-minio] [--apiserver-port N]   start the control plane (and MinIO)
-    hack/cluster up --with-node                        ... plus a node (containerd + kubelet) that runs Pods
-    hack/cluster open-port N                           let Pods reach a server you run on the node's gateway
-    hack/cluster status | down
-    hack/minio up [--port N] | status | down             MinIO alone (renderer work)
+hack/cluster up [--no-minio] [--apiserver-port N]   start the control plane (and MinIO)
+hack/cluster up --with-node                        ... plus a node (containerd + kubelet) that runs Pods
+hack/cluster open-port N                           let Pods reach a server you run on the node's gateway
+hack/cluster status | down
+hack/minio up [--port N] | status | down             MinIO alone (renderer work)
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ def _minio_up(state_dir: Path, port: int | None, pod_host: str | None = None) ->
     server = MinioServer(state_dir, port=port, tie_to_parent=False, pod_host=pod_host)
     seconds = server.start()
     print(f"minio ready in {seconds:.1f}s at {server.url} (bucket {server.bucket})")
-    print(f"  export AWS_ACCESS_KEY_ID={server.access_key} AWS_SECRET_ACCESS_KEY={server.secret_key} "
-          f"S3_ENDPOINT={server.url}")
+    print(
+        f"  export AWS_ACCESS_KEY_ID={server.access_key} AWS_SECRET_ACCESS_KEY={server.secret_key} "
+        f"S3_ENDPOINT={server.url}"
+    )
     if pod_host:
         print(f"  Pods reach it at http://{server.pod_endpoint}")
 
@@ -60,8 +62,10 @@ def _node_up(state_dir: Path) -> str:
     print(f"node {node.name} ready in {seconds:.1f}s (Pods on {node.slot.bridge}, gateway {node.gateway})")
     base = images.base_image()
     node.load(base)
-    print(f"  image {base.ref} loaded (use imagePullPolicy: IfNotPresent); more with hack/images/build, then\n"
-          f"  ctr --address {node.socket} -n k8s.io images import ARCHIVE")
+    print(
+        f"  image {base.ref} loaded (use imagePullPolicy: IfNotPresent); more with hack/images/build, then\n"
+        f"  ctr --address {node.socket} -n k8s.io images import ARCHIVE"
+    )
     return node.gateway
 
 
@@ -71,7 +75,10 @@ def _cluster_up(state_dir: Path, args: argparse.Namespace) -> None:
         print(f"control plane already up: export KUBECONFIG={state_dir / 'kubeconfig'}")
     else:
         if status:
-            print(f"previous control plane is partly down ({', '.join(n for n, up in status.items() if not up)}): restarting it")
+            print(
+                f"previous control plane is partly down ({', '.join(n for n, up in status.items() if not up)}): "
+                "restarting it"
+            )
             ControlPlane.stop_saved(state_dir)
         plane = ControlPlane(state_dir, apiserver_port=args.apiserver_port, tie_to_parent=False)
         seconds = plane.start()
@@ -99,7 +106,9 @@ def _open_port(state_dir: Path, port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hack/cluster", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--state-dir", type=Path, default=default_state_dir(), help="where state, certificates and logs live")
+    parser.add_argument(
+        "--state-dir", type=Path, default=default_state_dir(), help="where state, certificates and logs live"
+    )
     targets = parser.add_subparsers(dest="target", required=True)
     cluster = targets.add_parser("cluster").add_subparsers(dest="action", required=True)
     up = cluster.add_parser("up", help="start etcd, kube-apiserver, controller-manager, scheduler (and MinIO)")

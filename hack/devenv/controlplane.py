@@ -40,7 +40,9 @@ def _kubeconfig(path: Path, server: str, ca: Path, user: pki.KeyPair, name: str)
             {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": "videojob-local", "cluster": {"server": server, "certificate-authority": str(ca)}}],
+                "clusters": [
+                    {"name": "videojob-local", "cluster": {"server": server, "certificate-authority": str(ca)}}
+                ],
                 "users": [{"name": name, "user": {"client-certificate": str(user.cert), "client-key": str(user.key)}}],
                 "contexts": [{"name": "videojob-local", "context": {"cluster": "videojob-local", "user": name}}],
                 "current-context": "videojob-local",
@@ -80,13 +82,20 @@ class ControlPlane:
     # --- lifecycle --------------------------------------------------------------
     def start(self) -> float:
         """Start everything; return seconds until ready. Stops what started on failure."""
-        binaries = {name: tools.require_binary(name) for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")}
+        binaries = {
+            name: tools.require_binary(name)
+            for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+        }
         began = time.monotonic()
         if self.apiserver_port is None:
             self.apiserver_port = free_port()
         else:
-            require_free_port(self.apiserver_port, "127.0.0.1", what="kube-apiserver",
-                              hint="stop whatever holds it, or choose another with --apiserver-port")
+            require_free_port(
+                self.apiserver_port,
+                "127.0.0.1",
+                what="kube-apiserver",
+                hint="stop whatever holds it, or choose another with --apiserver-port",
+            )
         for directory in (self.pki_dir, self.log_dir):
             directory.mkdir(parents=True, exist_ok=True)
         try:
@@ -100,100 +109,151 @@ class ControlPlane:
 
     def _start_all(self, binaries: dict[str, Path]) -> None:
         ca = pki.CertificateAuthority(self.pki_dir)
-        serving = ca.issue("apiserver", "kube-apiserver", server=True,
-                           dns_names=("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                                      "kubernetes.default.svc.cluster.local"),
-                           ip_addresses=("127.0.0.1", "10.0.0.1"))
+        serving = ca.issue(
+            "apiserver",
+            "kube-apiserver",
+            server=True,
+            dns_names=(
+                "localhost",
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local",
+            ),
+            ip_addresses=("127.0.0.1", "10.0.0.1"),
+        )
         admin = ca.issue("admin", "videojob-admin", organization="system:masters", client=True)
-        apiserver_kubelet_client = ca.issue("apiserver-kubelet-client", "kube-apiserver-kubelet-client",
-                                            organization="system:masters", client=True)
+        apiserver_kubelet_client = ca.issue(
+            "apiserver-kubelet-client", "kube-apiserver-kubelet-client", organization="system:masters", client=True
+        )
         controller_manager = ca.issue("controller-manager", "system:kube-controller-manager", client=True)
         scheduler = ca.issue("scheduler", "system:kube-scheduler", client=True)
         service_accounts = pki.service_account_keys(self.pki_dir)
         # The aggregation layer (metrics APIs for autoscaling) authenticates through a front proxy.
-        front_proxy_ca = pki.CertificateAuthority(self.pki_dir, stem="front-proxy-ca", common_name="videojob-front-proxy-ca")
+        front_proxy_ca = pki.CertificateAuthority(
+            self.pki_dir, stem="front-proxy-ca", common_name="videojob-front-proxy-ca"
+        )
         front_proxy_client = front_proxy_ca.issue("front-proxy-client", "front-proxy-client", client=True)
 
         etcd_port, etcd_peer_port = free_port(), free_port()
         etcd_url = f"http://127.0.0.1:{etcd_port}"
-        etcd = self._component("etcd", [
-            str(binaries["etcd"]), "--name=videojob", f"--data-dir={self.state_dir / 'etcd'}",
-            f"--listen-client-urls={etcd_url}", f"--advertise-client-urls={etcd_url}",
-            f"--listen-peer-urls=http://127.0.0.1:{etcd_peer_port}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer_port}",
-            f"--initial-cluster=videojob=http://127.0.0.1:{etcd_peer_port}",
-            "--unsafe-no-fsync",  # a throwaway cluster: durability is not worth the disk waits
-            "--log-level=warn",
-        ])
+        etcd = self._component(
+            "etcd",
+            [
+                str(binaries["etcd"]),
+                "--name=videojob",
+                f"--data-dir={self.state_dir / 'etcd'}",
+                f"--listen-client-urls={etcd_url}",
+                f"--advertise-client-urls={etcd_url}",
+                f"--listen-peer-urls=http://127.0.0.1:{etcd_peer_port}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer_port}",
+                f"--initial-cluster=videojob=http://127.0.0.1:{etcd_peer_port}",
+                "--unsafe-no-fsync",  # a throwaway cluster: durability is not worth the disk waits
+                "--log-level=warn",
+            ],
+        )
         etcd.wait_ready(lambda: https_ok(f"{etcd_url}/health"), START_TIMEOUT)
 
-        apiserver = self._component("kube-apiserver", [
-            str(binaries["kube-apiserver"]),
-            f"--etcd-servers={etcd_url}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={self.apiserver_port}",
-            f"--tls-cert-file={serving.cert}", f"--tls-private-key-file={serving.key}",
-            f"--client-ca-file={ca.pair.cert}",
-            f"--kubelet-client-certificate={apiserver_kubelet_client.cert}",
-            f"--kubelet-client-key={apiserver_kubelet_client.key}",
-            f"--kubelet-certificate-authority={ca.pair.cert}",
-            # The local node's name resolves nowhere: reach kubelets by IP, never through DNS.
-            "--kubelet-preferred-address-types=InternalIP,Hostname",
-            f"--service-account-key-file={service_accounts.cert}",
-            f"--service-account-signing-key-file={service_accounts.key}",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-            f"--requestheader-client-ca-file={front_proxy_ca.pair.cert}",
-            "--requestheader-allowed-names=front-proxy-client",
-            "--requestheader-username-headers=X-Remote-User",
-            "--requestheader-group-headers=X-Remote-Group",
-            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
-            f"--proxy-client-cert-file={front_proxy_client.cert}",
-            f"--proxy-client-key-file={front_proxy_client.key}",
-            "--authorization-mode=Node,RBAC",
-            "--allow-privileged=true",
-            "--profiling=false",
-            f"--cert-dir={self.pki_dir}",
-        ])
+        apiserver = self._component(
+            "kube-apiserver",
+            [
+                str(binaries["kube-apiserver"]),
+                f"--etcd-servers={etcd_url}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={self.apiserver_port}",
+                f"--tls-cert-file={serving.cert}",
+                f"--tls-private-key-file={serving.key}",
+                f"--client-ca-file={ca.pair.cert}",
+                f"--kubelet-client-certificate={apiserver_kubelet_client.cert}",
+                f"--kubelet-client-key={apiserver_kubelet_client.key}",
+                f"--kubelet-certificate-authority={ca.pair.cert}",
+                # The local node's name resolves nowhere: reach kubelets by IP, never through DNS.
+                "--kubelet-preferred-address-types=InternalIP,Hostname",
+                f"--service-account-key-file={service_accounts.cert}",
+                f"--service-account-signing-key-file={service_accounts.key}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                f"--requestheader-client-ca-file={front_proxy_ca.pair.cert}",
+                "--requestheader-allowed-names=front-proxy-client",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                f"--proxy-client-cert-file={front_proxy_client.cert}",
+                f"--proxy-client-key-file={front_proxy_client.key}",
+                "--authorization-mode=Node,RBAC",
+                "--allow-privileged=true",
+                "--profiling=false",
+                f"--cert-dir={self.pki_dir}",
+            ],
+        )
         admin_tls = ssl.create_default_context(cafile=str(ca.pair.cert))
         admin_tls.load_cert_chain(str(admin.cert), str(admin.key))
         apiserver.wait_ready(lambda: https_ok(f"{self.server}/readyz", context=admin_tls), START_TIMEOUT)
 
         _kubeconfig(self.kubeconfig, self.server, ca.pair.cert, admin, "videojob-admin")
-        controller_manager_config = _kubeconfig(self.state_dir / "controller-manager.kubeconfig", self.server,
-                                                ca.pair.cert, controller_manager, "system:kube-controller-manager")
-        scheduler_config = _kubeconfig(self.state_dir / "scheduler.kubeconfig", self.server, ca.pair.cert,
-                                       scheduler, "system:kube-scheduler")
+        controller_manager_config = _kubeconfig(
+            self.state_dir / "controller-manager.kubeconfig",
+            self.server,
+            ca.pair.cert,
+            controller_manager,
+            "system:kube-controller-manager",
+        )
+        scheduler_config = _kubeconfig(
+            self.state_dir / "scheduler.kubeconfig", self.server, ca.pair.cert, scheduler, "system:kube-scheduler"
+        )
 
         controller_manager_port = free_port()
-        manager = self._component("kube-controller-manager", [
-            str(binaries["kube-controller-manager"]),
-            *self._delegated_auth(controller_manager_config),
-            "--bind-address=127.0.0.1", f"--secure-port={controller_manager_port}",
-            f"--service-account-private-key-file={service_accounts.key}",
-            f"--root-ca-file={ca.pair.cert}",
-            f"--cluster-signing-cert-file={ca.pair.cert}", f"--cluster-signing-key-file={ca.pair.key}",
-            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-            "--use-service-account-credentials=true",
-            "--leader-elect=false",
-            "--profiling=false",
-        ])
+        manager = self._component(
+            "kube-controller-manager",
+            [
+                str(binaries["kube-controller-manager"]),
+                *self._delegated_auth(controller_manager_config),
+                "--bind-address=127.0.0.1",
+                f"--secure-port={controller_manager_port}",
+                f"--service-account-private-key-file={service_accounts.key}",
+                f"--root-ca-file={ca.pair.cert}",
+                f"--cluster-signing-cert-file={ca.pair.cert}",
+                f"--cluster-signing-key-file={ca.pair.key}",
+                f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                "--use-service-account-credentials=true",
+                "--leader-elect=false",
+                "--profiling=false",
+            ],
+        )
         scheduler_port = free_port()
-        scheduler_component = self._component("kube-scheduler", [
-            str(binaries["kube-scheduler"]),
-            *self._delegated_auth(scheduler_config),
-            "--bind-address=127.0.0.1", f"--secure-port={scheduler_port}",
-            "--leader-elect=false",
-            "--profiling=false",
-        ])
-        manager.wait_ready(lambda: https_ok(f"https://127.0.0.1:{controller_manager_port}/healthz", context=insecure_tls()), START_TIMEOUT)
-        scheduler_component.wait_ready(lambda: https_ok(f"https://127.0.0.1:{scheduler_port}/healthz", context=insecure_tls()), START_TIMEOUT)
+        scheduler_component = self._component(
+            "kube-scheduler",
+            [
+                str(binaries["kube-scheduler"]),
+                *self._delegated_auth(scheduler_config),
+                "--bind-address=127.0.0.1",
+                f"--secure-port={scheduler_port}",
+                "--leader-elect=false",
+                "--profiling=false",
+            ],
+        )
+        manager.wait_ready(
+            lambda: https_ok(f"https://127.0.0.1:{controller_manager_port}/healthz", context=insecure_tls()),
+            START_TIMEOUT,
+        )
+        scheduler_component.wait_ready(
+            lambda: https_ok(f"https://127.0.0.1:{scheduler_port}/healthz", context=insecure_tls()), START_TIMEOUT
+        )
         # The controllers are really working once they have done their first job.
-        manager.wait_ready(lambda: self.kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0, START_TIMEOUT, poll=0.25)
+        manager.wait_ready(
+            lambda: self.kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0,
+            START_TIMEOUT,
+            poll=0.25,
+        )
 
     @staticmethod
     def _delegated_auth(kubeconfig: Path) -> list[str]:
-        return [f"--kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
-                f"--authorization-kubeconfig={kubeconfig}"]
+        return [
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+        ]
 
     def _component(self, name: str, argv: list[str]) -> Component:
         component = Component.launch(name, argv, self.log_dir, tie_to_parent=self.tie_to_parent)
@@ -215,7 +275,9 @@ class ControlPlane:
     def _save_state(self) -> None:
         self._record(self.state_dir).write(
             {component.name: component.started_pid for component in self.components},
-            server=self.server, kubeconfig=str(self.kubeconfig), started_in=self.started_in,
+            server=self.server,
+            kubeconfig=str(self.kubeconfig),
+            started_in=self.started_in,
         )
 
     @classmethod
@@ -236,13 +298,20 @@ class ControlPlane:
         return cls._record(state_dir).stop() is not None
 
     # --- clients ----------------------------------------------------------------
-    def kubectl(self, *args: str, check: bool = True, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    def kubectl(
+        self, *args: str, check: bool = True, input: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess:
         completed = subprocess.run(
             [str(tools.require_binary("kubectl")), f"--kubeconfig={self.kubeconfig}", *args],
-            input=input, capture_output=True, text=True, timeout=timeout,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if check and completed.returncode != 0:
-            raise subprocess.CalledProcessError(completed.returncode, completed.args, completed.stdout, completed.stderr)
+            raise subprocess.CalledProcessError(
+                completed.returncode, completed.args, completed.stdout, completed.stderr
+            )
         return completed
 
     def api_client(self):

@@ -37,11 +37,19 @@ def _say(text: str) -> None:
 def _load_renderer_image(state_dir: Path) -> images.Image:
     image = images.renderer_image()
     socket = runtime_socket(state_dir / "node")
-    listed = subprocess.run([CTR, f"--address={socket}", "--namespace=k8s.io", "images", "list", "--quiet"],
-                            capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        [CTR, f"--address={socket}", "--namespace=k8s.io", "images", "list", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     if image.ref not in listed:
-        subprocess.run([CTR, f"--address={socket}", "--namespace=k8s.io", "images", "import", str(image.archive)],
-                       capture_output=True, text=True, check=True)
+        subprocess.run(
+            [CTR, f"--address={socket}", "--namespace=k8s.io", "images", "import", str(image.archive)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     print(f"{image.ref} is on the node ({image.size / 2**30:.1f} GiB)")
     return image
 
@@ -50,15 +58,20 @@ def _start_operator(plane: ControlPlane, minio: dict, image: images.Image, log: 
     pod_endpoint = minio.get("pod_endpoint")
     if not pod_endpoint:
         raise StartError("MinIO is not reachable from Pods: run `hack/cluster down` then `hack/cluster up --with-node`")
-    operator = start_operator(plane.kubeconfig, NAMESPACE, log, settings={
-        "VIDEOJOB_RENDERER_IMAGE": image.ref,
-        "VIDEOJOB_S3_ENDPOINT": f"http://{pod_endpoint}",
-        "VIDEOJOB_S3_BUCKET": minio["bucket"],
-        "VIDEOJOB_S3_SECRET_NAME": "videojob-s3",
-        # The operator's own keys: retention Delete removes outputs through a finalizer.
-        "VIDEOJOB_S3_ACCESS_KEY": minio["access_key"],
-        "VIDEOJOB_S3_SECRET_KEY": minio["secret_key"],
-    })
+    operator = start_operator(
+        plane.kubeconfig,
+        NAMESPACE,
+        log,
+        settings={
+            "VIDEOJOB_RENDERER_IMAGE": image.ref,
+            "VIDEOJOB_S3_ENDPOINT": f"http://{pod_endpoint}",
+            "VIDEOJOB_S3_BUCKET": minio["bucket"],
+            "VIDEOJOB_S3_SECRET_NAME": "videojob-s3",
+            # The operator's own keys: retention Delete removes outputs through a finalizer.
+            "VIDEOJOB_S3_ACCESS_KEY": minio["access_key"],
+            "VIDEOJOB_S3_SECRET_KEY": minio["secret_key"],
+        },
+    )
     print(f"operator live in {operator.started_in:.1f}s (log: {log})")
     return operator
 
@@ -113,11 +126,23 @@ def main() -> int:
 
         _say("VideoJob API")
         plane.kubectl("apply", "--server-side", "-f", str(REPO_ROOT / "manifests" / "crd"))
-        plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO_ROOT / "manifests" / "crd"))
+        plane.kubectl(
+            "wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO_ROOT / "manifests" / "crd")
+        )
         plane.kubectl("create", "namespace", NAMESPACE, check=False)
-        secret = plane.kubectl("create", "secret", "generic", "videojob-s3", "-n", NAMESPACE, "--dry-run=client",
-                               "-o", "yaml", f"--from-literal=accessKey={minio['access_key']}",
-                               f"--from-literal=secretKey={minio['secret_key']}").stdout
+        secret = plane.kubectl(
+            "create",
+            "secret",
+            "generic",
+            "videojob-s3",
+            "-n",
+            NAMESPACE,
+            "--dry-run=client",
+            "-o",
+            "yaml",
+            f"--from-literal=accessKey={minio['access_key']}",
+            f"--from-literal=secretKey={minio['secret_key']}",
+        ).stdout
         plane.kubectl("apply", "-f", "-", input=secret)
 
         _say("Operator")
@@ -132,17 +157,24 @@ def main() -> int:
         status = videojob["status"]
         if status["phase"] != "Succeeded":
             failure = status.get("failure") or {}
-            print(f"error: vj/{name} {status['phase']}: {failure.get('reason')}: {failure.get('message')}", file=sys.stderr)
+            print(
+                f"error: vj/{name} {status['phase']}: {failure.get('reason')}: {failure.get('message')}",
+                file=sys.stderr,
+            )
             return 1
 
         _say("Result")
         output = status["output"]
         for path in _download(minio, output, name):
             print(f"  {path.relative_to(REPO_ROOT)}  ({path.stat().st_size / 1024:.0f} KiB)")
-        print(f"  {output['durationSeconds']:.1f} s of video, sha256 {output['sha256'][:16]}..., "
-              f"s3://{output['bucket']}/{output['key']}")
-        print(f"\nThe cluster stays up: export KUBECONFIG={plane.kubeconfig}; kubectl describe vj {name} -n {NAMESPACE}\n"
-              f"Stop everything with: hack/cluster down")
+        print(
+            f"  {output['durationSeconds']:.1f} s of video, sha256 {output['sha256'][:16]}..., "
+            f"s3://{output['bucket']}/{output['key']}"
+        )
+        print(
+            f"\nThe cluster stays up: export KUBECONFIG={plane.kubeconfig}; kubectl describe vj {name} -n {NAMESPACE}\n"
+            f"Stop everything with: hack/cluster down"
+        )
         return 0
     except (StartError, images.ImageError, subprocess.CalledProcessError) as error:
         detail = getattr(error, "stderr", "") or ""

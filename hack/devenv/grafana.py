@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from videojob_devenv.prometheus import OPERATOR
 
 SCHEMA_VERSION: Literal[39] = 39

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import dataclasses
+import fcntl
 import hashlib
 import inspect
 import json
@@ -50,9 +50,9 @@ class ImageError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class Image:
-    name: str          # localhost/videojob-base
-    tag: str           # the content hash
-    archive: Path      # docker-archive tar
+    name: str  # localhost/videojob-base
+    tag: str  # the content hash
+    archive: Path  # docker-archive tar
     built_in: float | None = None  # seconds, None when it came from the cache
 
     @property
@@ -104,7 +104,9 @@ def _tool_version(argv: list[str]) -> str:
     try:
         return subprocess.run(argv, capture_output=True, text=True).stdout.strip()
     except FileNotFoundError:
-        raise ImageError(f"{argv[0]} is not installed; run hack/bootstrap (it installs hack/apt-packages.txt)") from None
+        raise ImageError(
+            f"{argv[0]} is not installed; run hack/bootstrap (it installs hack/apt-packages.txt)"
+        ) from None
 
 
 def archive_path(ref: str) -> Path:
@@ -127,24 +129,40 @@ def _built(image: Image, began: float) -> Image:
 
 
 # --- docker-archive, written by hand for images that need no builder ------------------
-def write_docker_archive(out: Path, ref: str, layer: Path, *, entrypoint: list[str] | None = None,
-                         cmd: list[str] | None = None, created_by: str) -> None:
+def write_docker_archive(
+    out: Path,
+    ref: str,
+    layer: Path,
+    *,
+    entrypoint: list[str] | None = None,
+    cmd: list[str] | None = None,
+    created_by: str,
+) -> None:
     """One-layer image in the format `ctr images import` and `buildah pull docker-archive:` read."""
     hasher = hashlib.sha256()
     with layer.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             hasher.update(block)
     diff_id = hasher.hexdigest()
-    config = json.dumps({
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {"Env": [f"PATH={DEFAULT_PATH}", "LANG=C.UTF-8"], "Entrypoint": entrypoint, "Cmd": cmd,
-                   "WorkingDir": "/"},
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
-        "history": [{"created_by": created_by}],
-    }, sort_keys=True).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {
+                "Env": [f"PATH={DEFAULT_PATH}", "LANG=C.UTF-8"],
+                "Entrypoint": entrypoint,
+                "Cmd": cmd,
+                "WorkingDir": "/",
+            },
+            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
+            "history": [{"created_by": created_by}],
+        },
+        sort_keys=True,
+    ).encode()
     config_id = hashlib.sha256(config).hexdigest()
-    manifest = json.dumps([{"Config": f"{config_id}.json", "RepoTags": [ref], "Layers": [f"{diff_id}/layer.tar"]}]).encode()
+    manifest = json.dumps(
+        [{"Config": f"{config_id}.json", "RepoTags": [ref], "Layers": [f"{diff_id}/layer.tar"]}]
+    ).encode()
     partial = out.with_suffix(".partial")
     with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
         archive.add(layer, arcname=f"{diff_id}/layer.tar")
@@ -180,7 +198,21 @@ def _scratch(prefix: str) -> Iterator[Path]:
 
 
 def _tar_directory(root: Path, out: Path) -> None:
-    _run(["tar", "--numeric-owner", "--xattrs", "--sort=name", "--one-file-system", "-C", str(root), "-cf", str(out), "."], what="tar of the root filesystem")
+    _run(
+        [
+            "tar",
+            "--numeric-owner",
+            "--xattrs",
+            "--sort=name",
+            "--one-file-system",
+            "-C",
+            str(root),
+            "-cf",
+            str(out),
+            ".",
+        ],
+        what="tar of the root filesystem",
+    )
 
 
 # --- pause ---------------------------------------------------------------------
@@ -198,12 +230,19 @@ def _build_pause(name: str, tag: str) -> Image:
     with _scratch("pause-") as scratch:
         root = Path(scratch, "root")
         root.mkdir()
-        _run(["gcc", "-static", "-Os", "-s", "-o", str(root / "pause"), str(PAUSE_SOURCE)],
-             what="compiling the pause binary (needs gcc and libc6-dev)")
+        _run(
+            ["gcc", "-static", "-Os", "-s", "-o", str(root / "pause"), str(PAUSE_SOURCE)],
+            what="compiling the pause binary (needs gcc and libc6-dev)",
+        )
         _tar_directory(root, Path(scratch, "layer.tar"))
         image = Image(name, tag, images_dir() / f"videojob-pause-{tag}.tar")
-        write_docker_archive(image.archive, image.ref, Path(scratch, "layer.tar"), entrypoint=["/pause"],
-                             created_by="gcc -static hack/images/pause.c")
+        write_docker_archive(
+            image.archive,
+            image.ref,
+            Path(scratch, "layer.tar"),
+            entrypoint=["/pause"],
+            created_by="gcc -static hack/images/pause.c",
+        )
     return _built(image, began)
 
 
@@ -228,8 +267,7 @@ def debian_mirror() -> str:
 
 def _finish_root(root: Path, mirror: str) -> None:
     """Make the root filesystem behave like python:3.11-slim and keep it small."""
-    (root / "etc/apt/sources.list").write_text(
-        f"deb {mirror} {SUITE} main\ndeb {mirror} {SUITE}-updates main\n")
+    (root / "etc/apt/sources.list").write_text(f"deb {mirror} {SUITE} main\ndeb {mirror} {SUITE}-updates main\n")
     for marker in root.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
         marker.unlink()  # like the official image: `pip install` goes to the system Python
     for cache in ("var/cache/apt/archives", "var/lib/apt/lists", "var/log", "tmp"):
@@ -247,8 +285,15 @@ def _finish_root(root: Path, mirror: str) -> None:
 def base_image() -> Image:
     mirror = debian_mirror()
     finish = inspect.getsource(_finish_root)  # a change to how the root is finished is a new image
-    tag = _digest(RECIPE_VERSION, SUITE, "minbase", " ".join(BASE_PACKAGES), mirror,
-                  _tool_version(["dpkg-query", "-W", "-f=${Version}", "debootstrap"]), finish)
+    tag = _digest(
+        RECIPE_VERSION,
+        SUITE,
+        "minbase",
+        " ".join(BASE_PACKAGES),
+        mirror,
+        _tool_version(["dpkg-query", "-W", "-f=${Version}", "debootstrap"]),
+        finish,
+    )
     name = "localhost/videojob-base"
     with _exclusive(name):
         return _cached(name, tag) or _build_base(name, tag, mirror)
@@ -263,21 +308,37 @@ def _build_base(name: str, tag: str, mirror: str) -> Image:
         root = Path(scratch, "root")
         log = images_dir() / "debootstrap.log"
         print(f"building the base image: debootstrap {SUITE} from {mirror} (log: {log})", file=sys.stderr, flush=True)
-        _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", SUITE, str(root), mirror],
-             what="debootstrap of the base image", log=log)
+        _run(
+            ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", SUITE, str(root), mirror],
+            what="debootstrap of the base image",
+            log=log,
+        )
         _finish_root(root, mirror)
         _tar_directory(root, Path(scratch, "layer.tar"))
         image = Image(name, tag, images_dir() / f"videojob-base-{tag}.tar")
-        write_docker_archive(image.archive, image.ref, Path(scratch, "layer.tar"), cmd=["python3"],
-                             created_by=f"debootstrap --variant=minbase --include={','.join(BASE_PACKAGES)} {SUITE}")
+        write_docker_archive(
+            image.archive,
+            image.ref,
+            Path(scratch, "layer.tar"),
+            cmd=["python3"],
+            created_by=f"debootstrap --variant=minbase --include={','.join(BASE_PACKAGES)} {SUITE}",
+        )
     return _built(image, began)
 
 
 # --- Dockerfiles on top of the base, with buildah ---------------------------------------
 def _buildah(*args: str) -> list[str]:
     storage = images_dir() / "buildah"
-    return ["buildah", "--root", str(storage / "storage"), "--runroot", str(storage / "run"),
-            "--storage-driver", "overlay", *args]
+    return [
+        "buildah",
+        "--root",
+        str(storage / "storage"),
+        "--runroot",
+        str(storage / "run"),
+        "--storage-driver",
+        "overlay",
+        *args,
+    ]
 
 
 def _copied_paths(dockerfile: Path, context: Path) -> list[Path]:
@@ -327,10 +388,27 @@ def _build_dockerfile(name: str, tag: str, dockerfile: Path, context: Path, base
         _run(_buildah("pull", "--quiet", f"docker-archive:{base.archive}"), what=f"loading {base.ref} into buildah")
     print(f"building {ref} from {dockerfile.name} (log: {log})", file=sys.stderr, flush=True)
     # --layers: a change to the code alone reuses the apt and pip steps from buildah's storage.
-    _run(_buildah("bud", "--isolation", "chroot", "--network", "host", "--pull=false", "--layers",
-                  *_trust_host_certificates(), "--build-arg", f"BASE_IMAGE={base.ref}",
-                  "-f", str(dockerfile), "-t", ref, str(context)),
-         what=f"buildah bud of {dockerfile.name}", log=log)
+    _run(
+        _buildah(
+            "bud",
+            "--isolation",
+            "chroot",
+            "--network",
+            "host",
+            "--pull=false",
+            "--layers",
+            *_trust_host_certificates(),
+            "--build-arg",
+            f"BASE_IMAGE={base.ref}",
+            "-f",
+            str(dockerfile),
+            "-t",
+            ref,
+            str(context),
+        ),
+        what=f"buildah bud of {dockerfile.name}",
+        log=log,
+    )
     image = Image(name, tag, images_dir() / f"{short}-{tag}.tar")
     partial = image.archive.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -350,7 +428,9 @@ def renderer_image(base: Image | None = None) -> Image:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hack/images/build", description="Build the local images (cached by content).")
+    parser = argparse.ArgumentParser(
+        prog="hack/images/build", description="Build the local images (cached by content)."
+    )
     parser.add_argument("action", choices=["build"])
     parser.add_argument("which", nargs="*", help="pause, base, renderer (default: pause base)")
     args = parser.parse_args(argv)

@@ -55,18 +55,31 @@ class MinioServer:
         if self.port is None:
             self.port = free_port(self.pod_host or "127.0.0.1")
         for host in ("127.0.0.1", self.pod_host) if self.pod_host else ("127.0.0.1",):
-            require_free_port(self.port, host, what="MinIO",
-                              hint="stop whatever holds it, or choose another with --minio-port")
+            require_free_port(
+                self.port, host, what="MinIO", hint="stop whatever holds it, or choose another with --minio-port"
+            )
         # Given a host, MinIO listens on it *and* on loopback: exactly the two places we want.
         address = f"{self.pod_host}:{self.port}" if self.pod_host else self.endpoint
         data = self.state_dir / "minio-data"
         data.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, MINIO_ROOT_USER=self.access_key, MINIO_ROOT_PASSWORD=self.secret_key,
-                   MINIO_BROWSER="off", MINIO_UPDATE="off", MINIO_CI_CD="1")
+        env = dict(
+            os.environ,
+            MINIO_ROOT_USER=self.access_key,
+            MINIO_ROOT_PASSWORD=self.secret_key,
+            MINIO_BROWSER="off",
+            MINIO_UPDATE="off",
+            MINIO_CI_CD="1",
+        )
         self.component = Component(
             "minio",
-            [str(binary), "server", str(data), f"--address={address}",
-             f"--console-address=127.0.0.1:{free_port()}", "--quiet"],
+            [
+                str(binary),
+                "server",
+                str(data),
+                f"--address={address}",
+                f"--console-address=127.0.0.1:{free_port()}",
+                "--quiet",
+            ],
             self.state_dir / "logs" / "minio.log",
             env=env,
             tie_to_parent=self.tie_to_parent,
@@ -85,16 +98,26 @@ class MinioServer:
         return self.started_in
 
     def describe(self) -> dict[str, str]:
-        described = {"endpoint": self.endpoint, "url": self.url, "bucket": self.bucket,
-                     "access_key": self.access_key, "secret_key": self.secret_key}
+        described = {
+            "endpoint": self.endpoint,
+            "url": self.url,
+            "bucket": self.bucket,
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+        }
         return described | ({"pod_endpoint": self.pod_endpoint} if self.pod_host else {})
 
     def client(self, endpoint: str | None = None):
         """A client for ``endpoint`` (default loopback); presigned URLs for Pods need ``pod_endpoint``."""
         from minio import Minio  # the CLI's `status` needs no client
 
-        return Minio(endpoint or self.endpoint, access_key=self.access_key, secret_key=self.secret_key,
-                     secure=False, region="us-east-1")
+        return Minio(
+            endpoint or self.endpoint,
+            access_key=self.access_key,
+            secret_key=self.secret_key,
+            secure=False,
+            region="us-east-1",
+        )
 
     def stop(self) -> None:
         if self.component is not None:

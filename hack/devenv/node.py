@@ -44,7 +44,9 @@ class _LoadedAuthority(pki.CertificateAuthority):
         self._cert = x509.load_pem_x509_certificate(self.pair.cert.read_bytes())
         key = serialization.load_pem_private_key(self.pair.key.read_bytes(), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise StartError(f"{self.pair.key} is not the EC key the control plane writes; run `hack/cluster down`, then up")
+            raise StartError(
+                f"{self.pair.key} is not the EC key the control plane writes; run `hack/cluster down`, then up"
+            )
         self._key = key
 
 
@@ -110,12 +112,24 @@ class Node:
         nodehost.create_cgroup_root(slot)
 
         config = self.state_dir / "containerd.toml"
-        config.write_text(nodeconfig.containerd_config(
-            root=slot.image_store, state=self.state_dir / "containerd" / "state",
-            socket=self.socket, sandbox_image=pause.ref, cni_conf_dir=self.state_dir / "cni" / "net.d"))
-        (self.state_dir / "cni" / "net.d" / "10-videojob.conflist").write_text(nodeconfig.cni_conflist(
-            network=f"videojob-{slot.bridge}", bridge=slot.bridge, subnet=slot.subnet, gateway=slot.gateway,
-            ipam_dir=self.state_dir / "cni" / "ipam"))
+        config.write_text(
+            nodeconfig.containerd_config(
+                root=slot.image_store,
+                state=self.state_dir / "containerd" / "state",
+                socket=self.socket,
+                sandbox_image=pause.ref,
+                cni_conf_dir=self.state_dir / "cni" / "net.d",
+            )
+        )
+        (self.state_dir / "cni" / "net.d" / "10-videojob.conflist").write_text(
+            nodeconfig.cni_conflist(
+                network=f"videojob-{slot.bridge}",
+                bridge=slot.bridge,
+                subnet=slot.subnet,
+                gateway=slot.gateway,
+                ipam_dir=self.state_dir / "cni" / "ipam",
+            )
+        )
         containerd = self._component("containerd", ["containerd", f"--config={config}"])
         nodehost.record_pids(slot, self.state_dir, {"containerd": containerd.started_pid})
         containerd.wait_ready(lambda: self.ctr("version", check=False).returncode == 0, START_TIMEOUT, poll=0.2)
@@ -124,23 +138,40 @@ class Node:
 
         ca = _LoadedAuthority(self.plane.pki_dir)
         client = ca.issue("kubelet-client", f"system:node:{self.name}", organization="system:nodes", client=True)
-        serving = ca.issue("kubelet-serving", self.name, server=True, dns_names=(self.name,),
-                           ip_addresses=(slot.gateway,))
-        kubeconfig = _kubeconfig(self.state_dir / "kubelet.kubeconfig", self.plane.server, ca.pair.cert, client,
-                                 f"system:node:{self.name}")
+        serving = ca.issue(
+            "kubelet-serving", self.name, server=True, dns_names=(self.name,), ip_addresses=(slot.gateway,)
+        )
+        kubeconfig = _kubeconfig(
+            self.state_dir / "kubelet.kubeconfig", self.plane.server, ca.pair.cert, client, f"system:node:{self.name}"
+        )
         healthz_port = free_port()
         kubelet_config = self.state_dir / "kubelet.yaml"
-        kubelet_config.write_text(nodeconfig.kubelet_config(
-            address=slot.gateway, port=free_port(slot.gateway), healthz_port=healthz_port,
-            serving_cert=serving.cert, serving_key=serving.key, client_ca=ca.pair.cert, runtime_socket=self.socket,
-            cgroup_root=slot.cgroup_root, pod_logs_dir=self.state_dir / "pod-logs"))
+        kubelet_config.write_text(
+            nodeconfig.kubelet_config(
+                address=slot.gateway,
+                port=free_port(slot.gateway),
+                healthz_port=healthz_port,
+                serving_cert=serving.cert,
+                serving_key=serving.key,
+                client_ca=ca.pair.cert,
+                runtime_socket=self.socket,
+                cgroup_root=slot.cgroup_root,
+                pod_logs_dir=self.state_dir / "pod-logs",
+            )
+        )
         sysctls = {name: Path("/proc/sys", name).read_text() for name in KUBELET_SYSCTLS}
-        kubelet = self._component("kubelet", [
-            str(kubelet_binary), f"--config={kubelet_config}", f"--kubeconfig={kubeconfig}",
-            f"--root-dir={slot.kubelet_root}", f"--hostname-override={self.name}",
-            # The kubelet refuses a loopback node IP; the bridge gateway is the host's other private address.
-            f"--node-ip={slot.gateway}",
-        ])
+        kubelet = self._component(
+            "kubelet",
+            [
+                str(kubelet_binary),
+                f"--config={kubelet_config}",
+                f"--kubeconfig={kubeconfig}",
+                f"--root-dir={slot.kubelet_root}",
+                f"--hostname-override={self.name}",
+                # The kubelet refuses a loopback node IP; the bridge gateway is the host's other private address.
+                f"--node-ip={slot.gateway}",
+            ],
+        )
         nodehost.record_pids(slot, self.state_dir, {c.name: c.started_pid for c in self.components})
         try:
             kubelet.wait_ready(lambda: https_ok(f"http://127.0.0.1:{healthz_port}/healthz"), START_TIMEOUT)
@@ -171,8 +202,12 @@ class Node:
 
     # --- images ---------------------------------------------------------------------
     def ctr(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-        completed = subprocess.run([CTR, f"--address={self.socket}", "--namespace=k8s.io", *args],
-                                   capture_output=True, text=True, timeout=timeout)
+        completed = subprocess.run(
+            [CTR, f"--address={self.socket}", "--namespace=k8s.io", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and completed.returncode != 0:
             raise StartError(f"ctr {' '.join(args)} failed: {completed.stderr.strip()}")
         return completed
@@ -182,8 +217,11 @@ class Node:
         containers = self.ctr("containers", "list", "--quiet").stdout.split()
         if containers:
             self.ctr("containers", "delete", *containers, check=False)
-        stale = [ref for ref in self.ctr("images", "list", "--quiet").stdout.split()
-                 if ref.startswith("localhost/") and not images.archive_path(ref).exists()]
+        stale = [
+            ref
+            for ref in self.ctr("images", "list", "--quiet").stdout.split()
+            if ref.startswith("localhost/") and not images.archive_path(ref).exists()
+        ]
         if stale:
             self.ctr("images", "delete", *stale, check=False)
 
@@ -205,8 +243,12 @@ class Node:
     def _save_state(self) -> None:
         assert self.slot is not None
         self._record(self.state_dir).write(
-            {c.name: c.started_pid for c in self.components}, name=self.name, slot=self.slot.index,
-            gateway=self.slot.gateway, bridge=self.slot.bridge, started_in=self.started_in,
+            {c.name: c.started_pid for c in self.components},
+            name=self.name,
+            slot=self.slot.index,
+            gateway=self.slot.gateway,
+            bridge=self.slot.bridge,
+            started_in=self.started_in,
         )
 
     @staticmethod
@@ -216,6 +258,7 @@ class Node:
     @staticmethod
     def stop_saved(state_dir: Path) -> bool:
         """Stop a node that an earlier command started here, and take back what it did to the host."""
+
         def release(saved: dict) -> None:
             nodehost.release(nodehost.Slot(saved["slot"]), state_dir)
 

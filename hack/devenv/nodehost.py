@@ -147,7 +147,12 @@ def allow_tcp_port(slot: Slot, port: int) -> None:
 def _remove_firewall(slot: Slot) -> None:
     while _run("iptables", "-w", "-D", "INPUT", "-i", slot.bridge, "-j", slot.chain, check=False).returncode == 0:
         pass
-    while _run("iptables", "-w", "-D", "FORWARD", "-i", slot.bridge, "!", "-o", slot.bridge, "-j", "DROP", check=False).returncode == 0:
+    while (
+        _run(
+            "iptables", "-w", "-D", "FORWARD", "-i", slot.bridge, "!", "-o", slot.bridge, "-j", "DROP", check=False
+        ).returncode
+        == 0
+    ):
         pass
     _run("iptables", "-w", "-F", slot.chain, check=False)
     _run("iptables", "-w", "-X", slot.chain, check=False)
@@ -213,7 +218,9 @@ def kill_everything(slot: Slot, socket: Path) -> None:
         if not victims:
             return
         if time.monotonic() > deadline:
-            raise HostError(f"processes {sorted(victims)} survive SIGKILL; kill them, then run `hack/cluster down` again")
+            raise HostError(
+                f"processes {sorted(victims)} survive SIGKILL; kill them, then run `hack/cluster down` again"
+            )
         for pid in victims:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

@@ -12,8 +12,12 @@ API_VERSION = "videojob.dev/v1alpha1"
 def videojob_manifest(name: str, *, namespace: str | None = None, **spec: Any) -> dict[str, Any]:
     """A VideoJob that renders a one-line Markdown lecture at low quality; ``spec`` keys replace those."""
     metadata: dict[str, Any] = {"name": name} | ({"namespace": namespace} if namespace else {})
-    return {"apiVersion": API_VERSION, "kind": "VideoJob", "metadata": metadata,
-            "spec": {"source": {"markdown": f"# {name}\n\nA short lecture.\n"}, "quality": "low"} | spec}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "VideoJob",
+        "metadata": metadata,
+        "spec": {"source": {"markdown": f"# {name}\n\nA short lecture.\n"}, "quality": "low"} | spec,
+    }
 
 
 def namespace_name(hint: str) -> str:

@@ -60,26 +60,37 @@ class OperatorProcess:
                 self.component.process.wait(timeout=10)
 
 
-def operator_environment(kubeconfig: Path, namespaces: str, liveness_url: str,
-                         settings: Mapping[str, str] | None = None) -> dict[str, str]:
+def operator_environment(
+    kubeconfig: Path, namespaces: str, liveness_url: str, settings: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The environment of an operator watching ``namespaces`` (comma-separated) through ``kubeconfig``.
 
     Metrics are off (port 0) unless ``settings`` chooses a port: several operators run at once
     in a test session. ``settings`` (VIDEOJOB_* and anything else) win over the defaults.
     """
-    return os.environ | {
-        "PYTHONSAFEPATH": "1",  # operator/ at the repository root must not shadow the stdlib
-        "KUBECONFIG": str(kubeconfig),
-        "VIDEOJOB_NAMESPACES": namespaces,
-        "VIDEOJOB_LIVENESS_ENDPOINT": liveness_url,
-        "VIDEOJOB_METRICS_PORT": "0",
-        "VIDEOJOB_RENDERER_IMAGE": PLACEHOLDER_RENDERER_IMAGE,
-    } | dict(settings or {})
+    return (
+        os.environ
+        | {
+            "PYTHONSAFEPATH": "1",  # operator/ at the repository root must not shadow the stdlib
+            "KUBECONFIG": str(kubeconfig),
+            "VIDEOJOB_NAMESPACES": namespaces,
+            "VIDEOJOB_LIVENESS_ENDPOINT": liveness_url,
+            "VIDEOJOB_METRICS_PORT": "0",
+            "VIDEOJOB_RENDERER_IMAGE": PLACEHOLDER_RENDERER_IMAGE,
+        }
+        | dict(settings or {})
+    )
 
 
-def start_operator(kubeconfig: Path, namespaces: str, log_path: Path, *,
-                   settings: Mapping[str, str] | None = None, tie_to_parent: bool = True,
-                   timeout: float = START_TIMEOUT) -> OperatorProcess:
+def start_operator(
+    kubeconfig: Path,
+    namespaces: str,
+    log_path: Path,
+    *,
+    settings: Mapping[str, str] | None = None,
+    tie_to_parent: bool = True,
+    timeout: float = START_TIMEOUT,
+) -> OperatorProcess:
     """Start the operator and return once its liveness endpoint answers 200.
 
     Raises :class:`~videojob_devenv.processes.StartError` with the tail of its log when it
@@ -87,8 +98,9 @@ def start_operator(kubeconfig: Path, namespaces: str, log_path: Path, *,
     """
     liveness_url = f"http://127.0.0.1:{free_port()}/healthz"
     env = operator_environment(kubeconfig, namespaces, liveness_url, settings)
-    component = Component("operator", [sys.executable, "-P", "-m", "videojob.operator"], log_path, env=env,
-                          tie_to_parent=tie_to_parent)
+    component = Component(
+        "operator", [sys.executable, "-P", "-m", "videojob.operator"], log_path, env=env, tie_to_parent=tie_to_parent
+    )
     component.start()
     try:
         started_in = component.wait_ready(lambda: https_ok(liveness_url, timeout=1.0), timeout, poll=0.1)

@@ -77,8 +77,9 @@ class Component:
     pid: int | None = None
 
     @classmethod
-    def launch(cls, name: str, argv: Sequence[str], log_dir: Path, *, tie_to_parent: bool,
-               env: dict[str, str] | None = None) -> Component:
+    def launch(
+        cls, name: str, argv: Sequence[str], log_dir: Path, *, tie_to_parent: bool, env: dict[str, str] | None = None
+    ) -> Component:
         """Start a component that logs to ``log_dir/<name>.log``."""
         component = cls(name, argv, log_dir / f"{name}.log", env=env, tie_to_parent=tie_to_parent)
         component.start()
@@ -116,11 +117,16 @@ class Component:
         while time.monotonic() - started < timeout:
             if not self.running():
                 code = self.process.returncode if self.process else "?"
-                raise StartError(f"{self.name} exited with code {code} while starting; last lines of {self.log_path}:\n{log_tail(self.log_path)}")
+                raise StartError(
+                    f"{self.name} exited with code {code} while starting; "
+                    f"last lines of {self.log_path}:\n{log_tail(self.log_path)}"
+                )
             if probe():
                 return time.monotonic() - started
             time.sleep(poll)
-        raise StartError(f"{self.name} was not ready after {timeout:.0f}s; last lines of {self.log_path}:\n{log_tail(self.log_path)}")
+        raise StartError(
+            f"{self.name} was not ready after {timeout:.0f}s; last lines of {self.log_path}:\n{log_tail(self.log_path)}"
+        )
 
     def stop(self, grace: float = 10.0) -> None:
         if self.pid is None:
@@ -179,8 +185,9 @@ def insecure_tls() -> ssl.SSLContext:
     return context
 
 
-def wait_for(check: Callable[[], T | None], timeout: float = 20, what: str = "a condition", *,
-             interval: float = 0.1) -> T:
+def wait_for(
+    check: Callable[[], T | None], timeout: float = 20, what: str = "a condition", *, interval: float = 0.1
+) -> T:
     """Poll ``check`` until it returns something truthy, and return that.
 
     The one poller of the dev environment, its tests and benchmarks. On timeout the

@@ -264,18 +264,31 @@ def build(tool: Tool, *, force: bool = False) -> Path:
         return destination
     started = time.monotonic()
     print(f"building {tool.slug} from source ({', '.join(tool.binaries)})", flush=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{tool.slug}-", dir=destination.parent if destination.parent.exists() else None))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{tool.slug}-", dir=destination.parent if destination.parent.exists() else None)
+    )
     try:
         if tool.name == "kubernetes":
             upstream = fetch_upstream_gomod("k8s.io/kubernetes", tool.version)
             packages = [f"k8s.io/kubernetes/cmd/{command}" for command in tool.binaries]
-            _build_wrapped(tool, kubernetes_wrapper_gomod(tool.version, upstream), packages,
-                           kubernetes_ldflags(tool.version), staging, str(staging / "out") + os.sep)
+            _build_wrapped(
+                tool,
+                kubernetes_wrapper_gomod(tool.version, upstream),
+                packages,
+                kubernetes_ldflags(tool.version),
+                staging,
+                str(staging / "out") + os.sep,
+            )
         elif tool.name == "etcd":
             upstream = fetch_upstream_gomod("go.etcd.io/etcd/server/v3", tool.version)
-            _build_wrapped(tool, etcd_wrapper_gomod(tool.version, upstream), ["go.etcd.io/etcd/server/v3"],
-                           f"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA={tool.version}", staging,
-                           str(staging / "out" / "etcd"))
+            _build_wrapped(
+                tool,
+                etcd_wrapper_gomod(tool.version, upstream),
+                ["go.etcd.io/etcd/server/v3"],
+                f"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA={tool.version}",
+                staging,
+                str(staging / "out" / "etcd"),
+            )
         elif tool.name == "minio":
             (staging / "out").mkdir()
             _go_install(tool, "github.com/minio/minio", staging / "out")
@@ -291,7 +304,9 @@ def build(tool: Tool, *, force: bool = False) -> Path:
         if destination.exists():
             shutil.rmtree(destination)
         (staging / "out").rename(destination)
-        (destination / ".complete").write_text(json.dumps({"version": tool.version, "seconds": round(time.monotonic() - started)}))
+        (destination / ".complete").write_text(
+            json.dumps({"version": tool.version, "seconds": round(time.monotonic() - started)})
+        )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     print(f"built {tool.slug} in {time.monotonic() - started:.0f}s -> {destination}", flush=True)

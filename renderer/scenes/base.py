@@ -70,13 +70,20 @@ class TemplateScene(Scene, abc.ABC):
 
         return UpdateFromAlphaFunc(mobject, update, rate_func=smooth)
 
-    def text(self, content: str, size: float = 34, color: str | None = None, width: float = USABLE_WIDTH,
-             weight: str = "NORMAL") -> Text:
+    def text(
+        self,
+        content: str,
+        size: float = 34,
+        color: str | None = None,
+        width: float = USABLE_WIDTH,
+        weight: str = "NORMAL",
+    ) -> Text:
         """Text wrapped to ``width`` scene units, shrunk only if a single word is still too wide."""
         chars_per_line = max(12, int(width / (size * 0.0048)))  # DejaVu Sans averages ~0.004 units per char per pt
         wrapped = "\n".join(textwrap.wrap(content, chars_per_line)) or " "
-        mobject = Text(wrapped, font=FONT, font_size=size, color=color or self.palette.text, weight=weight,
-                       line_spacing=0.9)
+        mobject = Text(
+            wrapped, font=FONT, font_size=size, color=color or self.palette.text, weight=weight, line_spacing=0.9
+        )
         if mobject.width > width:
             mobject.scale_to_fit_width(width)
         return mobject

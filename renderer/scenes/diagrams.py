@@ -63,7 +63,8 @@ class FunctionPlotScene(TemplateScene):
         axes = Axes(
             x_range=[v.x_min, v.x_max, _nice_step(v.x_max - v.x_min)],
             y_range=[y_min, y_max, _nice_step(y_max - y_min)],
-            x_length=11, y_length=5.6,
+            x_length=11,
+            y_length=5.6,
             axis_config={"color": self.palette.muted, "include_tip": False},
         ).to_edge(DOWN, buff=0.5)
         curve = VGroup()
@@ -101,8 +102,11 @@ class DiagramScene(TemplateScene):
             group = VGroup(shape)
             if spec.label:
                 label = self.text(spec.label, size=32, width=max(1.4, spec.size * 1.8))
-                (label.move_to(shape) if spec.shape not in ("dot", "triangle") and label.width < shape.width * 0.9
-                 else label.next_to(shape, DOWN, buff=0.15))
+                (
+                    label.move_to(shape)
+                    if spec.shape not in ("dot", "triangle") and label.width < shape.width * 0.9
+                    else label.next_to(shape, DOWN, buff=0.15)
+                )
                 group.add(label)
             nodes[spec.id] = group
         self.animate(*[GrowFromCenter(node) for node in nodes.values()], run_time=0.8)

@@ -52,8 +52,11 @@ class _RevealedItems(TemplateScene):
     def bullet_rows(self, items: list[str], marker_color: str, numbered: bool = False) -> VGroup:
         rows = []
         for index, item in enumerate(items, start=1):
-            marker = (self.text(f"{index}.", size=44, color=marker_color, weight="BOLD") if numbered
-                      else Dot(radius=0.12, color=marker_color))
+            marker = (
+                self.text(f"{index}.", size=44, color=marker_color, weight="BOLD")
+                if numbered
+                else Dot(radius=0.12, color=marker_color)
+            )
             words = self.text(item, size=44, width=USABLE_WIDTH - 1.2)
             rows.append(VGroup(marker, words).arrange(RIGHT, buff=0.35, aligned_edge=UP))
             if not numbered:
@@ -71,8 +74,9 @@ class BulletListScene(_RevealedItems):
 class KeyTakeawaysScene(_RevealedItems):
     def compose(self) -> None:
         heading = self.heading("Key takeaways")
-        rows = self.place_below(self.bullet_rows(self.visual.points, self.palette.accent, numbered=True), heading,
-                                gap=0.8)
+        rows = self.place_below(
+            self.bullet_rows(self.visual.points, self.palette.accent, numbered=True), heading, gap=0.8
+        )
         frame = SurroundingRectangle(rows, color=self.palette.muted, buff=0.4, corner_radius=0.15)
         self.reveal(self.visual.points, list(rows), heading)
         self.animate(Create(frame), run_time=0.5)
@@ -97,8 +101,10 @@ class EquationScene(TemplateScene):
 class ComparisonScene(_RevealedItems):
     def compose(self) -> None:
         columns = []
-        for title, items, colour in ((self.visual.left_title, self.visual.left_items, self.palette.accent),
-                                     (self.visual.right_title, self.visual.right_items, self.palette.secondary)):
+        for title, items, colour in (
+            (self.visual.left_title, self.visual.left_items, self.palette.accent),
+            (self.visual.right_title, self.visual.right_items, self.palette.secondary),
+        ):
             header = self.text(title, size=48, color=colour, weight="BOLD", width=5.6)
             rows = VGroup(*[self.text(f"• {item}", size=36, width=5.6) for item in items])
             rows.arrange(DOWN, aligned_edge=LEFT, buff=0.3)
@@ -108,8 +114,12 @@ class ComparisonScene(_RevealedItems):
         right.move_to(RIGHT * 3.4)
         VGroup(left, right).to_edge(UP, buff=0.8)
         divider = Line(UP * 3.2, DOWN * 3.2, color=self.palette.muted)
-        self.animate(self.appear(columns[0][0], DOWN * 0.2), self.appear(columns[1][0], DOWN * 0.2), Create(divider),
-                     run_time=0.6)
+        self.animate(
+            self.appear(columns[0][0], DOWN * 0.2),
+            self.appear(columns[1][0], DOWN * 0.2),
+            Create(divider),
+            run_time=0.6,
+        )
         items = list(self.visual.left_items) + list(self.visual.right_items)
         self.reveal(items, list(columns[0][1]) + list(columns[1][1]))
 

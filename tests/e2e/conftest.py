@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import wait_for
 
+from support import wait_for
 from videojob_devenv import images
 from videojob_devenv.controlplane import ControlPlane
 from videojob_devenv.minio import MinioServer
@@ -61,8 +61,9 @@ def base_image(kube_node: Node) -> images.Image:
 def probe_image(kube_node: Node, base_image: images.Image) -> images.Image:
     """tests/e2e/images/Dockerfile.probe built with buildah on top of the base, loaded into the node."""
     try:
-        image = images.dockerfile_image("localhost/videojob-e2e-probe", E2E_DIR / "images" / "Dockerfile.probe",
-                                        E2E_DIR / "images", base_image)
+        image = images.dockerfile_image(
+            "localhost/videojob-e2e-probe", E2E_DIR / "images" / "Dockerfile.probe", E2E_DIR / "images", base_image
+        )
     except images.ImageError as error:
         pytest.fail(f"the probe image could not be built: {error}", pytrace=False)
     kube_node.load(image)
@@ -99,8 +100,9 @@ class Pods:
     def get(self, kind: str, name: str) -> dict:
         return json.loads(self.kubectl("get", kind, name, "-o", "json").stdout)
 
-    def run(self, name: str, image: str, command: list[str], *, resources: dict | None = None,
-            timeout: float = 120) -> dict:
+    def run(
+        self, name: str, image: str, command: list[str], *, resources: dict | None = None, timeout: float = 120
+    ) -> dict:
         """Run a one-shot Pod to its end; return the Pod object."""
         self.apply(self.pod_manifest(name, image, command, resources=resources))
         return self.wait_finished(name, timeout=timeout)
@@ -140,8 +142,12 @@ class Pods:
 
     @staticmethod
     def pod_manifest(name: str, image: str, command: list[str], *, resources: dict | None = None) -> dict:
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-                "spec": Pods.pod_spec(image, command, resources)}
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": Pods.pod_spec(image, command, resources),
+        }
 
     @staticmethod
     def terminated(pod: dict) -> dict:

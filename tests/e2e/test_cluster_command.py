@@ -12,26 +12,46 @@ import sys
 from pathlib import Path
 
 from support import wait_for
-
 from videojob_devenv import tools
 from videojob_devenv.processes import pid_alive
 
 
 def cluster(state_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-P", "-m", "videojob_devenv.cli", "--state-dir", str(state_dir), "cluster", *args],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "videojob_devenv.cli", "--state-dir", str(state_dir), "cluster", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def kubectl(state_dir: Path, *args: str) -> str:
-    return subprocess.run([str(tools.require_binary("kubectl")), f"--kubeconfig={state_dir / 'kubeconfig'}", *args],
-                          capture_output=True, text=True, check=True, timeout=120).stdout
+    return subprocess.run(
+        [str(tools.require_binary("kubectl")), f"--kubeconfig={state_dir / 'kubeconfig'}", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
 
 
 def run_pod(state_dir: Path, name: str, image: str, *command: str) -> str:
-    kubectl(state_dir, "run", name, f"--image={image}", "--image-pull-policy=IfNotPresent", "--restart=Never",
-            "--", *(command or ("echo", f"{name} ran")))
-    wait_for(lambda: kubectl(state_dir, "get", "pod", name, "-o", "jsonpath={.status.phase}") == "Succeeded", 120,
-             interval=0.25, what=f"pod {name} to succeed")
+    kubectl(
+        state_dir,
+        "run",
+        name,
+        f"--image={image}",
+        "--image-pull-policy=IfNotPresent",
+        "--restart=Never",
+        "--",
+        *(command or ("echo", f"{name} ran")),
+    )
+    wait_for(
+        lambda: kubectl(state_dir, "get", "pod", name, "-o", "jsonpath={.status.phase}") == "Succeeded",
+        120,
+        interval=0.25,
+        what=f"pod {name} to succeed",
+    )
     return kubectl(state_dir, "logs", name).strip()
 
 
@@ -58,13 +78,22 @@ def test_up_with_node_survives_a_crash_and_down_leaves_nothing(tmp_path: Path, b
             port = server.getsockname()[1]
             opened = cluster(state_dir, "open-port", str(port))
             assert opened.returncode == 0, opened.stderr
-            connect = f"import socket; socket.create_connection(('{gateway}', {port}), timeout=5).close(); print('connected')"
+            connect = (
+                f"import socket; socket.create_connection(('{gateway}', {port}), timeout=5).close(); print('connected')"
+            )
             assert run_pod(state_dir, "caller", base_image.ref, "python3", "-c", connect) == "connected"
     finally:
         down = cluster(state_dir, "down")
     assert down.returncode == 0, down.stderr
     assert not Path("/sys/class/net", node["bridge"]).exists()
     assert str(state_dir) not in Path("/proc/self/mountinfo").read_text()
-    saved = json.loads((state_dir / "node" / "node.json").read_text()) if (state_dir / "node" / "node.json").exists() else None
+    saved = (
+        json.loads((state_dir / "node" / "node.json").read_text())
+        if (state_dir / "node" / "node.json").exists()
+        else None
+    )
     assert saved is None
-    assert not any(Path("/sys/fs/cgroup", hierarchy, f"videojob-{node['slot']}").exists() for hierarchy in ("memory", "cpu", "pids"))
+    assert not any(
+        Path("/sys/fs/cgroup", hierarchy, f"videojob-{node['slot']}").exists()
+        for hierarchy in ("memory", "cpu", "pids")
+    )

@@ -30,7 +30,9 @@ def test_a_job_whose_container_exits_1_runs_three_pods_then_fails(pods, base_ima
     pods.apply(job_manifest("always-fails", base_image.ref, 1, pods))
 
     # The Job controller backs off 10s, then 20s, between attempts.
-    condition = wait_for(lambda: job_condition(pods, "always-fails"), 180, interval=1, what="job always-fails to finish")
+    condition = wait_for(
+        lambda: job_condition(pods, "always-fails"), 180, interval=1, what="job always-fails to finish"
+    )
 
     assert condition == "Failed"
     assert pods.get("job", "always-fails")["status"]["failed"] == 3

@@ -32,7 +32,8 @@ def test_a_pod_uploads_an_object_to_the_test_minio(pods, base_image, node_minio)
     body = f"uploaded from a pod {secrets.token_hex(8)}"
     # Signed for the address the Pod uses: the signature covers the Host header.
     url = node_minio.client(node_minio.pod_endpoint).presigned_put_object(
-        node_minio.bucket, key, expires=datetime.timedelta(minutes=5))
+        node_minio.bucket, key, expires=datetime.timedelta(minutes=5)
+    )
 
     pod = pods.run("uploader", base_image.ref, ["python3", "-c", UPLOAD, url, body])
 
@@ -60,4 +61,3 @@ def test_pods_reach_no_host_port_the_test_did_not_open_and_no_other_network(pods
     assert lines[0] == f"{kube_node.gateway} blocked TimeoutError"
     assert lines[1] == "198.51.100.7 blocked OSError"  # no route at all: the packet never leaves
     assert pod["status"]["phase"] == "Succeeded"
-

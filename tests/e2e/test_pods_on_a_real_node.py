@@ -29,15 +29,21 @@ def test_node_is_ready_with_the_built_kubelet(kube_node, kube_cluster):
 
 
 def test_stdout_of_a_pod_on_the_base_image_reaches_kubectl_logs(pods, base_image):
-    pod = pods.run("hello", base_image.ref, ["python3", "-c", "import sys; print('hello from python', sys.version.split()[0])"])
+    pod = pods.run(
+        "hello", base_image.ref, ["python3", "-c", "import sys; print('hello from python', sys.version.split()[0])"]
+    )
 
     assert pod["status"]["phase"] == "Succeeded"
     assert pods.logs("hello").strip() == "hello from python 3.11.2"
 
 
 def test_allocating_past_the_memory_limit_is_oom_killed(pods, base_image):
-    pod = pods.run("hog", base_image.ref, ["python3", "-c", "block = b'x' * (200 << 20); print(len(block))"],
-                   resources=MEMORY_LIMIT)
+    pod = pods.run(
+        "hog",
+        base_image.ref,
+        ["python3", "-c", "block = b'x' * (200 << 20); print(len(block))"],
+        resources=MEMORY_LIMIT,
+    )
 
     assert pod["status"]["phase"] == "Failed"
     state = pods.terminated(pod)
@@ -65,14 +71,19 @@ def test_termination_log_becomes_the_terminated_message(pods, base_image):
 
 
 def test_a_hardened_pod_runs_as_non_root_on_a_read_only_root(pods, base_image):
-    script = ("import os, pathlib; print(os.getuid());"
-              "pathlib.Path('/scratch/ok').write_text('x'); print('scratch writable');"
-              "open('/etc/forbidden', 'w')")
+    script = (
+        "import os, pathlib; print(os.getuid());"
+        "pathlib.Path('/scratch/ok').write_text('x'); print('scratch writable');"
+        "open('/etc/forbidden', 'w')"
+    )
     manifest = pods.pod_manifest("hardened", base_image.ref, ["python3", "-u", "-c", script])
     spec = manifest["spec"]
     spec["securityContext"] = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
-    spec["containers"][0]["securityContext"] = {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
-                                                "capabilities": {"drop": ["ALL"]}}
+    spec["containers"][0]["securityContext"] = {
+        "readOnlyRootFilesystem": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
     spec["containers"][0]["volumeMounts"] = [{"name": "scratch", "mountPath": "/scratch"}]
     spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
     pods.apply(manifest)

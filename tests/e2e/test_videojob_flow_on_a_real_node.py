@@ -14,8 +14,8 @@ import json
 import subprocess
 
 import pytest
-from support import launch_operator, videojob_manifest, wait_for
 
+from support import launch_operator, videojob_manifest, wait_for
 from videojob_devenv import images
 
 LECTURE = """\
@@ -45,13 +45,25 @@ def renderer_image(kube_node, base_image) -> images.Image:
 @pytest.fixture
 def operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path):
     """The operator as a real process, watching the test's namespace."""
-    kube_cluster.kubectl("create", "secret", "generic", "videojob-s3", "-n", namespace,
-                         f"--from-literal=accessKey={node_minio.access_key}",
-                         f"--from-literal=secretKey={node_minio.secret_key}")
-    process = launch_operator(kube_cluster.kubeconfig, namespace, tmp_path / "operator.log",
-                              VIDEOJOB_RENDERER_IMAGE=renderer_image.ref,
-                              VIDEOJOB_S3_ENDPOINT=f"http://{node_minio.pod_endpoint}",
-                              VIDEOJOB_S3_BUCKET=node_minio.bucket, VIDEOJOB_S3_SECRET_NAME="videojob-s3")
+    kube_cluster.kubectl(
+        "create",
+        "secret",
+        "generic",
+        "videojob-s3",
+        "-n",
+        namespace,
+        f"--from-literal=accessKey={node_minio.access_key}",
+        f"--from-literal=secretKey={node_minio.secret_key}",
+    )
+    process = launch_operator(
+        kube_cluster.kubeconfig,
+        namespace,
+        tmp_path / "operator.log",
+        VIDEOJOB_RENDERER_IMAGE=renderer_image.ref,
+        VIDEOJOB_S3_ENDPOINT=f"http://{node_minio.pod_endpoint}",
+        VIDEOJOB_S3_BUCKET=node_minio.bucket,
+        VIDEOJOB_S3_SECRET_NAME="videojob-s3",
+    )
     yield process
     process.stop()
 
@@ -77,8 +89,9 @@ def test_markdown_lecture_becomes_a_narrated_video_in_minio(kube_cluster, namesp
     with contextlib.suppress(TimeoutError):  # the assertion below says what was seen
         wait_for(finished, 600, "vj/sky to finish", interval=0.5)
     status = _videojob(kube_cluster, namespace, "sky")["status"]
-    assert status["phase"] == "Succeeded", f"phases seen: {seen}\nstatus: {json.dumps(status, indent=1)}\n" \
-        f"operator log tail:\n{operator.log_tail(60)}"
+    assert status["phase"] == "Succeeded", (
+        f"phases seen: {seen}\nstatus: {json.dumps(status, indent=1)}\noperator log tail:\n{operator.log_tail(60)}"
+    )
 
     # kubectl wait returns at once for a job that has succeeded.
     kube_cluster.kubectl("wait", "--for=condition=Succeeded", "vj/sky", "-n", namespace, "--timeout=10s")
@@ -96,9 +109,14 @@ def test_markdown_lecture_becomes_a_narrated_video_in_minio(kube_cluster, namesp
     assert video.stat().st_size == output["sizeBytes"]
     assert hashlib.sha256(video.read_bytes()).hexdigest() == output["sha256"]
 
-    probe = json.loads(subprocess.run(
-        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(video)],
-        capture_output=True, text=True, check=True).stdout)
+    probe = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(video)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     codecs = {stream["codec_type"]: stream["codec_name"] for stream in probe["streams"]}
     assert codecs == {"video": "h264", "audio": "aac"}
     assert abs(float(probe["format"]["duration"]) - output["durationSeconds"]) < 0.5
@@ -106,9 +124,18 @@ def test_markdown_lecture_becomes_a_narrated_video_in_minio(kube_cluster, namesp
     assert node_minio.client().stat_object(output["bucket"], output["subtitles"]["vtt"]).size > 0
 
     # `kubectl describe vj/sky` tells the story as Events.
-    events = json.loads(kube_cluster.kubectl(
-        "get", "events", "-n", namespace, "--field-selector", "involvedObject.kind=VideoJob,involvedObject.name=sky",
-        "-o", "json").stdout)["items"]
+    events = json.loads(
+        kube_cluster.kubectl(
+            "get",
+            "events",
+            "-n",
+            namespace,
+            "--field-selector",
+            "involvedObject.kind=VideoJob,involvedObject.name=sky",
+            "-o",
+            "json",
+        ).stdout
+    )["items"]
     reasons = {event["reason"] for event in events}
     assert {"Rendering", "Succeeded"} <= reasons, reasons
     assert "reconciling VideoJob" not in operator.log(), "the operator hit an error on the way"

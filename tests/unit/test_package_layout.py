@@ -9,7 +9,9 @@ from support import REPO_ROOT
 
 
 def _python(code: str, cwd: Path) -> str:
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_component_folders_import_as_videojob_subpackages(tmp_path):
@@ -19,13 +21,20 @@ def test_component_folders_import_as_videojob_subpackages(tmp_path):
 
 def test_operator_is_still_the_standard_library_module(tmp_path):
     origin = _python("import importlib.util; print(importlib.util.find_spec('operator').origin)", tmp_path)
-    assert Path(origin).parent == Path(sys.base_prefix, "lib", f"python{sys.version_info.major}.{sys.version_info.minor}")
+    assert Path(origin).parent == Path(
+        sys.base_prefix, "lib", f"python{sys.version_info.major}.{sys.version_info.minor}"
+    )
 
 
 def test_importing_the_folder_as_top_level_operator_explains_itself():
     env = {k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"}  # the unsafe default a user may have
-    result = subprocess.run([sys.executable, "-c", "import sys; sys.modules.pop('operator'); import operator"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules.pop('operator'); import operator"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode != 0
     assert "run Python with -P (or PYTHONSAFEPATH=1)" in result.stderr
 

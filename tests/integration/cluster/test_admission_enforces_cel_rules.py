@@ -37,14 +37,20 @@ def range_crd(kube_cluster):
     kube_cluster.kubectl("apply", "-f", "-", input=PROOF_CRD)
     kube_cluster.kubectl("wait", "--for=condition=Established", "crd/ranges.proof.videojob.dev", "--timeout=60s")
     # Established can precede discovery by a moment; wait until kubectl can resolve the kind.
-    wait_for(lambda: kube_cluster.kubectl("get", "ranges", "-A", check=False).returncode == 0, 30,
-             what="ranges to appear in discovery")
+    wait_for(
+        lambda: kube_cluster.kubectl("get", "ranges", "-A", check=False).returncode == 0,
+        30,
+        what="ranges to appear in discovery",
+    )
     yield
     kube_cluster.kubectl("delete", "crd", "ranges.proof.videojob.dev", "--wait=false", check=False)
 
 
 def _range(name, low, high):
-    return f"apiVersion: proof.videojob.dev/v1\nkind: Range\nmetadata: {{name: {name}}}\nspec: {{min: {low}, max: {high}}}\n"
+    return (
+        f"apiVersion: proof.videojob.dev/v1\nkind: Range\nmetadata: {{name: {name}}}\n"
+        f"spec: {{min: {low}, max: {high}}}\n"
+    )
 
 
 def test_object_breaking_the_rule_is_rejected_with_its_message(kube_cluster, range_crd, namespace):

@@ -5,13 +5,14 @@ import os
 import subprocess
 
 from support import REPO_ROOT
-
 from videojob_devenv import tools
 from videojob_devenv.processes import pid_alive
 
 
 def _cluster(*args, env):
-    return subprocess.run([str(REPO_ROOT / "hack" / "cluster"), *args], capture_output=True, text=True, env=env, timeout=180)
+    return subprocess.run(
+        [str(REPO_ROOT / "hack" / "cluster"), *args], capture_output=True, text=True, env=env, timeout=180
+    )
 
 
 def test_up_status_down_leaves_no_process_behind(tmp_path):
@@ -26,8 +27,19 @@ def test_up_status_down_leaves_no_process_behind(tmp_path):
         pids = list(saved["pids"].values()) + list(json.loads((state / "minio.json").read_text())["pids"].values())
         assert all(pid_alive(pid) for pid in pids)
 
-        namespaces = subprocess.run([str(tools.require_binary("kubectl")), f"--kubeconfig={state / 'kubeconfig'}",
-                                     "get", "namespace", "default", "-o", "name"], capture_output=True, text=True)
+        namespaces = subprocess.run(
+            [
+                str(tools.require_binary("kubectl")),
+                f"--kubeconfig={state / 'kubeconfig'}",
+                "get",
+                "namespace",
+                "default",
+                "-o",
+                "name",
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert namespaces.stdout.strip() == "namespace/default"
 
         status = _cluster("status", env=env)

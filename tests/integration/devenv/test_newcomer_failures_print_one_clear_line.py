@@ -6,15 +6,20 @@ import subprocess
 import sys
 
 import pytest
-from support import REPO_ROOT
 
+from support import REPO_ROOT
 from videojob_devenv import tools
 from videojob_devenv.processes import Component, StartError
 
 
 def _hack(script: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-P", str(REPO_ROOT / "hack" / script), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-P", str(REPO_ROOT / "hack" / script), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_missing_go_toolchain_is_named(tmp_path):
@@ -41,7 +46,9 @@ def test_failed_go_build_shows_the_tail_of_the_go_output(tmp_path):
 def test_unknown_binary_says_how_to_build_it(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDEOJOB_TOOLS_CACHE", str(tmp_path))
     monkeypatch.delenv("KUBEBUILDER_ASSETS", raising=False)
-    with pytest.raises(tools.ToolError, match=r"kube-apiserver v1\.34\.\d+ is not built yet: run `hack/tools.py build kubernetes`"):
+    with pytest.raises(
+        tools.ToolError, match=r"kube-apiserver v1\.34\.\d+ is not built yet: run `hack/tools.py build kubernetes`"
+    ):
         tools.require_binary("kube-apiserver")
 
 
@@ -58,8 +65,13 @@ def test_port_in_use_is_named_before_anything_starts(tmp_path):
         holder.listen()
         port = holder.getsockname()[1]
         env = dict(os.environ, VIDEOJOB_STATE_DIR=str(tmp_path / "state"))
-        result = subprocess.run([str(REPO_ROOT / "hack" / "cluster"), "up", "--apiserver-port", str(port)],
-                                capture_output=True, text=True, env=env, timeout=60)
+        result = subprocess.run(
+            [str(REPO_ROOT / "hack" / "cluster"), "up", "--apiserver-port", str(port)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: port {port} on 127.0.0.1 is in use, so kube-apiserver cannot listen there: "

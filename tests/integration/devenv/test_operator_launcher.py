@@ -6,8 +6,8 @@ import json
 import urllib.request
 
 import pytest
-from support import videojob_manifest, wait_for
 
+from support import videojob_manifest, wait_for
 from videojob_devenv.operator_process import start_operator
 from videojob_devenv.processes import StartError
 
@@ -21,8 +21,11 @@ def test_the_operator_is_live_and_acting_when_the_launcher_returns(kube_cluster,
             assert response.status == 200
             json.loads(response.read())  # kopf's probe results, a JSON object
         kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(videojob_manifest("live")))
-        wait_for(lambda: kube_cluster.kubectl("get", "jobs", "-n", namespace, "-o", "name").stdout.strip(), 30,
-                 "the operator to create the renderer Job")
+        wait_for(
+            lambda: kube_cluster.kubectl("get", "jobs", "-n", namespace, "-o", "name").stdout.strip(),
+            30,
+            "the operator to create the renderer Job",
+        )
     finally:
         operator.stop()
     assert not operator.running()
@@ -31,8 +34,13 @@ def test_the_operator_is_live_and_acting_when_the_launcher_returns(kube_cluster,
 def test_an_operator_that_exits_at_start_is_reported_with_its_own_words(tmp_path):
     # A bad setting stops the operator before it contacts any cluster, so none is needed here.
     with pytest.raises(StartError) as raised:
-        start_operator(tmp_path / "no-kubeconfig", "default", tmp_path / "operator.log",
-                       settings={"VIDEOJOB_MAX_CONCURRENT_RENDERS": "0"}, timeout=60)
+        start_operator(
+            tmp_path / "no-kubeconfig",
+            "default",
+            tmp_path / "operator.log",
+            settings={"VIDEOJOB_MAX_CONCURRENT_RENDERS": "0"},
+            timeout=60,
+        )
     message = str(raised.value)
     assert "operator exited with code 2 while starting" in message
     assert "VIDEOJOB_MAX_CONCURRENT_RENDERS" in message  # the tail of its log names the variable

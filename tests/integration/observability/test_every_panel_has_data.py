@@ -19,10 +19,6 @@ import urllib.request
 from typing import Any
 
 import pytest
-from videojob_devenv.chartfiles import RULES_FILE
-from videojob_devenv.dashboards import DASHBOARDS
-from videojob_devenv.processes import free_port, wait_for
-from videojob_devenv.prometheus import GATEWAY, OPERATOR
 
 from videojob.contract import (
     Failure,
@@ -33,6 +29,10 @@ from videojob.contract import (
     encode_progress,
     encode_termination_message,
 )
+from videojob_devenv.chartfiles import RULES_FILE
+from videojob_devenv.dashboards import DASHBOARDS
+from videojob_devenv.processes import free_port, wait_for
+from videojob_devenv.prometheus import GATEWAY, OPERATOR
 
 pytestmark = pytest.mark.cluster
 

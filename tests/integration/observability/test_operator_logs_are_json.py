@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from videojob_devenv.processes import wait_for
 
 pytestmark = pytest.mark.cluster

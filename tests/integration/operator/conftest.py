@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
-from support import REPO_ROOT, OperatorProcess, launch_operator, videojob_manifest, wait_for
 
+from support import REPO_ROOT, OperatorProcess, launch_operator, videojob_manifest, wait_for
 from videojob.contract import Failure, Result, StoredOutput, Usage, encode_termination_message
 
 FAKE_NODE = "videojob-test-node"
@@ -50,7 +50,9 @@ class Cluster:
     def status(self, name: str) -> dict[str, Any]:
         return self.get("vj", name).get("status") or {}
 
-    def wait_status(self, name: str, predicate: Callable[[dict[str, Any]], bool], what: str, timeout: float = 30) -> dict[str, Any]:
+    def wait_status(
+        self, name: str, predicate: Callable[[dict[str, Any]], bool], what: str, timeout: float = 30
+    ) -> dict[str, Any]:
         return wait_for(lambda: (lambda s: s if predicate(s) else None)(self.status(name)), timeout, f"{name}: {what}")
 
     def jobs(self, name: str) -> list[dict[str, Any]]:
@@ -65,54 +67,101 @@ class Cluster:
         return sorted(items, key=lambda pod: pod["metadata"]["creationTimestamp"])
 
     def wait_new_pod(self, job: dict[str, Any], seen: int = 0, timeout: float = 60) -> dict[str, Any]:
-        pods = wait_for(lambda: [p for p in self.pods(job) if not p["metadata"].get("deletionTimestamp")][seen:],
-                        timeout, f"pod #{seen + 1} of Job {job['metadata']['name']}")
+        pods = wait_for(
+            lambda: [p for p in self.pods(job) if not p["metadata"].get("deletionTimestamp")][seen:],
+            timeout,
+            f"pod #{seen + 1} of Job {job['metadata']['name']}",
+        )
         return pods[0]
 
     # --- the stand-in renderer ---
 
     def bind(self, pod: dict[str, Any]) -> None:
-        binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": pod["metadata"]["name"]},
-                   "target": {"apiVersion": "v1", "kind": "Node", "name": FAKE_NODE}}
+        binding = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": pod["metadata"]["name"]},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": FAKE_NODE},
+        }
         if self.get("pod", pod["metadata"]["name"])["spec"].get("nodeName"):
             return
         path = f"/api/v1/namespaces/{self.namespace}/pods/{pod['metadata']['name']}/binding"
         self.kube.kubectl("create", "--raw", path, "-f", "-", input=json.dumps(binding))
 
-    def set_pod_status(self, pod: dict[str, Any], phase: str, container_state: dict[str, Any], conditions: list | None = None) -> None:
+    def set_pod_status(
+        self, pod: dict[str, Any], phase: str, container_state: dict[str, Any], conditions: list | None = None
+    ) -> None:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         status = {
             "phase": phase,
-            "conditions": conditions if conditions is not None else [
-                {"type": "PodScheduled", "status": "True", "lastTransitionTime": now}],
+            "conditions": conditions
+            if conditions is not None
+            else [{"type": "PodScheduled", "status": "True", "lastTransitionTime": now}],
             "startTime": now,
-            "containerStatuses": [{"name": "renderer", "image": "localhost/videojob-renderer:test", "imageID": "",
-                                   "ready": phase == "Running", "restartCount": 0, "started": phase == "Running",
-                                   "state": container_state}],
+            "containerStatuses": [
+                {
+                    "name": "renderer",
+                    "image": "localhost/videojob-renderer:test",
+                    "imageID": "",
+                    "ready": phase == "Running",
+                    "restartCount": 0,
+                    "started": phase == "Running",
+                    "state": container_state,
+                }
+            ],
         }
-        self.kubectl("patch", "pod", pod["metadata"]["name"], "--subresource=status", "--type=merge",
-                     "-p", json.dumps({"status": status}))
+        self.kubectl(
+            "patch",
+            "pod",
+            pod["metadata"]["name"],
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            json.dumps({"status": status}),
+        )
 
     def run_pod(self, pod: dict[str, Any]) -> None:
         self.bind(pod)
-        self.set_pod_status(pod, "Running", {"running": {"startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}})
+        self.set_pod_status(
+            pod, "Running", {"running": {"startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}
+        )
 
     def finish_pod(self, pod: dict[str, Any], exit_code: int, reason: str, message: str = "") -> None:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        state = {"terminated": {"exitCode": exit_code, "reason": reason, "message": message, "startedAt": now, "finishedAt": now}}
+        state = {
+            "terminated": {
+                "exitCode": exit_code,
+                "reason": reason,
+                "message": message,
+                "startedAt": now,
+                "finishedAt": now,
+            }
+        }
         self.set_pod_status(pod, "Succeeded" if exit_code == 0 else "Failed", state)
 
     def succeed(self, pod: dict[str, Any], name: str) -> Result:
         result = Result(
-            output=StoredOutput(bucket="videos", key=f"outputs/{self.namespace}/{name}/video.mp4", size_bytes=2_345_678,
-                          sha256="b" * 64, duration_seconds=58.0),
+            output=StoredOutput(
+                bucket="videos",
+                key=f"outputs/{self.namespace}/{name}/video.mp4",
+                size_bytes=2_345_678,
+                sha256="b" * 64,
+                duration_seconds=58.0,
+            ),
             usage=Usage(ttsCharacters=900, cpuSeconds=120.0, scenesRendered=3),
         )
         self.run_pod(pod)
         self.finish_pod(pod, 0, "Completed", encode_termination_message(result))
         return result
 
-    def fail(self, pod: dict[str, Any], exit_code: int, reason: str = "Error", failure: Failure | None = None, bind: bool = True) -> None:
+    def fail(
+        self,
+        pod: dict[str, Any],
+        exit_code: int,
+        reason: str = "Error",
+        failure: Failure | None = None,
+        bind: bool = True,
+    ) -> None:
         if bind:
             self.run_pod(pod)
         self.finish_pod(pod, exit_code, reason, encode_termination_message(failure) if failure else "")
@@ -124,12 +173,23 @@ class Cluster:
 @pytest.fixture(scope="session")
 def fake_node(kube_cluster: Any) -> str:
     """A cordoned Node object with room for renders: Pods are bound to it by hand, never by the scheduler."""
-    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": FAKE_NODE, "labels": {"kubernetes.io/hostname": FAKE_NODE}},
-            "spec": {"unschedulable": True}}
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": FAKE_NODE, "labels": {"kubernetes.io/hostname": FAKE_NODE}},
+        "spec": {"unschedulable": True},
+    }
     kube_cluster.kubectl("apply", "-f", "-", input=json.dumps(node))
     capacity = {"cpu": "16", "memory": "64Gi", "pods": "110"}
-    kube_cluster.kubectl("patch", "node", FAKE_NODE, "--subresource=status", "--type=merge",
-                         "-p", json.dumps({"status": {"capacity": capacity, "allocatable": capacity}}))
+    kube_cluster.kubectl(
+        "patch",
+        "node",
+        FAKE_NODE,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": {"capacity": capacity, "allocatable": capacity}}),
+    )
     return FAKE_NODE
 
 
@@ -147,7 +207,9 @@ def start_operator(kube_cluster: Any, namespace: str, tmp_path: Path) -> Iterato
     started: list[OperatorProcess] = []
 
     def start(kubeconfig: Path | None = None, **settings: str) -> OperatorProcess:
-        process = launch_operator(kubeconfig or kube_cluster.kubeconfig, namespace, tmp_path / "operator.log", **settings)
+        process = launch_operator(
+            kubeconfig or kube_cluster.kubeconfig, namespace, tmp_path / "operator.log", **settings
+        )
         started.append(process)
         return process
 
@@ -165,11 +227,18 @@ def operator_kubeconfig(kube_cluster: Any, tmp_path_factory: pytest.TempPathFact
     kube_cluster.kubectl("apply", "-f", str(manifests / "operator" / "namespace.yaml"))
     for name in ("service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml"):
         kube_cluster.kubectl("apply", "-f", str(manifests / "rbac" / name))
-    token = kube_cluster.kubectl("create", "token", "videojob-operator", "-n", "videojob-system", "--duration=2h").stdout.strip()
+    token = kube_cluster.kubectl(
+        "create", "token", "videojob-operator", "-n", "videojob-system", "--duration=2h"
+    ).stdout.strip()
     admin = json.loads(Path(kube_cluster.kubeconfig).read_text())
-    config = {**admin, "users": [{"name": "videojob-operator", "user": {"token": token}}],
-              "contexts": [{"name": "operator", "context": {"cluster": admin["clusters"][0]["name"], "user": "videojob-operator"}}],
-              "current-context": "operator"}
+    config = {
+        **admin,
+        "users": [{"name": "videojob-operator", "user": {"token": token}}],
+        "contexts": [
+            {"name": "operator", "context": {"cluster": admin["clusters"][0]["name"], "user": "videojob-operator"}}
+        ],
+        "current-context": "operator",
+    }
     path = tmp_path_factory.mktemp("rbac") / "operator.kubeconfig"
     path.write_text(json.dumps(config))
     return path
@@ -268,25 +337,33 @@ def _kubelet_serving_pair(pki_dir: Path, directory: Path) -> tuple[Path, Path]:
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "videojob-fake-kubelet")]))
-        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     certificate, private = directory / "kubelet.crt", directory / "kubelet.key"
     certificate.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    private.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return certificate, private
 
 
 @pytest.fixture(scope="session")
 def fake_kubelet(kube_cluster: Any, fake_node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeKubelet]:
     kubelet = FakeKubelet(*_kubelet_serving_pair(Path(kube_cluster.pki_dir), tmp_path_factory.mktemp("kubelet")))
-    status = {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
-              "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet.port}}}
-    kube_cluster.kubectl("patch", "node", fake_node, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status}))
+    status = {
+        "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet.port}},
+    }
+    kube_cluster.kubectl(
+        "patch", "node", fake_node, "--subresource=status", "--type=merge", "-p", json.dumps({"status": status})
+    )
     yield kubelet
     kubelet.stop()
 
@@ -304,9 +381,24 @@ def garbage_collector_knows_videojobs(kube_cluster: Any, videojob_crd: Any) -> N
     videojob = videojob_manifest("probe", namespace=probe_namespace, suspend=True)
     kube_cluster.kubectl("apply", "-f", "-", input=json.dumps(videojob))
     uid = kube_cluster.kubectl("get", "vj", "probe", "-n", probe_namespace, "-o", "jsonpath={.metadata.uid}").stdout
-    owned = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe-owned", "namespace": probe_namespace,
-             "ownerReferences": [{"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "name": "probe", "uid": uid}]}}
+    owned = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "probe-owned",
+            "namespace": probe_namespace,
+            "ownerReferences": [
+                {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob", "name": "probe", "uid": uid}
+            ],
+        },
+    }
     kube_cluster.kubectl("apply", "-f", "-", input=json.dumps(owned))
     kube_cluster.kubectl("delete", "vj", "probe", "-n", probe_namespace, "--wait=false")
-    wait_for(lambda: kube_cluster.kubectl("get", "configmap", "probe-owned", "-n", probe_namespace, check=False).returncode != 0,
-             90, "the garbage collector to start watching VideoJobs", interval=0.5)
+    wait_for(
+        lambda: (
+            kube_cluster.kubectl("get", "configmap", "probe-owned", "-n", probe_namespace, check=False).returncode != 0
+        ),
+        90,
+        "the garbage collector to start watching VideoJobs",
+        interval=0.5,
+    )

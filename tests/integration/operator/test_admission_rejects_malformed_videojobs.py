@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from support import REPO_ROOT
 
 INVALID = sorted((REPO_ROOT / "tests" / "data" / "invalid_videojobs").glob("*.yaml"))

@@ -45,13 +45,24 @@ def render_cli(tmp_path: Path):
 
     def run(*arguments: str, env: dict[str, str] | None = None, timeout: float = 180) -> CliRun:
         termination = tmp_path / f"termination-{len(list(tmp_path.glob('termination-*')))}.log"
-        environment = {**os.environ, "PYTHONSAFEPATH": "1", "VIDEOJOB_TERMINATION_LOG": str(termination),
-                       "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"), "VIDEOJOB_PROGRESS": "json",
-                       **(env or {})}
+        environment = {
+            **os.environ,
+            "PYTHONSAFEPATH": "1",
+            "VIDEOJOB_TERMINATION_LOG": str(termination),
+            "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
+            "VIDEOJOB_PROGRESS": "json",
+            **(env or {}),
+        }
         if "OPENAI_API_KEY" not in (env or {}):
             environment.pop("OPENAI_API_KEY", None)  # a developer's real key must never be used by a test
-        done = subprocess.run([str(VIDEOJOB), "render", *arguments], capture_output=True, text=True,
-                              env=environment, timeout=timeout, cwd=tmp_path)
+        done = subprocess.run(
+            [str(VIDEOJOB), "render", *arguments],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=timeout,
+            cwd=tmp_path,
+        )
         message = parse_termination_message(termination.read_text()) if termination.exists() else None
         return CliRun(done.returncode, done.stdout, done.stderr, message)
 
@@ -77,16 +88,33 @@ class OpenAIStub:
     requests: list[dict] = field(default_factory=list)
     base_url: str = ""
 
-    def reply_storyboard(self, storyboard: dict | str, status: int = 200, prompt_tokens: int = 120,
-                         completion_tokens: int = 80) -> None:
+    def reply_storyboard(
+        self, storyboard: dict | str, status: int = 200, prompt_tokens: int = 120, completion_tokens: int = 80
+    ) -> None:
         content = storyboard if isinstance(storyboard, str) else json.dumps(storyboard)
-        self.replies.append((status, {
-            "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": "test-model",
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content, "refusal": None}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
-        }))
+        self.replies.append(
+            (
+                status,
+                {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "test-model",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": content, "refusal": None},
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": completion_tokens,
+                        "total_tokens": prompt_tokens + completion_tokens,
+                    },
+                },
+            )
+        )
 
     def reply_error(self, status: int, message: str = "slow down") -> None:
         self.replies.append((status, {"error": {"message": message, "type": "rate_limit", "code": None}}))
@@ -99,8 +127,13 @@ def openai_stub() -> Iterator[OpenAIStub]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            stub.requests.append({"path": self.path, "json": json.loads(body or b"{}"),
-                                  "authorization": self.headers.get("Authorization")})
+            stub.requests.append(
+                {
+                    "path": self.path,
+                    "json": json.loads(body or b"{}"),
+                    "authorization": self.headers.get("Authorization"),
+                }
+            )
             status, payload = stub.replies.pop(0) if stub.replies else (500, {"error": {"message": "no reply"}})
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)

@@ -15,9 +15,13 @@ from pathlib import Path
 
 from .conftest import tone_wav
 
-STORYBOARD = {"title": "Voices", "scenes": [
-    {"narration": "Who is speaking?", "visual": {"kind": "title_card", "title": "Voices"}},
-    {"narration": "The voice that was asked for.", "visual": {"kind": "bullet_list", "bullets": ["Asked for"]}}]}
+STORYBOARD = {
+    "title": "Voices",
+    "scenes": [
+        {"narration": "Who is speaking?", "visual": {"kind": "title_card", "title": "Voices"}},
+        {"narration": "The voice that was asked for.", "visual": {"kind": "bullet_list", "bullets": ["Asked for"]}},
+    ],
+}
 TONE_SECONDS = 2.5  # the stand-in speaks a tone far longer than espeak says these words
 
 
@@ -26,8 +30,12 @@ def _voices_in_cache(cache: Path) -> list[str]:
 
 
 def _audio_seconds(video: Path) -> float:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(video)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(video)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(out)
 
 
@@ -35,13 +43,24 @@ def test_espeak_audio_cached_during_an_outage_is_replaced_once_openai_answers(op
     source = tmp_path / "voices.json"
     source.write_text(json.dumps(STORYBOARD))
     cache = tmp_path / "cache"
-    env = {"OPENAI_API_KEY": "sk-test", "VIDEOJOB_LLM_BASE_URL": openai_stub.base_url,
-           "VIDEOJOB_CACHE": f"file://{cache}"}
+    env = {
+        "OPENAI_API_KEY": "sk-test",
+        "VIDEOJOB_LLM_BASE_URL": openai_stub.base_url,
+        "VIDEOJOB_CACHE": f"file://{cache}",
+    }
 
     def render(name: str):
         asked = len(openai_stub.requests)
-        run = render_cli(str(source), "--quality", "low", "--voice", "openai:nova,espeak:en-us",
-                         "-o", f"file://{tmp_path / name}", env=env)
+        run = render_cli(
+            str(source),
+            "--quality",
+            "low",
+            "--voice",
+            "openai:nova,espeak:en-us",
+            "-o",
+            f"file://{tmp_path / name}",
+            env=env,
+        )
         assert run.returncode == 0, run.stderr
         speech_requests = [r for r in openai_stub.requests[asked:] if r["path"] == "/v1/audio/speech"]
         return run.termination.usage, len(speech_requests), _audio_seconds(tmp_path / name / "video.mp4")

@@ -1,9 +1,9 @@
 """Every visual in the catalogue renders to a real scene with something on screen."""
 
 import json
-from typing import Any
 import subprocess
 import sys
+from typing import Any
 
 from videojob.renderer.cache import scene_key
 from videojob.storyboard import THEMES, VISUAL_KINDS, parse_storyboard
@@ -12,13 +12,20 @@ VISUALS: list[dict[str, Any]] = [
     {"kind": "title_card", "title": "Waves", "subtitle": "What moves when a wave moves"},
     {"kind": "bullet_list", "heading": "Kinds", "bullets": ["Transverse", "Longitudinal"]},
     {"kind": "equation", "latex": r"v = f \lambda", "caption": "speed, frequency, wavelength"},
-    {"kind": "comparison", "left_title": "Sound", "left_items": ["needs a medium"],
-     "right_title": "Light", "right_items": ["crosses a vacuum"]},
+    {
+        "kind": "comparison",
+        "left_title": "Sound",
+        "left_items": ["needs a medium"],
+        "right_title": "Light",
+        "right_items": ["crosses a vacuum"],
+    },
     {"kind": "function_plot", "expression": "sin(2x) exp(-x^2/8)", "x_min": -6, "x_max": 6},
-    {"kind": "diagram", "shapes": [{"id": "src", "label": "Source", "x": -3},
-                                   {"id": "ear", "shape": "square", "label": "Ear", "x": 3}],
-     "arrows": [{"source": "src", "target": "ear", "label": "sound"}],
-     "motions": [{"shape": "ear", "action": "pulse"}]},
+    {
+        "kind": "diagram",
+        "shapes": [{"id": "src", "label": "Source", "x": -3}, {"id": "ear", "shape": "square", "label": "Ear", "x": 3}],
+        "arrows": [{"source": "src", "target": "ear", "label": "sound"}],
+        "motions": [{"shape": "ear", "action": "pulse"}],
+    },
     {"kind": "timeline", "events": [{"when": "1678", "label": "Huygens"}, {"when": "1865", "label": "Maxwell"}]},
     {"kind": "code", "code": "def speed(f, wavelength):\n    return f * wavelength", "language": "python"},
     {"kind": "key_takeaways", "points": ["Waves carry energy", "Not matter"]},
@@ -26,23 +33,46 @@ VISUALS: list[dict[str, Any]] = [
 
 
 def _pixels_unlike_background(video, background: str, tmp_path) -> float:
-    frame = subprocess.run(["ffmpeg", "-v", "error", "-sseof", "-0.1", "-i", str(video), "-frames:v", "1",
-                            "-s", "160x90", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                           capture_output=True, check=True).stdout
+    frame = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-sseof",
+            "-0.1",
+            "-i",
+            str(video),
+            "-frames:v",
+            "1",
+            "-s",
+            "160x90",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     bg = bytes.fromhex(background[1:])
-    pixels = [frame[i:i + 3] for i in range(0, len(frame), 3)]
+    pixels = [frame[i : i + 3] for i in range(0, len(frame), 3)]
     differing = sum(1 for p in pixels if max(abs(a - b) for a, b in zip(p, bg, strict=False)) > 40)
     return differing / len(pixels)
 
 
 def test_each_template_draws_its_scene(render_cli, tmp_path):
-    storyboard = {"title": "Waves", "theme": "physics",
-                  "scenes": [{"narration": "Look.", "visual": visual} for visual in VISUALS]}
+    storyboard = {
+        "title": "Waves",
+        "theme": "physics",
+        "scenes": [{"narration": "Look.", "visual": visual} for visual in VISUALS],
+    }
     assert [v["kind"] for v in VISUALS] == list(VISUAL_KINDS)
     source = tmp_path / "waves.json"
     source.write_text(json.dumps(storyboard))
-    run = render_cli(str(source), "--quality", "low", "--cache", f"file://{tmp_path}/cache",
-                     "-o", f"file://{tmp_path}/out")
+    run = render_cli(
+        str(source), "--quality", "low", "--cache", f"file://{tmp_path}/cache", "-o", f"file://{tmp_path}/out"
+    )
     assert run.returncode == 0, run.stderr
     assert run.termination.usage.scenes_rendered == len(VISUALS)
 

@@ -24,11 +24,25 @@ def test_an_injected_equation_fails_as_bad_input_and_no_tex_runs(render_cli, tmp
         fake.write_text(f"#!/bin/sh\necho ran > {tmp_path}/tex-ran\nexit 1\n")
         fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     source = tmp_path / "attack.json"
-    source.write_text(json.dumps({"title": "Attack", "scenes": [
-        {"narration": "Hello.", "visual": {"kind": "title_card", "title": "Fine"}},
-        {"narration": "Look.", "visual": {"kind": "equation", "latex": latex}}]}))
-    run = render_cli(str(source), "--quality", "low", "-o", f"file://{tmp_path}/out",
-                     env={"PATH": f"{sentinel_bin}:{os.environ['PATH']}"})
+    source.write_text(
+        json.dumps(
+            {
+                "title": "Attack",
+                "scenes": [
+                    {"narration": "Hello.", "visual": {"kind": "title_card", "title": "Fine"}},
+                    {"narration": "Look.", "visual": {"kind": "equation", "latex": latex}},
+                ],
+            }
+        )
+    )
+    run = render_cli(
+        str(source),
+        "--quality",
+        "low",
+        "-o",
+        f"file://{tmp_path}/out",
+        env={"PATH": f"{sentinel_bin}:{os.environ['PATH']}"},
+    )
     assert run.returncode == EXIT_BAD_INPUT
     assert run.termination.reason == "InvalidStoryboard"
     assert "scenes.1.visual.equation.latex" in run.termination.message
@@ -57,8 +71,13 @@ HOSTNAME_PROBE = textwrap.dedent(r"""
 
 
 def _probe(mode: str) -> tuple[list[str], str]:
-    run = subprocess.run([sys.executable, "-P", "-c", HOSTNAME_PROBE, mode], capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "PYTHONSAFEPATH": "1"})
+    run = subprocess.run(
+        [sys.executable, "-P", "-c", HOSTNAME_PROBE, mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONSAFEPATH": "1"},
+    )
     return run.stdout.split(), run.stderr
 
 
@@ -75,8 +94,14 @@ def test_even_past_the_guard_tex_refuses_to_read_etc_hostname():
 
 def test_safe_latex_that_tex_cannot_typeset_is_bad_input_not_a_retry(render_cli, tmp_path):
     source = tmp_path / "typo.json"
-    source.write_text(json.dumps({"title": "Typo", "scenes": [
-        {"narration": "Look.", "visual": {"kind": "equation", "latex": r"\fracc{1}{2}"}}]}))
+    source.write_text(
+        json.dumps(
+            {
+                "title": "Typo",
+                "scenes": [{"narration": "Look.", "visual": {"kind": "equation", "latex": r"\fracc{1}{2}"}}],
+            }
+        )
+    )
     run = render_cli(str(source), "--quality", "low", "-o", f"file://{tmp_path}/out", "--cache", "off")
     assert run.returncode == EXIT_BAD_INPUT, run.stderr
     assert run.termination.reason == "InvalidStoryboard"

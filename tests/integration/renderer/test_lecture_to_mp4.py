@@ -15,8 +15,8 @@ import wave
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT
 
+from support import REPO_ROOT
 from videojob.contract import EXIT_SUCCESS, Result, parse_progress_line
 from videojob.renderer.markdown_source import markdown_to_storyboard
 
@@ -26,9 +26,23 @@ LECTURE = REPO_ROOT / "examples" / "lecture.md"
 
 
 def _probe(path: Path) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name,duration",
-                          "-show_entries", "format=duration", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name,duration",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {s["codec_type"]: s for s in json.loads(out)["streams"]}
 
 
@@ -43,7 +57,7 @@ def _cue_times(text: str) -> list[tuple[float, float, str]]:
         for index, line in enumerate(lines):
             if " --> " in line:
                 start, end = line.split(" --> ")
-                cues.append((seconds(start), seconds(end), " ".join(lines[index + 1:])))
+                cues.append((seconds(start), seconds(end), " ".join(lines[index + 1 :])))
     return cues
 
 
@@ -52,15 +66,27 @@ def lecture_runs(tmp_path_factory):
     """The three runs; each entry is (returncode, termination message, stdout) plus the output folder."""
     base = tmp_path_factory.mktemp("lecture")
     cache, out = base / "cache", base / "out"
-    env = {**os.environ, "PYTHONSAFEPATH": "1", "VIDEOJOB_PROGRESS": "json", "VIDEOJOB_QUALITY": "low",
-           "VIDEOJOB_CACHE": f"file://{cache}", "VIDEOJOB_OUTPUT": f"file://{out}"}
+    env = {
+        **os.environ,
+        "PYTHONSAFEPATH": "1",
+        "VIDEOJOB_PROGRESS": "json",
+        "VIDEOJOB_QUALITY": "low",
+        "VIDEOJOB_CACHE": f"file://{cache}",
+        "VIDEOJOB_OUTPUT": f"file://{out}",
+    }
     env.pop("OPENAI_API_KEY", None)
 
     def run(name: str, kill_after_first_scene: bool = False):
         termination = base / f"{name}.termination"
-        process = subprocess.Popen([str(VIDEOJOB), "render", str(LECTURE)], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, cwd=base, start_new_session=True,
-                                   env={**env, "VIDEOJOB_TERMINATION_LOG": str(termination)})
+        process = subprocess.Popen(
+            [str(VIDEOJOB), "render", str(LECTURE)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=base,
+            start_new_session=True,
+            env={**env, "VIDEOJOB_TERMINATION_LOG": str(termination)},
+        )
         lines = []
         for line in process.stdout:
             lines.append(line)
@@ -100,10 +126,10 @@ def test_the_lecture_becomes_an_h264_aac_mp4_whose_audio_and_video_agree(lecture
 def _top_level_atoms(path: Path) -> list[str]:
     data, offset, names = path.read_bytes(), 0, []
     while offset + 8 <= len(data):
-        size = int.from_bytes(data[offset:offset + 4], "big")
-        names.append(data[offset + 4:offset + 8].decode("latin-1"))
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        names.append(data[offset + 4 : offset + 8].decode("latin-1"))
         if size == 1:
-            size = int.from_bytes(data[offset + 8:offset + 16], "big")
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
         if size < 8:
             break
         offset += size
@@ -164,7 +190,6 @@ def test_progress_events_count_scenes_and_end_at_100(lecture_runs):
 
 def test_the_narration_track_is_one_sample_rate(lecture_runs, tmp_path):
     wav = tmp_path / "audio.wav"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(lecture_runs["out"] / "video.mp4"), "-vn", str(wav)],
-                   check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(lecture_runs["out"] / "video.mp4"), "-vn", str(wav)], check=True)
     with wave.open(str(wav)) as audio:
         assert (audio.getframerate(), audio.getnchannels()) == (48000, 1)

@@ -32,8 +32,11 @@ def test_openai_speech_is_used_first_and_resampled(openai_stub, tmp_path):
     assert speech.samples == pytest.approx(1.5 * SAMPLE_RATE, abs=SAMPLE_RATE * 0.01)
     request = openai_stub.requests[0]
     assert request["path"] == "/v1/audio/speech"
-    assert (request["json"]["voice"], request["json"]["input"], request["json"]["model"]) == ("nova", "Hi there.",
-                                                                                                "tts-test")
+    assert (request["json"]["voice"], request["json"]["input"], request["json"]["model"]) == (
+        "nova",
+        "Hi there.",
+        "tts-test",
+    )
 
 
 def test_a_failing_engine_falls_back_to_the_next_voice_and_is_not_asked_again_in_the_render(openai_stub, tmp_path):

@@ -24,10 +24,15 @@ pytestmark = pytest.mark.minio
 LECTURE = "# Levers\n\nA lever trades force for distance.\n\n## The rule\n\n$$ F_1 d_1 = F_2 d_2 $$\n"
 
 
-def _pod_run(minio_server, tmp_path: Path, source: dict) -> tuple[subprocess.CompletedProcess, Result | Failure | None, str]:
-    videojob = {"apiVersion": "videojob.dev/v1alpha1", "kind": "VideoJob",
-                "metadata": {"name": "levers", "namespace": "school", "uid": "0f0e-1234"},
-                "spec": {"source": source, "quality": "low", "theme": "physics"}}
+def _pod_run(
+    minio_server, tmp_path: Path, source: dict
+) -> tuple[subprocess.CompletedProcess, Result | Failure | None, str]:
+    videojob = {
+        "apiVersion": "videojob.dev/v1alpha1",
+        "kind": "VideoJob",
+        "metadata": {"name": "levers", "namespace": "school", "uid": "0f0e-1234"},
+        "spec": {"source": source, "quality": "low", "theme": "physics"},
+    }
     settings = OperatorSettings(s3_endpoint=f"http://{minio_server.endpoint}", s3_bucket=minio_server.bucket)
     job = build_renderer_job(videojob, settings)
     configmap = build_spec_configmap(videojob, VideoJobSpec.model_validate(videojob["spec"]))
@@ -40,13 +45,16 @@ def _pod_run(minio_server, tmp_path: Path, source: dict) -> tuple[subprocess.Com
     spec_dir = tmp_path / "etc-videojob"
     spec_dir.mkdir()
     (spec_dir / RENDERER_SPEC_FILE).write_text(configmap["data"][RENDERER_SPEC_FILE])
-    env = {"PATH": os.environ["PATH"], "PYTHONSAFEPATH": "1", "VIDEOJOB_PROGRESS": "json",
-           "VIDEOJOB_TERMINATION_LOG": str(tmp_path / "termination-log")}  # the kubelet's file, moved
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONSAFEPATH": "1",
+        "VIDEOJOB_PROGRESS": "json",
+        "VIDEOJOB_TERMINATION_LOG": str(tmp_path / "termination-log"),
+    }  # the kubelet's file, moved
     for item in container["env"]:
         value = item["value"] if "value" in item else secrets[item["valueFrom"]["secretKeyRef"]["key"]]
         env[item["name"]] = value.replace(SCRATCH_DIR, str(scratch)).replace("/etc/videojob", str(spec_dir))
-    run = subprocess.run([str(VIDEOJOB), "render"], env=env, capture_output=True, text=True, timeout=180,
-                         cwd=scratch)
+    run = subprocess.run([str(VIDEOJOB), "render"], env=env, capture_output=True, text=True, timeout=180, cwd=scratch)
     termination = (tmp_path / "termination-log").read_text()
     return run, parse_termination_message(termination), env["VIDEOJOB_OUTPUT_PREFIX"]
 
@@ -64,8 +72,10 @@ def test_a_markdown_videojob_renders_from_the_pod_environment_into_its_output_pr
 
 
 def test_a_storyboard_videojob_with_injected_latex_fails_as_bad_input(minio_server, tmp_path):
-    storyboard = {"title": "Bad", "scenes": [{"template": "equation", "latex": r"\input{/etc/hostname}",
-                                              "narration": "Look."}]}
+    storyboard = {
+        "title": "Bad",
+        "scenes": [{"template": "equation", "latex": r"\input{/etc/hostname}", "narration": "Look."}],
+    }
     run, failure, _ = _pod_run(minio_server, tmp_path, {"storyboard": storyboard})
     assert run.returncode == EXIT_BAD_INPUT
     assert isinstance(failure, Failure)

@@ -9,19 +9,34 @@ from videojob.renderer.settings import RendererSettings
 from videojob.storyboard import InvalidStoryboardError
 
 GOOD = {
-    "videojob": "storyboard/v1", "title": "Photosynthesis", "theme": "biology", "language": "en",
+    "videojob": "storyboard/v1",
+    "title": "Photosynthesis",
+    "theme": "biology",
+    "language": "en",
     "scenes": [
-        {"narration": "Plants make sugar from light.", "visual": {"kind": "title_card", "title": "Photosynthesis",
-                                                                  "subtitle": None}},
-        {"narration": "Remember the inputs.", "visual": {"kind": "key_takeaways",
-                                                         "points": ["Light", "Water", "Carbon dioxide"]}},
+        {
+            "narration": "Plants make sugar from light.",
+            "visual": {"kind": "title_card", "title": "Photosynthesis", "subtitle": None},
+        },
+        {
+            "narration": "Remember the inputs.",
+            "visual": {"kind": "key_takeaways", "points": ["Light", "Water", "Carbon dioxide"]},
+        },
     ],
 }
 
 
 def _settings(stub, **extra):
-    return llm_config(RendererSettings(openai_api_key="sk-test", llm_base_url=stub.base_url, llm_model="test-model",
-                                       llm_max_retries=2, llm_timeout_seconds=10, **extra))
+    return llm_config(
+        RendererSettings(
+            openai_api_key="sk-test",
+            llm_base_url=stub.base_url,
+            llm_model="test-model",
+            llm_max_retries=2,
+            llm_timeout_seconds=10,
+            **extra,
+        )
+    )
 
 
 def test_a_valid_reply_becomes_the_storyboard_with_usage_recorded(openai_stub):
@@ -83,11 +98,20 @@ def test_no_api_key_is_a_clear_error_and_nothing_is_sent(openai_stub):
 
 
 def test_the_cli_renders_a_prompt_and_reports_tokens(openai_stub, render_cli, tmp_path):
-    openai_stub.reply_storyboard({"title": "Tiny", "scenes": [
-        {"narration": "Hi.", "visual": {"kind": "title_card", "title": "Tiny"}}]}, prompt_tokens=11,
-        completion_tokens=7)
-    run = render_cli("--prompt", "a tiny video", "--quality", "low", "-o", f"file://{tmp_path}/out",
-                     env={"OPENAI_API_KEY": "sk-test", "VIDEOJOB_LLM_BASE_URL": openai_stub.base_url})
+    openai_stub.reply_storyboard(
+        {"title": "Tiny", "scenes": [{"narration": "Hi.", "visual": {"kind": "title_card", "title": "Tiny"}}]},
+        prompt_tokens=11,
+        completion_tokens=7,
+    )
+    run = render_cli(
+        "--prompt",
+        "a tiny video",
+        "--quality",
+        "low",
+        "-o",
+        f"file://{tmp_path}/out",
+        env={"OPENAI_API_KEY": "sk-test", "VIDEOJOB_LLM_BASE_URL": openai_stub.base_url},
+    )
     assert run.returncode == 0, run.stderr
     assert (run.termination.usage.llm_prompt_tokens, run.termination.usage.llm_completion_tokens) == (11, 7)
     assert (tmp_path / "out" / "video.mp4").stat().st_size > 1000

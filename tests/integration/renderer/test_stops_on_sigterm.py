@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from support import REPO_ROOT
-
 from videojob.contract import parse_progress_line
 
 from .conftest import VIDEOJOB
@@ -33,12 +32,23 @@ def _running(pid: int) -> bool:
 
 
 def test_sigterm_during_rendering_exits_143_quickly_and_leaves_no_workers(tmp_path):
-    env = {**os.environ, "PYTHONSAFEPATH": "1", "VIDEOJOB_PROGRESS": "json", "VIDEOJOB_QUALITY": "low",
-           "VIDEOJOB_CACHE": "off", "VIDEOJOB_TERMINATION_LOG": str(tmp_path / "termination-log"),
-           "VIDEOJOB_MAX_PARALLEL_SCENES": "2"}
-    process = subprocess.Popen([str(VIDEOJOB), "render", str(REPO_ROOT / "examples" / "lecture.md"),
-                                "-o", f"file://{tmp_path}/out"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, cwd=tmp_path)
+    env = {
+        **os.environ,
+        "PYTHONSAFEPATH": "1",
+        "VIDEOJOB_PROGRESS": "json",
+        "VIDEOJOB_QUALITY": "low",
+        "VIDEOJOB_CACHE": "off",
+        "VIDEOJOB_TERMINATION_LOG": str(tmp_path / "termination-log"),
+        "VIDEOJOB_MAX_PARALLEL_SCENES": "2",
+    }
+    process = subprocess.Popen(
+        [str(VIDEOJOB), "render", str(REPO_ROOT / "examples" / "lecture.md"), "-o", f"file://{tmp_path}/out"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     try:
         for line in process.stdout:
             event = parse_progress_line(line)

@@ -13,9 +13,14 @@ from videojob.storyboard import parse_storyboard
 
 pytestmark = pytest.mark.minio
 
-STORYBOARD = {"title": "Tiny", "theme": "chemistry", "scenes": [
-    {"narration": "Atoms bond.", "visual": {"kind": "title_card", "title": "Bonds"}},
-    {"narration": "Two kinds.", "visual": {"kind": "bullet_list", "bullets": ["Ionic", "Covalent"]}}]}
+STORYBOARD = {
+    "title": "Tiny",
+    "theme": "chemistry",
+    "scenes": [
+        {"narration": "Atoms bond.", "visual": {"kind": "title_card", "title": "Bonds"}},
+        {"narration": "Two kinds.", "visual": {"kind": "bullet_list", "bullets": ["Ionic", "Covalent"]}},
+    ],
+}
 
 
 def _object_bytes(client, bucket, key) -> bytes:
@@ -28,9 +33,14 @@ def _object_bytes(client, bucket, key) -> bytes:
 
 
 def _s3_env(minio_server, uid: str) -> dict[str, str]:
-    return {"VIDEOJOB_S3_ENDPOINT": minio_server.url, "VIDEOJOB_S3_ACCESS_KEY": minio_server.access_key,
-            "VIDEOJOB_S3_SECRET_KEY": minio_server.secret_key, "VIDEOJOB_NAMESPACE": "physics-dept",
-            "VIDEOJOB_JOB_NAME": "bonds", "VIDEOJOB_JOB_UID": uid}
+    return {
+        "VIDEOJOB_S3_ENDPOINT": minio_server.url,
+        "VIDEOJOB_S3_ACCESS_KEY": minio_server.access_key,
+        "VIDEOJOB_S3_SECRET_KEY": minio_server.secret_key,
+        "VIDEOJOB_NAMESPACE": "physics-dept",
+        "VIDEOJOB_JOB_NAME": "bonds",
+        "VIDEOJOB_JOB_UID": uid,
+    }
 
 
 def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_server, render_cli, tmp_path):
@@ -43,16 +53,23 @@ def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_s
     prefix = "outputs/physics-dept/bonds/1111-aaaa"
     assert (output.bucket, output.key) == (minio_server.bucket, f"{prefix}/video.mp4")
     client = minio_server.client()
-    expected_types = {"video.mp4": "video/mp4", "video.vtt": "text/vtt; charset=utf-8",
-                      "video.srt": "application/x-subrip", "thumbnail.png": "image/png",
-                      "manifest.json": "application/json"}
+    expected_types = {
+        "video.mp4": "video/mp4",
+        "video.vtt": "text/vtt; charset=utf-8",
+        "video.srt": "application/x-subrip",
+        "thumbnail.png": "image/png",
+        "manifest.json": "application/json",
+    }
     for name, content_type in expected_types.items():
         assert client.stat_object(minio_server.bucket, f"{prefix}/{name}").content_type == content_type
     manifest = json.loads(_object_bytes(client, minio_server.bucket, f"{prefix}/manifest.json"))
     for entry in manifest["files"].values():
         stored = _object_bytes(client, minio_server.bucket, entry["key"])
-        assert hashlib.sha256(stored).hexdigest() == entry["sha256"] == \
-            client.stat_object(minio_server.bucket, entry["key"]).metadata["x-amz-meta-sha256"]
+        assert (
+            hashlib.sha256(stored).hexdigest()
+            == entry["sha256"]
+            == client.stat_object(minio_server.bucket, entry["key"]).metadata["x-amz-meta-sha256"]
+        )
     assert output.sha256 == manifest["files"]["video.mp4"]["sha256"]
     assert output.size_bytes == manifest["files"]["video.mp4"]["sizeBytes"]
     assert (output.subtitles.vtt, output.thumbnail) == (f"{prefix}/video.vtt", f"{prefix}/thumbnail.png")
@@ -61,8 +78,9 @@ def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_s
     for scene in parse_storyboard(STORYBOARD).scenes:
         key = scene_key(scene.visual.model_dump(mode="json"), scene.narration, "chemistry", "low", "espeak:en-us")
         assert client.stat_object(minio_server.bucket, f"cache/scenes/{key}/scene.mp4").size > 0
-    again = render_cli(str(source), "--quality", "low", "-o", f"s3://{minio_server.bucket}",
-                       env=_s3_env(minio_server, "2222-bbbb"))
+    again = render_cli(
+        str(source), "--quality", "low", "-o", f"s3://{minio_server.bucket}", env=_s3_env(minio_server, "2222-bbbb")
+    )
     assert again.returncode == 0, again.stderr
     assert (again.termination.usage.scenes_rendered, again.termination.usage.scenes_cached) == (0, 2)
     assert again.termination.output.key == "outputs/physics-dept/bonds/2222-bbbb/video.mp4"
@@ -106,8 +124,10 @@ class _FlakyS3:
                     flaky.puts += 1
                     if flaky.failures > 0:
                         flaky.failures -= 1
-                        error = (b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
-                                 b"<Message>Please reduce your request rate.</Message></Error>")
+                        error = (
+                            b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
+                            b"<Message>Please reduce your request rate.</Message></Error>"
+                        )
                         self.send_response(503)
                         self.send_header("Content-Type", "application/xml")
                         self.send_header("Content-Length", str(len(error)))

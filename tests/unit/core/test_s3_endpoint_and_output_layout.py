@@ -10,22 +10,28 @@ from videojob.s3 import job_output_prefix, parse_s3_endpoint
 from videojob.spec import VideoJobSpec
 
 
-@pytest.mark.parametrize(("value", "netloc", "secure"), [
-    ("http://127.0.0.1:9000", "127.0.0.1:9000", False),
-    ("https://s3.example.com/", "s3.example.com", True),
-    ("  http://minio.videojob.svc:9000  ", "minio.videojob.svc:9000", False),
-])
+@pytest.mark.parametrize(
+    ("value", "netloc", "secure"),
+    [
+        ("http://127.0.0.1:9000", "127.0.0.1:9000", False),
+        ("https://s3.example.com/", "s3.example.com", True),
+        ("  http://minio.videojob.svc:9000  ", "minio.videojob.svc:9000", False),
+    ],
+)
 def test_an_endpoint_url_gives_the_host_and_tls(value, netloc, secure):
     endpoint = parse_s3_endpoint(value)
     assert (endpoint.netloc, endpoint.secure) == (netloc, secure)
 
 
-@pytest.mark.parametrize(("value", "says"), [
-    ("minio:9000", "write it as http://host:port"),
-    ("ftp://minio:9000", "write it as http://host:port"),
-    ("http://minio:9000/bucket", "no path"),
-    ("http://minio:port", "the port must be a number"),
-])
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("minio:9000", "write it as http://host:port"),
+        ("ftp://minio:9000", "write it as http://host:port"),
+        ("http://minio:9000/bucket", "no path"),
+        ("http://minio:port", "the port must be a number"),
+    ],
+)
 def test_a_malformed_endpoint_says_which_form_is_expected(value, says):
     with pytest.raises(ValueError, match=says):
         parse_s3_endpoint(value)
@@ -44,5 +50,9 @@ def test_operator_and_renderer_put_a_job_under_the_same_prefix():
     spec = VideoJobSpec.model_validate({"source": {"markdown": "# A"}, "output": {"prefix": "team-a/lessons/"}})
     from_operator = operator_output_prefix("ns", "intro", "u1", spec)
     renderer = RendererSettings(output="s3://videos/team-a/lessons", namespace="ns", job_name="intro", job_uid="u1")
-    assert from_operator == job_output_prefix("ns", "intro", "u1", "team-a/lessons") == "team-a/lessons/outputs/ns/intro/u1/"
+    assert (
+        from_operator
+        == job_output_prefix("ns", "intro", "u1", "team-a/lessons")
+        == "team-a/lessons/outputs/ns/intro/u1/"
+    )
     assert renderer_output_prefix(renderer) + "/" == from_operator

@@ -1,9 +1,8 @@
 """The CRD that ships is generated from the models: never stale, every field described, CEL bounded."""
 
-
 import yaml
-from support import REPO_ROOT
 
+from support import REPO_ROOT
 from videojob.crd import CRD_FILE, PRINTER_COLUMNS, crd_yaml, videojob_crd
 from videojob.structural import walk
 

@@ -12,7 +12,10 @@ UNIX_PATH_MAX = 108
 def test_node_sockets_stay_short_whatever_the_state_directory(tmp_path):
     deep_state = tmp_path / ("very-long-test-name-" * 8) / "cluster" / "node"
     slot = Slot(7)
-    kubelet_sockets = [slot.kubelet_root / "pod-resources" / "3096973790", slot.kubelet_root / "device-plugins" / "kubelet.sock"]
+    kubelet_sockets = [
+        slot.kubelet_root / "pod-resources" / "3096973790",
+        slot.kubelet_root / "device-plugins" / "kubelet.sock",
+    ]
     for socket in [runtime_socket(deep_state), *kubelet_sockets]:
         assert len(str(socket).encode()) < UNIX_PATH_MAX, socket
     assert deep_state not in slot.kubelet_root.parents

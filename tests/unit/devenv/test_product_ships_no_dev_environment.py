@@ -45,7 +45,9 @@ def build_context_files() -> list[str]:
     """The files `docker build .` / buildah send as the context of Dockerfile.renderer."""
     rules = _dockerignore_rules()
     admitted = []
-    for file in sorted(p for p in REPO_ROOT.rglob("*") if p.is_file() and ".git" not in p.parts and ".venv" not in p.parts):
+    for file in sorted(
+        p for p in REPO_ROOT.rglob("*") if p.is_file() and ".git" not in p.parts and ".venv" not in p.parts
+    ):
         path = file.relative_to(REPO_ROOT).as_posix()
         excluded = False
         for excludes, pattern in rules:
@@ -64,11 +66,21 @@ def test_the_renderer_image_context_holds_only_the_product():
     files = build_context_files()
     assert "videojob/contract.py" in files and "renderer/cli.py" in files, files[:20]
     top_level = {path.split("/")[0] for path in files}
-    assert top_level <= {"videojob", "operator", "renderer", "api", "pyproject.toml", "README.md",
-                         "requirements.lock", "requirements.product.lock"}, sorted(top_level)
+    assert top_level <= {
+        "videojob",
+        "operator",
+        "renderer",
+        "api",
+        "pyproject.toml",
+        "README.md",
+        "requirements.lock",
+        "requirements.product.lock",
+    }, sorted(top_level)
     dev = [path for path in files if "devenv" in path.split("/") or path.startswith("hack/")]
     assert dev == [], "the renderer image's build context carries the dev environment"
-    importing = [path for path in files if path.endswith(".py") and _imports_dev_package((REPO_ROOT / path).read_text())]
+    importing = [
+        path for path in files if path.endswith(".py") and _imports_dev_package((REPO_ROOT / path).read_text())
+    ]
     assert importing == [], "product code imports the dev environment"
 
 
@@ -80,9 +92,24 @@ def test_the_wheel_holds_no_dev_environment_and_cryptography_only_as_a_dev_extra
         (context / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / path, context / path)
     uv = Path(sys.executable).with_name("uv")
-    built = subprocess.run([str(uv), "build", "--wheel", "--offline", "--python", sys.executable,
-                            "--out-dir", str(tmp_path / "dist"), str(context)], capture_output=True, text=True)
-    assert built.returncode == 0, f"uv build failed (hack/bootstrap installs uv and caches setuptools):\n{built.stderr[-3000:]}"
+    built = subprocess.run(
+        [
+            str(uv),
+            "build",
+            "--wheel",
+            "--offline",
+            "--python",
+            sys.executable,
+            "--out-dir",
+            str(tmp_path / "dist"),
+            str(context),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, (
+        f"uv build failed (hack/bootstrap installs uv and caches setuptools):\n{built.stderr[-3000:]}"
+    )
     [wheel] = (tmp_path / "dist").glob("videojob-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from videojob_devenv.alerts import ALERTS
 from videojob_devenv.chartfiles import RULES_FILE
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from pydantic import ValidationError
+
 from videojob_devenv import chartfiles
 from videojob_devenv.dashboards import DASHBOARDS
 from videojob_devenv.grafana import Dashboard, GridPos, dashboard, series

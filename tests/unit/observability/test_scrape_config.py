@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from videojob_devenv.prometheus import GATEWAY, OPERATOR, PrometheusServer, ScrapeJob, scrape_config
 
 

@@ -53,9 +53,13 @@ def test_ordinary_math_passes_unchanged(latex):
 
 
 def test_an_injected_equation_makes_the_storyboard_invalid_with_a_clear_reason():
-    data = {"title": "t", "scenes": [{"narration": "n", "visual": {"kind": "equation",
-                                                                     "latex": r"\input{/etc/hostname}"}}]}
+    data = {
+        "title": "t",
+        "scenes": [{"narration": "n", "visual": {"kind": "equation", "latex": r"\input{/etc/hostname}"}}],
+    }
     with pytest.raises(InvalidStoryboardError) as caught:
         parse_storyboard(data)
-    assert caught.value.errors == [r"scenes.0.visual.equation.latex: \input is not allowed in LaTeX "
-                                   "(storyboard equations are math only)"]
+    assert caught.value.errors == [
+        r"scenes.0.visual.equation.latex: \input is not allowed in LaTeX "
+        "(storyboard equations are math only)"
+    ]

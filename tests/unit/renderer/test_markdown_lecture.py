@@ -1,9 +1,8 @@
 """A Markdown lecture becomes a storyboard by fixed, predictable rules."""
 
-
 import pytest
-from support import REPO_ROOT
 
+from support import REPO_ROOT
 from videojob.limits import NARRATION_MAX_CHARS, SCENES_MAX
 from videojob.renderer.markdown_source import markdown_to_storyboard
 from videojob.storyboard import InvalidStoryboardError
@@ -23,8 +22,7 @@ def test_headings_lists_equations_and_code_become_scenes():
     title, bullets, equation, code, takeaways = (scene.visual for scene in board.scenes)
     assert (board.title, title.subtitle) == ("Heat", "How energy moves.")
     assert bullets.heading == "Conduction" and bullets.bullets == ["Metals conduct well", "Air conducts poorly"]
-    assert board.scenes[1].narration == ("Energy flows from hot to cold. Metals conduct well. "
-                                         "Air conducts poorly.")
+    assert board.scenes[1].narration == ("Energy flows from hot to cold. Metals conduct well. Air conducts poorly.")
     assert equation.latex == r"q = -k \nabla T"
     assert board.scenes[2].narration == "The flux follows the gradient."
     assert (code.language, code.code) == ("python", "q = -k * grad(T)")
@@ -106,8 +104,9 @@ def test_a_lecture_longer_than_a_video_says_so_in_sections_and_scenes():
     lecture = "# Course\n\n" + "".join(f"## Part {n}\n\nSome words about part {n}.\n\n" for n in range(60))
     with pytest.raises(InvalidStoryboardError) as caught:
         markdown_to_storyboard(lecture)
-    assert str(caught.value) == ("the lecture cannot become a video: 61 sections; a video holds at most "
-                                 f"{SCENES_MAX} scenes: split the lecture")
+    assert str(caught.value) == (
+        f"the lecture cannot become a video: 61 sections; a video holds at most {SCENES_MAX} scenes: split the lecture"
+    )
     endless = " ".join(["This lecture never stops talking about the same thing."] * 1500)
     with pytest.raises(InvalidStoryboardError, match=r"1 section makes \d+ scenes .*at most 40 scenes: split"):
         markdown_to_storyboard(f"# Endless\n\n{endless}\n")
@@ -126,8 +125,10 @@ def test_what_cannot_continue_on_another_scene_is_refused_naming_its_line():
 
 
 def test_front_matter_is_yaml_and_its_mistakes_are_named():
-    board = markdown_to_storyboard('---\ntitle: "Waves: an introduction"  # quoted, with a comment\n'
-                                   "theme: physics\nauthor: someone\n---\n## Sound\n\nIt travels.\n")
+    board = markdown_to_storyboard(
+        '---\ntitle: "Waves: an introduction"  # quoted, with a comment\n'
+        "theme: physics\nauthor: someone\n---\n## Sound\n\nIt travels.\n"
+    )
     assert (board.title, board.theme) == ("Waves: an introduction", "physics")
     with pytest.raises(InvalidStoryboardError, match=r"front matter: theme: 'astrology' is not one of"):
         markdown_to_storyboard("---\ntheme: astrology\n---\n# T\n\nText.\n")
@@ -152,6 +153,8 @@ def test_commonmark_details_a_hand_parser_got_wrong():
 def test_paragraphs_before_the_first_heading_are_spoken_not_dropped():
     board = markdown_to_storyboard("---\ntitle: Tides\n---\nThe moon pulls the sea.\n\n## Springs\n\nBig tides.\n")
     assert [(scene.visual.title, scene.narration) for scene in board.scenes] == [
-        ("Tides", "The moon pulls the sea."), ("Springs", "Big tides.")]
+        ("Tides", "The moon pulls the sea."),
+        ("Springs", "Big tides."),
+    ]
     untitled = markdown_to_storyboard("Only a paragraph, and no heading at all.\n")
     assert (untitled.title, untitled.scenes[0].narration) == ("Lecture", "Only a paragraph, and no heading at all.")

@@ -35,8 +35,10 @@ def test_s3_keys_follow_namespace_name_and_uid_unless_the_operator_gives_the_pre
     assert output_prefix(settings) == "outputs/ns/intro/u1"
     # the same layout the operator gives a VideoJob whose spec.output.prefix is "archive"
     assert output_prefix(settings.model_copy(update={"output": "s3://videos/archive"})) == "archive/outputs/ns/intro/u1"
-    assert output_prefix(settings.model_copy(update={"output_prefix": "custom/outputs/ns/intro/u1/"})) == \
-        "custom/outputs/ns/intro/u1"
+    assert (
+        output_prefix(settings.model_copy(update={"output_prefix": "custom/outputs/ns/intro/u1/"}))
+        == "custom/outputs/ns/intro/u1"
+    )
     assert output_prefix(RendererSettings(output="file:///tmp/x")) == ""
 
 
@@ -54,5 +56,10 @@ def test_the_file_store_writes_whole_files_and_refuses_keys_outside_its_folder(t
 
 def test_content_types_for_every_output():
     assert [content_type(name) for name in ("v.mp4", "v.vtt", "v.srt", "t.png", "m.json", "x.bin")] == [
-        "video/mp4", "text/vtt; charset=utf-8", "application/x-subrip", "image/png", "application/json",
-        "application/octet-stream"]
+        "video/mp4",
+        "text/vtt; charset=utf-8",
+        "application/x-subrip",
+        "image/png",
+        "application/json",
+        "application/octet-stream",
+    ]

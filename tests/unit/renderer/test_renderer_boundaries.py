@@ -28,7 +28,9 @@ def test_no_renderer_module_imports_kopf_or_a_kubernetes_client():
 
 
 def test_the_cli_and_pipeline_load_without_kubernetes_modules():
-    code = ("import sys, videojob.renderer.cli, videojob.renderer.pipeline, videojob.renderer.sources;"
-            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))")
+    code = (
+        "import sys, videojob.renderer.cli, videojob.renderer.pipeline, videojob.renderer.sources;"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))"
+    )
     out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

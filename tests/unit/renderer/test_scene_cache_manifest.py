@@ -19,8 +19,15 @@ def _cache(tmp_path) -> SceneCache:
 
 
 def _entry(**changes):
-    fields = {"version": CACHE_VERSION, "files": SCENE_FILES, "voice": "openai:nova", "frames": 45, "fps": 15,
-              "speech_samples": 96_000, **changes}
+    fields = {
+        "version": CACHE_VERSION,
+        "files": SCENE_FILES,
+        "voice": "openai:nova",
+        "frames": 45,
+        "fps": 15,
+        "speech_samples": 96_000,
+        **changes,
+    }
     return SceneEntry(**fields)
 
 
@@ -28,14 +35,24 @@ def test_a_stored_scene_comes_back_with_its_voice_length_and_files(tmp_path):
     cache = _cache(tmp_path)
     cache.put_scene("k1", _scene_files(tmp_path / "made"), _entry())
     entry = cache.scene("k1")
-    assert (entry.voice, entry.frames, entry.duration_seconds, entry.speech_samples) == ("openai:nova", 45, 3.0,
-                                                                                        96_000)
+    assert (entry.voice, entry.frames, entry.duration_seconds, entry.speech_samples) == ("openai:nova", 45, 3.0, 96_000)
     cache.fetch_scene("k1", tmp_path / "fetched")
     assert {path.name: path.read_bytes() for path in (tmp_path / "fetched").iterdir()} == {
-        "scene.mp4": b"video", "speech.wav": b"speech", "last_frame.png": b"last_frame"}
+        "scene.mp4": b"video",
+        "speech.wav": b"speech",
+        "last_frame.png": b"last_frame",
+    }
     manifest = json.loads((tmp_path / "cache" / "scenes" / "k1" / MANIFEST).read_text())
-    assert manifest == {"version": CACHE_VERSION, "files": SCENE_FILES, "voice": "openai:nova", "frames": 45, "fps": 15,
-                        "speechSamples": 96_000, "durationSeconds": 3.0, "speechSeconds": 2.0}
+    assert manifest == {
+        "version": CACHE_VERSION,
+        "files": SCENE_FILES,
+        "voice": "openai:nova",
+        "frames": 45,
+        "fps": 15,
+        "speechSamples": 96_000,
+        "durationSeconds": 3.0,
+        "speechSeconds": 2.0,
+    }
 
 
 def test_an_entry_without_its_manifest_or_of_another_version_is_not_used(tmp_path):

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from support import REPO_ROOT
 
+from support import REPO_ROOT
 from videojob.storyboard import (
     SCHEMA_PATH,
     THEMES,
@@ -52,8 +52,9 @@ def test_every_catalogue_visual_validates():
 def test_bad_visuals_are_rejected_with_where_and_what(visual, problem):
     with pytest.raises(InvalidStoryboardError) as caught:
         parse_storyboard(_board(visual))
-    assert any(error.startswith("scenes.0.visual") and problem in error for error in caught.value.errors), \
+    assert any(error.startswith("scenes.0.visual") and problem in error for error in caught.value.errors), (
         caught.value.errors
+    )
 
 
 def test_unknown_theme_and_empty_scenes_are_rejected():
@@ -66,14 +67,16 @@ def test_limits_are_told_in_words_with_the_number_allowed_and_the_number_given()
     too_many = {"title": "t", "scenes": [{"narration": "Hi.", "visual": {"kind": "title_card", "title": "t"}}] * 45}
     with pytest.raises(InvalidStoryboardError) as caught:
         parse_storyboard(too_many)
-    assert caught.value.errors == ["scenes: a video holds at most 40 scenes, this one has 45: split it into "
-                                   "shorter videos"]
+    assert caught.value.errors == [
+        "scenes: a video holds at most 40 scenes, this one has 45: split it into shorter videos"
+    ]
     crowded = {"kind": "bullet_list", "bullets": [f"point {n}" for n in range(9)]}
     with pytest.raises(InvalidStoryboardError) as caught:
         parse_storyboard({"title": "t", "scenes": [{"narration": "x" * 1501, "visual": crowded}]})
     assert caught.value.errors == [
         "scenes.0.narration: at most 1500 characters (this one has 1501): split it across scenes",
-        "scenes.0.visual.bullet_list.bullets: a bullet list holds at most 7 bullets, this one has 9"]
+        "scenes.0.visual.bullet_list.bullets: a bullet list holds at most 7 bullets, this one has 9",
+    ]
 
 
 def test_json_text_is_accepted_too():
@@ -86,8 +89,11 @@ def test_the_published_schema_file_is_current():
 
 def test_the_schema_lists_the_whole_catalogue_and_the_themes():
     schema = storyboard_json_schema()
-    kinds = {definition["properties"]["kind"]["const"] for definition in schema["$defs"].values()
-             if "kind" in definition.get("properties", {})}
+    kinds = {
+        definition["properties"]["kind"]["const"]
+        for definition in schema["$defs"].values()
+        if "kind" in definition.get("properties", {})
+    }
     assert kinds == set(VISUAL_KINDS)
     assert set(schema["properties"]["theme"]["enum"]) == set(THEMES)
 

@@ -26,8 +26,10 @@ def test_unspoken_items_are_spread_evenly_over_the_speech():
 
 
 def test_cues_cover_each_scene_speech_exactly_and_in_order():
-    scenes = [SpokenScene("One sentence. And another one here.", 0.4, 3.0),
-              SpokenScene("A second scene speaks.", 5.4, 2.0)]
+    scenes = [
+        SpokenScene("One sentence. And another one here.", 0.4, 3.0),
+        SpokenScene("A second scene speaks.", 5.4, 2.0),
+    ]
     cues = build_cues(scenes)
     assert [cue.text for cue in cues] == ["One sentence.", "And another one here.", "A second scene speaks."]
     assert cues[0].start == 0.4 and cues[1].end == pytest.approx(3.4)
@@ -43,7 +45,7 @@ def test_long_sentences_are_cut_into_readable_cues():
 
 def test_webvtt_and_srt_formats():
     cues = [Cue(0.4, 61.25, "Hello."), Cue(61.25, 3725.5, "Bye.")]
-    assert to_webvtt(cues) == ("WEBVTT\n\n00:00:00.400 --> 00:01:01.250\nHello.\n\n"
-                               "00:01:01.250 --> 01:02:05.500\nBye.\n")
-    assert to_srt(cues) == ("1\n00:00:00,400 --> 00:01:01,250\nHello.\n\n"
-                            "2\n00:01:01,250 --> 01:02:05,500\nBye.\n")
+    assert to_webvtt(cues) == (
+        "WEBVTT\n\n00:00:00.400 --> 00:01:01.250\nHello.\n\n00:01:01.250 --> 01:02:05.500\nBye.\n"
+    )
+    assert to_srt(cues) == ("1\n00:00:00,400 --> 00:01:01,250\nHello.\n\n2\n00:01:01,250 --> 01:02:05,500\nBye.\n")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO_ROOT
 
+from support import REPO_ROOT
 from videojob.renderer.errors import InvalidSourceError
 from videojob.renderer.narration import choose_voices
 from videojob.renderer.settings import RendererSettings
@@ -36,7 +36,8 @@ def test_the_offline_samples_that_ship_become_valid_storyboards(sample, tmp_path
 
 def test_the_markdown_sample_renders_the_scenes_it_always_did(tmp_path):
     spec = VideoJobSpec.model_validate(
-        yaml.safe_load((SAMPLES / "videojob_v1alpha1_markdown.yaml").read_text())["spec"])
+        yaml.safe_load((SAMPLES / "videojob_v1alpha1_markdown.yaml").read_text())["spec"]
+    )
     board = _job(spec, tmp_path).storyboard
     kinds = [scene.visual.kind for scene in board.scenes]
     assert kinds == ["title_card", "equation", "bullet_list"]
@@ -45,10 +46,21 @@ def test_the_markdown_sample_renders_the_scenes_it_always_did(tmp_path):
 
 
 def test_the_crd_flat_scene_form_maps_onto_the_catalogue(tmp_path):
-    spec = VideoJobSpec.model_validate({"theme": "biology", "source": {"storyboard": {"title": "Leaves", "scenes": [
-        {"template": "title", "title": "Leaves", "narration": "Hi."},
-        {"template": "bullets", "title": "Inputs", "bullets": ["Light"], "narration": "Light."},
-        {"template": "equation", "latex": "a=b", "title": "Balance", "narration": "Equal."}]}}})
+    spec = VideoJobSpec.model_validate(
+        {
+            "theme": "biology",
+            "source": {
+                "storyboard": {
+                    "title": "Leaves",
+                    "scenes": [
+                        {"template": "title", "title": "Leaves", "narration": "Hi."},
+                        {"template": "bullets", "title": "Inputs", "bullets": ["Light"], "narration": "Light."},
+                        {"template": "equation", "latex": "a=b", "title": "Balance", "narration": "Equal."},
+                    ],
+                }
+            },
+        }
+    )
     storyboard = _job(spec, tmp_path).storyboard
     title, bullets, equation = (scene.visual for scene in storyboard.scenes)
     assert (title.kind, title.title) == ("title_card", "Leaves")
@@ -105,9 +117,15 @@ def test_the_config_is_frozen(tmp_path):
 
 
 def test_the_operator_environment_names_are_understood(monkeypatch):
-    for name, value in {"VIDEOJOB_NAME": "lesson", "VIDEOJOB_UID": "u-1", "VIDEOJOB_PARALLELISM": "3",
-                        "VIDEOJOB_OUTPUT_BUCKET": "videos", "VIDEOJOB_OUTPUT_PREFIX": "outputs/ns/lesson/u-1/",
-                        "AWS_ACCESS_KEY_ID": "ak", "AWS_SECRET_ACCESS_KEY": "sk"}.items():
+    for name, value in {
+        "VIDEOJOB_NAME": "lesson",
+        "VIDEOJOB_UID": "u-1",
+        "VIDEOJOB_PARALLELISM": "3",
+        "VIDEOJOB_OUTPUT_BUCKET": "videos",
+        "VIDEOJOB_OUTPUT_PREFIX": "outputs/ns/lesson/u-1/",
+        "AWS_ACCESS_KEY_ID": "ak",
+        "AWS_SECRET_ACCESS_KEY": "sk",
+    }.items():
         monkeypatch.setenv(name, value)
     settings = RendererSettings()
     assert (settings.job_name, settings.job_uid, settings.parallel_scenes) == ("lesson", "u-1", 3)
