@@ -69,7 +69,8 @@ def test_a_broken_watch_is_resumed_from_the_last_version_without_losing_a_change
     first = kube.objects[("team-a", video_id)]["metadata"]["resourceVersion"]
     kube.set_status("team-a", video_id, phase="Rendering", progress=40, stage="Rendering scene 2/3")
     kube.set_status("team-a", video_id, phase="Succeeded", progress=100, stage="Done", output=OUTPUT)
-    watch, broken = kube.watch_videojob, []
+    watch = kube.watch_videojob
+    broken: list[str | None] = []
 
     async def breaks_once(namespace, name, resource_version, timeout_seconds=3600):
         if not broken:
