@@ -52,6 +52,9 @@ class RequestMetrics:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
+    cache: Any = getattr(app.state, "cache", None)
+    if cache is not None:
+        await cache.close()
     kube: Any = getattr(app.state, "kube", None)
     if kube is not None:
         await kube.close()

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
+from .cache import VideoCache
 from .errors import GatewayError
 from .kube import ApiServerUnavailable, Kube, load_configuration
 from .metrics import GatewayMetrics
@@ -36,6 +37,15 @@ def get_kube(request: Request) -> Kube:
 
 
 KubeDep = Annotated[Kube, Depends(get_kube)]
+
+
+def get_cache(request: Request, kube: KubeDep, settings: SettingsDep) -> VideoCache | None:
+    if not settings.read_cache:
+        return None
+    return _state(request, "cache", lambda: VideoCache(kube))
+
+
+CacheDep = Annotated[VideoCache | None, Depends(get_cache)]
 
 
 def get_metrics(request: Request) -> GatewayMetrics:

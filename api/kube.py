@@ -153,12 +153,25 @@ class Kube:
         A ``resource_version`` the API server no longer remembers ends in an ERROR event with
         code 410 (Gone); the caller starts again from a fresh read.
         """
+        async for event in self.watch_videojobs(namespace, resource_version, timeout_seconds, f"metadata.name={name}"):
+            yield event
+
+    async def watch_namespace_videojobs(
+        self, namespace: str, resource_version: str | None, timeout_seconds: int = 3600
+    ) -> AsyncIterator[dict[str, Any]]:
+        async for event in self.watch_videojobs(namespace, resource_version, timeout_seconds):
+            yield event
+
+    async def watch_videojobs(
+        self, namespace: str, resource_version: str | None, timeout_seconds: int, field_selector: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         query = {
             "watch": "true",
-            "fieldSelector": f"metadata.name={name}",
             "allowWatchBookmarks": "true",
             "timeoutSeconds": str(timeout_seconds),
         }
+        if field_selector:
+            query["fieldSelector"] = field_selector
         if resource_version:
             query["resourceVersion"] = resource_version
         try:
@@ -174,7 +187,7 @@ class Kube:
                     if line.strip():
                         yield json.loads(line)
         except (aiohttp.ClientError, OSError) as error:
-            raise ApiServerUnavailable(f"the watch on VideoJob {namespace}/{name} broke: {error!r}") from error
+            raise ApiServerUnavailable(f"the watch on VideoJobs in {namespace} broke: {error!r}") from error
 
     # --- keys and health -----------------------------------------------------------------
 

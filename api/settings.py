@@ -45,6 +45,8 @@ class GatewaySettings(BaseSettings):
     # Videos one tenant may create in any 24 hours (0: no cap).
     daily_cap: Annotated[int, Field(ge=0)] = 500
     max_body_bytes: Annotated[int, Field(ge=1024)] = 256 * 1024
+    # Status reads (GET /v1/videos/{id}) from a watched copy of each tenant's VideoJobs (api/cache.py).
+    read_cache: bool = True
     # How long a verified key is trusted before its Secret is read again (revocation delay).
     key_cache_seconds: Annotated[float, Field(ge=0)] = 10.0
     # The VideoJob's LLM when a request carries a prompt (the gateway's callers never name a Secret).

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from ..body import read_create_body
-from ..dependencies import KubeDep, MetricsDep, RateLimiterDep, SettingsDep, TenantDep
+from ..dependencies import CacheDep, KubeDep, MetricsDep, RateLimiterDep, SettingsDep, TenantDep
 from ..errors import GatewayError, documented, first_problem
 from ..kube import ApiServerError, ApiServerUnavailable
 from ..mapping import (
@@ -172,6 +172,7 @@ async def create_video(
     settings: SettingsDep,
     limiter: RateLimiterDep,
     metrics: MetricsDep,
+    cache: CacheDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JSONResponse:
     """Start a video: exactly one of ``prompt``, ``markdown``, ``storyboard``. 202 with the video and a Location.
@@ -222,6 +223,8 @@ async def create_video(
         if translated.code == "quota_exceeded":
             metrics.quota_refused.labels(tenant.name, "in_progress").inc()
         raise translated from None
+    if cache is not None:
+        cache.wrote(created)
     base = _base(request, settings)
     headers = decision.headers() | {"Location": f"{base}/v1/videos/{name}"}
     if replayed:
@@ -271,25 +274,34 @@ async def read_videojob(kube: KubeDep, tenant: Tenant, video_id: str) -> dict[st
 
 
 @router.get("/{video_id}", response_model=Video, responses=documented(404, 502))
-async def retrieve_video(video_id: str, tenant: TenantDep, kube: KubeDep) -> JSONResponse:
-    videojob = await read_videojob(kube, tenant, video_id)
+async def retrieve_video(video_id: str, tenant: TenantDep, kube: KubeDep, cache: CacheDep) -> JSONResponse:
+    """The video now; from the gateway's watched copy when it has one (api/cache.py)."""
+    if cache is None:
+        videojob = await read_videojob(kube, tenant, video_id)
+    else:
+        try:
+            videojob = await cache.get(tenant.namespace, check_video_id(video_id))
+        except (ApiServerError, ApiServerUnavailable) as error:
+            raise translate(error, video_id) from None
     # OpenAI's poll helper waits this long between reads.
     headers = {} if is_terminal(videojob) else {"openai-poll-after-ms": "1000"}
     return JSONResponse(video_object(videojob), headers=headers)
 
 
 @router.delete("/{video_id}", response_model=Deleted, responses=documented(404, 502))
-async def delete_video(video_id: str, tenant: TenantDep, kube: KubeDep) -> dict[str, Any]:
+async def delete_video(video_id: str, tenant: TenantDep, kube: KubeDep, cache: CacheDep) -> dict[str, Any]:
     """Stop the render if it runs and remove the VideoJob; its files follow its retention."""
     try:
         await kube.delete_videojob(tenant.namespace, check_video_id(video_id))
     except (ApiServerError, ApiServerUnavailable) as error:
         raise translate(error, video_id) from None
+    if cache is not None:  # a finalizer may keep it a moment: the next read asks the API server
+        cache.deleted(tenant.namespace, video_id)
     return {"id": video_id, "object": "video.deleted", "deleted": True}
 
 
 @router.post("/{video_id}/cancel", response_model=Video, responses=documented(404, 409, 502))
-async def cancel_video(video_id: str, tenant: TenantDep, kube: KubeDep) -> dict[str, Any]:
+async def cancel_video(video_id: str, tenant: TenantDep, kube: KubeDep, cache: CacheDep) -> dict[str, Any]:
     """Suspend the render (``spec.suspend``); the video then reads as failed with error code ``cancelled``."""
     videojob = await read_videojob(kube, tenant, video_id)
     if is_terminal(videojob):
@@ -299,6 +311,8 @@ async def cancel_video(video_id: str, tenant: TenantDep, kube: KubeDep) -> dict[
         patched = await kube.patch_videojob(tenant.namespace, video_id, {"spec": {"suspend": True}})
     except (ApiServerError, ApiServerUnavailable) as error:
         raise translate(error, video_id) from None
+    if cache is not None:
+        cache.wrote(patched)
     return video_object(patched)
 
 

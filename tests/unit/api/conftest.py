@@ -86,7 +86,8 @@ class MemoryKube:
             items = [body for body in items if body["metadata"]["name"] > start]
         page, rest = (items[:limit], items[limit:]) if limit else (items, [])
         token = base64.b64encode(page[-1]["metadata"]["name"].encode()).decode() if rest else ""
-        return {"items": copy.deepcopy(page), "metadata": {"continue": token} if token else {}}
+        metadata = {"continue": token} if token else {"resourceVersion": str(next(self.versions))}
+        return {"items": copy.deepcopy(page), "metadata": metadata}
 
     async def create_videojob(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
         name = body["metadata"]["name"]
@@ -136,6 +137,19 @@ class MemoryKube:
                     yield copy.deepcopy(event)
             await waiting.wait()
 
+    async def watch_namespace_videojobs(
+        self, namespace: str, resource_version: str | None, timeout_seconds: int = 3600
+    ) -> AsyncIterator[dict[str, Any]]:
+        seen = int(resource_version or 0)
+        while True:
+            waiting = self.changed
+            for event in list(self.history):
+                meta = event["object"]["metadata"]
+                if int(meta["resourceVersion"]) > seen and meta["namespace"] == namespace:
+                    seen = int(meta["resourceVersion"])
+                    yield copy.deepcopy(event)
+            await waiting.wait()
+
     async def get_secret(self, namespace: str, name: str) -> dict[str, Any]:
         if (namespace, name) not in self.secrets:
             raise ApiServerError(404, "NotFound", f'secrets "{name}" not found')
@@ -162,6 +176,7 @@ def settings() -> GatewaySettings:
         rate_per_minute=60,
         rate_burst=5,
         daily_cap=0,
+        read_cache=False,  # the in-memory server's events are set from the test's thread; the copy has its own test
         key_cache_seconds=0,
     )
 

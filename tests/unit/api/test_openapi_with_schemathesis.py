@@ -24,6 +24,7 @@ APP.dependency_overrides[get_settings] = lambda: GatewaySettings(
     rate_per_minute=1e6,
     rate_burst=10**6,
     daily_cap=0,
+    read_cache=False,
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
