@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import install_error_handlers
-from .metrics import GatewayMetrics
-from .routers import content, health, videos
-
-STATIC_DIR = Path(__file__).parent / "static"
-
-
-class RequestMetrics:
-    """Counts requests by route template and status and times them to the first byte."""
-
-    def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
-        self.app, self.metrics = app, metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def observe(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                route = getattr(scope.get("route"), "path", None) or "unmatched"
-                self.metrics.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+from .metrics import GatewayMetrics, RequestMetrics
+from .routers import content, health, videos, web
 
 
 @asynccontextmanager
@@ -73,11 +39,8 @@ def create_app() -> FastAPI:
     app.include_router(videos.router)
     app.include_router(content.router)
     app.include_router(health.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    async def index() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html")
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
