@@ -21,6 +21,7 @@ import kubernetes
 from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
 MERGE_PATCH = "application/merge-patch+json"
+PARTIAL_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
 
 class ApiServerError(Exception):
@@ -99,14 +100,16 @@ class Kube:
         body: Any = None,
         query: Mapping[str, str] | None = None,
         content_type: str = "application/json",
+        accept: str = "application/json",
         timeout: float = 30,
     ) -> dict[str, Any]:
+        headers = self._headers(content_type) | {"Accept": accept}
         try:
             async with self.session.request(
                 method,
                 path,
                 params=dict(query or {}),
-                headers=self._headers(content_type),
+                headers=headers,
                 data=None if body is None else json.dumps(body),
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
@@ -133,6 +136,13 @@ class Kube:
         if label_selector:
             query["labelSelector"] = label_selector
         return await self.request("GET", videojobs_path(namespace), query=query)
+
+    async def list_videojob_metadata(self, namespace: str, label_selector: str) -> list[dict[str, Any]]:
+        """Only the metadata of matching VideoJobs (no spec: a lecture can be 64 KiB)."""
+        listed = await self.request(
+            "GET", videojobs_path(namespace), query={"labelSelector": label_selector}, accept=PARTIAL_METADATA_LIST
+        )
+        return list(listed.get("items") or [])
 
     async def create_videojob(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return await self.request("POST", videojobs_path(namespace), body=dict(body))

@@ -128,10 +128,10 @@ async def _check_daily_cap(kube: KubeDep, tenant: Tenant, settings: GatewaySetti
     if not settings.daily_cap:
         return
     since = datetime.now(UTC) - timedelta(days=1)
-    listed = await kube.list_videojobs(tenant.namespace, label_selector=f"{CREATED_BY_LABEL}=gateway")
+    listed = await kube.list_videojob_metadata(tenant.namespace, f"{CREATED_BY_LABEL}=gateway")
     recent = sorted(
         item["metadata"]["creationTimestamp"]
-        for item in listed.get("items", [])
+        for item in listed
         if datetime.fromisoformat(item["metadata"]["creationTimestamp"].replace("Z", "+00:00")) > since
     )
     if len(recent) >= settings.daily_cap:

@@ -76,3 +76,11 @@ def test_the_gateway_holds_only_what_it_needs(cluster, create_tenant, kube_clust
     assert not can("get", "videojobs.videojob.dev", "-n", "default")  # not a tenant
     assert not can("create", "jobs", "-n", cluster.namespace) and not can("get", "pods", "-n", cluster.namespace)
     assert not can("update", "videojobs.videojob.dev/status", "-n", cluster.namespace)
+
+
+def test_the_daily_cap_counts_the_tenants_videos_of_the_last_24_hours(cluster, create_tenant, start_gateway):
+    api = start_gateway(daily_cap="2").client(create_tenant(cluster.namespace))
+    assert [api.post("/v1/videos", json={"markdown": LECTURE}).status_code for _ in range(2)] == [202, 202]
+    refused = api.post("/v1/videos", json={"markdown": LECTURE})
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "daily_cap_exceeded"
+    assert 0 < int(refused.headers["retry-after"]) <= 86400

@@ -89,6 +89,10 @@ class MemoryKube:
         metadata = {"continue": token} if token else {"resourceVersion": str(next(self.versions))}
         return {"items": copy.deepcopy(page), "metadata": metadata}
 
+    async def list_videojob_metadata(self, namespace: str, label_selector: str) -> list[dict[str, Any]]:
+        listed = await self.list_videojobs(namespace, label_selector=label_selector)
+        return [{"metadata": item["metadata"]} for item in listed["items"]]
+
     async def create_videojob(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
         name = body["metadata"]["name"]
         self.calls.append(f"create {namespace}/{name}")
