@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from minio import Minio
 
-from videojob.s3 import parse_s3_endpoint
+from videojob.s3 import minio_client
 
 from .errors import GatewayError
 from .settings import GatewaySettings
@@ -22,13 +22,11 @@ class Storage:
         self.settings = settings
         self._client: Minio | None = None
         if settings.s3_access_key is not None and settings.s3_secret_key is not None:
-            endpoint = parse_s3_endpoint(settings.s3_endpoint)
             # The region given here spares the client a GetBucketLocation round trip per URL.
-            self._client = Minio(
-                endpoint.netloc,
-                access_key=settings.s3_access_key.get_secret_value(),
-                secret_key=settings.s3_secret_key.get_secret_value(),
-                secure=endpoint.secure,
+            self._client = minio_client(
+                settings.s3_endpoint,
+                settings.s3_access_key.get_secret_value(),
+                settings.s3_secret_key.get_secret_value(),
                 region=settings.s3_region,
             )
 

@@ -10,7 +10,7 @@ from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException
 
-from videojob.s3 import parse_s3_endpoint
+from videojob.s3 import minio_client
 
 from .errors import CleanupNotConfigured, TransientApiError
 from .settings import OperatorSettings
@@ -36,12 +36,10 @@ class OutputCleaner:
         self._settings = settings
         self._client: Minio | None = None
         if settings.s3_access_key is not None and settings.s3_secret_key is not None:
-            endpoint = parse_s3_endpoint(settings.s3_endpoint)
-            self._client = Minio(
-                endpoint.netloc,
-                access_key=settings.s3_access_key.get_secret_value(),
-                secret_key=settings.s3_secret_key.get_secret_value(),
-                secure=endpoint.secure,
+            self._client = minio_client(
+                settings.s3_endpoint,
+                settings.s3_access_key.get_secret_value(),
+                settings.s3_secret_key.get_secret_value(),
             )
 
     def _delete_prefix(self, bucket: str, prefix: str) -> int:

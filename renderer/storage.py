@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 from videojob.renderer.errors import InvalidSourceError, UploadError
-from videojob.s3 import parse_s3_endpoint
+from videojob.s3 import minio_client
 
 PART_SIZE = 16 * 1024 * 1024
 TRANSIENT_S3_CODES = {
@@ -238,9 +238,7 @@ def s3_client(access: S3Access) -> Any:
     (see the module docstring); timeouts and certificates are MinIO's own defaults."""
     import certifi
     import urllib3
-    from minio import Minio
 
-    parsed = parse_s3_endpoint(access.endpoint)
     pool = urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=300, read=300),
         maxsize=10,
@@ -248,14 +246,7 @@ def s3_client(access: S3Access) -> Any:
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
         retries=False,
     )
-    return Minio(
-        parsed.netloc,
-        access_key=access.access_key,
-        secret_key=access.secret_key,
-        secure=parsed.secure,
-        region=access.region,
-        http_client=pool,
-    )
+    return minio_client(access.endpoint, access.access_key, access.secret_key, region=access.region, http_client=pool)
 
 
 def open_store(location: str, s3: S3Access) -> tuple[BlobStore, str]:

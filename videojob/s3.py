@@ -8,10 +8,13 @@ with a host and an optional port, nothing else; the scheme decides TLS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
+
+if TYPE_CHECKING:
+    from minio import Minio
 
 OUTPUTS_DIR = "outputs"
 
@@ -48,6 +51,27 @@ def _normalise_endpoint(value: str) -> str:
 
 S3EndpointURL = Annotated[str, AfterValidator(_normalise_endpoint)]
 """The type of every component's ``s3_endpoint`` setting: validated and normalised (no trailing slash)."""
+
+
+def minio_client(
+    endpoint_url: str, access_key: str, secret_key: str, region: str | None = None, http_client: Any = None
+) -> Minio:
+    """A MinIO client for an ``http(s)://host[:port]`` endpoint; the scheme decides TLS.
+
+    ``region`` given spares the client a GetBucketLocation round trip (presigning, first use);
+    ``http_client`` replaces MinIO's own urllib3 pool (the renderer's has retries off).
+    """
+    from minio import Minio  # imported here: the settings classes import this module, most users never call it
+
+    endpoint = parse_s3_endpoint(endpoint_url)
+    return Minio(
+        endpoint.netloc,
+        access_key=access_key,
+        secret_key=secret_key,
+        secure=endpoint.secure,
+        region=region,
+        http_client=http_client,
+    )
 
 
 def job_output_prefix(namespace: str, name: str, uid: str, custom_prefix: str | None = None) -> str:
