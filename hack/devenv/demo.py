@@ -3,7 +3,9 @@
 Expects `hack/cluster up --with-node` to have run (hack/demo does it). Then: loads the
 renderer image into the node, installs the VideoJob CRD, runs the operator, applies
 the Markdown sample with kubectl, follows it the way `kubectl get vj -w` would, and
-downloads the video, subtitles and thumbnail from MinIO into ``out/demo/``.
+downloads the video, subtitles and thumbnail from MinIO into ``out/demo/``. A real
+Prometheus scrapes the operator all along (the scrape job the chart's ServiceMonitor
+implies); the demo prints where it is and one query to try, and stops it at the end.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from videojob_devenv.minio import MinioServer
 from videojob_devenv.node import CTR
 from videojob_devenv.nodehost import runtime_socket
 from videojob_devenv.operator_process import OperatorProcess, start_operator
-from videojob_devenv.processes import StartError, wait_for
+from videojob_devenv.processes import StartError, free_port, wait_for
+from videojob_devenv.prometheus import OPERATOR, TRY_QUERY, PrometheusServer
 
 NAMESPACE = "videojob-demo"
 SAMPLE = REPO_ROOT / "manifests" / "samples" / "videojob_v1alpha1_markdown.yaml"
@@ -54,7 +57,9 @@ def _load_renderer_image(state_dir: Path) -> images.Image:
     return image
 
 
-def _start_operator(plane: ControlPlane, minio: dict, image: images.Image, log: Path) -> OperatorProcess:
+def _start_operator(
+    plane: ControlPlane, minio: dict, image: images.Image, log: Path, metrics_port: int
+) -> OperatorProcess:
     pod_endpoint = minio.get("pod_endpoint")
     if not pod_endpoint:
         raise StartError("MinIO is not reachable from Pods: run `hack/cluster down` then `hack/cluster up --with-node`")
@@ -70,6 +75,7 @@ def _start_operator(plane: ControlPlane, minio: dict, image: images.Image, log: 
             # The operator's own keys: retention Delete removes outputs through a finalizer.
             "VIDEOJOB_S3_ACCESS_KEY": minio["access_key"],
             "VIDEOJOB_S3_SECRET_KEY": minio["secret_key"],
+            "VIDEOJOB_METRICS_PORT": str(metrics_port),
         },
     )
     print(f"operator live in {operator.started_in:.1f}s (log: {log})")
@@ -112,6 +118,15 @@ def _download(minio: dict, output: dict, name: str) -> list[Path]:
     return saved
 
 
+def _show_query(prometheus: PrometheusServer) -> None:
+    """Answer the suggested query once the operator's last state is scraped: what the curl line would print."""
+    prometheus.wait_scraped(OPERATOR)
+    wait_for(lambda: prometheus.query(TRY_QUERY), 30, f"Prometheus to answer {TRY_QUERY}", interval=1.0)
+    time.sleep(6)  # one more 5 s scrape, so the finished video is counted
+    answer = ", ".join(f"{row['metric'].get('phase', '?')}={row['value'][1]}" for row in prometheus.query(TRY_QUERY))
+    print(f"\n{TRY_QUERY} in Prometheus: {answer}\n  (Prometheus stops with the demo; the cluster stays up)")
+
+
 def main() -> int:
     state_dir = default_state_dir()
     plane = ControlPlane.attach(state_dir)
@@ -120,6 +135,7 @@ def main() -> int:
         print("error: MinIO is not running: run `hack/cluster up --with-node` first", file=sys.stderr)
         return 2
     operator = None
+    prometheus = None
     try:
         _say("Renderer image on the node")
         image = _load_renderer_image(state_dir)
@@ -146,7 +162,15 @@ def main() -> int:
         plane.kubectl("apply", "-f", "-", input=secret)
 
         _say("Operator")
-        operator = _start_operator(plane, minio, image, state_dir / "logs" / "operator.log")
+        metrics_port = free_port()
+        operator = _start_operator(plane, minio, image, state_dir / "logs" / "operator.log", metrics_port)
+
+        _say("Prometheus")
+        prometheus = PrometheusServer(
+            state_dir / "prometheus", {OPERATOR: [f"127.0.0.1:{metrics_port}"]}, interval="5s", tie_to_parent=True
+        )
+        prometheus.start()
+        print(prometheus.try_this(), flush=True)
 
         sample = yaml.safe_load(SAMPLE.read_text())
         name = sample["metadata"]["name"]
@@ -171,6 +195,8 @@ def main() -> int:
             f"  {output['durationSeconds']:.1f} s of video, sha256 {output['sha256'][:16]}..., "
             f"s3://{output['bucket']}/{output['key']}"
         )
+        if prometheus is not None:
+            _show_query(prometheus)
         print(
             f"\nThe cluster stays up: export KUBECONFIG={plane.kubeconfig}; kubectl describe vj {name} -n {NAMESPACE}\n"
             f"Stop everything with: hack/cluster down"
@@ -181,6 +207,8 @@ def main() -> int:
         print(f"error: {error} {detail.strip()}", file=sys.stderr)
         return 2
     finally:
+        if prometheus is not None:
+            prometheus.stop()
         if operator is not None:
             operator.stop()
 

@@ -24,6 +24,7 @@ from videojob_devenv.processes import Component, StartError, free_port, https_ok
 
 START_TIMEOUT = 60.0
 DEFAULT_INTERVAL = "30s"  # the Prometheus Operator's default for a ServiceMonitor endpoint
+TRY_QUERY = "sum by (phase) (videojob_videojobs)"  # what try_this() suggests
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +162,7 @@ class PrometheusServer:
 
     def try_this(self) -> str:
         """Two lines for a person: where Prometheus is, and one query to paste into a shell."""
-        query = urllib.parse.urlencode({"query": "sum by (phase) (videojob_videojobs)"})
+        query = urllib.parse.urlencode({"query": TRY_QUERY})
         return (
             f"Prometheus: {self.url} (scraping {', '.join(job.job for job in self.targets)})\n"
             f"  try: curl -s '{self.url}/api/v1/query?{query}'"
