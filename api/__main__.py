@@ -16,6 +16,9 @@ import argparse
 import asyncio
 import sys
 
+from pydantic import ValidationError
+
+from . import logs
 from .kube import ApiServerError, Kube, load_configuration
 from .settings import GatewaySettings, get_settings
 from .tenants import TENANT_LABEL, key_secret, new_key
@@ -124,8 +127,17 @@ def serve(settings: GatewaySettings) -> None:
 
     from .app import create_app
 
-    # No access log: it would carry nothing secret, but at 500 requests/s it is the bottleneck.
-    uvicorn.run(create_app(), host=settings.host, port=settings.port, access_log=False, log_level="info")
+    logs.configure(settings)
+    # log_config=None: uvicorn's loggers write through our handler. Its access log stays off
+    # (it knows neither route nor tenant); api/logs.py's AccessLog writes one line per request.
+    uvicorn.run(
+        create_app(),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     tenant.add_argument("name", help="the tenant, which is also its namespace (a DNS label)")
     tenant.add_argument("--max-videos", type=int, default=20, help="videos the tenant may hold at once (ResourceQuota)")
     args = parser.parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"])
+            print(f"videojob-gateway: bad setting {where}: {problem['msg']}", file=sys.stderr)
+        return 2
     if args.command == "create-tenant":
         try:
             key = asyncio.run(create_tenant(args.name, args.max_videos, settings))

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from .errors import install_error_handlers
+from .logs import AccessLog
 from .metrics import GatewayMetrics, RequestMetrics
 from .routers import content, health, videos, web
 
@@ -43,6 +44,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(AccessLog)  # outermost: its duration includes the metrics' own time
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request
 from .cache import VideoCache
 from .errors import GatewayError
 from .kube import ApiServerUnavailable, Kube, load_configuration
+from .logs import note_tenant
 from .metrics import GatewayMetrics
 from .ratelimit import RateLimiter
 from .settings import GatewaySettings, get_settings
@@ -93,6 +94,7 @@ async def get_tenant(keyring: KeyRingDep, authorization: Annotated[str | None, H
         raise GatewayError(
             401, "invalid_api_key", "this API key is not valid (revoked or mistyped)", headers=_UNAUTHORIZED
         )
+    note_tenant(tenant.namespace)  # the access log's tenant (api/logs.py)
     return tenant
 
 

@@ -32,6 +32,7 @@ from videojob.spec import API_GROUP, API_VERSION, KIND, OutputSpec, StoryboardSp
 from videojob.storyboard import ThemeName
 
 from .errors import GatewayError, first_problem
+from .logs import note_videojob
 
 REQUEST_HASH_ANNOTATION = f"{API_GROUP}/request-sha256"
 IDEMPOTENCY_ANNOTATION = f"{API_GROUP}/idempotency-key-sha256"
@@ -268,6 +269,7 @@ def _error(videojob: Mapping[str, Any]) -> dict[str, str] | None:
 
 def video_object(videojob: Mapping[str, Any], base_path: str = "/v1/videos") -> dict[str, Any]:
     """The video as the API answers it: OpenAI's ``Video`` plus the VideoJob's own facts."""
+    note_videojob(videojob)  # the request's log lines name it, uid included (api/logs.py)
     metadata, spec = videojob["metadata"], videojob.get("spec") or {}
     status = videojob.get("status") or {}
     quality: QualityName = spec.get("quality") or "medium"

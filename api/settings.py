@@ -6,6 +6,7 @@
     VIDEOJOB_GATEWAY_S3_ACCESS_KEY=...  VIDEOJOB_GATEWAY_S3_SECRET_KEY=...
     VIDEOJOB_GATEWAY_RATE_PER_MINUTE=30  VIDEOJOB_GATEWAY_RATE_BURST=10
     VIDEOJOB_GATEWAY_DAILY_CAP=500
+    VIDEOJOB_GATEWAY_LOG_FORMAT=auto  VIDEOJOB_GATEWAY_LOG_LEVEL=INFO   # json | text | auto (api/logs.py)
 
 The gateway reads everything else from the API server: it keeps no database.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 import functools
 from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from videojob import logformat
 from videojob.s3 import S3EndpointURL
 
 ENV_PREFIX = "VIDEOJOB_GATEWAY_"
@@ -54,6 +56,19 @@ class GatewaySettings(BaseSettings):
     llm_base_url: str | None = None
     llm_secret_name: str | None = Field(default=None, description="Secret in each tenant namespace with the LLM key.")
     llm_secret_key: str = "apiKey"
+    # Log lines: JSON for a log pipeline, plain text on a terminal (auto picks by stderr).
+    log_format: str = "auto"
+    log_level: str = "INFO"
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        return logformat.check_format(value, f"{ENV_PREFIX}LOG_FORMAT")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        return logformat.check_level(value, f"{ENV_PREFIX}LOG_LEVEL")
 
 
 @functools.cache

@@ -9,6 +9,7 @@ operator tests do: it binds the Pod, patches its status and writes the terminati
 from __future__ import annotations
 
 from integration.api.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
+    create_tenant,
     gateway_kubeconfig,
     start_gateway,
 )
