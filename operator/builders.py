@@ -134,6 +134,8 @@ def _renderer_env(videojob: Mapping[str, Any], spec: VideoJobSpec, settings: Ope
         _secret_env("AWS_SECRET_ACCESS_KEY", settings.s3_secret_name, settings.s3_secret_key_key),
         {"name": "HOME", "value": SCRATCH_DIR},
         {"name": "TMPDIR", "value": f"{SCRATCH_DIR}/tmp"},
+        # stderr as JSON lines naming the VideoJob (the renderer's default is text, for a person)
+        {"name": "VIDEOJOB_LOG_FORMAT", "value": "json"},
     ]
     if spec.llm.base_url:
         env.append({"name": "OPENAI_BASE_URL", "value": spec.llm.base_url})

@@ -1,4 +1,9 @@
-"""``videojob render``: argument parsing, the summary line, and errors as one clear line."""
+"""``videojob render``: argument parsing, the summary line, and errors as one clear line.
+
+stderr carries the log lines: ``videojob: ...`` for a person, or with VIDEOJOB_LOG_FORMAT=json
+(what the operator sets in the Pod) one JSON object per line naming the VideoJob's namespace,
+name and uid (:mod:`videojob.logformat`). stdout carries only the progress lines there.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from videojob import logformat
 from videojob.renderer.errors import failure_for
 from videojob.renderer.progress import Progress, format_seconds, write_termination_message
 from videojob.renderer.settings import RendererSettings
 from videojob.storyboard import THEMES
+
+log = logging.getLogger("videojob.renderer")
+TEXT_FORMAT = "videojob: %(message)s"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +47,7 @@ def _stop_on_sigterm(signum: int, _frame: object) -> None:
     Stop the scene workers too, and leave no termination message: whoever stopped us knows why."""
     for worker in multiprocessing.active_children():
         worker.kill()
-    print("videojob: terminated", file=sys.stderr, flush=True)
+    log.warning("terminated")
     os._exit(128 + signum)
 
 
@@ -50,13 +59,30 @@ def _ensure_temporary_directory() -> None:
         os.makedirs(configured, exist_ok=True)
 
 
+def _configure_logging() -> bool:
+    """stderr's lines as VIDEOJOB_LOG_FORMAT/LEVEL say; True when they are JSON.
+
+    Done before the settings are read, so that a bad setting is reported in the Pod's format
+    too; a bad format or level falls back to text here, and the settings name the variable.
+    Libraries log at WARNING and up; the level is the renderer's own loggers'.
+    """
+    try:
+        fmt = logformat.check_format(os.environ.get("VIDEOJOB_LOG_FORMAT", "text"), "VIDEOJOB_LOG_FORMAT")
+        level = logformat.check_level(os.environ.get("VIDEOJOB_LOG_LEVEL", "INFO"), "VIDEOJOB_LOG_LEVEL")
+    except logformat.LogSettingError:
+        fmt, level = "text", "INFO"
+    logformat.configure("WARNING", fmt, sys.stderr, text_format=TEXT_FORMAT)
+    logging.getLogger("videojob").setLevel(level)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # our own retry loop reports what matters
+    return logformat.resolve_format(fmt, sys.stderr) == "json"
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``videojob`` command (console script)."""
     _ensure_temporary_directory()
     arguments = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    logging.basicConfig(level=logging.WARNING, format="videojob: %(message)s")
-    logging.getLogger("urllib3").setLevel(logging.ERROR)  # our own retry loop reports what matters
+    json_logs = _configure_logging()
     overrides = {
         name: getattr(arguments, name)
         for name in ("quality", "theme", "voice", "output", "cache", "progress")
@@ -65,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = RendererSettings(**overrides)
     except ValidationError as error:
-        print(
-            f"videojob: error: bad configuration: {error.errors()[0]['loc']}: {error.errors()[0]['msg']}",
-            file=sys.stderr,
-        )
+        problem = error.errors()[0]
+        log.error("error: bad configuration: %s: %s", problem["loc"], problem["msg"])
         return 2
+    if "job_uid" in settings.model_fields_set:  # a VideoJob's render (the Pod): every line names it
+        logformat.bind_videojob(logformat.identity(settings.namespace, settings.job_name, settings.job_uid))
     progress = Progress(settings.progress)
     try:
         from videojob.renderer.pipeline import render_storyboard
@@ -80,13 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         report = render_storyboard(job.storyboard, job.config, progress, job.usage)
     except KeyboardInterrupt:
         progress.finish_line()
-        print("videojob: interrupted", file=sys.stderr)
+        log.warning("interrupted")
         return 130
     except Exception as error:  # every failure becomes one line and a termination message
         failure, exit_code = failure_for(error)
         write_termination_message(settings.termination_log, failure)
         progress.finish_line()
-        print(f"videojob: error: {failure.reason}: {failure.message}", file=sys.stderr)
+        log.error("error: %s: %s", failure.reason, failure.message, extra={"fields": {"reason": failure.reason}})
         return exit_code
     write_termination_message(settings.termination_log, report.result)
     progress.finish_line()
@@ -96,7 +122,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{output.url}  {format_seconds(output.duration_seconds)} of video, {output.size_bytes / 1e6:.1f} MB, "
         f"{rendered} rendered, {report.scenes_cached} cached, in {report.seconds:.1f}s"
     )
-    print(summary, file=sys.stderr if progress.mode == "json" else sys.stdout)
+    if json_logs:
+        figures = {
+            "url": output.url,
+            "duration_seconds": output.duration_seconds,
+            "size_bytes": output.size_bytes,
+            "scenes_rendered": report.scenes_rendered,
+            "scenes_cached": report.scenes_cached,
+            "seconds": round(report.seconds, 3),
+        }
+        log.info("rendered %s", summary, extra={"fields": figures})
+    else:
+        print(summary, file=sys.stderr if progress.mode == "json" else sys.stdout)
     return 0
 
 

@@ -11,9 +11,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from videojob import logformat
 from videojob.quality import DEFAULT_QUALITY, QualityName, QualityPreset, quality_preset
 from videojob.s3 import S3EndpointURL
 
@@ -106,6 +107,20 @@ class RendererSettings(BaseSettings):
     progress: Literal["auto", "json", "bar", "none"] = "auto"
     termination_log: Path = Path("/dev/termination-log")
     work_dir: Path | None = None
+    # stderr's lines: "text" for a person; the operator sets "json" in the Pod, where stdout carries
+    # only the progress lines. The level is the renderer's own (libraries stay at WARNING).
+    log_format: str = Field(default="text", description="json, text or auto (text on a terminal, else JSON).")
+    log_level: str = "INFO"
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        return logformat.check_format(value, "VIDEOJOB_LOG_FORMAT")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        return logformat.check_level(value, "VIDEOJOB_LOG_LEVEL")
 
     @model_validator(mode="after")
     def _bucket_means_s3(self) -> RendererSettings:

@@ -57,6 +57,7 @@ def _env(extra=()):
         {"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": "videojob-s3", "key": "secretKey"}}},
         {"name": "HOME", "value": "/scratch"},
         {"name": "TMPDIR", "value": "/scratch/tmp"},
+        {"name": "VIDEOJOB_LOG_FORMAT", "value": "json"},
         *extra,
     ]
 
