@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from videojob.contract import ProgressEvent, Result
+from videojob.status import STAGE_MAX_CHARS
 
 from . import reasons
 from .failures import (
@@ -178,7 +179,7 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         if status.get("attempts", 0) > 1:
             stage += f" (attempt {status['attempts']} of {int(spec.get('retries', 0)) + 1})"
 
-    status["phase"], status["stage"] = phase, stage[:1024]
+    status["phase"], status["stage"] = phase, stage[:STAGE_MAX_CHARS]
     if failure is not None:
         status["failure"] = failure.as_status()
     message = failure.message if failure is not None else stage
