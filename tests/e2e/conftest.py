@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from support import wait_for
+from support.openai_stub import OpenAIStub, serve_openai_stub
 from videojob_devenv import images
 from videojob_devenv.controlplane import ControlPlane
 from videojob_devenv.minio import MinioServer
@@ -82,6 +83,25 @@ def node_minio(kube_node: Node, tmp_path_factory: pytest.TempPathFactory) -> Ite
     kube_node.open_port(server.port)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def renderer_image(kube_node: Node, base_image: images.Image) -> images.Image:
+    """Dockerfile.renderer built on the base (layers cached: a code change rebuilds one step), loaded into the node."""
+    try:
+        image = images.renderer_image(base_image)
+    except images.ImageError as error:
+        pytest.fail(f"the renderer image could not be built: {error}", pytrace=False)
+    kube_node.load(image)
+    return image
+
+
+@pytest.fixture
+def pod_openai_stub(kube_node: Node) -> Iterator[OpenAIStub]:
+    """The local OpenAI-compatible stand-in on the node's bridge gateway, its port open to Pods."""
+    with serve_openai_stub(kube_node.gateway) as stub:
+        kube_node.open_port(stub.port)
+        yield stub
 
 
 class Pods:

@@ -16,7 +16,6 @@ import subprocess
 import pytest
 
 from support import launch_operator, videojob_manifest, wait_for
-from videojob_devenv import images
 
 LECTURE = """\
 # Why the sky is blue
@@ -30,16 +29,6 @@ Sunlight holds every colour. Air scatters the short wavelengths most.
 
 $$I \\propto \\frac{1}{\\lambda^4}$$
 """
-
-
-@pytest.fixture(scope="module")
-def renderer_image(kube_node, base_image) -> images.Image:
-    try:
-        image = images.renderer_image(base_image)
-    except images.ImageError as error:
-        pytest.fail(f"the renderer image could not be built: {error}", pytrace=False)
-    kube_node.load(image)
-    return image
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ class OpenAIStub:
     replies: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
+    port: int = 0
     # Asked for the reply once the script is empty; None answers 500 "no reply".
     answer: Callable[[dict[str, Any]], Reply] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -104,7 +105,8 @@ def serve_openai_stub(host: str = "127.0.0.1", port: int = 0) -> Iterator[OpenAI
     server = ThreadingHTTPServer((host, port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    stub.base_url = f"http://{host}:{server.server_address[1]}/v1"
+    stub.port = server.server_address[1]
+    stub.base_url = f"http://{host}:{stub.port}/v1"
     try:
         yield stub
     finally:
