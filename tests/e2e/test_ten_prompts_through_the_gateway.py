@@ -260,9 +260,10 @@ def test_ten_prompts_at_once_all_complete_within_the_cap(
 
     # The cap held: never more than CAP renderer Pods unfinished, by sampling and by the kubelet's own times.
     spans = sampler.intervals()
-    assert sampler.samples > 10 and sampler.most_unfinished <= CAP, (sampler.samples, sampler.most_unfinished)
+    assert sampler.samples > 10, f"the renderer Pods were sampled only {sampler.samples} times"
+    assert sampler.most_unfinished <= CAP, f"{sampler.most_unfinished} renderer Pods unfinished at once, cap {CAP}"
     assert len(spans) >= len(PROMPTS), f"renderer containers seen to finish: {len(spans)}"
-    assert most_at_once(spans) <= CAP, sorted(spans)
+    assert most_at_once(spans) <= CAP, f"renderer containers ran {most_at_once(spans)} at once: {sorted(spans)}"
     assert most_at_once(spans) == CAP, "the renders never overlapped: the cap was not what limited them"
 
     # Each prompt reached the stand-in from its Pod with the tenant's Secret, and became its own video.
