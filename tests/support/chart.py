@@ -16,8 +16,15 @@ CHART_DIR = REPO_ROOT / "charts" / "videojob"
 RELEASE = "videojob"
 RELEASE_NAMESPACE = "videojob-system"
 
-# Every optional part switched on: the Prometheus Operator objects and the dashboards.
-EVERYTHING = ("serviceMonitor.enabled=true", "prometheusRule.enabled=true", "dashboards.enabled=true")
+# Every optional part switched on: the Prometheus Operator objects, the dashboards, the Ingress.
+EVERYTHING = (
+    "serviceMonitor.enabled=true",
+    "prometheusRule.enabled=true",
+    "dashboards.enabled=true",
+    "gateway.ingress.enabled=true",
+    "gateway.ingress.host=videos.example.com",
+    "gateway.ingress.tlsSecretName=videos-tls",
+)
 
 
 def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from support.chart import CHART_DIR, EVERYTHING, helm, render
+from support.chart import CHART_DIR, EVERYTHING, find, helm, render
 
 DEFAULT_KINDS = {
     "Deployment": 2,
@@ -35,6 +35,7 @@ def test_everything_enabled_adds_service_monitors_the_rule_and_the_dashboards() 
     assert kinds == DEFAULT_KINDS | {
         "ServiceMonitor": 2,
         "PrometheusRule": 1,
+        "Ingress": 1,
         "ConfigMap": len(list((CHART_DIR / "dashboards").glob("*.json"))),
     }
 
@@ -56,3 +57,14 @@ def test_every_object_carries_the_helpers_labels() -> None:
 def test_a_release_named_otherwise_prefixes_every_name() -> None:
     objects = [o for o in render(["fullnameOverride=acme"]) if o["kind"] != "Namespace"]
     assert all(o["metadata"]["name"].startswith("acme-") for o in objects), [o["metadata"]["name"] for o in objects]
+
+
+def test_the_optional_ingress_routes_its_host_to_the_gateway_service_port_http() -> None:
+    objects = render(EVERYTHING)
+    ingress = find(objects, "Ingress", "videojob-gateway")["spec"]
+    assert ingress["tls"] == [{"secretName": "videos-tls", "hosts": ["videos.example.com"]}]
+    backend = {"service": {"name": "videojob-gateway", "port": {"name": "http"}}}
+    assert ingress["rules"] == [
+        {"host": "videos.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
+    ]
+    assert "Ingress" not in {o["kind"] for o in render()}

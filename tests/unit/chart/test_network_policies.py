@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from support import videojob_manifest
 from support.chart import find, render
-from videojob.operator.builders import child_labels
-
-RENDERER_VIDEOJOB = {"metadata": {"name": "lesson", "uid": "0d4c1d6e-7f35-4a8b-9d1e-3c2b1a0f9e8d"}}
+from videojob.operator.builders import build_renderer_job
+from videojob.operator.settings import OperatorSettings
 
 
 def renderer_policy(sets: list[str], namespace: str = "videojob-system") -> dict:
@@ -15,8 +15,11 @@ def renderer_policy(sets: list[str], namespace: str = "videojob-system") -> dict
 
 
 def test_renderer_policy_selects_the_pods_the_operator_labels() -> None:
+    videojob = videojob_manifest("lesson", namespace="videojob-system")
+    videojob["metadata"]["uid"] = "0d4c1d6e-7f35-4a8b-9d1e-3c2b1a0f9e8d"
+    job = build_renderer_job(videojob, OperatorSettings())
     selector = renderer_policy([])["spec"]["podSelector"]["matchLabels"]
-    assert selector.items() <= child_labels(RENDERER_VIDEOJOB).items()
+    assert selector.items() <= job["spec"]["template"]["metadata"]["labels"].items()
     assert "app.kubernetes.io/name" in selector
 
 
