@@ -31,7 +31,7 @@ from integration.api.conftest import (  # noqa: F401 - fixtures shared with the 
     start_gateway,
 )
 
-from support import launch_operator
+from support.node_operator import start_node_operator
 from support.openai_stub import OpenAIStub, Reply, chat_completion
 from videojob_devenv.minio import MinioServer
 
@@ -106,27 +106,14 @@ def minio_server(node_minio: MinioServer) -> MinioServer:
 @pytest.fixture
 def operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, pod_openai_stub, tmp_path):
     """The operator as a real process watching the tenant's namespace, at most CAP renders at once."""
-    s3_secret = "videojob-s3"
-    kube_cluster.kubectl(
-        "create",
-        "secret",
-        "generic",
-        s3_secret,
-        "-n",
-        namespace,
-        f"--from-literal=accessKey={node_minio.access_key}",
-        f"--from-literal=secretKey={node_minio.secret_key}",
-    )
     name, key, value = LLM_SECRET
     kube_cluster.kubectl("create", "secret", "generic", name, "-n", namespace, f"--from-literal={key}={value}")
-    process = launch_operator(
-        kube_cluster.kubeconfig,
+    process = start_node_operator(
+        kube_cluster,
         namespace,
+        node_minio,
+        renderer_image,
         tmp_path / "operator.log",
-        VIDEOJOB_RENDERER_IMAGE=renderer_image.ref,
-        VIDEOJOB_S3_ENDPOINT=f"http://{node_minio.pod_endpoint}",
-        VIDEOJOB_S3_BUCKET=node_minio.bucket,
-        VIDEOJOB_S3_SECRET_NAME=s3_secret,
         VIDEOJOB_MAX_CONCURRENT_RENDERS=str(CAP),
     )
     yield process

@@ -15,7 +15,8 @@ import subprocess
 
 import pytest
 
-from support import launch_operator, videojob_manifest, wait_for
+from support import videojob_manifest, wait_for
+from support.node_operator import start_node_operator
 
 LECTURE = """\
 # Why the sky is blue
@@ -34,25 +35,7 @@ $$I \\propto \\frac{1}{\\lambda^4}$$
 @pytest.fixture
 def operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path):
     """The operator as a real process, watching the test's namespace."""
-    kube_cluster.kubectl(
-        "create",
-        "secret",
-        "generic",
-        "videojob-s3",
-        "-n",
-        namespace,
-        f"--from-literal=accessKey={node_minio.access_key}",
-        f"--from-literal=secretKey={node_minio.secret_key}",
-    )
-    process = launch_operator(
-        kube_cluster.kubeconfig,
-        namespace,
-        tmp_path / "operator.log",
-        VIDEOJOB_RENDERER_IMAGE=renderer_image.ref,
-        VIDEOJOB_S3_ENDPOINT=f"http://{node_minio.pod_endpoint}",
-        VIDEOJOB_S3_BUCKET=node_minio.bucket,
-        VIDEOJOB_S3_SECRET_NAME="videojob-s3",
-    )
+    process = start_node_operator(kube_cluster, namespace, node_minio, renderer_image, tmp_path / "operator.log")
     yield process
     process.stop()
 
