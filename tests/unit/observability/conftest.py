@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 from prometheus_client import REGISTRY
 
+from videojob import logformat
 from videojob.api.metrics import GatewayMetrics
 from videojob.operator import metrics  # noqa: F401 - registers the operator's metrics
 
@@ -20,3 +24,14 @@ def exported_metrics() -> set[str]:
             names |= {sample.name for sample in family.samples}
             names |= {family.name + suffix for suffix in SUFFIXES.get(family.type, ("",))}
     return names
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger() -> Iterator[None]:
+    """Log tests configure the root logger as a component would at start; each gets it back as it was."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logformat.bind_videojob(None)

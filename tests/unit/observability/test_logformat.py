@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
@@ -14,16 +13,6 @@ from pydantic import ValidationError
 from videojob import logformat
 from videojob.api.settings import GatewaySettings
 from videojob.renderer.settings import RendererSettings
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logformat.bind_videojob(None)
 
 
 def test_a_line_carries_its_fields_and_the_videojob_it_names_explicitly() -> None:

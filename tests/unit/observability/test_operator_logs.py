@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,15 +18,6 @@ UID = "0b7d8a52-7e2f-4b4e-9a8c-2a2f7d6c1e01"
 class World:
     def videojob(self, uid: str) -> dict[str, Any] | None:
         return {"metadata": {"namespace": "team-a", "name": "intro", "uid": uid}} if uid == UID else None
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:
