@@ -5,9 +5,10 @@
 
 ``create-tenant`` runs with your own (admin) kubeconfig: it creates the namespace NAME,
 lets the gateway's ServiceAccount manage VideoJobs there (a RoleBinding to the
-ClusterRole ``videojob-gateway-tenant``), caps the videos it may hold at once with a
-ResourceQuota, and stores a new key, hashed, in the keys namespace. The key is printed
-once; it cannot be read back.
+ClusterRole ``VIDEOJOB_GATEWAY_TENANT_CLUSTER_ROLE``, by default
+``videojob-gateway-tenant``), caps the videos it may hold at once with a ResourceQuota,
+and stores a new key, hashed, in the keys namespace. The key is printed once; it cannot
+be read back.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from .kube import ApiServerError, Kube, load_configuration
 from .settings import GatewaySettings, get_settings
 from .tenants import TENANT_LABEL, key_secret, new_key
 
-GATEWAY_SERVICE_ACCOUNT = ("videojob-system", "videojob-gateway")
-TENANT_CLUSTER_ROLE = "videojob-gateway-tenant"
 QUOTA_NAME = "videojob-videos"
 QUOTA_RESOURCE = "count/videojobs.videojob.dev"
 
@@ -38,7 +37,6 @@ async def _apply(kube: Kube, path: str, body: dict) -> None:
 
 
 def tenant_objects(name: str, max_videos: int, settings: GatewaySettings) -> list[tuple[str, dict]]:
-    service_account_namespace, service_account = GATEWAY_SERVICE_ACCOUNT
     labels = {TENANT_LABEL: name, "app.kubernetes.io/part-of": "videojob"}
     return [
         ("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}),
@@ -55,10 +53,14 @@ def tenant_objects(name: str, max_videos: int, settings: GatewaySettings) -> lis
                 "roleRef": {
                     "apiGroup": "rbac.authorization.k8s.io",
                     "kind": "ClusterRole",
-                    "name": TENANT_CLUSTER_ROLE,
+                    "name": settings.tenant_cluster_role,
                 },
                 "subjects": [
-                    {"kind": "ServiceAccount", "name": service_account, "namespace": service_account_namespace}
+                    {
+                        "kind": "ServiceAccount",
+                        "name": settings.service_account_name,
+                        "namespace": settings.service_account_namespace,
+                    }
                 ],
             },
         ),

@@ -35,6 +35,11 @@ class GatewaySettings(BaseSettings):
         default=None, description="Base URL clients use, for Location headers; default: the request's."
     )
     keys_namespace: Annotated[str, Field(pattern=_DNS_LABEL, max_length=63)] = "videojob-keys"
+    # Who create-tenant lets manage a tenant's VideoJobs: the gateway's ServiceAccount and the
+    # ClusterRole it is bound to (the chart names them <release>-gateway, <release>-gateway-tenant).
+    service_account_namespace: Annotated[str, Field(pattern=_DNS_LABEL, max_length=63)] = "videojob-system"
+    service_account_name: Annotated[str, Field(pattern=_DNS_LABEL, max_length=63)] = "videojob-gateway"
+    tenant_cluster_role: Annotated[str, Field(min_length=1, max_length=253)] = "videojob-gateway-tenant"
     s3_endpoint: S3EndpointURL = "http://minio.videojob.svc:9000"
     s3_bucket: Annotated[str, Field(min_length=3, max_length=63)] = "videos"
     s3_region: str = "us-east-1"  # presigning needs a region; MinIO accepts any
