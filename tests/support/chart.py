@@ -36,13 +36,15 @@ def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return completed
 
 
-def template_args(sets: Sequence[str] = (), namespace: str = RELEASE_NAMESPACE) -> list[str]:
-    return ["template", RELEASE, str(CHART_DIR), "--namespace", namespace, *[f"--set={s}" for s in sets]]
+def template_args(sets: Sequence[str] = (), namespace: str = RELEASE_NAMESPACE, release: str = RELEASE) -> list[str]:
+    return ["template", release, str(CHART_DIR), "--namespace", namespace, *[f"--set={s}" for s in sets]]
 
 
-def render(sets: Sequence[str] = (), namespace: str = RELEASE_NAMESPACE) -> list[dict[str, Any]]:
+def render(
+    sets: Sequence[str] = (), namespace: str = RELEASE_NAMESPACE, release: str = RELEASE
+) -> list[dict[str, Any]]:
     """The objects ``helm template`` renders (templates only; crds/ are not templates)."""
-    text = helm(*template_args(sets, namespace)).stdout
+    text = helm(*template_args(sets, namespace, release)).stdout
     return [doc for doc in yaml.safe_load_all(text) if doc]
 
 

@@ -19,6 +19,9 @@ from videojob_devenv.controlplane import ControlPlane
 pytestmark = pytest.mark.cluster
 
 NOT_IN_THIS_CLUSTER = {"ServiceMonitor", "PrometheusRule"}
+# Not "videojob": the suite's other tests apply manifests/rbac/, whose cluster-scoped names
+# (ClusterRole videojob-gateway-tenant, ...) a release called videojob would collide with.
+RELEASE_UNDER_TEST = "videojob-chart-test"
 RESTRICTED = ("pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted")
 
 
@@ -36,7 +39,9 @@ def test_every_rendered_object_passes_server_side_dry_run_under_restricted_pod_s
     kube_cluster: ControlPlane, videojob_crd: list, namespace: str, keys_namespace: str
 ) -> None:
     kube_cluster.kubectl("label", "namespace", namespace, *RESTRICTED)
-    objects = render((*EVERYTHING, f"gateway.keysNamespace={keys_namespace}"), namespace=namespace)
+    objects = render(
+        (*EVERYTHING, f"gateway.keysNamespace={keys_namespace}"), namespace=namespace, release=RELEASE_UNDER_TEST
+    )
     applied = [o for o in objects if o["kind"] not in NOT_IN_THIS_CLUSTER]
     assert len(applied) == len(objects) - 3  # two ServiceMonitors and the PrometheusRule
 
@@ -69,12 +74,12 @@ def test_helm_install_server_dry_run_prints_the_next_commands(
     kube_cluster: ControlPlane, videojob_crd: list, namespace: str, keys_namespace: str
 ) -> None:
     completed = helm(
-        "install", "videojob", str(CHART_DIR), f"--kubeconfig={kube_cluster.kubeconfig}",
+        "install", RELEASE_UNDER_TEST, str(CHART_DIR), f"--kubeconfig={kube_cluster.kubeconfig}",
         f"--namespace={namespace}", "--dry-run=server", f"--set=gateway.keysNamespace={keys_namespace}",
         "--set=gateway.createKeysNamespace=false",  # it exists, and Helm adopts only what it labelled
     )  # fmt: skip
     notes = completed.stdout.split("NOTES:", 1)[1]
-    assert f"kubectl -n {namespace} rollout status deploy/videojob-operator" in notes
+    assert f"kubectl -n {namespace} rollout status deploy/{RELEASE_UNDER_TEST}-operator" in notes
     assert "kubectl apply -f manifests/samples/videojob_v1alpha1_markdown.yaml" in notes
-    assert f"kubectl -n {namespace} port-forward svc/videojob-gateway 8000:80" in notes
+    assert f"kubectl -n {namespace} port-forward svc/{RELEASE_UNDER_TEST}-gateway 8000:80" in notes
     assert "kubectl apply --server-side -f charts/videojob/crds/" in notes
