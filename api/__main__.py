@@ -19,8 +19,10 @@ import sys
 
 from pydantic import ValidationError
 
+from videojob.kubeconfig import load_configuration
+
 from . import logs
-from .kube import ApiServerError, Kube, load_configuration
+from .kube import ApiServerError, Kube
 from .settings import GatewaySettings, get_settings
 from .tenants import TENANT_LABEL, key_secret, new_key
 

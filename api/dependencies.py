@@ -12,9 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
+from videojob.kubeconfig import load_configuration
+
 from .cache import VideoCache
 from .errors import GatewayError
-from .kube import ApiServerUnavailable, Kube, load_configuration
+from .kube import ApiServerUnavailable, Kube
 from .logs import note_tenant
 from .metrics import GatewayMetrics
 from .ratelimit import RateLimiter

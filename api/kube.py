@@ -37,16 +37,6 @@ class ApiServerUnavailable(Exception):
     """The API server could not be reached."""
 
 
-def load_configuration() -> kubernetes.client.Configuration:
-    """In a Pod: its ServiceAccount; elsewhere: $KUBECONFIG or ~/.kube/config."""
-    configuration = kubernetes.client.Configuration()
-    try:
-        kubernetes.config.load_incluster_config(client_configuration=configuration)
-    except kubernetes.config.ConfigException:
-        kubernetes.config.load_kube_config(client_configuration=configuration)
-    return configuration
-
-
 def _ssl_context(configuration: kubernetes.client.Configuration) -> ssl.SSLContext | bool:
     if not configuration.host.startswith("https"):
         return False

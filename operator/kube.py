@@ -17,6 +17,7 @@ import kubernetes
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
+from videojob.kubeconfig import load_configuration
 from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
 from .errors import PermanentApiError, TransientApiError
@@ -26,12 +27,8 @@ EVENT_THREADS = 4  # Events are posted on threads of their own, so that they nev
 
 
 def load_client_config() -> kubernetes.client.ApiClient:
-    """In a Pod: its ServiceAccount; elsewhere: $KUBECONFIG or ~/.kube/config."""
-    configuration = kubernetes.client.Configuration()
-    try:
-        kubernetes.config.load_incluster_config(client_configuration=configuration)
-    except kubernetes.config.ConfigException:
-        kubernetes.config.load_kube_config(client_configuration=configuration)
+    """A client for this process's API server (:func:`videojob.kubeconfig.load_configuration`)."""
+    configuration = load_configuration()
     # One pooled connection per thread: a thread that finds the pool full opens a new TLS connection.
     configuration.connection_pool_maxsize = API_THREADS + EVENT_THREADS
     return kubernetes.client.ApiClient(configuration)

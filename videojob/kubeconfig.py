@@ -1,0 +1,19 @@
+"""How the operator and the gateway find their API server: one rule for both.
+
+In a Pod, its ServiceAccount (the in-cluster config); elsewhere, ``$KUBECONFIG`` or
+``~/.kube/config``. The renderer never imports this module: its Pods hold no API credentials.
+"""
+
+from __future__ import annotations
+
+import kubernetes
+
+
+def load_configuration() -> kubernetes.client.Configuration:
+    """The client configuration for this process's API server (see the module docstring)."""
+    configuration = kubernetes.client.Configuration()
+    try:
+        kubernetes.config.load_incluster_config(client_configuration=configuration)
+    except kubernetes.config.ConfigException:
+        kubernetes.config.load_kube_config(client_configuration=configuration)
+    return configuration
