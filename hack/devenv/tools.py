@@ -33,6 +33,8 @@ ETCD_VERSION = "v3.6.8"
 MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
 HELM_VERSION = "v3.22.0"
 KWOK_VERSION = "v0.8.0"
+COREDNS_VERSION = "v1.15.0"  # cluster DNS for in-cluster workloads
+KUEUE_VERSION = "v0.17.0"  # job queueing, admits renderer Jobs by their queue-name label
 
 # The main module's go directive sets GODEBUG defaults; wrappers copy upstream's.
 MIN_GO = (1, 24)
@@ -71,7 +73,17 @@ TOOLS: dict[str, Tool] = {
         Tool("minio", MINIO_VERSION, ("minio",)),
         Tool("helm", HELM_VERSION, ("helm",)),
         Tool("kwok", KWOK_VERSION, ("kwok",)),
+        Tool("coredns", COREDNS_VERSION, ("coredns",)),
+        Tool("kueue", KUEUE_VERSION, ("kueue",)),
     )
+}
+# Tools that `go install module/package@version` builds as they are (no wrapper module needed).
+GO_INSTALL_PACKAGES = {
+    "minio": "github.com/minio/minio",
+    "helm": "helm.sh/helm/v3/cmd/helm",
+    "kwok": "sigs.k8s.io/kwok/cmd/kwok",
+    "coredns": "github.com/coredns/coredns",
+    "kueue": "sigs.k8s.io/kueue/cmd/kueue",
 }
 BINARY_TO_TOOL = {binary: tool for tool in TOOLS.values() for binary in tool.binaries}
 
@@ -289,15 +301,9 @@ def build(tool: Tool, *, force: bool = False) -> Path:
                 staging,
                 str(staging / "out" / "etcd"),
             )
-        elif tool.name == "minio":
+        elif tool.name in GO_INSTALL_PACKAGES:
             (staging / "out").mkdir()
-            _go_install(tool, "github.com/minio/minio", staging / "out")
-        elif tool.name == "helm":
-            (staging / "out").mkdir()
-            _go_install(tool, "helm.sh/helm/v3/cmd/helm", staging / "out")
-        elif tool.name == "kwok":
-            (staging / "out").mkdir()
-            _go_install(tool, "sigs.k8s.io/kwok/cmd/kwok", staging / "out")
+            _go_install(tool, GO_INSTALL_PACKAGES[tool.name], staging / "out")
         missing = [binary for binary in tool.binaries if not (staging / "out" / binary).is_file()]
         if missing:
             raise ToolError(f"{tool.slug}: the build finished but produced no {', '.join(missing)}")
