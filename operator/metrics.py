@@ -105,6 +105,23 @@ VIDEO_SECONDS = Counter(
 CPU_SECONDS = Counter(
     "videojob_render_cpu_seconds_total", "CPU seconds the successful renders used, by quality.", ["quality"]
 )
+PEAK_MEMORY = Histogram(
+    "videojob_render_peak_memory_bytes",
+    "The peak memory of each successful render (the renderer's container), by quality.",
+    ["quality"],
+    buckets=tuple(2**power * 2**20 for power in range(7, 16)),  # 128 MiB to 16 GiB
+)
+RENDER_CPU = Histogram(
+    "videojob_render_cpu_per_render_seconds",
+    "CPU seconds of each successful render, by quality (the total is videojob_render_cpu_seconds_total).",
+    ["quality"],
+    buckets=(10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400),
+)
+OOM_RETRIES = Counter(
+    "videojob_oom_retries_total",
+    "Renderer attempts started with more memory after an attempt was OOMKilled, by quality.",
+    ["quality"],
+)
 OUTPUT_BYTES = Counter("videojob_output_bytes_total", "Bytes of finished video stored.")
 SCENES_RENDERED = Counter("videojob_scenes_rendered_total", "Scenes rendered by Manim in successful renders.")
 SCENES_CACHED = Counter("videojob_scenes_cached_total", "Scenes reused from the scene cache in successful renders.")
@@ -122,6 +139,9 @@ for _reason in (*KNOWN_REASONS, OTHER_REASON):
 for _name in QUALITY_NAMES:
     VIDEO_SECONDS.labels(_name)
     CPU_SECONDS.labels(_name)
+    PEAK_MEMORY.labels(_name)
+    RENDER_CPU.labels(_name)
+    OOM_RETRIES.labels(_name)
     for _kind in SOURCE_KINDS:
         TIME_TO_VIDEO.labels(_name, _kind)
 for _stage in STAGES:
@@ -221,6 +241,10 @@ def _observe_finish(body: Mapping[str, Any], new: Mapping[str, Any], now: dateti
     VIDEO_SECONDS.labels(quality).inc(float(output.get("durationSeconds") or 0))
     OUTPUT_BYTES.inc(int(output.get("sizeBytes") or 0))
     CPU_SECONDS.labels(quality).inc(float(usage.get("cpuSeconds") or 0))
+    if usage.get("cpuSeconds"):
+        RENDER_CPU.labels(quality).observe(float(usage["cpuSeconds"]))
+    if usage.get("peakMemoryBytes"):  # 0 or absent: a renderer older than the figure
+        PEAK_MEMORY.labels(quality).observe(int(usage["peakMemoryBytes"]))
     SCENES_RENDERED.inc(int(usage.get("scenesRendered") or 0))
     SCENES_CACHED.inc(int(usage.get("scenesCached") or 0))
     TTS_CHARACTERS.inc(int(usage.get("ttsCharacters") or 0))

@@ -6,7 +6,6 @@ them, reports progress, and gathers the figures that go into the termination mes
 
 from __future__ import annotations
 
-import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from videojob.renderer.narration import Narrator, build_narrator
 from videojob.renderer.progress import Progress
 from videojob.renderer.publish import publish
 from videojob.renderer.stages import finish_scenes
+from videojob.renderer.usage import ResourceMeter
 from videojob.storyboard import Storyboard
 
 
@@ -38,7 +38,7 @@ def render_storyboard(
     storyboard: Storyboard, config: RenderConfig, progress: Progress, usage: Usage | None = None
 ) -> RenderReport:
     """``storyboard`` rendered and stored as ``config`` says (see :func:`~videojob.renderer.config.resolve_config`)."""
-    started, cpu_started = time.monotonic(), _cpu_seconds()
+    started, meter = time.monotonic(), ResourceMeter.start()
     narrator = build_narrator(config.voices, config.openai_speech)
     cache = SceneCache.open(config.cache, config.s3)
     with tempfile.TemporaryDirectory(prefix="videojob-", dir=config.work_dir) as scratch:
@@ -79,7 +79,7 @@ def render_storyboard(
         usage = (usage or Usage()).model_copy(
             update={
                 "tts_characters": narrator.characters,
-                "cpu_seconds": round(_cpu_seconds() - cpu_started, 2),
+                **meter.figures(),
                 "scenes_rendered": rendered,
                 "scenes_cached": cached,
             }
@@ -103,9 +103,3 @@ def _cached_video(cache: SceneCache, key: str, narrator: Narrator, into: Path) -
         duration_seconds=entry.duration_seconds,
         voices=tuple(entry.voices),
     )
-
-
-def _cpu_seconds() -> float:
-    """CPU used by this process and every child it has waited for: scene workers, TeX, ffmpeg, espeak."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime

@@ -94,6 +94,8 @@ class Usage(_Message):
     cpu_seconds: float = Field(default=0.0, alias="cpuSeconds", ge=0)
     scenes_rendered: int = Field(default=0, alias="scenesRendered", ge=0)
     scenes_cached: int = Field(default=0, alias="scenesCached", ge=0)
+    # Added within v1: an older operator ignores it, a newer one reads 0 from an older renderer.
+    peak_memory_bytes: int = Field(default=0, alias="peakMemoryBytes", ge=0)
 
 
 class Result(_Message):

@@ -95,6 +95,13 @@ class UsageStatus(_Status):
     cpu_seconds: float | None = Field(None, alias="cpuSeconds", description="CPU seconds the renderer used.")
     scenes_rendered: int | None = Field(None, alias="scenesRendered", description="Scenes drawn in this run.")
     scenes_cached: int | None = Field(None, alias="scenesCached", description="Scenes taken from the render cache.")
+    peak_memory_bytes: int | None = Field(
+        None,
+        alias="peakMemoryBytes",
+        description="The renderer's peak memory in bytes (its container's, all processes at once): "
+        "evidence for setting spec.resources or the quality presets.",
+        json_schema_extra=_INT64,
+    )
 
 
 class FailureStatus(_Status):
