@@ -6,11 +6,18 @@ In a Pod, its ServiceAccount (the in-cluster config); elsewhere, ``$KUBECONFIG``
 
 from __future__ import annotations
 
-import kubernetes
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import kubernetes
 
 
 def load_configuration() -> kubernetes.client.Configuration:
     """The client configuration for this process's API server (see the module docstring)."""
+    # Imported here: kubernetes is the operator's and the gateway's dependency (their extras in
+    # pyproject.toml), not the core's, and the renderer image does not install it.
+    import kubernetes
+
     configuration = kubernetes.client.Configuration()
     try:
         kubernetes.config.load_incluster_config(client_configuration=configuration)
