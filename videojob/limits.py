@@ -53,6 +53,7 @@ DURATION_SECONDS_MAX: Final = 1800
 DURATION_SECONDS_DEFAULT: Final = 120
 PARALLELISM_MIN: Final = 1
 PARALLELISM_MAX: Final = 16
+PARALLELISM_AUTO: Final = "auto"  # spec.parallelism: the operator picks the number of Pods
 RETRIES_MAX: Final = 10
 RETRIES_DEFAULT: Final = 2
 ACTIVE_DEADLINE_SECONDS_MIN: Final = 60

@@ -396,10 +396,15 @@ class VideoJobSpec(_Model):
         description="true stops the render (its Pod is deleted, phase Suspended) and keeps the VideoJob; "
         "false again resumes it, starting the current attempt afresh.",
     )
-    parallelism: Annotated[int, Field(ge=L.PARALLELISM_MIN, le=L.PARALLELISM_MAX)] = Field(
+    parallelism: (
+        Annotated[int, Field(ge=L.PARALLELISM_MIN, le=L.PARALLELISM_MAX)]
+        | Annotated[str, Field(pattern=f"^{L.PARALLELISM_AUTO}$", max_length=len(L.PARALLELISM_AUTO))]
+    ) = Field(
         L.PARALLELISM_MIN,
-        description=f"How many scenes the renderer draws at once inside its Pod, {L.PARALLELISM_MIN} "
-        f"to {L.PARALLELISM_MAX}.",
+        description=f"How many renderer Pods share the video's scenes, {L.PARALLELISM_MIN} to "
+        f"{L.PARALLELISM_MAX}, or '{L.PARALLELISM_AUTO}' to pick from the scene count and the quality. "
+        "Each Pod narrates and draws its share into the scene cache, then one more Pod joins them; "
+        "1 renders in a single Pod. Inside a Pod, scenes are drawn one per CPU of its limit.",
     )
     queue_name: Annotated[str, Field(max_length=63, pattern=DNS_LABEL)] | None = Field(
         None,
