@@ -34,6 +34,7 @@ class Progress:
         self.mode = mode
         self.started = time.monotonic()
         self.events: list[ProgressEvent] = []
+        self.storyboard_scenes: int | None = None  # set while drawing one share of a fanned-out render
 
     def report(
         self, phase: str, stage: str, fraction: float = 0.0, scene: int | None = None, scenes: int | None = None
@@ -48,6 +49,7 @@ class Progress:
             stage=stage[:200],
             scene=scene,
             scenes=scenes,
+            storyboard_scenes=self.storyboard_scenes,
             eta_seconds=round(eta, 1) if eta is not None else None,
         )
         self.events.append(event)

@@ -64,6 +64,9 @@ class ProgressEvent(_Message):
     scene: Annotated[int, Field(ge=1)] | None = None
     scenes: Annotated[int, Field(ge=1)] | None = None
     eta_seconds: Annotated[float, Field(ge=0)] | None = Field(default=None, alias="etaSeconds")
+    # Added within v1, from a Pod that draws one share of a fanned-out render: the whole storyboard's
+    # scene count, while ``scene`` and ``scenes`` count the share (an older operator ignores it).
+    storyboard_scenes: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="storyboardScenes")
     time: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
