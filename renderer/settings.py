@@ -104,6 +104,11 @@ class RendererSettings(BaseSettings):
         description="Default: the CPU limit.",
         validation_alias=AliasChoices("VIDEOJOB_MAX_PARALLEL_SCENES", "VIDEOJOB_PARALLELISM"),
     )
+    # A fanned-out render (the operator's shares Job): this Pod draws share SHARD_INDEX of SHARDS into the cache.
+    shards: int = Field(default=1, ge=1, description="How many Pods share the scenes; 1: this Pod renders them all.")
+    shard_index: int | None = Field(
+        default=None, ge=0, validation_alias=AliasChoices("VIDEOJOB_SHARD_INDEX", "JOB_COMPLETION_INDEX")
+    )
     progress: Literal["auto", "json", "bar", "none"] = "auto"
     termination_log: Path = Path("/dev/termination-log")
     work_dir: Path | None = None
