@@ -35,6 +35,7 @@ NAME_LABEL = "videojob.dev/name"
 UID_LABEL = "videojob.dev/uid"
 ATTEMPT_LABEL = "videojob.dev/attempt"
 RENDERER_USER_ID = 10001
+SIGKILL_EXIT_CODE = 137  # 128 + SIGKILL: how an OOM kill ends the renderer
 MAX_NAME_LENGTH = 63  # a Job's name becomes a Pod label value
 
 
@@ -95,6 +96,15 @@ def renderer_resources(spec: VideoJobSpec, settings: OperatorSettings) -> dict[s
     return {"requests": requests, "limits": limits}
 
 
+def with_memory_limit(resources: dict[str, dict[str, str]], memory: str) -> dict[str, dict[str, str]]:
+    """The same resources with a new memory limit; a request equal to the old limit follows it (QoS kept)."""
+    requests, limits = dict(resources["requests"]), dict(resources["limits"])
+    if parse_quantity(requests["memory"]) >= parse_quantity(limits["memory"]):
+        requests["memory"] = memory
+    limits["memory"] = memory
+    return {"requests": requests, "limits": limits}
+
+
 def build_spec_configmap(videojob: Mapping[str, Any], spec: VideoJobSpec) -> dict[str, Any]:
     metadata = videojob["metadata"]
     return {
@@ -145,8 +155,14 @@ def _renderer_env(videojob: Mapping[str, Any], spec: VideoJobSpec, settings: Ope
     return env
 
 
-def build_renderer_job(videojob: Mapping[str, Any], settings: OperatorSettings, *, attempt: int = 1) -> dict[str, Any]:
-    """The batch/v1 Job that renders one VideoJob; the Job controller owns retries and deadlines."""
+def build_renderer_job(
+    videojob: Mapping[str, Any], settings: OperatorSettings, *, attempt: int = 1, memory: str | None = None
+) -> dict[str, Any]:
+    """The batch/v1 Job that renders one VideoJob; the Job controller owns retries and deadlines.
+
+    ``memory`` replaces the renderer's memory limit: a later attempt after an OOM kill (see attempts.py).
+    A kill for memory fails the Job at once (exit code 137) instead of retrying at the same size.
+    """
     metadata = videojob["metadata"]
     spec = VideoJobSpec.model_validate(videojob["spec"])
     labels = child_labels(videojob) | {ATTEMPT_LABEL: str(attempt)}
@@ -154,6 +170,9 @@ def build_renderer_job(videojob: Mapping[str, Any], settings: OperatorSettings, 
     if spec.queue_name:
         job_labels[KUEUE_QUEUE_LABEL] = spec.queue_name
     preset = settings.presets[spec.quality]
+    resources = renderer_resources(spec, settings)
+    if memory is not None:
+        resources = with_memory_limit(resources, memory)
 
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
@@ -172,7 +191,7 @@ def build_renderer_job(videojob: Mapping[str, Any], settings: OperatorSettings, 
                 "image": settings.renderer_image,
                 "imagePullPolicy": settings.renderer_image_pull_policy,
                 "env": _renderer_env(videojob, spec, settings),
-                "resources": renderer_resources(spec, settings),
+                "resources": resources,
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "readOnlyRootFilesystem": True,
@@ -225,6 +244,14 @@ def build_renderer_job(videojob: Mapping[str, Any], settings: OperatorSettings, 
                         },
                     },
                     {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+                    {
+                        "action": "FailJob",
+                        "onExitCodes": {
+                            "containerName": RENDERER_CONTAINER,
+                            "operator": "In",
+                            "values": [SIGKILL_EXIT_CODE],
+                        },
+                    },
                 ]
             },
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},

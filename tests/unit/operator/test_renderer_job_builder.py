@@ -122,6 +122,10 @@ def _expected_job(
                         "onExitCodes": {"containerName": "renderer", "operator": "In", "values": [65]},
                     },
                     {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+                    {  # an OOM kill: the operator starts the next attempt with more memory, no retry at this size
+                        "action": "FailJob",
+                        "onExitCodes": {"containerName": "renderer", "operator": "In", "values": [137]},
+                    },
                 ]
             },
             "template": {"metadata": {"labels": LABELS}, "spec": pod_spec},
