@@ -2,6 +2,7 @@
 
     videojob-gateway                          # serve on VIDEOJOB_GATEWAY_HOST:PORT
     videojob-gateway create-tenant NAME [--max-videos N]
+    videojob-gateway selftest --url URL        # helm test: one tiny video through a gateway (api/selftest.py)
 
 ``create-tenant`` runs with your own (admin) kubeconfig: it creates the namespace NAME,
 lets the gateway's ServiceAccount manage VideoJobs there (a RoleBinding to the
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 
 from videojob.kubeconfig import load_configuration
 
-from . import logs
+from . import logs, selftest
 from .kube import ApiServerError, Kube
 from .settings import GatewaySettings, get_settings
 from .tenants import TENANT_LABEL, key_secret, new_key
@@ -145,9 +146,13 @@ def serve(settings: GatewaySettings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["selftest"]:  # a client of the gateway: it needs none of the gateway's settings
+        return selftest.main(argv[1:])
     parser = argparse.ArgumentParser(prog="videojob-gateway", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the gateway (the default)")
+    commands.add_parser("selftest", help="submit one tiny video through a gateway and wait for it (helm test)")
     tenant = commands.add_parser("create-tenant", help="create a tenant namespace and print a new API key for it")
     tenant.add_argument("name", help="the tenant, which is also its namespace (a DNS label)")
     tenant.add_argument("--max-videos", type=int, default=20, help="videos the tenant may hold at once (ResourceQuota)")

@@ -16,8 +16,12 @@ CHART_DIR = REPO_ROOT / "charts" / "videojob"
 RELEASE = "videojob"
 RELEASE_NAMESPACE = "videojob-system"
 
-# Every optional part switched on: the Prometheus Operator objects, the dashboards, the Ingress.
+# Every optional part switched on: the Prometheus Operator objects, the dashboards, the Ingress,
+# the chart's MinIO and the helm test's objects.
 EVERYTHING = (
+    "minio.enabled=true",
+    "minio.persistence.enabled=true",
+    "tests.enabled=true",
     "serviceMonitor.enabled=true",
     "prometheusRule.enabled=true",
     "dashboards.enabled=true",

@@ -93,3 +93,16 @@ app.kubernetes.io/managed-by: videojob-operator
     secretKeyRef: {name: {{ $secret | quote }}, key: {{ .ctx.Values.s3.secretKeyKey | quote }}, optional: true}
 {{- end }}
 {{- end }}
+
+{{/* The S3 endpoint every component uses: the chart's MinIO Service when minio.enabled, else s3.endpoint. */}}
+{{- define "videojob.s3.endpoint" -}}
+{{- if .Values.minio.enabled -}}
+{{- printf "http://%s.%s.svc:%d" (include "videojob.componentName" (dict "ctx" . "component" "minio")) .Release.Namespace (int .Values.minio.port) }}
+{{- else -}}
+{{- .Values.s3.endpoint }}
+{{- end }}
+{{- end }}
+
+{{- define "videojob.minio.image" -}}
+{{- printf "%s:%s" .Values.minio.image.repository (default .Chart.AppVersion .Values.minio.image.tag) }}
+{{- end }}

@@ -30,9 +30,15 @@ def test_default_values_render_the_operator_gateway_rbac_and_policies() -> None:
     assert Counter(o["kind"] for o in render()) == DEFAULT_KINDS
 
 
-def test_everything_enabled_adds_service_monitors_the_rule_and_the_dashboards() -> None:
+def test_everything_enabled_adds_monitoring_dashboards_minio_and_the_helm_test() -> None:
     kinds = Counter(o["kind"] for o in render(EVERYTHING))
     assert kinds == DEFAULT_KINDS | {
+        "Deployment": 3,  # and MinIO
+        "Service": 3,
+        "PersistentVolumeClaim": 1,
+        "Secret": 3,  # MinIO's keys; the test's key and its hash
+        "RoleBinding": 2,  # and the test tenant's
+        "Pod": 1,  # the helm test
         "ServiceMonitor": 2,
         "PrometheusRule": 1,
         "Ingress": 1,
