@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -21,7 +22,10 @@ from videojob import logformat
 from videojob.renderer.errors import failure_for
 from videojob.renderer.progress import Progress, format_seconds, write_termination_message
 from videojob.renderer.settings import RendererSettings
-from videojob.storyboard import THEMES
+from videojob.storyboard import THEMES, Storyboard
+
+if TYPE_CHECKING:
+    from videojob.renderer.config import RenderConfig
 
 log = logging.getLogger("videojob.renderer")
 TEXT_FORMAT = "videojob: %(message)s"
@@ -103,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
         progress.report("Scripting", "Writing the storyboard", 0.0)
         job = resolve_job(arguments.source, arguments.prompt, settings)
+        if settings.shards > 1 and settings.shard_index is not None:  # one Pod of a fanned-out render
+            return _render_share(job.storyboard, job.config, progress, settings.shard_index, settings.shards)
         report = render_storyboard(job.storyboard, job.config, progress, job.usage)
     except KeyboardInterrupt:
         progress.finish_line()
@@ -134,6 +140,32 @@ def main(argv: list[str] | None = None) -> int:
         log.info("rendered %s", summary, extra={"fields": figures})
     else:
         print(summary, file=sys.stderr if progress.mode == "json" else sys.stdout)
+    return 0
+
+
+def _render_share(storyboard: Storyboard, config: RenderConfig, progress: Progress, index: int, shares: int) -> int:
+    """Draw one share into the scene cache; the summary line says what it did (the assembly Pod uploads)."""
+    from videojob.renderer.shards import render_share
+
+    report = render_share(storyboard, config, progress, index, shares)
+    progress.finish_line()
+    summary = (
+        f"share {index + 1}/{shares}: {len(report.scenes)} scenes in the cache, {report.rendered} rendered, "
+        f"{report.cached} cached, in {report.seconds:.1f}s"
+    )
+    log.info(
+        "%s",
+        summary,
+        extra={
+            "fields": {
+                "share": index,
+                "shares": shares,
+                "scenes_rendered": report.rendered,
+                "scenes_cached": report.cached,
+                "seconds": round(report.seconds, 3),
+            }
+        },
+    )
     return 0
 
 

@@ -43,16 +43,7 @@ def render_storyboard(
     cache = SceneCache.open(config.cache, config.s3)
     with tempfile.TemporaryDirectory(prefix="videojob-", dir=config.work_dir) as scratch:
         work = Path(scratch)
-        keys = [
-            scene_key(
-                scene.visual.model_dump(mode="json"),
-                scene.narration,
-                storyboard.theme,
-                config.quality,
-                config.voice_chain,
-            )
-            for scene in storyboard.scenes
-        ]
+        keys = scene_keys(storyboard, config)
         whole_key = video_key(keys, config.quality)
         video = _cached_video(cache, whole_key, narrator, work / "assembled")
         if video is not None:
@@ -86,6 +77,16 @@ def render_storyboard(
         )
         progress.report("Uploading", "Done", 1.0)
     return RenderReport(Result(output=output, usage=usage), rendered, cached, time.monotonic() - started, storyboard)
+
+
+def scene_keys(storyboard: Storyboard, config: RenderConfig) -> list[str]:
+    """The cache key of every scene, in order: what a single-Pod render and every share of a fan-out look up."""
+    return [
+        scene_key(
+            scene.visual.model_dump(mode="json"), scene.narration, storyboard.theme, config.quality, config.voice_chain
+        )
+        for scene in storyboard.scenes
+    ]
 
 
 def _cached_video(cache: SceneCache, key: str, narrator: Narrator, into: Path) -> AssembledVideo | None:

@@ -1,0 +1,89 @@
+"""One share of a fanned-out render: narrate and draw some of the scenes into the shared cache.
+
+The operator runs a fanned-out VideoJob as an Indexed Job of N Pods, then one assembly Pod
+(see ``operator/fanout.py`` and the README's contract section). Each index calls
+:func:`render_share`: it takes its share of the storyboard's scenes (:func:`share_of`),
+takes those already in the cache from it (a retried index redraws only what it had not finished),
+narrates and draws the rest with the same stages as a single-Pod render, and stores each
+scene in the scene cache as soon as it is drawn. It uploads no video: the assembly Pod is
+an ordinary render that finds every scene cached, so the video it joins is the one a
+single Pod would have made of the same storyboard.
+
+Every index reads the same storyboard (a Markdown lecture or a storyboard is parsed the
+same way everywhere), so the shares are the same in every Pod without talking to each other.
+"""
+
+from __future__ import annotations
+
+import heapq
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from videojob.renderer.cache import SceneCache
+from videojob.renderer.config import RenderConfig
+from videojob.renderer.errors import InvalidSourceError
+from videojob.renderer.narration import build_narrator
+from videojob.renderer.pipeline import scene_keys
+from videojob.renderer.progress import Progress
+from videojob.renderer.stages import finish_scenes
+from videojob.storyboard import Storyboard
+
+
+@dataclass(frozen=True)
+class ShareReport:
+    """What one index did, for its summary line and for tests."""
+
+    index: int
+    shares: int
+    scenes: tuple[int, ...]  # 0-based positions in the storyboard
+    rendered: int
+    cached: int
+    seconds: float
+
+
+def share_of(weights: Sequence[int], index: int, shares: int) -> list[int]:
+    """The scenes (0-based, in order) that index ``index`` of ``shares`` draws.
+
+    ``weights`` estimate each scene's drawing time (its narration's length: a scene lasts as
+    long as it is spoken). Longest first, each scene goes to the share with the least weight
+    so far (ties to the lower index): the Pods finish close together. Pure and deterministic,
+    so every Pod computes the same split.
+    """
+    if not 0 <= index < shares:
+        raise ValueError(f"share index {index} is not in 0..{shares - 1}")
+    loads = [(0, share) for share in range(shares)]
+    owner: dict[int, int] = {}
+    for scene in sorted(range(len(weights)), key=lambda position: (-weights[position], position)):
+        load, share = heapq.heappop(loads)
+        owner[scene] = share
+        heapq.heappush(loads, (load + max(1, weights[scene]), share))
+    return [scene for scene in range(len(weights)) if owner[scene] == index]
+
+
+def render_share(
+    storyboard: Storyboard, config: RenderConfig, progress: Progress, index: int, shares: int
+) -> ShareReport:
+    """Draw share ``index`` of ``shares`` of ``storyboard`` into the scene cache (see the module docstring)."""
+    started = time.monotonic()
+    cache = SceneCache.open(config.cache, config.s3)
+    if cache.store is None:
+        raise InvalidSourceError("a render shared by several Pods needs the scene cache; VIDEOJOB_CACHE is off")
+    total = len(storyboard.scenes)
+    mine = share_of([len(scene.narration) for scene in storyboard.scenes], index, shares)
+    progress.storyboard_scenes = total
+    label = f"Share {index + 1}/{shares}"
+    if not mine:
+        progress.report("Rendering", f"{label}: no scenes to draw", 1.0)
+        return ShareReport(index, shares, (), 0, 0, time.monotonic() - started)
+    narrator = build_narrator(config.voices, config.openai_speech)
+    keys = scene_keys(storyboard, config)
+    share = storyboard.model_copy(update={"scenes": [storyboard.scenes[position] for position in mine]})
+    with tempfile.TemporaryDirectory(prefix="videojob-share-", dir=config.work_dir) as scratch:
+        # The stages report in the share's own numbers (scene 3/8), which is what the operator adds up.
+        finished = finish_scenes(share, [keys[p] for p in mine], config, narrator, cache, Path(scratch), progress)
+    cached = sum(scene.cached for scene in finished)
+    progress.report("Rendering", f"{label}: {len(mine)} scenes in the cache", 1.0, len(mine), len(mine))
+    return ShareReport(index, shares, tuple(mine), len(mine) - cached, cached, time.monotonic() - started)
