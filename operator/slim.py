@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .builders import ATTEMPT_LABEL, KUEUE_QUEUE_LABEL
+
 _VIDEOJOB_METADATA = (
     "name",
     "namespace",
@@ -16,6 +18,7 @@ _VIDEOJOB_METADATA = (
     "finalizers",
 )
 _POD_LABELS = ("job-name", "batch.kubernetes.io/job-name")
+_JOB_LABELS = (ATTEMPT_LABEL, KUEUE_QUEUE_LABEL)
 
 
 def _pick(source: Mapping[str, Any] | None, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -33,9 +36,14 @@ def videojob(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def job(body: Mapping[str, Any]) -> dict[str, Any]:
+    metadata, spec = body.get("metadata") or {}, body.get("spec") or {}
+    # The containers' resources: a later attempt's memory grows from this one's (attempts.py).
+    template = (spec.get("template") or {}).get("spec") or {}
+    containers = [_pick(c, ("name", "resources")) for c in template.get("containers") or []]
     return {
-        "metadata": _pick(body.get("metadata"), ("name", "namespace", "uid")),
-        "spec": _pick(body.get("spec"), ("suspend", "activeDeadlineSeconds")),
+        "metadata": _pick(metadata, ("name", "namespace", "uid"))
+        | {"labels": _pick(metadata.get("labels"), _JOB_LABELS)},
+        "spec": _pick(spec, ("suspend", "activeDeadlineSeconds")) | {"template": {"spec": {"containers": containers}}},
         "status": dict(body.get("status") or {}),
     }
 

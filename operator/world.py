@@ -11,11 +11,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .builders import ATTEMPT_LABEL
+
 JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
 
 
 def _first(store: Iterable[Any] | None) -> Any:
     return next(iter(store), None) if store is not None else None
+
+
+def _attempt_order(job: Mapping[str, Any]) -> tuple[int, str]:
+    attempt = (job["metadata"].get("labels") or {}).get(ATTEMPT_LABEL) or ""
+    return (int(attempt) if attempt.isdigit() else 1, job["metadata"]["name"])
 
 
 def resource_version(body: Mapping[str, Any]) -> int:
@@ -51,8 +58,12 @@ class World:
 
     def job(self, uid: str) -> Mapping[str, Any] | None:
         """The VideoJob's renderer Job (the newest attempt, should there be several)."""
-        jobs = list(self.jobs.get(uid) or ())
-        return max(jobs, key=lambda job: job["metadata"]["name"]) if jobs else None
+        jobs = self.all_jobs(uid)
+        return jobs[-1] if jobs else None
+
+    def all_jobs(self, uid: str) -> list[Mapping[str, Any]]:
+        """Every renderer Job of the VideoJob, oldest attempt first (attempt 10 after 9, not after 1)."""
+        return sorted(self.jobs.get(uid) or (), key=_attempt_order)
 
     def job_pods(self, uid: str, job: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
         """The Pods of this Job (not of an earlier attempt's)."""
