@@ -13,7 +13,7 @@ from typing import Any
 from videojob.contract import EXIT_BAD_INPUT, Failure, FailureReason, Result, parse_termination_message
 
 from . import reasons
-from .builders import RENDERER_CONTAINER
+from .builders import RENDERER_CONTAINER, SIGKILL_EXIT_CODE
 
 # Waiting reasons that will not clear on their own; the user or the platform must act.
 STUCK_WAITING_REASONS = frozenset(
@@ -157,6 +157,16 @@ def failed_diagnosis(
             "or shorten spec.durationSeconds, and create the VideoJob again.",
             exit_code=exit_code,
         )
+    if last is not None and terminated and terminated.get("reason") == "OOMKilled":
+        return _oom(last, attempts)
+    if job_reason == "PodFailurePolicy" and exit_code == SIGKILL_EXIT_CODE:
+        return Diagnosis(
+            reasons.RENDER_FAILED,
+            "The renderer was killed (SIGKILL, exit code 137) but not for memory, for example by a person "
+            "or a node agent; a kill fails the attempt at once, since an OOM kill gets a bigger attempt instead. "
+            f"Read `kubectl describe pod` of job/{job['metadata']['name']}, then create the VideoJob again.",
+            exit_code=exit_code,
+        )
     if job_reason == "PodFailurePolicy" or exit_code == EXIT_BAD_INPUT:
         reason = renderer_failure.reason if renderer_failure else FailureReason.INVALID_SPEC
         detail = renderer_failure.message if renderer_failure else "the renderer refused the spec (exit code 65)"
@@ -165,8 +175,6 @@ def failed_diagnosis(
             f"{detail.rstrip('.')}. Bad input is never retried: fix spec.source and create the VideoJob again.",
             exit_code=exit_code if exit_code is not None else EXIT_BAD_INPUT,
         )
-    if last is not None and terminated and terminated.get("reason") == "OOMKilled":
-        return _oom(last, attempts)
     if renderer_failure is not None:
         return Diagnosis(
             renderer_failure.reason,

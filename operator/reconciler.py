@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from videojob.contract import ProgressEvent
 from videojob.spec import VideoJobSpec
 
-from . import logs, metrics, reasons
+from . import attempts, logs, metrics, reasons
 from .admission import Admission, finished, suspended
 from .builders import RENDERER_CONTAINER, build_renderer_job, build_spec_configmap, output_prefix
 from .cleanup import FINALIZER, OutputCleaner, finalizers_for, without_finalizer
@@ -56,6 +56,7 @@ class Reconciler:
         self._followers: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresh_pending = False
+        self.memory_growth = attempts.MemoryGrowth(settings.oom_memory_factor, settings.oom_memory_ceiling)
 
     # --- running ------------------------------------------------------------------------------
 
@@ -192,7 +193,7 @@ class Reconciler:
             place = self._render_slot(uid)
             return (await self._start(body, spec), None) if place is None else (None, place)
         if finished(job):
-            return job, None
+            return await self._grow_after_oom(body, job) or job, None
         await self._ensure_configmap(body, spec)
         if spec.suspend and not suspended(job):
             await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
@@ -207,11 +208,13 @@ class Reconciler:
         return job, None
 
     def _observe(self, uid: str, job: Mapping[str, Any] | None, place: Place | None, now: datetime) -> Observation:
-        """What the status depends on: the Job, its Pods, the newest progress event and the place in the queue."""
+        """What the status depends on: the Job, its Pods, the newest progress event and the place in the queue,
+        and the earlier attempts (after an OOM kill)."""
         assert self.world is not None
         pods = pods_by_age(self.world.job_pods(uid, job))
         newest_pod_uid = pods[-1]["metadata"].get("uid") if pods else None
         position, length = place or (None, None)
+        seen = attempts.review(self.world.all_jobs(uid), job, lambda j: self.world.job_pods(uid, j), self.memory_growth)
         return Observation(
             now=now,
             job=job,
@@ -219,7 +222,30 @@ class Reconciler:
             progress=self.board.latest(uid, newest_pod_uid),
             queue_position=position,
             queue_length=length,
+            attempt_history=seen.history,
+            earlier_starts=seen.earlier_starts,
+            out_of_memory=seen.out_of_memory,
         )
+
+    async def _grow_after_oom(self, body: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Attempt N+1 with more memory when attempt N (``job``) was OOMKilled; None for any other end."""
+        assert self.world is not None
+        uid = body["metadata"]["uid"]
+        step = attempts.next_attempt(job, self.world.job_pods(uid, job), self.memory_growth)
+        if step is None:
+            return None
+        bigger = build_renderer_job(body, self.settings, attempt=step.attempt, memory=step.memory)
+        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the killed attempt held
+        if await self.kube.create_if_absent(bigger):
+            self.events(
+                body,
+                "Warning",
+                "MemoryRaised",
+                f"Attempt {step.attempt - 1} ran out of memory at {step.after}; "
+                f"attempt {step.attempt} ({bigger['metadata']['name']}) starts with {step.memory}",
+            )
+            metrics.OOM_RETRIES.labels((body.get("spec") or {}).get("quality") or "medium").inc()
+        return bigger
 
     def _render_slot(self, uid: str) -> Place | None:
         """None when the VideoJob may render now; else its place in the queue."""

@@ -7,6 +7,8 @@
     VIDEOJOB_S3_BUCKET=videos
     VIDEOJOB_S3_SECRET_NAME=videojob-s3     # Secret with accessKey/secretKey, in each job namespace
     VIDEOJOB_PRESETS='{"high": {"cpu": "8", "memory": "8Gi"}}'   # override part of the table
+    VIDEOJOB_OOM_MEMORY_FACTOR=1.5          # an OOMKilled render comes back with 1.5 times the memory,
+    VIDEOJOB_OOM_MEMORY_CEILING=8Gi         # ... but never more than this
 
 The quality presets (resources per quality, requests = limits) come from
 :data:`videojob.quality.QUALITY_PRESETS`, the one table of quality names.
@@ -18,6 +20,7 @@ import functools
 import re
 from typing import Annotated, Literal
 
+from kubernetes.utils.quantity import parse_quantity
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -64,6 +67,8 @@ class OperatorSettings(BaseSettings):
     s3_access_key: SecretStr | None = None
     s3_secret_key: SecretStr | None = None
     presets: dict[QualityName, Preset] = Field(default_factory=lambda: dict(DEFAULT_PRESETS))
+    oom_memory_factor: Annotated[float, Field(ge=1.1, le=4.0)] = 1.5
+    oom_memory_ceiling: str = "8Gi"
     progress_log_tail_lines: Annotated[int, Field(ge=1, le=10000)] = 50
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
 
@@ -95,6 +100,17 @@ class OperatorSettings(BaseSettings):
             else:
                 merged[name] = override
         return merged
+
+    @field_validator("oom_memory_ceiling")
+    @classmethod
+    def _ceiling_is_a_memory_quantity(cls, value: str) -> str:
+        try:
+            size = parse_quantity(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a memory quantity such as 8Gi or 6144Mi") from None
+        if size < 64 * 2**20:
+            raise ValueError(f"{value!r} is below 64Mi, too little for any render")
+        return value
 
     @model_validator(mode="after")
     def _keys_come_in_pairs(self) -> OperatorSettings:

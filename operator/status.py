@@ -11,6 +11,9 @@ Phase choices worth knowing:
   place and resuming starts the current attempt again.
 * A Pod the scheduler cannot place gives phase **Queued** with the scheduler's message in
   ``stage``, the same phase as waiting for one of the operator's render slots.
+* After an OOM kill the VideoJob goes on with its next attempt (a new Job with more memory,
+  see attempts.py): the status follows the newest Job, ``attemptHistory`` lists every
+  attempt's memory and outcome, and ``attempts`` counts the Pods of all of them.
 * An image or Secret problem keeps phase **Pending** (Kubernetes keeps retrying) but
   sets ``failure`` and Progressing=False so the user sees what to fix; the Job's
   deadline eventually fails it.
@@ -41,7 +44,7 @@ from .failures import (
 
 OWNED_KEYS = (
     "phase", "progress", "stage", "queuePosition", "estimatedCompletionTime", "startTime", "completionTime",
-    "attempts", "jobName", "observedGeneration", "conditions", "output", "usage", "failure",
+    "attempts", "attemptHistory", "jobName", "observedGeneration", "conditions", "output", "usage", "failure",
 )  # fmt: skip
 
 
@@ -56,6 +59,9 @@ class Observation:
     queue_position: int | None = None
     queue_length: int | None = None
     invalid_spec: str | None = None
+    attempt_history: Sequence[Mapping[str, Any]] = ()  # from attempts.history(), oldest first
+    earlier_starts: int = 0  # renderer Pods started by the attempts before ``job``
+    out_of_memory: Diagnosis | None = None  # ``job`` was OOMKilled and may not grow: why it is the last
 
 
 def timestamp(moment: datetime) -> str:
@@ -120,12 +126,18 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     job, pods = seen.job, pods_by_age(seen.pods)
     job_status = (job or {}).get("status") or {}
     status: dict[str, Any] = {"observedGeneration": generation, "progress": int(old.get("progress") or 0)}
+    starts = 0  # renderer Pods of this attempt's Job
     if job is not None:
         status["jobName"] = job["metadata"]["name"]
         attempts = sum(int(job_status.get(key) or 0) for key in ("failed", "succeeded", "active"))
-        status["attempts"] = max(attempts, len(pods))
-        if job_status.get("startTime"):
-            status["startTime"] = job_status["startTime"]
+        starts = max(attempts, len(pods))
+        status["attempts"] = starts + seen.earlier_starts
+        # A later attempt keeps the first one's start: the render began then.
+        started = (old.get("startTime") if seen.attempt_history else None) or job_status.get("startTime")
+        if started:
+            status["startTime"] = started
+    if seen.attempt_history:
+        status["attemptHistory"] = [dict(entry) for entry in seen.attempt_history]
     failure: Diagnosis | None = None
     invalid: Diagnosis | None = None
     newest = pods[-1] if pods else None
@@ -146,6 +158,8 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         )
     elif job is not None and (failed := job_failed(job)) is not None:
         failure = failed_diagnosis(videojob, job, pods)
+        if failure.reason == reasons.OOM_KILLED and seen.out_of_memory is not None:
+            failure = seen.out_of_memory
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Failed: {failure.reason}"
         status["completionTime"] = failed.get("lastTransitionTime") or timestamp(seen.now)
     elif spec.get("suspend"):
@@ -158,7 +172,7 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         )
         status["queuePosition"] = seen.queue_position
     elif job is None or job_condition(job, "Suspended") or newest is None:
-        phase, why, stage = reasons.PENDING, reasons.STARTING, "Starting the renderer"
+        phase, why, stage = reasons.PENDING, reasons.STARTING, "Starting the renderer" + _grown(seen)
     elif (scheduler_says := unschedulable_message(newest)) is not None:
         phase, why, stage = reasons.QUEUED, reasons.UNSCHEDULABLE, f"Unschedulable: {scheduler_says}"
     elif (stuck := stuck_diagnosis(newest)) is not None:
@@ -176,8 +190,9 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         phase, why = reasons.PENDING, reasons.STARTING
         running = (newest.get("status") or {}).get("phase") == "Running"
         stage = "Renderer running, waiting for its first progress event" if running else "Starting the renderer Pod"
-        if status.get("attempts", 0) > 1:
-            stage += f" (attempt {status['attempts']} of {int(spec.get('retries', 0)) + 1})"
+        stage += _grown(seen)
+        if starts > 1:
+            stage += f" (try {starts} of {int(spec.get('retries', 0)) + 1})"
 
     status["phase"], status["stage"] = phase, stage[:STAGE_MAX_CHARS]
     if failure is not None:
@@ -186,6 +201,17 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     conditions = _conditions(phase, why, message, failure, invalid)
     status["conditions"] = _keep_transition_times(conditions, old.get("conditions") or [], seen.now, generation)
     return status
+
+
+def _grown(seen: Observation) -> str:
+    """The stage's note while a bigger attempt starts after an OOM kill."""
+    if len(seen.attempt_history) < 2:
+        return ""
+    newest, before = seen.attempt_history[-1], seen.attempt_history[-2]
+    return (
+        f" (attempt {newest.get('attempt')} with {newest.get('memory', '?')}: "
+        f"attempt {before.get('attempt')} ran out of memory at {before.get('memory', '?')})"
+    )
 
 
 def status_patch(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:

@@ -56,6 +56,7 @@ PARALLELISM_MAX: Final = 16
 PARALLELISM_AUTO: Final = "auto"  # spec.parallelism: the operator picks the number of Pods
 RETRIES_MAX: Final = 10
 RETRIES_DEFAULT: Final = 2
+ATTEMPTS_MAX: Final = 6  # renderer Jobs one VideoJob makes: the first, then one per OOM kill with more memory
 ACTIVE_DEADLINE_SECONDS_MIN: Final = 60
 ACTIVE_DEADLINE_SECONDS_MAX: Final = 86400
 ACTIVE_DEADLINE_SECONDS_DEFAULT: Final = 3600

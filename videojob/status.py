@@ -13,8 +13,10 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from videojob.limits import ATTEMPTS_MAX
 from videojob.structural import kube
 
+AttemptOutcome = Literal["Pending", "Running", "Succeeded", "OOMKilled", "Failed"]
 Phase = Literal["Pending", "Queued", "Suspended", "Scripting", "Rendering", "Assembling", "Uploading",
                 "Succeeded", "Failed"]  # fmt: skip
 PHASES: tuple[Phase, ...] = get_args(Phase)
@@ -104,6 +106,19 @@ class UsageStatus(_Status):
     )
 
 
+class AttemptStatus(_Status):
+    """One renderer Job of this VideoJob: the first, or one started with more memory after an OOM kill."""
+
+    attempt: Annotated[int, Field(ge=1, le=ATTEMPTS_MAX)] = Field(description="1 for the first Job, then 2, 3...")
+    job_name: Annotated[str, Field(max_length=63)] = Field(alias="jobName", description="The attempt's batch/v1 Job.")
+    memory: Annotated[str, Field(max_length=32)] | None = Field(
+        None, description="The renderer's memory limit in this attempt, for example 1536Mi."
+    )
+    outcome: AttemptOutcome = Field(
+        description="Pending, Running, Succeeded, OOMKilled (the next attempt gets more memory) or Failed."
+    )
+
+
 class FailureStatus(_Status):
     reason: str | None = Field(
         None,
@@ -145,8 +160,14 @@ class VideoJobStatus(_Status):
     attempts: Annotated[int, Field(ge=0)] | None = Field(
         None, description="How many renderer Pods have been started, retries included."
     )
+    attempt_history: Annotated[list[AttemptStatus], Field(max_length=ATTEMPTS_MAX)] | None = Field(
+        None,
+        alias="attemptHistory",
+        description=f"Each renderer Job so far, oldest first (at most {ATTEMPTS_MAX}): an attempt OOMKilled is "
+        "followed by one with more memory, up to the operator's ceiling (VIDEOJOB_OOM_MEMORY_CEILING).",
+    )
     job_name: Annotated[str, Field(max_length=63)] | None = Field(
-        None, alias="jobName", description="The renderer batch/v1 Job, in the same namespace."
+        None, alias="jobName", description="The renderer batch/v1 Job (the newest attempt's), in the same namespace."
     )
     observed_generation: int | None = Field(
         None,

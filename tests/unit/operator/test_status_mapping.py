@@ -256,7 +256,7 @@ def test_suspended_spec_gives_phase_suspended_and_keeps_progress(kube):
     assert _conditions(status)["Progressing"] == ("False", "SuspendedByUser")
 
 
-def test_a_retry_after_a_failure_says_which_attempt_is_starting(kube):
+def test_a_retry_after_a_failure_says_which_try_is_starting(kube):
     pods = [
         kube.pod(name="p1", phase="Failed", created="2026-11-21T10:01:00Z", state=kube.terminated(75)),
         kube.pod(
@@ -268,7 +268,7 @@ def test_a_retry_after_a_failure_says_which_attempt_is_starting(kube):
     ]
     status = compute_status(kube.videojob(), Observation(now=kube.NOW, job=kube.job(active=1, failed=1), pods=pods))
     assert status["phase"] == "Pending"
-    assert status["stage"] == "Starting the renderer Pod (attempt 2 of 3)"
+    assert status["stage"] == "Starting the renderer Pod (try 2 of 3)"
 
 
 def test_invalid_spec_seen_by_the_operator_fails_without_a_job(kube):
