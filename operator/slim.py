@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .builders import ATTEMPT_LABEL, KUEUE_QUEUE_LABEL
+from .fanout import COMPLETION_INDEX_LABEL, STEP_LABEL
 
 _VIDEOJOB_METADATA = (
     "name",
@@ -17,8 +18,8 @@ _VIDEOJOB_METADATA = (
     "deletionTimestamp",
     "finalizers",
 )
-_POD_LABELS = ("job-name", "batch.kubernetes.io/job-name")
-_JOB_LABELS = (ATTEMPT_LABEL, KUEUE_QUEUE_LABEL)
+_POD_LABELS = ("job-name", "batch.kubernetes.io/job-name", COMPLETION_INDEX_LABEL)
+_JOB_LABELS = (ATTEMPT_LABEL, KUEUE_QUEUE_LABEL, STEP_LABEL)
 
 
 def _pick(source: Mapping[str, Any] | None, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -43,7 +44,8 @@ def job(body: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "metadata": _pick(metadata, ("name", "namespace", "uid"))
         | {"labels": _pick(metadata.get("labels"), _JOB_LABELS)},
-        "spec": _pick(spec, ("suspend", "activeDeadlineSeconds")) | {"template": {"spec": {"containers": containers}}},
+        "spec": _pick(spec, ("suspend", "activeDeadlineSeconds", "completions"))
+        | {"template": {"spec": {"containers": containers}}},
         "status": dict(body.get("status") or {}),
     }
 
