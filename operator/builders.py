@@ -25,6 +25,7 @@ from videojob.spec import (
     renderer_spec_json,
 )
 
+from .fanout import ASSEMBLY_SUFFIX, STEP_ASSEMBLY, STEP_LABEL, STEP_SHARES, planned_pods
 from .settings import OperatorSettings
 
 RENDERER_CONTAINER = "renderer"
@@ -39,12 +40,16 @@ SIGKILL_EXIT_CODE = 137  # 128 + SIGKILL: how an OOM kill ends the renderer
 MAX_NAME_LENGTH = 63  # a Job's name becomes a Pod label value
 
 
-def job_name(name: str, uid: str, attempt: int = 1) -> str:
-    """``<name>-<hash of uid>-<attempt>``, at most 63 characters, stable for the same inputs."""
+def job_name(name: str, uid: str, attempt: int = 1, step: str = "") -> str:
+    """``<name>-<hash of uid>-<attempt><step>``, at most 63 characters, stable for the same inputs.
+
+    ``step`` tells a fanned-out render's assembly Job (:data:`~.fanout.ASSEMBLY_SUFFIX`) from its
+    shares Job, which has the plain name, and sorts after it."""
     digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
     suffix = f"-{digest}-{attempt}"
-    stem = name[: MAX_NAME_LENGTH - len(suffix)].rstrip("-.")
-    return f"{stem}{suffix}"
+    # The same stem for every step of an attempt, so that the assembly Job's name is its shares Job's plus the step.
+    stem = name[: MAX_NAME_LENGTH - len(suffix) - len(ASSEMBLY_SUFFIX)].rstrip("-.")
+    return f"{stem}{suffix}{step}"
 
 
 def spec_configmap_name(name: str, uid: str) -> str:
@@ -133,7 +138,6 @@ def _renderer_env(videojob: Mapping[str, Any], spec: VideoJobSpec, settings: Ope
         {"name": "VIDEOJOB_NAME", "value": metadata["name"]},
         {"name": "VIDEOJOB_UID", "value": metadata["uid"]},
         {"name": "VIDEOJOB_QUALITY", "value": spec.quality},
-        {"name": "VIDEOJOB_PARALLELISM", "value": str(spec.parallelism)},
         {"name": "VIDEOJOB_OUTPUT_BUCKET", "value": spec.output.bucket or settings.s3_bucket},
         {
             "name": "VIDEOJOB_OUTPUT_PREFIX",
@@ -257,3 +261,49 @@ def build_renderer_job(
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},
         },
     }
+
+
+def build_shares_job(
+    videojob: Mapping[str, Any], settings: OperatorSettings, *, pods: int, attempt: int = 1, memory: str | None = None
+) -> dict[str, Any]:
+    """A fanned-out render's Indexed Job: index i draws share i of the scenes into the cache (see fanout.py).
+
+    Each index retries alone (``backoffLimitPerIndex``: spec.retries); bad input still fails the
+    whole Job at once, and one index out of retries fails it without waiting for the others.
+    """
+    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory)
+    spec = job["spec"]
+    for labels in (job["metadata"]["labels"], spec["template"]["metadata"]["labels"]):
+        labels[STEP_LABEL] = STEP_SHARES
+    spec["template"]["spec"]["containers"][0]["env"].append({"name": "VIDEOJOB_SHARDS", "value": str(pods)})
+    spec.update(
+        completionMode="Indexed",
+        completions=pods,
+        parallelism=pods,
+        backoffLimitPerIndex=spec.pop("backoffLimit"),
+        maxFailedIndexes=0,
+    )
+    return job
+
+
+def build_assembly_job(
+    videojob: Mapping[str, Any], settings: OperatorSettings, *, attempt: int = 1, memory: str | None = None
+) -> dict[str, Any]:
+    """The one Pod that joins a fanned-out render's shares: an ordinary render that finds every scene cached,
+    so it joins, muxes and uploads exactly as a single-Pod render does; created once every index succeeded."""
+    metadata = videojob["metadata"]
+    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory)
+    job["metadata"]["name"] = job_name(metadata["name"], metadata["uid"], attempt, ASSEMBLY_SUFFIX)
+    for labels in (job["metadata"]["labels"], job["spec"]["template"]["metadata"]["labels"]):
+        labels[STEP_LABEL] = STEP_ASSEMBLY
+    return job
+
+
+def build_attempt_job(
+    videojob: Mapping[str, Any], settings: OperatorSettings, *, attempt: int = 1, memory: str | None = None
+) -> dict[str, Any]:
+    """The Job that starts an attempt: a fanned-out render's shares Job, else the single-Pod renderer Job."""
+    pods = planned_pods(VideoJobSpec.model_validate(videojob["spec"]))
+    if pods > 1:
+        return build_shares_job(videojob, settings, pods=pods, attempt=attempt, memory=memory)
+    return build_renderer_job(videojob, settings, attempt=attempt, memory=memory)

@@ -13,37 +13,35 @@ import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from videojob.contract import ProgressEvent, parse_progress_line
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Sighting:
-    pod_uid: str
-    event: ProgressEvent
-
-
 class ProgressBoard:
-    """The newest progress event per VideoJob, remembered with the Pod that sent it."""
+    """The newest progress event of every renderer Pod, per VideoJob.
+
+    A single-Pod render reads its newest Pod's event; a fanned-out one reads one per index
+    (see :mod:`.fanout`). Pods of earlier attempts stay until the VideoJob is forgotten:
+    a few small events per VideoJob.
+    """
 
     def __init__(self) -> None:
-        self._latest: dict[str, Sighting] = {}
+        self._latest: dict[str, dict[str, ProgressEvent]] = {}
 
     def record(self, videojob_uid: str, pod_uid: str, event: ProgressEvent) -> bool:
         """Keep the event; True when it changes what the status would show."""
-        before = self._latest.get(videojob_uid)
-        if before is not None and before.pod_uid == pod_uid and event.time < before.event.time:
+        pods = self._latest.setdefault(videojob_uid, {})
+        before = pods.get(pod_uid)
+        if before is not None and event.time < before.time:
             return False  # a replayed line after a reconnect
-        self._latest[videojob_uid] = Sighting(pod_uid, event)
-        return before is None or before.pod_uid != pod_uid or before.event != event
+        pods[pod_uid] = event
+        return before != event
 
     def latest(self, videojob_uid: str, pod_uid: str | None) -> ProgressEvent | None:
         """The newest event from this Pod; an event from an earlier attempt's Pod does not count."""
-        sighting = self._latest.get(videojob_uid)
-        return sighting.event if sighting and sighting.pod_uid == pod_uid else None
+        return self._latest.get(videojob_uid, {}).get(pod_uid) if pod_uid is not None else None
 
     def forget(self, videojob_uid: str) -> None:
         self._latest.pop(videojob_uid, None)

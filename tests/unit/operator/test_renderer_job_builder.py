@@ -7,7 +7,14 @@ import json
 
 import pytest
 
-from videojob.operator.builders import build_renderer_job, build_spec_configmap, job_name, renderer_resources
+from videojob.operator.builders import (
+    build_assembly_job,
+    build_renderer_job,
+    build_shares_job,
+    build_spec_configmap,
+    job_name,
+    renderer_resources,
+)
 from videojob.operator.settings import OperatorSettings
 from videojob.spec import VideoJobSpec
 
@@ -49,7 +56,6 @@ def _env(extra=()):
         {"name": "VIDEOJOB_NAME", "value": "lesson"},
         {"name": "VIDEOJOB_UID", "value": UID},
         {"name": "VIDEOJOB_QUALITY", "value": "medium"},
-        {"name": "VIDEOJOB_PARALLELISM", "value": "1"},
         {"name": "VIDEOJOB_OUTPUT_BUCKET", "value": "videos"},
         {"name": "VIDEOJOB_OUTPUT_PREFIX", "value": f"outputs/team-a/lesson/{UID}/"},
         {"name": "VIDEOJOB_S3_ENDPOINT", "value": "http://minio.videojob.svc:9000"},
@@ -143,7 +149,6 @@ def test_every_execution_field_of_the_spec_reaches_the_job():
         retries=5,
         activeDeadlineSeconds=600,
         suspend=True,
-        parallelism=4,
         queueName="renders",
         priorityClassName="batch-high",
         llm={
@@ -160,9 +165,8 @@ def test_every_execution_field_of_the_spec_reaches_the_job():
         )
     )
     env[4] = {"name": "VIDEOJOB_QUALITY", "value": "high"}
-    env[5] = {"name": "VIDEOJOB_PARALLELISM", "value": "4"}
-    env[6] = {"name": "VIDEOJOB_OUTPUT_BUCKET", "value": "team-videos"}
-    env[7] = {"name": "VIDEOJOB_OUTPUT_PREFIX", "value": f"lessons/2026/outputs/team-a/lesson/{UID}/"}
+    env[5] = {"name": "VIDEOJOB_OUTPUT_BUCKET", "value": "team-videos"}
+    env[6] = {"name": "VIDEOJOB_OUTPUT_PREFIX", "value": f"lessons/2026/outputs/team-a/lesson/{UID}/"}
     expected = _expected_job(
         resources={"requests": {"cpu": "4", "memory": "4Gi"}, "limits": {"cpu": "4", "memory": "4Gi"}},
         env=env,
@@ -174,6 +178,43 @@ def test_every_execution_field_of_the_spec_reaches_the_job():
         pod_extra={"priorityClassName": "batch-high"},
     )
     assert build_renderer_job(videojob, OperatorSettings()) == expected
+
+
+def test_a_fanned_out_render_is_an_indexed_job_whose_indexes_retry_alone():
+    videojob = _videojob(parallelism=3, retries=4, quality="low")
+    shares_labels = LABELS | {"videojob.dev/step": "shares"}
+    expected = _expected_job(
+        resources={"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        env=_env(({"name": "VIDEOJOB_SHARDS", "value": "3"},)),
+        scratch="2Gi",
+        job_labels=shares_labels,
+    )
+    del expected["spec"]["backoffLimit"]
+    expected["spec"]["template"]["spec"]["containers"][0]["env"][4] = {"name": "VIDEOJOB_QUALITY", "value": "low"}
+    expected["spec"]["template"]["metadata"]["labels"] = shares_labels
+    expected["spec"] |= {
+        "completionMode": "Indexed",
+        "completions": 3,
+        "parallelism": 3,
+        "backoffLimitPerIndex": 4,  # spec.retries, per index: a failed index retries alone
+        "maxFailedIndexes": 0,  # an index out of retries fails the render without waiting for the others
+    }
+    assert build_shares_job(videojob, OperatorSettings(), pods=3) == expected
+
+
+def test_the_assembly_job_is_a_single_pod_render_named_after_its_shares_job():
+    videojob = _videojob(parallelism=3)
+    assembly_labels = LABELS | {"videojob.dev/step": "assembly"}
+    expected = _expected_job(job_labels=assembly_labels)
+    expected["metadata"]["name"] = f"{JOB}a"
+    expected["spec"]["template"]["metadata"]["labels"] = assembly_labels
+    assert build_assembly_job(videojob, OperatorSettings()) == expected
+    # It sorts after its shares Job and before the next attempt's, and stays a valid label value.
+    long = _videojob(parallelism=3) | {"metadata": {"name": "x" * 63, "namespace": "team-a", "uid": UID}}
+    names = [build_shares_job(long, OperatorSettings(), pods=3, attempt=1)["metadata"]["name"]]
+    names += [build_assembly_job(long, OperatorSettings(), attempt=1)["metadata"]["name"]]
+    names += [build_shares_job(long, OperatorSettings(), pods=3, attempt=2)["metadata"]["name"]]
+    assert names == sorted(names) and all(len(name) <= 63 for name in names)
 
 
 def test_spec_resources_override_the_preset_field_by_field():
