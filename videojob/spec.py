@@ -179,13 +179,14 @@ class Source(_Model):
 
 
 class VoiceSpec(_Model):
-    provider: Literal["espeak", "openai", "none"] = Field(
-        "espeak",
-        description="The speech engine: espeak (offline, espeak-ng), openai (an OpenAI-compatible speech "
-        "endpoint from spec.llm) or none (a silent video with subtitles only).",
+    provider: Literal["piper", "espeak", "openai", "none"] | None = Field(
+        None,
+        description="The speech engine: piper (offline neural voice, English: en_US-joe-medium), espeak "
+        "(offline, espeak-ng, most languages), openai (an OpenAI-compatible speech endpoint from spec.llm) "
+        "or none (a silent video with subtitles only). Omitted: piper for English, espeak for other languages.",
     )
     name: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")] | None = Field(
-        None, description="The provider's voice name, for example en-us or alloy."
+        None, description="The provider's voice name, for example en_US-joe-medium, en-us or alloy."
     )
 
 
@@ -341,7 +342,8 @@ class VideoJobSpec(_Model):
     theme: ThemeName = Field("default", description="Colours, fonts and icons suited to a subject.")
     # default_factory: an omitted voice stays omitted in the stored object.
     voice: VoiceSpec = Field(
-        default_factory=VoiceSpec, description="Who narrates. Omit for the offline espeak-ng voice."
+        default_factory=VoiceSpec,
+        description="Who narrates. Omit for the offline voice of the language (Piper for English, else espeak-ng).",
     )
     duration_seconds: Annotated[int, Field(ge=L.DURATION_SECONDS_MIN, le=L.DURATION_SECONDS_MAX)] = Field(
         L.DURATION_SECONDS_DEFAULT,
