@@ -230,6 +230,8 @@ def view(
     completions = int(((shares or {}).get("spec") or {}).get("completions") or len(sightings))
     rendering = shares_progress(sightings, completions)
     if step(job) == STEP_SHARES:
+        if any(_phase(pod) == "Running" for pod in share_pods):  # a retried index's new Pod is no step back
+            share_pods = [pod for pod in share_pods if not _starting_normally(pod)]
         return FanOutView(share_pods, rendering)
     scenes = rendering.scenes if rendering is not None else None
     assembling = _by_age(pods_of(job))

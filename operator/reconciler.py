@@ -21,13 +21,13 @@ from pydantic import ValidationError
 from videojob.contract import ProgressEvent
 from videojob.spec import VideoJobSpec
 
-from . import attempts, logs, metrics, reasons
+from . import attempts, fanout, logs, metrics, reasons
 from .admission import Admission, finished, suspended
-from .builders import RENDERER_CONTAINER, build_renderer_job, build_spec_configmap, output_prefix
+from .builders import RENDERER_CONTAINER, build_assembly_job, build_attempt_job, build_spec_configmap, output_prefix
 from .cleanup import FINALIZER, OutputCleaner, finalizers_for, without_finalizer
 from .errors import CleanupNotConfigured, OperatorError, retry_base
 from .events import EventSink
-from .failures import pods_by_age
+from .failures import job_succeeded, pods_by_age
 from .kube import ClusterApi
 from .progress import ProgressBoard, follow
 from .settings import OperatorSettings
@@ -193,7 +193,9 @@ class Reconciler:
             place = self._render_slot(uid)
             return (await self._start(body, spec), None) if place is None else (None, place)
         if finished(job):
-            return await self._grow_after_oom(body, job) or job, None
+            return await self._grow_after_oom(body, job) or await self._assemble_when_shares_done(
+                body, job
+            ) or job, None
         await self._ensure_configmap(body, spec)
         if spec.suspend and not suspended(job):
             await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
@@ -213,13 +215,22 @@ class Reconciler:
         assert self.world is not None
         pods = pods_by_age(self.world.job_pods(uid, job))
         newest_pod_uid = pods[-1]["metadata"].get("uid") if pods else None
+        progress = self.board.latest(uid, newest_pod_uid)
+        fanned = fanout.view(
+            job,
+            self.world.all_jobs(uid),
+            lambda j: self.world.job_pods(uid, j),
+            lambda pod: self.board.latest(uid, pod),
+        )
+        if fanned is not None:  # a render shared by several Pods: every index's progress, added up
+            pods, progress = pods_by_age(fanned.pods), fanned.progress
         position, length = place or (None, None)
         seen = attempts.review(self.world.all_jobs(uid), job, lambda j: self.world.job_pods(uid, j), self.memory_growth)
         return Observation(
             now=now,
             job=job,
             pods=pods,
-            progress=self.board.latest(uid, newest_pod_uid),
+            progress=progress,
             queue_position=position,
             queue_length=length,
             attempt_history=seen.history,
@@ -234,7 +245,7 @@ class Reconciler:
         step = attempts.next_attempt(job, self.world.job_pods(uid, job), self.memory_growth)
         if step is None:
             return None
-        bigger = build_renderer_job(body, self.settings, attempt=step.attempt, memory=step.memory)
+        bigger = build_attempt_job(body, self.settings, attempt=step.attempt, memory=step.memory)
         self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the killed attempt held
         if await self.kube.create_if_absent(bigger):
             self.events(
@@ -247,6 +258,21 @@ class Reconciler:
             metrics.OOM_RETRIES.labels((body.get("spec") or {}).get("quality") or "medium").inc()
         return bigger
 
+    async def _assemble_when_shares_done(
+        self, body: Mapping[str, Any], job: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Every index of a fanned-out render succeeded: its assembly Job (created once), which the status follows."""
+        if fanout.step(job) != fanout.STEP_SHARES or job_succeeded(job) is None:
+            return None
+        uid = body["metadata"]["uid"]
+        assembly = build_assembly_job(
+            body, self.settings, attempt=attempts.attempt_number(job), memory=attempts.memory_limit(job)
+        )
+        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the shares held, until it shows
+        if await self.kube.create_if_absent(assembly):
+            self.events(body, "Normal", "JobCreated", f"Created assembly Job {assembly['metadata']['name']}")
+        return assembly
+
     def _render_slot(self, uid: str) -> Place | None:
         """None when the VideoJob may render now; else its place in the queue."""
         assert self.world is not None
@@ -257,7 +283,7 @@ class Reconciler:
         uid = body["metadata"]["uid"]
         admitted = asyncio.get_running_loop().time()
         self.admission.admit(uid, admitted)
-        job = build_renderer_job(body, self.settings)
+        job = build_attempt_job(body, self.settings)
         # Both at once: the kubelet waits for a missing ConfigMap volume, so the order does not matter.
         _, created = await asyncio.gather(
             self.kube.create_if_absent(build_spec_configmap(body, spec)), self.kube.create_if_absent(job)
