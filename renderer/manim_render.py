@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from videojob.renderer.errors import LatexRejectedError, RenderError
+from videojob.renderer.layout import FRAME_HEIGHT
 from videojob.renderer.timing import SceneTiming
 from videojob.storyboard import THEMES, Visual
 
@@ -82,6 +83,7 @@ def render_scene(job: SceneJob) -> RenderedScene:
         options = {
             "pixel_width": job.width,
             "pixel_height": job.height,
+            "frame_width": FRAME_HEIGHT * job.width / job.height,  # Manim keeps 14.2 units unless told
             "frame_rate": job.timing.fps,
             "media_dir": scratch,
             "disable_caching": True,

@@ -1,30 +1,56 @@
-"""What every template shares: the theme's colours, text that fits, and a clock.
+"""What every template shares: the theme's colours, legible text laid out in pages, and a clock.
 
-A template describes its animations against the scene's timing (when speech
-starts, how long it lasts, when each item should appear); the base class keeps
-track of elapsed time in whole frames and holds the last frame until the scene's
-planned duration, so the scene lasts exactly as long as its narration needs.
+A template first lays out its picture (:meth:`TemplateScene.build`: pages of mobjects inside
+the frame's safe area, text at the sizes of :mod:`videojob.renderer.layout`, nothing drawn
+yet), then animates it against the scene's timing (when speech starts, how long it lasts,
+when each item should appear). The base class keeps track of elapsed time in whole frames
+and holds the last frame until the scene's planned duration, so the scene lasts exactly as
+long as its narration needs.
+
+Text is drawn one line per Text mobject, wrapped here, so that every line is measured, no
+line is ever shrunk below the smallest size, and a right-to-left line is aligned to the
+right (Pango lays out each line's characters in their reading order).
 """
 
 from __future__ import annotations
 
 import abc
-import textwrap
+from collections.abc import Sequence
 from typing import Any
 
-from manim import DOWN, LEFT, UP, Scene, Text, UpdateFromAlphaFunc, VGroup, smooth
+import numpy as np
+from manim import DOWN, LEFT, RIGHT, FadeOut, Scene, Text, UpdateFromAlphaFunc, VGroup, config, smooth
 
-from videojob.renderer.timing import SceneTiming
+from videojob.renderer import layout as L
+from videojob.renderer.layout import Layout, Page
+from videojob.renderer.themes import font_families
+from videojob.renderer.timing import SceneTiming, reveal_times
 from videojob.storyboard import Palette
 
-FONT = "DejaVu Sans"
-USABLE_WIDTH = 12.4  # of the 14.2 scene units Manim's frame spans at any pixel size
-FRAME_BOTTOM = -3.6
 FINAL_HOLD = 0.5  # seconds the finished picture stays up, however long the animations ran
+PAGE_TURN = 0.35  # seconds the previous page takes to fade out
+
+
+class Paragraph(VGroup):
+    """Lines of text at one size, one under the other at the scale's line pitch."""
+
+    def __init__(self, lines: Sequence[Text], size: float, right_to_left: bool = False, centred: bool = False):
+        super().__init__(*lines)
+        self.size = size
+        self.right_to_left = right_to_left
+        pitch = L.line_pitch(size)
+        for index, line in enumerate(lines):
+            line.move_to([0.0, -index * pitch, 0.0])
+            if not centred:
+                line.align_to([0.0, 0.0, 0.0], RIGHT if right_to_left else LEFT)
+
+    @property
+    def lines(self) -> list[Text]:
+        return list(self.submobjects)  # type: ignore[arg-type]
 
 
 class TemplateScene(Scene, abc.ABC):
-    """A scene drawn from one storyboard visual; subclasses implement ``compose``."""
+    """A scene drawn from one storyboard visual; subclasses implement ``build`` and ``compose``."""
 
     def __init__(self, visual: Any, narration: str, palette: Palette, timing: SceneTiming, **kwargs: Any):
         super().__init__(**kwargs)
@@ -33,6 +59,7 @@ class TemplateScene(Scene, abc.ABC):
         self.palette = palette
         self.timing = timing
         self.elapsed = 0.0
+        self.layout = Layout(config.frame_width, config.frame_height)
 
     def construct(self) -> None:
         self.camera.background_color = self.palette.background  # type: ignore[union-attr]  # Cairo renderer's Camera; OpenGL is never used
@@ -40,8 +67,14 @@ class TemplateScene(Scene, abc.ABC):
         self.hold_until(max(self.timing.duration, self.elapsed + FINAL_HOLD))
 
     @abc.abstractmethod
+    def build(self) -> list[Page]:
+        """The picture laid out, page by page, without drawing a frame (the layout tests call this)."""
+
+    @abc.abstractmethod
     def compose(self) -> None:
-        """Draw the visual; each catalogue template defines it."""
+        """Animate what ``build`` laid out."""
+
+    # The clock.
 
     def whole_frames(self, seconds: float) -> float:
         return max(1, round(seconds * self.timing.fps)) / self.timing.fps
@@ -62,44 +95,93 @@ class TemplateScene(Scene, abc.ABC):
         """Fade in while sliding by ``shift``, like FadeIn, without FadeIn's two deep copies of the
         mobject (a line of Text is hundreds of glyph paths; copying it costs more than drawing it)."""
         end = mobject.get_center().copy()
+        # Each part back to its own opacity: a frame's fill stays clear, a shape's stays translucent.
+        family = [(m, m.get_fill_opacity(), m.get_stroke_opacity()) for m in mobject.family_members_with_points()]
         mobject.set_opacity(0)
 
         def update(moving: Any, alpha: float) -> None:
             moving.move_to(end - shift * (1 - alpha))
-            moving.set_opacity(alpha)
+            for part, fill, stroke in family:
+                part.set_fill(opacity=fill * alpha, family=False)
+                part.set_stroke(opacity=stroke * alpha, family=False)
 
         return UpdateFromAlphaFunc(mobject, update, rate_func=smooth)
 
-    def text(
+    def present(self, pages: list[Page], spoken: list[str]) -> None:
+        """Show ``pages`` in turn: a page's fixed parts with it, each item as the narrator reaches
+        ``spoken[item]``; the previous page fades out just before the next one's first item is due."""
+        times = reveal_times(self.narration, spoken, self.timing) if spoken else []
+        on_screen: list[Any] = []
+        for page in pages:
+            due = [times[part.item] for part in page.parts if part.item is not None and part.item < len(times)]
+            leaving = [mobject for mobject in on_screen if all(mobject is not m for m in page.mobjects)]
+            if leaving:
+                self.hold_until(min(due, default=self.elapsed) - PAGE_TURN)
+                self.animate(*[FadeOut(mobject) for mobject in leaving], run_time=PAGE_TURN)
+                self.remove(*leaving)
+                on_screen = [m for m in on_screen if all(m is not gone for gone in leaving)]
+            fixed = [p.mobject for p in page.parts if p.item is None and all(p.mobject is not m for m in on_screen)]
+            if fixed:
+                self.animate(*[self.appear(mobject, DOWN * 0.2) for mobject in fixed], run_time=0.4)
+                on_screen += fixed
+            for part in page.parts:
+                if part.item is None:
+                    continue
+                if part.item < len(times):
+                    self.hold_until(times[part.item])
+                self.animate(self.appear(part.mobject, RIGHT * 0.3), run_time=0.45)
+                on_screen.append(part.mobject)
+
+    # Text.
+
+    def lines(
         self,
         content: str,
-        size: float = 34,
+        size: float,
+        width: float,
         color: str | None = None,
-        width: float = USABLE_WIDTH,
-        weight: str = "NORMAL",
-    ) -> Text:
-        """Text wrapped to ``width`` scene units, shrunk only if a single word is still too wide."""
-        chars_per_line = max(12, int(width / (size * 0.0048)))  # DejaVu Sans averages ~0.004 units per char per pt
-        wrapped = "\n".join(textwrap.wrap(content, chars_per_line)) or " "
-        mobject = Text(
-            wrapped, font=FONT, font_size=size, color=color or self.palette.text, weight=weight, line_spacing=0.9
+        bold: bool = False,
+        centred: bool = False,
+    ) -> Paragraph:
+        """``content`` wrapped to ``width`` at ``size``: measured after drawing, and wrapped tighter
+        rather than shrunk when a line came out wider than the estimate."""
+        budget = width
+        for _ in range(6):
+            drawn = [self._line(text, size, color, bold) for text in L.wrap(content, budget, size, bold)]
+            if max(line.width for line in drawn) <= width:
+                break
+            budget *= 0.88
+        return Paragraph(drawn, size, L.is_right_to_left(content), centred)
+
+    def _line(self, text: str, size: float, color: str | None, bold: bool) -> Text:
+        return Text(
+            text,
+            font=font_families(text),
+            font_size=size,
+            color=color or self.palette.text,
+            weight="BOLD" if bold else "NORMAL",
+            warn_missing_font=False,  # a family list, which Pango resolves glyph by glyph
         )
-        if mobject.width > width:
-            mobject.scale_to_fit_width(width)
-        return mobject
 
-    def heading(self, content: str) -> Text:
-        return self.text(content, size=56, color=self.palette.accent, weight="BOLD").to_edge(UP, buff=0.6)
+    def fitted(
+        self,
+        content: str,
+        sizes: Sequence[float],
+        width: float,
+        height: float,
+        color: str | None = None,
+        bold: bool = False,
+        centred: bool = False,
+    ) -> Paragraph:
+        """The first of ``sizes`` (largest first) at which ``content`` fits ``width`` by ``height``;
+        the last one (never below the smallest size) when none does."""
+        for size in sizes:
+            paragraph = self.lines(content, size, width, color, bold, centred)
+            if paragraph.height <= height:
+                break
+        return paragraph
 
-    def stack(self, items: list[Any], spacing: float = 0.35) -> VGroup:
-        return VGroup(*items).arrange(DOWN, aligned_edge=LEFT, buff=spacing)
-
-    def place_below(self, group: Any, above: Any | None, gap: float = 0.5) -> Any:
-        """Centre ``group`` in the space under ``above`` (or the whole frame), shrinking it to fit."""
-        top = (above.get_bottom()[1] - gap) if above is not None else 3.6
-        room = top - FRAME_BOTTOM
-        if group.height > room:
-            group.scale_to_fit_height(room)
-        if group.width > USABLE_WIDTH:
-            group.scale_to_fit_width(USABLE_WIDTH)
-        return group.move_to([0, (top + FRAME_BOTTOM) / 2, 0])
+    def sizes_from(self, preferred: float) -> list[float]:
+        """``preferred`` down to the smallest size, in a few steps."""
+        steps = np.linspace(preferred, L.SMALLEST, 4) if preferred > L.SMALLEST else [L.SMALLEST]
+        return [float(round(size)) for size in steps]

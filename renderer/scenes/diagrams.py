@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 from manim import (
     DOWN,
-    LEFT,
     RIGHT,
     UP,
     Arrow,
-    Axes,
     Circle,
     Create,
     Dot,
@@ -27,8 +25,10 @@ from manim import (
 )
 
 from videojob.expression import evaluate
+from videojob.renderer import layout as L
+from videojob.renderer.layout import Box, Page, Part
 from videojob.renderer.scenes.base import TemplateScene
-from videojob.renderer.timing import reveal_times
+from videojob.renderer.scenes.lists import Entry, ListScene
 
 PLOT_SAMPLES = 400
 
@@ -43,8 +43,8 @@ def plot_ranges(expression: str, x_min: float, x_max: float, y_min: float | None
             y_min, y_max = -1.0, 1.0
         else:
             y_min, y_max = (float(v) for v in np.percentile(finite, [2, 98]))
-            if y_max - y_min < 1e-9:
-                y_min, y_max = y_min - 1, y_max + 1
+            if y_max - y_min < 1e-9 * max(1.0, abs(y_min)):
+                y_min, y_max = y_min - max(1.0, abs(y_min) * 0.1), y_max + max(1.0, abs(y_max) * 0.1)
             margin = (y_max - y_min) * 0.1
             y_min, y_max = y_min - margin, y_max + margin
     return xs, ys, y_min, y_max
@@ -57,29 +57,49 @@ def _nice_step(span: float) -> float:
 
 
 class FunctionPlotScene(TemplateScene):
-    def compose(self) -> None:
-        v = self.visual
+    def build(self) -> list[Page]:
+        v, layout = self.visual, self.layout
         xs, ys, y_min, y_max = plot_ranges(v.expression, v.x_min, v.x_max, v.y_min, v.y_max)
-        axes = Axes(
-            x_range=[v.x_min, v.x_max, _nice_step(v.x_max - v.x_min)],
-            y_range=[y_min, y_max, _nice_step(y_max - y_min)],
-            x_length=11,
-            y_length=5.6,
-            axis_config={"color": self.palette.muted, "include_tip": False},
-        ).to_edge(DOWN, buff=0.5)
+        label = self.fitted(
+            v.label or f"y = {v.expression}",
+            self.sizes_from(L.HEADING),
+            layout.width,
+            layout.height * 0.25,
+            self.palette.secondary,
+            centred=True,
+        )
+        label.move_to([0, layout.top - label.height / 2, 0])
+        room = label.get_bottom()[1] - layout.gap - layout.bottom
+        box = Box(layout.left, layout.right, layout.bottom, layout.bottom + room)
+
+        def point(x: float, y: float) -> tuple[float, float, float]:
+            """A point of the graph in the box below the label (computed here, not by Manim's Axes, whose
+            floating-point tick steps misbehave at ranges like 1e5 to 1e5 + 1e-6)."""
+            u, w = (x - v.x_min) / (v.x_max - v.x_min), (y - y_min) / (y_max - y_min)
+            return box.left + u * (box.right - box.left), box.bottom + w * (box.top - box.bottom), 0.0
+
+        # The axes cross at zero when zero is in view, else they run along the edges.
+        x0, y0 = float(np.clip(0.0, v.x_min, v.x_max)), float(np.clip(0.0, y_min, y_max))
+        style = {"color": self.palette.muted, "stroke_width": 3}
+        axes = VGroup(
+            Line(point(v.x_min, y0), point(v.x_max, y0), **style), Line(point(x0, y_min), point(x0, y_max), **style)
+        )
         curve = VGroup()
         visible = np.isfinite(ys) & (ys >= y_min) & (ys <= y_max)
         # Draw each run of visible samples separately, so poles and gaps are not bridged.
         edges = np.flatnonzero(np.diff(np.concatenate([[0], visible.astype(int), [0]])))
         for start, stop in zip(edges[::2], edges[1::2], strict=False):
             if stop - start >= 2:
-                points = [axes.c2p(x, y) for x, y in zip(xs[start:stop], ys[start:stop], strict=True)]
+                points = [point(x, y) for x, y in zip(xs[start:stop], ys[start:stop], strict=True)]
                 curve.add(VMobject(color=self.palette.accent, stroke_width=5).set_points_as_corners(points))
-        label = self.text(v.label or f"y = {v.expression}", size=44, color=self.palette.secondary)
-        label.to_edge(UP, buff=0.4)
+        return [Page([Part(label), Part(axes), Part(curve)])]
+
+    def compose(self) -> None:
+        label, axes, curve = self.build()[0].mobjects
         self.animate(Create(axes), self.appear(label, DOWN * 0.2), run_time=0.8)
         draw_for = max(1.0, min(3.0, self.timing.speech_seconds * 0.5))
-        self.animate(Create(curve), run_time=draw_for)
+        if curve.submobjects:
+            self.animate(Create(curve), run_time=draw_for)
 
 
 SHAPES = {
@@ -89,50 +109,127 @@ SHAPES = {
     "triangle": lambda size, colour: Triangle(color=colour).scale_to_fit_width(size),
     "dot": lambda size, colour: Dot(radius=0.12, color=colour),
 }
+_HALF_EXTENT = {  # half width, half height of each shape at size 1
+    "circle": (0.5, 0.5),
+    "square": (0.5, 0.5),
+    "rectangle": (0.8, 0.5),
+    "triangle": (0.5, 0.5),
+    "dot": (0.12, 0.12),
+}
+
+
+class _Canvas:
+    """The storyboard's 14 x 8 canvas mapped onto the safe area: scaled (and, in a portrait frame,
+    turned so that left-to-right reads top-to-bottom) to fit every position a shape takes."""
+
+    def __init__(self, visual, layout, label_room: float):
+        self.turned = False
+        boxes = []
+        positions = {shape.id: [(shape.x, shape.y)] for shape in visual.shapes}
+        for motion in visual.motions:
+            if motion.action == "move":
+                positions[motion.shape].append((motion.x, motion.y))
+        for shape in visual.shapes:
+            hw, hh = _HALF_EXTENT[shape.shape]
+            grow = 1.0 if shape.shape == "dot" else shape.size
+            for x, y in positions[shape.id]:
+                boxes.append((x - hw * grow, x + hw * grow, y - hh * grow, y + hh * grow))
+        left, right = min(b[0] for b in boxes), max(b[1] for b in boxes)
+        bottom, top = min(b[2] for b in boxes), max(b[3] for b in boxes)
+        if layout.portrait and right - left > top - bottom:
+            self.turned = True
+            left, right, bottom, top = -top, -bottom, -right, -left
+        self.centre = ((left + right) / 2, (top + bottom) / 2)
+        self.scale = min(
+            (layout.width - 0.2) / max(right - left, 1e-6),
+            (layout.height - label_room) / max(top - bottom, 1e-6),
+            1.6,
+        )
+        self.target = ((layout.left + layout.right) / 2, (layout.top + layout.bottom + label_room) / 2)
+
+    def point(self, x: float, y: float) -> tuple[float, float, float]:
+        if self.turned:
+            x, y = -y, -x
+        return (
+            self.target[0] + (x - self.centre[0]) * self.scale,
+            self.target[1] + (y - self.centre[1]) * self.scale,
+            0.0,
+        )
+
+
+def _clamp(mobject, layout) -> None:
+    """Move ``mobject`` the least distance that puts it inside the safe area."""
+    box = Box.of(mobject)
+    dx = max(0.0, layout.left - box.left) - max(0.0, box.right - layout.right)
+    dy = max(0.0, layout.bottom - box.bottom) - max(0.0, box.top - layout.top)
+    mobject.shift([dx, dy, 0])
 
 
 class DiagramScene(TemplateScene):
-    def compose(self) -> None:
+    def build(self) -> list[Page]:
+        layout, size = self.layout, L.SMALLEST
+        label_room = 2 * L.line_pitch(size) + 0.2
+        canvas = _Canvas(self.visual, layout, label_room)
+        self.canvas = canvas
         colours = [self.palette.accent, self.palette.secondary, self.palette.text]
-        nodes = {}
+        self.nodes: dict[str, VGroup] = {}
+        labels = []
         for index, spec in enumerate(self.visual.shapes):
-            shape = SHAPES[spec.shape](spec.size, colours[index % len(colours)])
+            scale = 1.0 if spec.shape == "dot" else canvas.scale
+            shape = SHAPES[spec.shape](spec.size * scale, colours[index % len(colours)])
             shape.set_fill(shape.get_color(), opacity=1.0 if spec.shape == "dot" else 0.15)
-            shape.move_to((spec.x, spec.y, 0.0))
+            shape.move_to(canvas.point(spec.x, spec.y))
             group = VGroup(shape)
             if spec.label:
-                label = self.text(spec.label, size=32, width=max(1.4, spec.size * 1.8))
-                (
+                label = self.lines(spec.label, size, min(layout.width, max(2.4, shape.width * 1.4)), centred=True)
+                if (
+                    spec.shape not in ("dot", "triangle")
+                    and label.width < shape.width * 0.9
+                    and label.height < shape.height * 0.8
+                ):
                     label.move_to(shape)
-                    if spec.shape not in ("dot", "triangle") and label.width < shape.width * 0.9
-                    else label.next_to(shape, DOWN, buff=0.15)
-                )
+                else:
+                    label.next_to(shape, DOWN, buff=0.12)
+                    _clamp(label, layout)
                 group.add(label)
-            nodes[spec.id] = group
-        self.animate(*[GrowFromCenter(node) for node in nodes.values()], run_time=0.8)
-        arrows, labels = [], []
+                labels.append(label)
+            self.nodes[spec.id] = group
+        self.arrows, self.arrow_labels = [], []
         for spec in self.visual.arrows:
-            source, target = nodes[spec.source][0], nodes[spec.target][0]
+            source, target = self.nodes[spec.source][0], self.nodes[spec.target][0]
             arrow = Arrow(source.get_center(), target.get_center(), buff=0.1, color=self.palette.muted)
             arrow.put_start_and_end_on(*_edge_points(source, target))
+            self.arrows.append(arrow)
+            if spec.label:
+                label = self.lines(spec.label, size, max(2.4, arrow.get_length()), self.palette.muted, centred=True)
+                label.next_to(arrow, UP, buff=0.1)
+                _clamp(label, layout)
+                self.arrow_labels.append(label)
+        return [Page([Part(node) for node in self.nodes.values()] + [Part(m) for m in self.arrows + self.arrow_labels])]
+
+    def compose(self) -> None:
+        self.build()
+        nodes, layout = self.nodes, self.layout
+        self.animate(*[GrowFromCenter(node) for node in nodes.values()], run_time=0.8)
+        for arrow, spec in zip(self.arrows, self.visual.arrows, strict=True):
+            source, target = nodes[spec.source][0], nodes[spec.target][0]
             # Arrows and their labels follow their shapes while the motions play.
             arrow.add_updater(lambda a, s=source, t=target: a.put_start_and_end_on(*_edge_points(s, t)))
-            arrows.append(arrow)
-            if spec.label:
-                label = self.text(spec.label, size=28, color=self.palette.muted).next_to(arrow, UP, buff=0.1)
-                label.add_updater(lambda m, a=arrow: m.next_to(a, UP, buff=0.1))
-                labels.append(label)
-        if arrows:
-            self.animate(*[GrowArrow(a) for a in arrows], *[FadeIn(m) for m in labels], run_time=0.7)
+        labelled = [arrow for arrow, spec in zip(self.arrows, self.visual.arrows, strict=True) if spec.label]
+        for label, arrow in zip(self.arrow_labels, labelled, strict=True):
+            label.add_updater(lambda m, a=arrow: (m.next_to(a, UP, buff=0.1), _clamp(m, layout)))
+        if self.arrows:
+            self.animate(*[GrowArrow(a) for a in self.arrows], *[FadeIn(m) for m in self.arrow_labels], run_time=0.7)
         for motion in self.visual.motions:
             node = nodes[motion.shape]
             if motion.action == "move":
-                self.animate(node.animate.move_to((motion.x, motion.y, 0.0)), run_time=1.0)
+                target = np.array(self.canvas.point(motion.x, motion.y)) - node[0].get_center() + node.get_center()
+                self.animate(node.animate.move_to(target), run_time=1.0)
             elif motion.action == "rotate":
                 self.animate(Rotate(node[0], angle=np.pi), run_time=1.0)  # the shape turns, its label stays upright
             else:
                 self.animate(Indicate(node, color=self.palette.secondary), run_time=0.8)
-        for mobject in arrows + labels:
+        for mobject in self.arrows + self.arrow_labels:
             mobject.clear_updaters()  # a still picture again: the hold that follows is cheap to draw
 
 
@@ -147,21 +244,59 @@ def _edge_points(source, target):
     return start, end
 
 
-class TimelineScene(TemplateScene):
+class TimelineScene(ListScene):
+    """Events along a horizontal line when their cards fit beside each other, else down a vertical
+    line (a portrait frame, or many long events), in pages when they need more than one."""
+
+    def build(self) -> list[Page]:
+        if not self.layout.portrait:
+            across = self._across()
+            if across is not None:
+                return across
+        return self._down()
+
+    def _across(self) -> list[Page] | None:
+        layout, events = self.layout, self.visual.events
+        slot = layout.width / len(events)
+        card_width = min(2 * slot - 0.6, layout.width * 0.45)
+        room = layout.height / 2 - 0.35
+        line = Line([layout.left, 0, 0], [layout.right, 0, 0], color=self.palette.muted, stroke_width=4)
+        for size in self.sizes_from(L.BODY):
+            marks = []
+            for index, event in enumerate(events):
+                x = layout.left + slot * (index + 0.5)
+                dot = Dot((x, 0.0, 0.0), radius=0.1, color=self.palette.accent)
+                when = self.lines(event.when, size, card_width, self.palette.secondary, bold=True, centred=True)
+                label = self.lines(event.label, size, card_width, centred=True)
+                card = VGroup(when, label).arrange(DOWN, buff=0.12)
+                if card.height > room:
+                    break
+                card.next_to(dot, UP if index % 2 == 0 else DOWN, buff=0.35)
+                _clamp(card, layout)
+                marks.append(VGroup(dot, card))
+            else:
+                return [Page([Part(line)] + [Part(mark, index) for index, mark in enumerate(marks)])]
+        return None
+
+    def _down(self) -> list[Page]:
+        layout = self.layout
+        area = Box(layout.left + 0.5, layout.right, layout.bottom, layout.top)
+        entries = []
+        for index, event in enumerate(self.visual.events):
+            entries.append(Entry(index, f"{event.when}: {event.label}"))
+
+        def marker(_item: int | None, size: float) -> VMobject:
+            return Dot(radius=0.1, color=self.palette.accent)
+
+        pages = self.pages_of(entries, area, marker, largest=L.BODY)
+        for page in pages:
+            rows = VGroup(*page.mobjects)
+            x = min(row.get_left()[0] for row in rows) + 0.1  # through the dots, which hang left of the text
+            line = Line(
+                [x, rows.get_top()[1], 0], [x, rows.get_bottom()[1], 0], color=self.palette.muted, stroke_width=4
+            )
+            page.parts.insert(0, Part(line))
+        return pages
+
     def compose(self) -> None:
-        events = self.visual.events
-        line = Line(LEFT * 6, RIGHT * 6, color=self.palette.muted, stroke_width=4)
-        xs = np.linspace(-5.4, 5.4, len(events))
-        marks = []
-        for index, (event, x) in enumerate(zip(events, xs, strict=False)):
-            side = UP if index % 2 == 0 else DOWN
-            dot = Dot((float(x), 0.0, 0.0), radius=0.1, color=self.palette.accent)
-            when = self.text(event.when, size=36, color=self.palette.secondary, weight="BOLD", width=2.6)
-            label = self.text(event.label, size=28, width=2.6)
-            card = VGroup(when, label).arrange(DOWN, buff=0.12).next_to(dot, side, buff=0.35)
-            marks.append(VGroup(dot, card))
-        self.animate(Create(line), run_time=0.6)
-        spoken = [f"{event.when}" for event in events]
-        for mark, moment in zip(marks, reveal_times(self.narration, spoken, self.timing), strict=False):
-            self.hold_until(moment)
-            self.animate(self.appear(mark, UP * 0.1), run_time=0.4)
+        self.present(self.build(), [event.when for event in self.visual.events])

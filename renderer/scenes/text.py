@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 from manim import (
     DOWN,
-    LEFT,
-    ORIGIN,
-    RIGHT,
     UP,
     Circumscribe,
     Code,
@@ -15,6 +14,7 @@ from manim import (
     Line,
     MathTex,
     SurroundingRectangle,
+    Text,
     VGroup,
     VMobject,
     Write,
@@ -22,106 +22,188 @@ from manim import (
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from videojob.renderer.scenes.base import USABLE_WIDTH, TemplateScene
-from videojob.renderer.timing import reveal_times
+from videojob.renderer import layout as L
+from videojob.renderer.layout import Box, Page, Part
+from videojob.renderer.scenes.base import TemplateScene
+from videojob.renderer.scenes.lists import Entry, ListScene
+from videojob.renderer.themes import MONOSPACE
+
+
+def _safe_box(scene: TemplateScene) -> Box:
+    layout = scene.layout
+    return Box(layout.left, layout.right, layout.bottom, layout.top)
 
 
 class TitleCardScene(TemplateScene):
-    def compose(self) -> None:
-        title = self.text(self.visual.title, size=72, color=self.palette.accent, weight="BOLD")
-        parts: list[VMobject] = [title]
-        rule = Line(LEFT * 3, RIGHT * 3, color=self.palette.secondary, stroke_width=4)
-        parts.append(rule)
-        if self.visual.subtitle:
-            parts.append(self.text(self.visual.subtitle, size=40, color=self.palette.text, width=11))
-        VGroup(*parts).arrange(DOWN, buff=0.45).move_to(ORIGIN)
-        self.animate(Write(title), run_time=0.9)
-        self.animate(Create(rule), *[self.appear(part, UP * 0.2) for part in parts[2:]], run_time=0.6)
-
-
-class _RevealedItems(TemplateScene):
-    """Items that appear one by one as the narrator reaches them."""
-
-    def reveal(self, items: list[str], rows: list, heading=None) -> None:
-        if heading is not None:
-            self.animate(self.appear(heading, DOWN * 0.2), run_time=0.4)
-        for row, moment in zip(rows, reveal_times(self.narration, items, self.timing), strict=False):
-            self.hold_until(moment)
-            self.animate(self.appear(row, RIGHT * 0.3), run_time=0.45)
-
-    def bullet_rows(self, items: list[str], marker_color: str, numbered: bool = False) -> VGroup:
-        rows = []
-        for index, item in enumerate(items, start=1):
-            marker = (
-                self.text(f"{index}.", size=44, color=marker_color, weight="BOLD")
-                if numbered
-                else Dot(radius=0.12, color=marker_color)
-            )
-            words = self.text(item, size=44, width=USABLE_WIDTH - 1.2)
-            rows.append(VGroup(marker, words).arrange(RIGHT, buff=0.35, aligned_edge=UP))
-            if not numbered:
-                marker.align_to(words[0], UP).shift(DOWN * 0.12)
-        return self.stack(rows)
-
-
-class BulletListScene(_RevealedItems):
-    def compose(self) -> None:
-        heading = self.heading(self.visual.heading) if self.visual.heading else None
-        rows = self.place_below(self.bullet_rows(self.visual.bullets, self.palette.secondary), heading)
-        self.reveal(self.visual.bullets, list(rows), heading)
-
-
-class KeyTakeawaysScene(_RevealedItems):
-    def compose(self) -> None:
-        heading = self.heading("Key takeaways")
-        rows = self.place_below(
-            self.bullet_rows(self.visual.points, self.palette.accent, numbered=True), heading, gap=0.8
+    def build(self) -> list[Page]:
+        layout = self.layout
+        title = self.fitted(
+            self.visual.title,
+            self.sizes_from(L.TITLE),
+            layout.width,
+            layout.height * 0.55,
+            self.palette.accent,
+            bold=True,
+            centred=True,
         )
-        frame = SurroundingRectangle(rows, color=self.palette.muted, buff=0.4, corner_radius=0.15)
-        self.reveal(self.visual.points, list(rows), heading)
-        self.animate(Create(frame), run_time=0.5)
+        rule = Line([-1, 0, 0], [1, 0, 0], color=self.palette.secondary, stroke_width=4)
+        rule.set_width(min(layout.width * 0.6, 6.0))
+        parts: list[VMobject] = [title, rule]
+        room = layout.height - title.height - 2 * layout.gap
+        subtitle = None
+        if self.visual.subtitle:
+            subtitle = self.fitted(
+                self.visual.subtitle, self.sizes_from(L.BODY), layout.width, max(room, layout.height / 2), centred=True
+            )
+            parts.append(subtitle)
+        if VGroup(*parts).arrange(DOWN, buff=layout.gap).height <= layout.height:
+            VGroup(*parts).move_to([0, (layout.top + layout.bottom) / 2, 0])
+            return [Page([Part(part) for part in parts])]
+        # Only the longest title and subtitle in a narrow frame get here: the subtitle gets a page of its own.
+        VGroup(title, rule).arrange(DOWN, buff=layout.gap).move_to([0, (layout.top + layout.bottom) / 2, 0])
+        assert subtitle is not None
+        subtitle.move_to([0, (layout.top + layout.bottom) / 2, 0])
+        return [Page([Part(title), Part(rule)]), Page([Part(subtitle, 0)])]
+
+    def compose(self) -> None:
+        pages = self.build()
+        if len(pages) > 1:
+            self.present(pages, [self.visual.subtitle])
+            return
+        title, rule, *rest = pages[0].mobjects
+        self.animate(Write(title), run_time=0.9)
+        self.animate(Create(rule), *[self.appear(m, UP * 0.2) for m in rest], run_time=0.6)
+
+
+def _bullet(_item: int | None, size: float) -> VMobject:
+    return Dot(radius=0.3 * L.em(size))
+
+
+class BulletListScene(ListScene):
+    def build(self) -> list[Page]:
+        area = _safe_box(self)
+        heading = self.heading(self.visual.heading, area) if self.visual.heading else None
+        if heading is not None:
+            area = Box(area.left, area.right, area.bottom, heading.get_bottom()[1] - self.layout.gap * 1.5)
+
+        def marker(item: int | None, size: float) -> VMobject:
+            return _bullet(item, size).set_color(self.palette.secondary)
+
+        pages = self.pages_of([Entry(i, text) for i, text in enumerate(self.visual.bullets)], area, marker)
+        if heading is not None:
+            for page in pages:
+                page.parts.insert(0, Part(heading))
+        return pages
+
+    def compose(self) -> None:
+        self.present(self.build(), list(self.visual.bullets))
+
+
+class KeyTakeawaysScene(ListScene):
+    HEADING = "Key takeaways"
+
+    def build(self) -> list[Page]:
+        area = _safe_box(self)
+        heading = self.heading(self.HEADING, area)
+        inset = 0.35
+        area = Box(
+            area.left + inset,
+            area.right - inset,
+            area.bottom + inset,
+            heading.get_bottom()[1] - self.layout.gap - inset,
+        )
+
+        def marker(item: int | None, size: float) -> VMobject:
+            return Text(f"{(item or 0) + 1}.", font=MONOSPACE, font_size=size, color=self.palette.accent, weight="BOLD")
+
+        pages = self.pages_of([Entry(i, text) for i, text in enumerate(self.visual.points)], area, marker)
+        for page in pages:
+            page.parts.insert(0, Part(heading))
+        last = pages[-1]
+        rows = VGroup(*[part.mobject for part in last.parts[1:]])
+        frame = SurroundingRectangle(rows, color=self.palette.muted, buff=inset * 0.8, corner_radius=0.15)
+        last.parts.append(Part(frame, len(self.visual.points) - 1))  # drawn once the last point is up
+        return pages
+
+    def compose(self) -> None:
+        self.present(self.build(), list(self.visual.points))
 
 
 class EquationScene(TemplateScene):
-    def compose(self) -> None:
+    def build(self) -> list[Page]:
+        layout = self.layout
         equation = MathTex(self.visual.latex, color=self.palette.text, font_size=120)
-        if equation.width > USABLE_WIDTH:
-            equation.scale_to_fit_width(USABLE_WIDTH)
-        group: list[VMobject] = [equation]
+        caption = None
         if self.visual.caption:
-            group.append(self.text(self.visual.caption, size=38, color=self.palette.muted))
-        VGroup(*group).arrange(DOWN, buff=0.6).move_to(ORIGIN)
+            caption = self.fitted(
+                self.visual.caption,
+                self.sizes_from(L.BODY),
+                layout.width,
+                layout.height * 0.35,
+                self.palette.muted,
+                centred=True,
+            )
+        room = layout.height - (caption.height + layout.gap * 1.5 if caption is not None else 0)
+        # Mathematics is scaled to fit rather than wrapped: TeX decides where an equation may break.
+        equation.scale(min(1.0, layout.width / equation.width, room / equation.height))
+        parts: list[VMobject] = [equation] + ([caption] if caption is not None else [])
+        VGroup(*parts).arrange(DOWN, buff=layout.gap * 1.5).move_to([0, (layout.top + layout.bottom) / 2, 0])
+        return [Page([Part(part) for part in parts])]
+
+    def compose(self) -> None:
+        parts = self.build()[0].mobjects
+        equation = parts[0]
         self.animate(Write(equation), run_time=1.2)
-        if len(group) > 1:
-            self.animate(self.appear(group[1], UP * 0.2), run_time=0.4)
+        if len(parts) > 1:
+            self.animate(self.appear(parts[1], UP * 0.2), run_time=0.4)
         self.hold_until(self.timing.speech_start + self.timing.speech_seconds * 0.5)
         self.animate(Circumscribe(equation, color=self.palette.accent, buff=0.2), run_time=1.0)
 
 
-class ComparisonScene(_RevealedItems):
-    def compose(self) -> None:
+class ComparisonScene(ListScene):
+    def build(self) -> list[Page]:
+        v, area = self.visual, _safe_box(self)
+        left_entries = [Entry(i, text) for i, text in enumerate(v.left_items)]
+        right_entries = [Entry(len(v.left_items) + i, text) for i, text in enumerate(v.right_items)]
+
+        def marker(colour: str):
+            return lambda item, size: _bullet(item, size).set_color(colour)
+
+        if self.layout.portrait:  # one column: the left side's items, then the right side's
+            entries = [
+                Entry(None, v.left_title, self.palette.accent, bold=True, marked=False),
+                *left_entries,
+                Entry(None, v.right_title, self.palette.secondary, bold=True, marked=False),
+                *right_entries,
+            ]
+            return self.pages_of(entries, area, marker(self.palette.muted), largest=L.BODY)
+        gutter = 0.8
+        half = (area.right - area.left - gutter) / 2
         columns = []
-        for title, items, colour in (
-            (self.visual.left_title, self.visual.left_items, self.palette.accent),
-            (self.visual.right_title, self.visual.right_items, self.palette.secondary),
+        for title, entries, colour, x0 in (
+            (v.left_title, left_entries, self.palette.accent, area.left),
+            (v.right_title, right_entries, self.palette.secondary, area.right - half),
         ):
-            header = self.text(title, size=48, color=colour, weight="BOLD", width=5.6)
-            rows = VGroup(*[self.text(f"• {item}", size=36, width=5.6) for item in items])
-            rows.arrange(DOWN, aligned_edge=LEFT, buff=0.3)
-            columns.append((header, rows))
-        left, right = (VGroup(header, rows).arrange(DOWN, buff=0.5) for header, rows in columns)
-        left.move_to(LEFT * 3.4)
-        right.move_to(RIGHT * 3.4)
-        VGroup(left, right).to_edge(UP, buff=0.8)
-        divider = Line(UP * 3.2, DOWN * 3.2, color=self.palette.muted)
-        self.animate(
-            self.appear(columns[0][0], DOWN * 0.2),
-            self.appear(columns[1][0], DOWN * 0.2),
-            Create(divider),
-            run_time=0.6,
-        )
-        items = list(self.visual.left_items) + list(self.visual.right_items)
-        self.reveal(items, list(columns[0][1]) + list(columns[1][1]))
+            column = Box(x0, x0 + half, area.bottom, area.top)
+            header = self.heading(title, column).set_color(colour)
+            below = Box(column.left, column.right, area.bottom, header.get_bottom()[1] - self.layout.gap)
+            columns.append((header, below, entries, colour))
+        top = min(below.top for _, below, _, _ in columns)
+        pages_per_column = [
+            self.pages_of(
+                entries, Box(below.left, below.right, below.bottom, top), marker(colour), largest=L.BODY, centre=False
+            )
+            for _, below, entries, colour in columns
+        ]
+        divider = Line([0, area.top, 0], [0, area.bottom, 0], color=self.palette.muted)
+        divider.move_to([(area.left + area.right) / 2, (area.top + area.bottom) / 2, 0])
+        pages = []
+        for left, right in zip_longest(*pages_per_column, fillvalue=Page()):
+            pages.append(Page([Part(columns[0][0]), Part(columns[1][0]), Part(divider), *left.parts, *right.parts]))
+        return pages
+
+    def compose(self) -> None:
+        self.present(self.build(), [*self.visual.left_items, *self.visual.right_items])
 
 
 def _lexer_name(language: str) -> str:
@@ -132,15 +214,57 @@ def _lexer_name(language: str) -> str:
         return "text"
 
 
+def _wrap_code(code: str, columns: int) -> list[str]:
+    """Code lines cut at ``columns``, the rest of a long line continued under it, indented."""
+    rows = []
+    for line in code.expandtabs(4).splitlines() or [" "]:
+        while len(line) > columns:
+            rows.append(line[:columns])
+            line = "  " + line[columns:]
+        rows.append(line)
+    return rows
+
+
 class CodeListingScene(TemplateScene):
-    def compose(self) -> None:
-        listing = Code(
-            code_string=self.visual.code,
-            language=_lexer_name(self.visual.language),
+    def build(self) -> list[Page]:
+        layout = self.layout
+        language = _lexer_name(self.visual.language)
+        for size in self.sizes_from(L.HEADING):
+            char = 0.6 * L.em(size)  # DejaVu Sans Mono's advance
+            columns = max(8, int((layout.width - 1.0) / char))
+            rows = _wrap_code(self.visual.code, columns)
+            numbered = len(rows) == len(self.visual.code.splitlines())
+            per_page = len(rows)
+            while True:
+                listing = self._listing("\n".join(rows[:per_page]), language, size, numbered)
+                if (listing.height <= layout.height and listing.width <= layout.width) or per_page == 1:
+                    break
+                per_page -= 1
+                if listing.width > layout.width:
+                    columns = max(8, columns - 2)
+                    rows = _wrap_code(self.visual.code, columns)
+                    numbered = len(rows) == len(self.visual.code.splitlines())
+            if per_page >= len(rows):
+                break
+        pages = [listing] + [
+            self._listing("\n".join(rows[start : start + per_page]), language, size, numbered)
+            for start in range(per_page, len(rows), per_page)
+        ]
+        for page in pages:
+            page.move_to([0, (layout.top + layout.bottom) / 2, 0])
+        return [Page([Part(page, index)]) for index, page in enumerate(pages)]
+
+    def _listing(self, code: str, language: str, size: float, numbered: bool) -> Code:
+        return Code(
+            code_string=code,
+            language=language,
             formatter_style="monokai",
             background="window",
-            paragraph_config={"font": "DejaVu Sans Mono"},
+            add_line_numbers=numbered,
+            paragraph_config={"font": MONOSPACE, "font_size": size},
         )
-        listing.scale(min(USABLE_WIDTH / listing.width, 6.8 / listing.height, 2.2))
-        listing.move_to(ORIGIN)
-        self.animate(self.appear(listing, UP * 0.3), run_time=0.8)
+
+    def compose(self) -> None:
+        pages = self.build()
+        # Markers the narration never contains: the pages turn evenly through the speech.
+        self.present(pages, [f"\0page {index}" for index in range(len(pages))])

@@ -1,0 +1,123 @@
+"""Items under a heading, in pages: what bullets, takeaways, comparisons and crowded timelines share.
+
+The items are set at the largest size of the scale at which they all fit the area on one
+page (so three short bullets fill the screen and seven long ones still read); when even the
+smallest size does not fit, the items flow into pages, a long item split between lines.
+Every page starts at the top of the area; a single page is centred in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from manim import LEFT, RIGHT, VGroup, VMobject
+
+from videojob.renderer import layout as L
+from videojob.renderer.layout import Box, Page, Part
+from videojob.renderer.scenes.base import Paragraph, TemplateScene
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item: its number in the narration's order (None: not narrated, shown with its page)."""
+
+    item: int | None
+    text: str
+    color: str | None = None
+    bold: bool = False
+    marked: bool = True  # whether it gets the list's marker
+
+
+Marker = Callable[[int | None, float], VMobject]
+
+
+class ListScene(TemplateScene):
+    """A template made of a heading and items."""
+
+    def heading(self, content: str, area: Box) -> Paragraph:
+        """``content`` in the accent colour at the top of ``area``, centred, at most a third of it tall."""
+        paragraph = self.fitted(
+            content,
+            self.sizes_from(L.HEADING),
+            area.right - area.left,
+            (area.top - area.bottom) / 3,
+            self.palette.accent,
+            bold=True,
+            centred=True,
+        )
+        return paragraph.move_to([(area.left + area.right) / 2, area.top - paragraph.height / 2, 0.0])
+
+    def item_sizes(self, largest: float) -> list[float]:
+        """Candidate sizes for items, largest first: above the body size when there is room."""
+        return sorted({float(round(largest)), *self.sizes_from(L.BODY)}, reverse=True)
+
+    def pages_of(
+        self, entries: Sequence[Entry], area: Box, marker: Marker, largest: float = L.HEADING, centre: bool = True
+    ) -> list[Page]:
+        """``entries`` laid out in ``area``, page by page (a single page centred in it unless not ``centre``)."""
+        width = area.right - area.left
+        for size in self.item_sizes(min(largest, L.HEADING)):
+            pieces = self._flow(entries, size, width, area.top - area.bottom, marker)
+            if len(pieces) == 1:
+                break
+        return [self._place(page, area, centre=centre and len(pieces) == 1) for page in pieces]
+
+    def _flow(
+        self, entries: Sequence[Entry], size: float, width: float, room: float, marker: Marker
+    ) -> list[list[tuple[int | None, VMobject]]]:
+        indent = marker(0, size).width + 0.35 * L.em(size)
+        by_item = {}
+        blocks = []
+        for number, entry in enumerate(entries):
+            text_width = width - (indent if entry.marked else 0.0)
+            paragraph = self.lines(entry.text, size, text_width, entry.color, entry.bold)
+            by_item[number] = (entry, paragraph.right_to_left)
+            blocks.append((number, paragraph.lines))
+
+        def make(number: int | None, lines: list, continued: bool) -> VMobject:
+            entry, right_to_left = by_item[number]  # type: ignore[index]
+            paragraph = Paragraph(lines, size, right_to_left)
+            row = _Row(paragraph, entry.item)
+            if entry.marked:
+                if not continued:  # the marker hangs outside the text, beside its first line
+                    mark = marker(entry.item, size).move_to(lines[0].get_center())
+                    mark.next_to(lines[0], RIGHT if right_to_left else LEFT, buff=0.35 * L.em(size))
+                    row.add(mark)
+                row.indent = indent
+            row.right_to_left = right_to_left
+            return row
+
+        return L.flow(blocks, room, L.em(size) * 0.6, make)
+
+    def _place(self, page: list[tuple[int | None, VMobject]], area: Box, centre: bool) -> Page:
+        y = area.top
+        rows = [row for _, row in page]
+        for row in rows:
+            paragraph = row.paragraph  # type: ignore[attr-defined]
+            if row.right_to_left:  # type: ignore[attr-defined]
+                row.shift([area.right - row.indent - paragraph.get_right()[0], 0, 0])  # type: ignore[attr-defined]
+            else:
+                row.shift([area.left + row.indent - paragraph.get_left()[0], 0, 0])  # type: ignore[attr-defined]
+            row.shift([0, y - row.get_top()[1], 0])
+            y = row.get_bottom()[1] - L.em(paragraph.size) * 0.6
+        if rows:
+            group = VGroup(*rows)
+            dx = (area.left + area.right) / 2 - group.get_center()[0]
+            dy = (area.top + area.bottom) / 2 - group.get_center()[1] if centre else 0.0
+            group.shift([dx, dy, 0])
+        return Page([Part(row, row.item) for row in rows])  # type: ignore[attr-defined]
+
+
+class _Row(VGroup):
+    """One item's piece on a page: its lines and, on its first piece, its marker."""
+
+    def __init__(self, paragraph: Paragraph, item: int | None):
+        super().__init__(paragraph)
+        self.paragraph = paragraph
+        self.item = item
+        self.indent = 0.0
+        self.right_to_left = False
+
+
+__all__ = ["Entry", "ListScene", "Marker"]
