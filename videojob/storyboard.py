@@ -53,7 +53,7 @@ class Palette:
 
 
 THEMES: dict[str, Palette] = {
-    "default": Palette(background="#1E1E2E", text="#ECEFF4", accent="#88C0D0", secondary="#EBCB8B", muted="#7B8394"),
+    "default": Palette(background="#1E1E2E", text="#ECEFF4", accent="#88C0D0", secondary="#EBCB8B", muted="#8A92A3"),
     "physics": Palette(background="#0B1D33", text="#E6F1FF", accent="#4FC3F7", secondary="#FFB74D", muted="#6C8EAD"),
     "math": Palette(background="#1B1B1B", text="#F5F5F5", accent="#FF7043", secondary="#80CBC4", muted="#8A8A8A"),
     "chemistry": Palette(background="#102A1E", text="#EAF7EE", accent="#66BB6A", secondary="#CE93D8", muted="#7FA08A"),
