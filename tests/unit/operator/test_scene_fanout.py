@@ -1,0 +1,217 @@
+"""Scene fan-out as the operator plans and reports it (operator/fanout.py, and the reconciler's use of it)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from videojob.contract import ProgressEvent
+from videojob.operator import fanout
+from videojob.operator.builders import build_attempt_job, build_shares_job
+from videojob.operator.cleanup import OutputCleaner
+from videojob.operator.reconciler import Reconciler
+from videojob.operator.settings import OperatorSettings
+from videojob.operator.status import Observation, compute_status
+from videojob.operator.world import World
+from videojob.spec import VideoJobSpec
+
+from .test_reconciler_reacts import RecordingApi
+
+
+def _storyboard(scenes: int) -> dict:
+    return {"scenes": [{"template": "title", "title": f"Scene {n}", "narration": "Hello."} for n in range(scenes)]}
+
+
+def _spec(**fields) -> VideoJobSpec:
+    return VideoJobSpec.model_validate({"source": {"storyboard": _storyboard(24)}} | fields)
+
+
+# --- how many Pods -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scenes", "quality", "pods"),
+    [
+        (3, "low", 1),  # a short video: a second Pod's start-up would cost more than it saves
+        (12, "low", 2),
+        (24, "low", 4),
+        (24, "medium", 6),  # dearer scenes: fewer per Pod
+        (24, "high", 8),  # and never more than AUTO_MAX_PODS
+        (40, "high", 8),
+    ],
+)
+def test_auto_picks_pods_from_the_scene_count_and_the_quality(scenes, quality, pods):
+    assert fanout.auto_pods(scenes, quality) == pods
+    spec = VideoJobSpec.model_validate({"source": {"storyboard": _storyboard(scenes)}, "quality": quality,
+                                        "parallelism": "auto"})  # fmt: skip
+    assert fanout.planned_pods(spec) == pods
+
+
+def test_auto_estimates_the_scenes_of_a_lecture_and_of_a_prompt():
+    lecture = "# Title\n\n" + "".join(f"## Part {n}\n\nText.\n\n- a point\n\n" for n in range(11))
+    spec = VideoJobSpec.model_validate({"source": {"markdown": lecture}, "quality": "low", "parallelism": "auto"})
+    assert fanout.estimated_scenes(spec) == 12  # every heading starts at least one scene
+    assert fanout.planned_pods(spec) == 2
+    prompt = VideoJobSpec.model_validate(
+        {"source": {"prompt": "Explain tides to a child."}, "llm": {"provider": "openai"}, "durationSeconds": 300}
+    )
+    assert fanout.estimated_scenes(prompt) == 20  # about one scene per 15 s of narration
+
+
+def test_a_number_is_taken_as_given_and_1_is_the_single_pod_render():
+    assert fanout.planned_pods(_spec(parallelism=3)) == 3
+    videojob = {
+        "metadata": {"name": "lesson", "namespace": "team-a", "uid": "u-1"},
+        "spec": {"source": {"storyboard": _storyboard(24)}},
+    }
+    single = build_attempt_job(videojob, OperatorSettings())
+    assert "completionMode" not in single["spec"] and fanout.step(single) is None
+    fanned = build_attempt_job(videojob | {"spec": videojob["spec"] | {"parallelism": 3}}, OperatorSettings())
+    assert (fanned["spec"]["completionMode"], fanned["spec"]["completions"], fanout.step(fanned)) == (
+        "Indexed",
+        3,
+        "shares",
+    )
+
+
+# --- one status from every Pod -------------------------------------------------------------
+
+
+def _event(kube, phase, scene, scenes, storyboard=24, seconds=0, percent=None):
+    fraction = (scene or 0) / scenes if scenes else 0
+    return ProgressEvent(
+        phase=phase,
+        progress=percent if percent is not None else round(10 + 75 * fraction, 1),
+        stage=f"Rendering scene {scene}/{scenes}",
+        scene=scene,
+        scenes=scenes,
+        storyboardScenes=storyboard,
+        time=kube.NOW + timedelta(seconds=seconds),
+    )
+
+
+def test_every_pods_finished_scenes_add_up_to_one_stage(kube):
+    shares = [
+        fanout.ShareSighting(0, "Running", _event(kube, "Rendering", 4, 8)),
+        fanout.ShareSighting(1, "Running", _event(kube, "Rendering", 2, 8, seconds=2)),
+        fanout.ShareSighting(2, "Running", _event(kube, "Rendering", 3, 8, seconds=1)),
+    ]
+    event = fanout.shares_progress(shares, pods=3)
+    assert (event.phase, event.stage, event.scene, event.scenes) == (
+        "Rendering",
+        "Rendering scene 9/24 on 3 Pods",
+        9,
+        24,
+    )
+    assert event.progress == round(10 + 75 * 9 / 24, 1)
+    assert event.time == kube.NOW + timedelta(seconds=2)  # the newest of them
+
+
+def test_a_finished_index_counts_its_whole_share_and_a_narrating_one_none(kube):
+    shares = [
+        fanout.ShareSighting(0, "Succeeded", _event(kube, "Rendering", 8, 8)),
+        fanout.ShareSighting(1, "Running", _event(kube, "Scripting", 5, 8)),  # narrating scene 5: nothing drawn yet
+        fanout.ShareSighting(2, "Running", _event(kube, "Rendering", None, 8, percent=10 + 75 * 3 / 8)),
+    ]
+    assert fanout.shares_progress(shares, pods=3).stage == "Rendering scene 11/24 on 2 Pods"
+
+
+def test_while_every_pod_narrates_the_stage_says_so(kube):
+    shares = [fanout.ShareSighting(i, "Running", _event(kube, "Scripting", 1, 8, percent=2)) for i in range(3)]
+    event = fanout.shares_progress(shares, pods=3)
+    assert (event.phase, event.stage, event.progress) == ("Scripting", "Narrating on 3 Pods", 2)
+    assert fanout.shares_progress([fanout.ShareSighting(0, "Pending", None)], pods=3) is None
+
+
+def _shares_job(kube, succeeded=0, active=3, complete=False, attempt=1):
+    videojob = kube.videojob(parallelism=3)
+    job = build_shares_job(videojob, OperatorSettings(), pods=3, attempt=attempt)
+    done = [kube.job_condition("SuccessCriteriaMet", "CompletionsReached"), kube.job_condition("Complete", "")]
+    status = kube.job(active=active, succeeded=succeeded, conditions=done if complete else None)["status"]
+    return videojob, job | {"status": status}
+
+
+def _share_pod(kube, job, index, phase="Running", created="2026-11-21T10:00:03Z", suffix="x"):
+    name = job["metadata"]["name"]
+    pod = kube.pod(name=f"{name}-{index}-{suffix}", phase=phase, created=created, job_name=name)
+    pod["metadata"]["labels"][fanout.COMPLETION_INDEX_LABEL] = str(index)
+    if phase == "Succeeded":
+        pod["status"]["containerStatuses"][0]["state"] = kube.terminated(0, "Completed")
+    return pod
+
+
+def test_the_videojob_status_says_which_scene_on_how_many_pods(kube):
+    videojob, job = _shares_job(kube)
+    pods = [_share_pod(kube, job, index) for index in range(3)]
+    events = {pods[0]["metadata"]["uid"]: _event(kube, "Rendering", 4, 8), pods[1]["metadata"]["uid"]: None,
+              pods[2]["metadata"]["uid"]: _event(kube, "Rendering", 5, 8)}  # fmt: skip
+    seen = fanout.view(job, [job], lambda j: pods, events.get)
+    status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
+    assert (status["phase"], status["stage"], status["progress"]) == ("Rendering", "Rendering scene 9/24 on 3 Pods", 38)
+
+
+def test_a_retried_index_does_not_send_the_status_back_to_pending(kube):
+    videojob, job = _shares_job(kube)
+    failed = _share_pod(kube, job, 1, phase="Failed", suffix="a")
+    failed["status"]["containerStatuses"][0]["state"] = kube.terminated(143)
+    again = _share_pod(kube, job, 1, phase="Pending", created="2026-11-21T10:02:00Z", suffix="b")
+    again["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "ContainerCreating"}}
+    pods = [_share_pod(kube, job, 0), failed, again, _share_pod(kube, job, 2)]
+    events = {pods[0]["metadata"]["uid"]: _event(kube, "Rendering", 6, 8),
+              failed["metadata"]["uid"]: _event(kube, "Rendering", 3, 8),  # its Pod is gone: counts no more
+              pods[3]["metadata"]["uid"]: _event(kube, "Rendering", 2, 8)}  # fmt: skip
+    seen = fanout.view(job, [job], lambda j: pods, events.get)
+    status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
+    assert (status["phase"], status["stage"]) == ("Rendering", "Rendering scene 8/24 on 2 Pods")
+
+
+def _reconciler():
+    settings = OperatorSettings()
+    api = RecordingApi()
+    events: list = []
+    return Reconciler(settings, api, OutputCleaner(settings), lambda body, *event: events.append(event)), api, events
+
+
+def test_when_every_index_succeeded_the_assembly_job_starts_and_the_status_says_assembling(kube):
+    videojob, job = _shares_job(kube, succeeded=3, active=0, complete=True)
+    pods = [_share_pod(kube, job, index, phase="Succeeded") for index in range(3)]
+    reconciler, api, events = _reconciler()
+    uid = videojob["metadata"]["uid"]
+    reconciler.bind(World(videojobs={uid: [videojob]}, jobs={uid: [job]}, pods={uid: pods}, priorities={}))
+    for pod in pods:
+        reconciler.board.record(uid, pod["metadata"]["uid"], _event(kube, "Rendering", 8, 8))
+
+    asyncio.run(reconciler.reconcile(uid))
+
+    assembly = [made for made in api.created if made["kind"] == "Job"]
+    assert [made["metadata"]["name"] for made in assembly] == [job["metadata"]["name"] + "a"]
+    assert fanout.step(assembly[0]) == "assembly" and "completionMode" not in assembly[0]["spec"]
+    assert ("Normal", "JobCreated", f"Created assembly Job {job['metadata']['name']}a") in events
+    status = api.status_patches[-1][1]
+    assert (status["phase"], status["stage"], status["progress"]) == (
+        "Assembling",
+        "Assembling: gathering 24 scenes from the cache",
+        85,
+    )
+    assert "output" not in status  # the shares uploaded nothing: only the assembly's result is the video
+
+
+def test_the_assembly_pods_events_never_take_the_progress_back(kube):
+    videojob, job = _shares_job(kube, succeeded=3, active=0, complete=True)
+    shares = [_share_pod(kube, job, index, phase="Succeeded") for index in range(3)]
+    assembly = kube.job(active=1, name=job["metadata"]["name"] + "a")
+    assembly["metadata"]["labels"] = {fanout.STEP_LABEL: fanout.STEP_ASSEMBLY}
+    pod = kube.pod(name="assembly-pod", created="2026-11-21T10:04:00Z", job_name=assembly["metadata"]["name"])
+    events = {"uid-assembly-pod": ProgressEvent(phase="Scripting", progress=0, stage="Writing the storyboard")}
+
+    def pods_of(owner):
+        return [pod] if owner is assembly else shares
+
+    seen = fanout.view(assembly, [job, assembly], pods_of, events.get)
+    status = compute_status(videojob, Observation(now=kube.NOW, job=assembly, pods=seen.pods, progress=seen.progress))
+    assert (status["phase"], status["progress"]) == ("Assembling", 85)
+    events["uid-assembly-pod"] = ProgressEvent(phase="Uploading", progress=95, stage="Uploading")
+    seen = fanout.view(assembly, [job, assembly], pods_of, events.get)
+    assert (seen.progress.phase, seen.progress.progress) == ("Uploading", 95)
