@@ -216,16 +216,14 @@ class Reconciler:
         pods = pods_by_age(self.world.job_pods(uid, job))
         newest_pod_uid = pods[-1]["metadata"].get("uid") if pods else None
         progress = self.board.latest(uid, newest_pod_uid)
+        world = self.world
         fanned = fanout.view(
-            job,
-            self.world.all_jobs(uid),
-            lambda j: self.world.job_pods(uid, j),
-            lambda pod: self.board.latest(uid, pod),
+            job, world.all_jobs(uid), lambda j: world.job_pods(uid, j), lambda pod: self.board.latest(uid, pod)
         )
         if fanned is not None:  # a render shared by several Pods: every index's progress, added up
             pods, progress = pods_by_age(fanned.pods), fanned.progress
         position, length = place or (None, None)
-        seen = attempts.review(self.world.all_jobs(uid), job, lambda j: self.world.job_pods(uid, j), self.memory_growth)
+        seen = attempts.review(world.all_jobs(uid), job, lambda j: world.job_pods(uid, j), self.memory_growth)
         return Observation(
             now=now,
             job=job,

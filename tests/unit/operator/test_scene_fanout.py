@@ -62,13 +62,11 @@ def test_auto_estimates_the_scenes_of_a_lecture_and_of_a_prompt():
 
 def test_a_number_is_taken_as_given_and_1_is_the_single_pod_render():
     assert fanout.planned_pods(_spec(parallelism=3)) == 3
-    videojob = {
-        "metadata": {"name": "lesson", "namespace": "team-a", "uid": "u-1"},
-        "spec": {"source": {"storyboard": _storyboard(24)}},
-    }
-    single = build_attempt_job(videojob, OperatorSettings())
+    metadata = {"name": "lesson", "namespace": "team-a", "uid": "u-1"}
+    source = {"source": {"storyboard": _storyboard(24)}}
+    single = build_attempt_job({"metadata": metadata, "spec": source}, OperatorSettings())
     assert "completionMode" not in single["spec"] and fanout.step(single) is None
-    fanned = build_attempt_job(videojob | {"spec": videojob["spec"] | {"parallelism": 3}}, OperatorSettings())
+    fanned = build_attempt_job({"metadata": metadata, "spec": source | {"parallelism": 3}}, OperatorSettings())
     assert (fanned["spec"]["completionMode"], fanned["spec"]["completions"], fanout.step(fanned)) == (
         "Indexed",
         3,
