@@ -1,11 +1,17 @@
-"""Wall seconds per second of video for the example lecture: low and medium quality, cold and cached.
+"""Wall seconds per second of video for the example lecture, this tree against a baseline commit.
 
-    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/render_lecture.py [--lecture examples/lecture.md]
+    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/render_lecture.py [--baseline REV] [--repeat N]
+        [--lecture examples/lecture.md] [--qualities low,medium]
 
 Each figure is one `videojob render` run as a user would start it (process start-up
 included), on an empty scene cache ("cold") and then again on the cache the cold run
-filled ("cached"). CPU seconds (the render and all its workers) are printed too: on a
-shared machine they say more than wall time. Not a test: it prints its figures.
+filled ("cached"). The baseline is the renderer of another commit (default: the previous
+one, HEAD~1), unpacked from git into a scratch folder and run from there with this
+environment's packages; its runs alternate with this tree's, so both see the same load
+on a shared machine, and with --repeat the median of N runs is shown. CPU seconds (the
+render and all its workers) are printed too: on a shared machine they say more than wall
+time. The video lengths differ when the voices do: compare the per-second columns. Not a
+test: it prints its figures.
 """
 
 from __future__ import annotations
@@ -13,16 +19,36 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from videojob.contract import Result
 from videojob_devenv import REPO_ROOT
 
-VIDEOJOB = Path(sys.executable).parent / "videojob"
+# The product's folders and the package each installs as (pyproject's package-dir).
+PACKAGE_DIRS = {"videojob": "videojob", "renderer": "videojob/renderer", "operator": "videojob/operator"}
+RUN_CLI = "import sys; from videojob.renderer.cli import main; sys.exit(main())"
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """One version of the renderer: a label and the PYTHONPATH that imports it ("" for this tree)."""
+
+    label: str
+    python_path: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    video_seconds: float
+    wall: float
+    cpu: float
+    rendered: int
 
 
 def _children_cpu() -> float:
@@ -30,7 +56,25 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def render(lecture: Path, quality: str, work: Path, label: str) -> tuple[float, float, Result]:
+def unpack(revision: str, into: Path) -> Renderer:
+    """``revision``'s product packages laid out under ``into`` as they install, for PYTHONPATH."""
+    commit = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", revision], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    tree = into / "tree"
+    tree.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", commit, *PACKAGE_DIRS], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    packages = into / "packages"
+    for folder, package in PACKAGE_DIRS.items():
+        (packages / package).parent.mkdir(parents=True, exist_ok=True)
+        (tree / folder).rename(packages / package)
+    return Renderer(f"{revision} ({commit})", str(packages))
+
+
+def render(renderer: Renderer, lecture: Path, quality: str, work: Path, label: str) -> Figures:
     termination = work / f"{label}.json"
     env = {
         **os.environ,
@@ -42,34 +86,60 @@ def render(lecture: Path, quality: str, work: Path, label: str) -> tuple[float, 
         "VIDEOJOB_PROGRESS": "none",
     }
     env.pop("OPENAI_API_KEY", None)
+    if renderer.python_path:  # found before the editable install of this tree (a meta-path finder, tried last)
+        env["PYTHONPATH"] = renderer.python_path
     started, cpu_started = time.monotonic(), _children_cpu()
-    subprocess.run([str(VIDEOJOB), "render", str(lecture)], env=env, check=True, stdout=subprocess.DEVNULL)
+    command = [sys.executable, "-P", "-c", RUN_CLI, "render", str(lecture)]
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, cwd=work)
     wall, cpu = time.monotonic() - started, _children_cpu() - cpu_started
-    return wall, cpu, Result.model_validate_json(termination.read_text())
+    result = Result.model_validate_json(termination.read_text())
+    return Figures(result.output.duration_seconds, wall, cpu, result.usage.scenes_rendered)
+
+
+def median(runs: list[Figures]) -> Figures:
+    return Figures(
+        statistics.median(run.video_seconds for run in runs),
+        statistics.median(run.wall for run in runs),
+        statistics.median(run.cpu for run in runs),
+        runs[0].rendered,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lecture", type=Path, default=REPO_ROOT / "examples" / "lecture.md")
     parser.add_argument("--qualities", default="low,medium")
+    parser.add_argument("--baseline", default="HEAD~1", help="the commit to compare with (default: HEAD~1)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each, alternating; the median is shown")
     arguments = parser.parse_args()
-    print(
-        f"lecture: {arguments.lecture.relative_to(REPO_ROOT)}   cpus: {len(os.sched_getaffinity(0))}   "
-        f"load average before: {os.getloadavg()[0]:.1f}"
-    )
-    print(
-        f"{'quality':<8} {'run':<7} {'video s':>8} {'wall s':>7} {'wall s / video s':>17} {'cpu s':>6} "
-        f"{'cpu s / video s':>16} {'rendered':>9}"
-    )
-    for quality in arguments.qualities.split(","):
-        with tempfile.TemporaryDirectory(prefix=f"bench-{quality}-") as scratch:
-            for label in ("cold", "cached"):
-                wall, cpu, result = render(arguments.lecture, quality, Path(scratch), label)
-                video = result.output.duration_seconds
+    lecture = arguments.lecture.resolve()
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as unpacked:
+        renderers = [unpack(arguments.baseline, Path(unpacked)), Renderer("this tree", "")]
+        print(
+            f"lecture: {lecture.relative_to(REPO_ROOT)}   cpus: {len(os.sched_getaffinity(0))}   "
+            f"load average before: {os.getloadavg()[0]:.1f}   runs of each: {arguments.repeat}"
+        )
+        print(
+            f"{'renderer':<22} {'quality':<8} {'run':<7} {'video s':>8} {'wall s':>7} {'wall s / video s':>17} "
+            f"{'cpu s':>6} {'cpu s / video s':>16} {'rendered':>9}"
+        )
+        for quality in arguments.qualities.split(","):
+            runs: dict[tuple[str, str], list[Figures]] = {}
+            for attempt in range(arguments.repeat):
+                for renderer in renderers:
+                    with tempfile.TemporaryDirectory(prefix=f"bench-{quality}-") as scratch:
+                        for label in ("cold", "cached"):
+                            figures = render(renderer, lecture, quality, Path(scratch), f"{label}-{attempt}")
+                            runs.setdefault((renderer.label, label), []).append(figures)
+            for (name, label), measured in runs.items():
+                figures = median(measured)
+                video = figures.video_seconds
                 print(
-                    f"{quality:<8} {label:<7} {video:8.1f} {wall:7.2f} {wall / video:17.3f} {cpu:6.1f} "
-                    f"{cpu / video:16.3f} {result.usage.scenes_rendered:>9}"
+                    f"{name:<22} {quality:<8} {label:<7} {video:8.1f} {figures.wall:7.2f} "
+                    f"{figures.wall / video:17.3f} {figures.cpu:6.1f} {figures.cpu / video:16.3f} "
+                    f"{figures.rendered:>9}"
                 )
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
-"""Text to speech: espeak-ng (offline, the default) and OpenAI, behind one interface.
+"""Text to speech: Piper (offline, neural), espeak-ng (offline) and OpenAI, behind one interface.
 
 The voices a render speaks with are chosen in one place, :func:`choose_voices`. A
-chain such as ``openai:alloy,espeak:en-us`` is tried in order; the first engine that
-produces audio wins, so an unreachable API degrades to the offline voice instead of
-failing the job. A voice that fails is not tried again in the same render: a down
-endpoint costs one timeout rather than one per scene, and the video speaks with one
-voice throughout. Every clip is normalised to one format (:data:`SAMPLE_RATE` Hz,
-mono, 16-bit PCM WAV) so scenes join without clicks and sample counts add up exactly.
+chain such as ``openai:alloy,piper:en_US-joe-medium,espeak:en-us`` is tried in order;
+the first engine that produces audio wins, so an unreachable API degrades to the offline
+voice instead of failing the job. A voice that fails is not tried again in the same
+render: a down endpoint costs one timeout rather than one per scene, and the video
+speaks with one voice throughout. Every clip is normalised to one format
+(:data:`SAMPLE_RATE` Hz, mono, 16-bit PCM WAV) so scenes join without clicks and
+sample counts add up exactly.
+
+Without a chosen voice an English lecture is spoken by Piper's ``en_US-joe-medium``
+(espeak-ng after it, should it fail), any other language by espeak-ng's voice for it
+(:mod:`~videojob.renderer.voice_languages`); a language no offline voice speaks is bad input.
 """
 
 from __future__ import annotations
@@ -21,6 +26,13 @@ from pathlib import Path
 from typing import Protocol
 
 from videojob.renderer.errors import InvalidSourceError, NarrationError
+from videojob.renderer.piper_voice import DEFAULT_PIPER_VOICE, PiperEngine, check_piper_voice
+from videojob.renderer.voice_languages import (
+    UnsupportedLanguageError,
+    espeak_voice_for,
+    installed_espeak_voices,
+    is_english,
+)
 from videojob.spec import VoiceSpec
 
 SAMPLE_RATE = 48_000  # AAC frames are 1024 samples: at 48 kHz that is 21 ms of rounding, well inside 50 ms
@@ -39,19 +51,19 @@ class TtsVoice:
         return f"{self.provider}:{self.name}"
 
 
-PROVIDERS = ("espeak", "openai", "none")
+PROVIDERS = ("piper", "espeak", "openai", "none")
 DEFAULT_OPENAI_VOICE = "alloy"
 
 
-def espeak_voice(language: str) -> str:
-    """espeak-ng's voice for a storyboard language: American English for plain "en"."""
-    language = language.lower()
-    return "en-us" if language in ("en", "en-us") else language
+def offline_voices(language: str) -> tuple[TtsVoice, ...]:
+    """The voices that speak ``language`` without a network: Piper for English, then espeak-ng."""
+    espeak = TtsVoice("espeak", espeak_voice_for(language))
+    return (TtsVoice("piper", DEFAULT_PIPER_VOICE), espeak) if is_english(language) else (espeak,)
 
 
 def parse_voice_chain(chain: str, language: str = "en") -> tuple[TtsVoice, ...]:
-    """``"openai:alloy,espeak:en-us"`` as voices; a bare voice name means espeak, espeak without a
-    name speaks ``language`` and openai without one is alloy."""
+    """``"openai:alloy,espeak:en-us"`` as voices; a bare voice name means espeak. Without a name, espeak
+    speaks ``language``, piper is en_US-joe-medium and openai is alloy. Unknown voices are bad input."""
     voices = []
     for part in (piece.strip() for piece in chain.split(",")):
         if not part:
@@ -60,31 +72,48 @@ def parse_voice_chain(chain: str, language: str = "en") -> tuple[TtsVoice, ...]:
             provider, _, name = part.partition(":")
         else:  # "openai" alone is that provider's default voice; any other bare word is an espeak voice
             provider, name = (part, "") if part in PROVIDERS else ("espeak", part)
-        if provider not in PROVIDERS:
-            raise InvalidSourceError(f"unknown voice provider {provider!r} in {chain!r}; use espeak, openai or none")
-        default = {"espeak": espeak_voice(language), "openai": DEFAULT_OPENAI_VOICE, "none": "silent"}[provider]
-        voices.append(TtsVoice(provider, name or default))
+        voices.append(_voice(provider, name, language, chain))
     if not voices:
         raise InvalidSourceError("the voice chain is empty")
     return tuple(voices)
+
+
+def _voice(provider: str, name: str, language: str, chain: str) -> TtsVoice:
+    if provider == "piper":
+        check_piper_voice(name or DEFAULT_PIPER_VOICE)
+        return TtsVoice(provider, name or DEFAULT_PIPER_VOICE)
+    if provider == "espeak":
+        if name and not installed_espeak_voices().knows(name):
+            raise InvalidSourceError(f"espeak-ng has no voice {name!r} (in {chain!r}); espeak-ng --voices lists them")
+        return TtsVoice(provider, name or espeak_voice_for(language))
+    if provider == "openai":
+        return TtsVoice(provider, name or DEFAULT_OPENAI_VOICE)
+    if provider == "none":
+        return TtsVoice(provider, name or "silent")
+    raise InvalidSourceError(f"unknown voice provider {provider!r} in {chain!r}; use {', '.join(PROVIDERS)}")
 
 
 def choose_voices(requested: str | VoiceSpec | None, language: str) -> tuple[TtsVoice, ...]:
     """The voices a render speaks with, in the order they are tried; decided here and nowhere else.
 
     * a chain as written (``--voice``, ``VIDEOJOB_VOICE``) is tried as written;
-    * a VideoJob's ``spec.voice`` is that one voice, and after an OpenAI voice the offline
-      voice of the language, so a down API degrades the narration instead of failing the job;
-    * nothing requested: espeak in the storyboard's language.
+    * a VideoJob's ``spec.voice`` is that one voice, and after an OpenAI or Piper voice the
+      offline voices of the language, so a down API degrades the narration instead of failing
+      the job (an OpenAI voice speaks any language: it keeps only the offline voices there are);
+    * nothing requested (or a spec voice without a provider): the offline voices of the language.
     """
-    if requested is None:
-        return (TtsVoice("espeak", espeak_voice(language)),)
+    if requested is None or (isinstance(requested, VoiceSpec) and requested.provider is None):
+        return offline_voices(language)
     if isinstance(requested, str):
         return parse_voice_chain(requested, language)
     chosen = parse_voice_chain(f"{requested.provider}:{requested.name or ''}", language)
-    if requested.provider == "openai":
-        chosen += (TtsVoice("espeak", espeak_voice(language)),)
-    return chosen
+    if requested.provider not in ("openai", "piper"):
+        return chosen
+    try:
+        fallbacks = offline_voices(language)
+    except UnsupportedLanguageError:
+        return chosen  # no offline voice speaks it; the voice asked for may
+    return chosen + tuple(voice for voice in fallbacks if voice not in chosen)
 
 
 class Engine(Protocol):
@@ -294,6 +323,7 @@ def write_track(target: Path, pieces: list[tuple[Path | None, int, int]]) -> int
 
 def build_narrator(voices: tuple[TtsVoice, ...], openai_speech: OpenAISpeech) -> Narrator:
     engines: dict[str, Engine] = {
+        "piper": PiperEngine(),
         "espeak": EspeakEngine(),
         "none": SilentEngine(),
         "openai": OpenAIEngine(openai_speech),

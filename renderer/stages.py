@@ -3,6 +3,11 @@
 Every stage returns what it made (:class:`NarratedScene`, then :class:`FinishedScene`)
 for the next to use; nothing is left in a folder for a later stage to find.
 
+Narration overlaps drawing: a scene is handed to the scene workers as soon as its speech
+exists (its length paces the animation) and the next one is narrated while they draw.
+The longest narrations are spoken first, so the longest scenes start drawing first and the
+workers finish together.
+
 A cached scene is used only when the voice that spoke it is the one this render would
 speak with: the chain's first choice, or a fallback when every voice the chain prefers
 to it fails now. So a scene narrated by espeak while OpenAI was down is narrated
@@ -12,15 +17,15 @@ serves, at the cost of one failed request per render (a failed voice is not retr
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from videojob.renderer.cache import CACHE_VERSION, SCENE_FILES, SceneCache, SceneEntry
 from videojob.renderer.config import RenderConfig
-from videojob.renderer.manim_render import RenderedScene, SceneJob, preload, render_all
+from videojob.renderer.manim_render import RenderedScene, SceneJob
 from videojob.renderer.narration import Narrator, Speech
 from videojob.renderer.progress import Progress
+from videojob.renderer.scene_workers import SceneWorkers
 from videojob.renderer.timing import plan_scene
 from videojob.storyboard import Storyboard
 
@@ -61,6 +66,16 @@ def _from_cache(index: int, narration: str, folder: Path, entry: SceneEntry) -> 
     )
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A scene to narrate (unless a preferred voice already spoke it) and draw."""
+
+    index: int
+    key: str
+    folder: Path
+    speech: Speech | None
+
+
 def finish_scenes(
     storyboard: Storyboard,
     keys: list[str],
@@ -73,8 +88,7 @@ def finish_scenes(
     """Every scene of ``storyboard``, in order, from the cache where it may be used, else narrated and drawn."""
     total = len(storyboard.scenes)
     finished: dict[int, FinishedScene] = {}
-    narrated: list[NarratedScene] = []
-    importing: threading.Thread | None = None
+    pending: list[_Pending] = []
     for index, (scene, key) in enumerate(zip(storyboard.scenes, keys, strict=True)):
         folder = work / f"scene-{index:03d}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -85,58 +99,30 @@ def finish_scenes(
         if entry is not None:
             cache.fetch_scene(key, folder)
             finished[index] = _from_cache(index, scene.narration, folder, entry)
-            continue
-        if importing is None:  # Manim's import (seconds) overlaps the text-to-speech subprocesses
-            importing = threading.Thread(target=preload, name="import-manim", daemon=True)
-            importing.start()
-        progress.report("Scripting", f"Narrating scene {index + 1}/{total}", index / total, index + 1, total)
-        speech = speech or narrator.speak(scene.narration, folder / SCENE_FILES["speech"])
-        narrated.append(NarratedScene(index, key, scene.narration, folder, speech))
-    if importing is not None:
-        importing.join()  # no thread may be running when the scene workers are forked
-    _draw(storyboard, narrated, config, cache, progress, finished)
+        else:
+            pending.append(_Pending(index, key, folder, speech))
+    if pending:
+        _narrate_and_draw(storyboard, pending, config, narrator, cache, progress, finished)
     return [finished[index] for index in range(total)]
 
 
-def _draw(
+def _narrate_and_draw(
     storyboard: Storyboard,
-    narrated: list[NarratedScene],
+    pending: list[_Pending],
     config: RenderConfig,
+    narrator: Narrator,
     cache: SceneCache,
     progress: Progress,
     finished: dict[int, FinishedScene],
 ) -> None:
-    """Draw the narrated scenes in parallel, caching each (with who spoke it) as soon as it is done."""
+    """Narrate the pending scenes, longest first, each handed to the workers as soon as it is spoken."""
     total, preset = len(storyboard.scenes), config.preset
-    cached = total - len(narrated)
-    progress.report(
-        "Rendering", f"Rendering {len(narrated)} of {total} scenes ({cached} cached)", cached / total, None, total
-    )
-    by_index = {scene.index: scene for scene in narrated}
-    jobs = [
-        SceneJob(
-            scene.index,
-            storyboard.scenes[scene.index].visual.model_dump(mode="json"),
-            scene.narration,
-            storyboard.theme,
-            plan_scene(scene.speech.seconds, preset.fps),
-            preset.width,
-            preset.height,
-            scene.folder / SCENE_FILES["video"],
-        )
-        for scene in narrated
-    ]
+    narrated: dict[int, NarratedScene] = {}
 
     def done(rendered: RenderedScene) -> None:
-        scene = by_index[rendered.index]
+        scene = narrated[rendered.index]
         finished[scene.index] = FinishedScene(
-            scene.index,
-            scene.narration,
-            rendered.video,
-            rendered.last_frame,
-            scene.speech,
-            rendered.frames,
-            cached=False,
+            scene.index, scene.narration, rendered.video, rendered.last_frame, scene.speech, rendered.frames, False
         )
         entry = SceneEntry(
             version=CACHE_VERSION,
@@ -152,4 +138,31 @@ def _draw(
         count = len(finished)  # the cached ones and those drawn so far
         progress.report("Rendering", f"Rendering scene {count}/{total}", count / total, count, total)
 
-    render_all(jobs, config.parallel_scenes, done)
+    order = sorted(pending, key=lambda scene: -len(storyboard.scenes[scene.index].narration))
+    with SceneWorkers(config.parallel_scenes, done) as workers:
+        for number, scene in enumerate(order, start=1):
+            narration = storyboard.scenes[scene.index].narration
+            if number == 1:
+                progress.report("Scripting", f"Narrating scene 1 of {len(order)}", 0.0, 1, len(order))
+            else:
+                stage = f"Narrating scene {number} of {len(order)}, drawing {workers.drawing}"
+                progress.report("Rendering", stage, len(finished) / total, len(finished) or None, total)
+            speech = scene.speech or narrator.speak(narration, scene.folder / SCENE_FILES["speech"])
+            narrated[scene.index] = NarratedScene(scene.index, scene.key, narration, scene.folder, speech)
+            if number == 1:
+                cached = total - len(order)
+                stage = f"Rendering {len(order)} of {total} scenes ({cached} cached)"
+                progress.report("Rendering", stage, cached / total, None, total)
+            workers.submit(
+                SceneJob(
+                    scene.index,
+                    storyboard.scenes[scene.index].visual.model_dump(mode="json"),
+                    narration,
+                    storyboard.theme,
+                    plan_scene(speech.seconds, preset.fps),
+                    preset.width,
+                    preset.height,
+                    scene.folder / SCENE_FILES["video"],
+                )
+            )
+            workers.collect()

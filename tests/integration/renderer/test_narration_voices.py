@@ -1,10 +1,12 @@
-"""Narration: espeak-ng offline, OpenAI text-to-speech through the real client, and the fallback chain."""
+"""Narration: espeak-ng offline, OpenAI text-to-speech through the real client, and the fallback chain.
+
+Piper's voice has its own file, test_piper_voice.py."""
 
 import wave
 
 import pytest
 
-from videojob.renderer.errors import NarrationError
+from videojob.renderer.errors import InvalidSourceError, NarrationError
 from videojob.renderer.narration import SAMPLE_RATE, OpenAISpeech, build_narrator, parse_voice_chain
 
 from .conftest import tone_wav
@@ -51,12 +53,17 @@ def test_a_failing_engine_falls_back_to_the_next_voice_and_is_not_asked_again_in
 
 
 def test_when_every_voice_fails_the_error_lists_each(tmp_path):
-    with pytest.raises(NarrationError, match=r"openai:alloy: no OpenAI API key.*espeak:xx-nonexistent"):
-        _narrator("openai:alloy,espeak:xx-nonexistent", key=None).speak("x", tmp_path / "c.wav")
+    with pytest.raises(NarrationError, match=r"openai:alloy: no OpenAI API key.*openai:nova: no OpenAI API key"):
+        _narrator("openai:alloy,openai:nova", key=None).speak("x", tmp_path / "c.wav")
 
 
-def test_voice_chains_parse_and_unknown_providers_are_bad_input():
+def test_voice_chains_parse_and_unknown_providers_and_voices_are_bad_input():
     assert [v.spec for v in parse_voice_chain("openai:alloy, en-gb")] == ["openai:alloy", "espeak:en-gb"]
     assert [v.spec for v in parse_voice_chain("openai,espeak", language="de")] == ["openai:alloy", "espeak:de"]
-    with pytest.raises(Exception, match="unknown voice provider 'polly'"):
+    assert [v.spec for v in parse_voice_chain("piper,espeak")] == ["piper:en_US-joe-medium", "espeak:en-us"]
+    with pytest.raises(InvalidSourceError, match="unknown voice provider 'polly'"):
         parse_voice_chain("polly:joanna")
+    with pytest.raises(InvalidSourceError, match="espeak-ng has no voice 'xx-nonexistent'"):
+        parse_voice_chain("openai:alloy,espeak:xx-nonexistent")
+    with pytest.raises(InvalidSourceError, match="unknown Piper voice 'en_GB-alan-low'; use one of: en_US-joe-medium"):
+        parse_voice_chain("piper:en_GB-alan-low")

