@@ -174,7 +174,7 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     elif job is None or job_condition(job, "Suspended") or newest is None:
         phase, why, stage = reasons.PENDING, reasons.STARTING, "Starting the renderer" + _grown(seen)
     elif (scheduler_says := unschedulable_message(newest)) is not None:
-        phase, why, stage = reasons.QUEUED, reasons.UNSCHEDULABLE, f"Unschedulable: {scheduler_says}"
+        phase, why, stage = reasons.QUEUED, reasons.UNSCHEDULABLE, f"Unschedulable: {scheduler_says}{_grown(seen)}"
     elif (stuck := stuck_diagnosis(newest)) is not None:
         failure = stuck
         phase, why, stage = reasons.PENDING, stuck.reason, f"Stuck: {stuck.reason}"

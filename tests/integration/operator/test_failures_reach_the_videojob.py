@@ -19,17 +19,52 @@ def _failed(cluster, name, timeout=30):
     return cluster.wait_status(name, lambda s: s.get("phase") == "Failed", "phase Failed", timeout)
 
 
-def test_oom_killed_says_to_raise_the_memory_limit(cluster, start_operator, helpers):
-    start_operator()
-    cluster.videojob("big", retries=0)
-    pod = cluster.wait_new_pod(cluster.wait_job("big"))
-    cluster.fail(pod, 137, "OOMKilled")
+def test_oom_killed_comes_back_bigger_then_fails_at_the_ceiling_saying_what_to_set(cluster, start_operator, helpers):
+    start_operator(VIDEOJOB_OOM_MEMORY_FACTOR="1.5", VIDEOJOB_OOM_MEMORY_CEILING="1536Mi")
+    cluster.videojob("big", retries=3, quality="low")  # 1Gi
+    first = cluster.wait_job("big")
+    cluster.fail(cluster.wait_new_pod(first), 137, "OOMKilled")
 
+    # The Job controller fails attempt 1 at once (podFailurePolicy on 137), with no retry at 1Gi ...
+    failed = helpers.wait_for(
+        lambda: [
+            c["reason"]
+            for c in cluster.get("job", first["metadata"]["name"])["status"].get("conditions") or []
+            if c["type"] == "Failed"
+        ],
+        30,
+        "attempt 1 to fail",
+    )
+    assert failed == ["PodFailurePolicy"] and len(cluster.pods(first)) == 1
+    # ... and the operator makes attempt 2 with 1.5 times the memory.
+    second = helpers.wait_for(
+        lambda: next((j for j in cluster.jobs("big") if j["metadata"]["name"].endswith("-2")), None),
+        30,
+        "attempt 2 of big",
+    )
+    assert second["metadata"]["labels"]["videojob.dev/attempt"] == "2"
+    resources = second["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert resources["limits"]["memory"] == resources["requests"]["memory"] == "1536Mi"
+    status = cluster.wait_status("big", lambda s: len(s.get("attemptHistory") or []) == 2, "two attempts shown")
+    assert [(a["attempt"], a["memory"]) for a in status["attemptHistory"]] == [(1, "1Gi"), (2, "1536Mi")]
+    assert [a["outcome"] for a in status["attemptHistory"]][0] == "OOMKilled"
+    assert status["attemptHistory"][1]["outcome"] in ("Pending", "Running")  # Running once its Pod exists
+    # Queued while the scheduler has not placed the bigger Pod (here no node ever does: the test binds it)
+    assert status["phase"] in ("Pending", "Queued") and "attempt 1 ran out of memory at 1Gi" in status["stage"]
+    helpers.wait_for(
+        lambda: [e for e in cluster.events("big") if e["reason"] == "MemoryRaised" and "1536Mi" in e["message"]],
+        10,
+        "a MemoryRaised event",
+    )
+
+    # Killed again at the ceiling: no attempt 3, and the message says which setting to raise.
+    cluster.fail(cluster.wait_new_pod(second), 137, "OOMKilled")
     status = _failed(cluster, "big")
     assert status["failure"]["reason"] == "OOMKilled"
-    assert "(1Gi)" in status["failure"]["message"]
-    assert "Raise spec.resources.limits.memory or lower quality" in status["failure"]["message"]
+    assert "the operator's ceiling VIDEOJOB_OOM_MEMORY_CEILING=1536Mi" in status["failure"]["message"]
+    assert "1Gi -> 1536Mi" in status["failure"]["message"]
     assert helpers.conditions(status)["Failed"] == ("True", "OOMKilled")
+    assert len(cluster.jobs("big")) == 2
     waited = cluster.kubectl("wait", "--for=condition=Failed", "vj/big", "--timeout=10s", check=False)
     assert waited.returncode == 0, waited.stderr
     warnings = helpers.wait_for(
@@ -37,7 +72,7 @@ def test_oom_killed_says_to_raise_the_memory_limit(cluster, start_operator, help
         10,
         "a Warning event",
     )
-    assert "spec.resources.limits.memory" in warnings[0]["message"]
+    assert "VIDEOJOB_OOM_MEMORY_CEILING" in warnings[0]["message"]
 
 
 def test_bad_storyboard_fails_at_once_without_retries(cluster, start_operator):
