@@ -113,7 +113,7 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(
     cluster, start_operator, fake_kubelet, prometheus_server
 ) -> None:
     port = free_port()
-    start_operator(VIDEOJOB_METRICS_PORT=str(port))
+    start_operator(VIDEOJOB_METRICS_PORT=str(port), VIDEOJOB_OOM_MEMORY_CEILING="1Gi")  # an OOM kill is final
     prometheus_server.reconfigure({OPERATOR: [f"127.0.0.1:{port}"]}, rule_files=[RULES_FILE])
     prometheus_server.wait_scraped(OPERATOR)
     [up] = prometheus_server.query("up")
