@@ -31,9 +31,9 @@ EVERYTHING = (
 )
 
 
-def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def helm(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(
-        [str(require_binary("helm")), *args], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
+        [str(require_binary("helm")), *args], capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT
     )
     if check and completed.returncode != 0:
         raise AssertionError(f"helm {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr}")

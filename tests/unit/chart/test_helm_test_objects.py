@@ -78,6 +78,8 @@ def test_the_test_pod_is_a_restricted_helm_test_hook_that_calls_the_gateway_serv
     objects = render([*ON, "tests.timeoutSeconds=300", "gateway.service.port=8080"])
     pod = find(objects, "Pod", "videojob-selftest")
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    # Hooks are not deleted with the release: a passed test Pod must remove itself.
+    assert "hook-succeeded" in pod["metadata"]["annotations"]["helm.sh/hook-delete-policy"]
     spec = pod["spec"]
     assert spec["restartPolicy"] == "Never" and spec["automountServiceAccountToken"] is False
     assert spec["securityContext"] == POD_SECURITY and spec["activeDeadlineSeconds"] == 360
