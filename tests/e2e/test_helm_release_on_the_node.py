@@ -36,7 +36,7 @@ from videojob_devenv import images
 from videojob_devenv.controlplane import ControlPlane
 from videojob_devenv.minio import MinioServer
 from videojob_devenv.node import Node
-from videojob_devenv.tools import require_binary
+from videojob_devenv.release import RESTRICTED_LABELS, LocalRelease, port_forward
 
 pytestmark = [pytest.mark.cluster, pytest.mark.minio]
 
@@ -44,7 +44,6 @@ RELEASE = "vj-e2e"
 FULLNAME = f"{RELEASE}-videojob"  # _helpers.tpl: "<release>-<chart>"
 NAMESPACE = "videojob-helm-e2e"
 KEYS_NAMESPACE = f"{NAMESPACE}-keys"
-RESTRICTED = [f"pod-security.kubernetes.io/{mode}=restricted" for mode in ("enforce", "warn", "audit")]
 INSTALL_TIMEOUT = 600
 RENDER_TIMEOUT = 600
 # A lecture of four scenes at low quality: long enough on two cores for an upgrade to land mid-render.
@@ -66,11 +65,6 @@ $$F_1 d_1 = F_2 d_2$$
 
 Scissors, seesaws and crowbars are all levers.
 """
-
-
-def image_values(prefix: str, image: images.Image) -> list[str]:
-    repository, tag = image.ref.rsplit(":", 1)
-    return [f"{prefix}.repository={repository}", f"{prefix}.tag={tag}", f"{prefix}.pullPolicy=IfNotPresent"]
 
 
 @dataclass
@@ -137,28 +131,21 @@ def release(
         pytest.fail(f"the control-plane image could not be built: {error}", pytrace=False)
     kube_node.load(controlplane)
     kube_cluster.kubectl("create", "namespace", NAMESPACE)
-    kube_cluster.kubectl("label", "namespace", NAMESPACE, *RESTRICTED)
+    kube_cluster.kubectl("label", "namespace", NAMESPACE, *RESTRICTED_LABELS)
     kube_cluster.kubectl(
         "create", "secret", "generic", NODE_S3_SECRET, "-n", NAMESPACE,
         f"--from-literal=accessKey={node_minio.access_key}", f"--from-literal=secretKey={node_minio.secret_key}",
     )  # fmt: skip
-    values = [
-        *image_values("image", controlplane),
-        *image_values("renderer.image", renderer_image),
-        f"s3.endpoint=http://{node_minio.pod_endpoint}",
-        f"s3.bucket={node_minio.bucket}",
-        f"s3.credentialsSecret={NODE_S3_SECRET}",
-        f"s3.jobSecretName={NODE_S3_SECRET}",
-        # Other e2e tests run their own operator process for their namespaces.
-        f"operator.watchNamespaces={{{NAMESPACE}}}",
-        "operator.maxConcurrentRenders=2",
-        f"gateway.keysNamespace={KEYS_NAMESPACE}",
-        # Two shared cores: one gateway replica.
-        "gateway.autoscaling.enabled=false",
-        "gateway.replicas=1",
-        "tests.enabled=true",
-        f"tests.timeoutSeconds={RENDER_TIMEOUT}",
-    ]
+    local = LocalRelease(
+        controlplane=controlplane,
+        renderer=renderer_image,
+        s3_endpoint=f"http://{node_minio.pod_endpoint}",
+        bucket=node_minio.bucket,
+        s3_secret=NODE_S3_SECRET,
+        watch_namespaces=[NAMESPACE],  # other e2e tests run their own operator process for theirs
+        keys_namespace=KEYS_NAMESPACE,
+    )
+    values = [*local.sets(), "tests.enabled=true", f"tests.timeoutSeconds={RENDER_TIMEOUT}"]
     began = time.monotonic()
     installed = helm(
         "install", RELEASE, str(CHART_DIR), f"--kubeconfig={kube_cluster.kubeconfig}", f"--namespace={NAMESPACE}",
@@ -238,33 +225,14 @@ def test_a_videojob_applied_with_kubectl_renders_through_a_helm_upgrade(release:
 
 
 def test_the_gateway_answers_through_its_service(release: Release) -> None:
-    forward = subprocess.Popen(
-        [
-            str(require_binary("kubectl")), f"--kubeconfig={release.cluster.kubeconfig}",
-            "-n", NAMESPACE, "port-forward", f"svc/{FULLNAME}-gateway", ":80", "--address=127.0.0.1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        assert forward.stdout is not None
-        line = forward.stdout.readline()
-        match = re.search(r"127\.0\.0\.1:(\d+) ->", line)
-        assert match, f"{line!r} {forward.stderr.read() if forward.poll() is not None and forward.stderr else ''}"
-        url = f"http://127.0.0.1:{match[1]}"
+    with port_forward(release.cluster.kubeconfig, NAMESPACE, f"svc/{FULLNAME}-gateway", 80) as url:
         with urllib.request.urlopen(f"{url}/readyz", timeout=10) as ready:
             assert ready.status == 200
-        request = urllib.request.Request(
-            f"{url}/v1/videos", headers={"Authorization": f"Bearer {release.selftest_key()}"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as listed:
+        bearer = {"Authorization": f"Bearer {release.selftest_key()}"}
+        with urllib.request.urlopen(urllib.request.Request(f"{url}/v1/videos", headers=bearer), timeout=10) as listed:
             assert json.load(listed)["object"] == "list"
         with urllib.request.urlopen(f"{url}/metrics", timeout=10) as metrics:
             assert 'videojob_gateway_requests_total{method="GET",route="/v1/videos"' in metrics.read().decode()
-    finally:
-        forward.terminate()
-        forward.wait(10)
 
 
 def test_helm_rollback_returns_to_the_installed_values(release: Release) -> None:
