@@ -1,0 +1,88 @@
+"""Piper's en_US-joe-medium voice for real: it speaks English by default, and the subtitles follow its audio.
+
+Everything is real: the voice's ONNX model from its package through onnxruntime, espeak-ng
+for the phonemes, the `videojob render` CLI, Manim and ffmpeg.
+"""
+
+import json
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from videojob.renderer.config import resolve_config
+from videojob.renderer.narration import SAMPLE_RATE, OpenAISpeech, build_narrator, choose_voices
+from videojob.renderer.pipeline import scene_keys
+from videojob.renderer.settings import RendererSettings
+from videojob.renderer.timing import LEAD_IN, speech_chunks
+from videojob.storyboard import parse_storyboard
+
+from .test_lecture_to_mp4 import _cue_times
+
+JOE = "piper:en_US-joe-medium"
+STORYBOARD = {
+    "title": "Forces",
+    "scenes": [
+        {"narration": "A force is a push or a pull.", "visual": {"kind": "title_card", "title": "Forces"}},
+        {
+            "narration": "When the forces on a body do not cancel, its motion changes. Double the mass, and it halves.",
+            "visual": {"kind": "bullet_list", "bullets": ["Net force", "Mass"]},
+        },
+    ],
+}
+
+
+def test_joe_speaks_english_by_default_longer_text_for_longer_at_the_common_sample_rate(tmp_path):
+    narrator = build_narrator(choose_voices(None, "en"), OpenAISpeech())
+    short = narrator.speak("Hello.", tmp_path / "short.wav")
+    long = narrator.speak("Hello. This sentence is a good deal longer than the first one.", tmp_path / "long.wav")
+    assert short.voice == long.voice == JOE
+    assert 0.3 < short.seconds < long.seconds < 10
+    with wave.open(str(long.path)) as clip:
+        assert (clip.getframerate(), clip.getnchannels(), clip.getsampwidth()) == (SAMPLE_RATE, 1, 2)
+        samples = np.frombuffer(clip.readframes(clip.getnframes()), dtype="<i2")
+    assert 10_000 < np.abs(samples).max() < 32767  # peak-normalised with headroom, never clipped flat
+
+
+def _decoded_audio(video: Path, into: Path) -> np.ndarray:
+    wav = into / "decoded.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(video), "-vn", "-ac", "1", str(wav)], check=True)
+    with wave.open(str(wav)) as audio:
+        assert audio.getframerate() == SAMPLE_RATE
+        return np.frombuffer(audio.readframes(audio.getnframes()), dtype="<i2").astype(np.float32)
+
+
+def _loudness(audio: np.ndarray, start: float, end: float) -> float:
+    part = audio[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
+    return float(np.sqrt(np.mean(part**2)))
+
+
+def test_each_scenes_cues_span_exactly_its_spoken_audio(render_cli, tmp_path):
+    source, cache = tmp_path / "forces.json", tmp_path / "cache"
+    source.write_text(json.dumps(STORYBOARD))
+    run = render_cli(
+        str(source), "--quality", "low", "-o", f"file://{tmp_path / 'out'}", env={"VIDEOJOB_CACHE": f"file://{cache}"}
+    )
+    assert run.returncode == 0, run.stderr
+
+    storyboard, config = resolve_config(RendererSettings(quality="low"), parse_storyboard(STORYBOARD))
+    assert config.voice_chain == f"{JOE},espeak:en-us"
+    cues = _cue_times((tmp_path / "out" / "video.vtt").read_text())
+    audio = _decoded_audio(tmp_path / "out" / "video.mp4", tmp_path)
+    offset = 0.0
+    for scene, key in zip(storyboard.scenes, scene_keys(storyboard, config), strict=True):
+        entry = cache / "scenes" / key
+        manifest = json.loads((entry / "manifest.json").read_text())
+        assert manifest["voice"] == JOE
+        with wave.open(str(entry / "speech.wav")) as speech:  # the clip the cues were made from
+            speech_seconds = speech.getnframes() / SAMPLE_RATE
+        assert manifest["speechSamples"] == round(speech_seconds * SAMPLE_RATE)
+        own, cues = cues[: len(speech_chunks(scene.narration))], cues[len(speech_chunks(scene.narration)) :]
+        start, end = offset + LEAD_IN, offset + LEAD_IN + speech_seconds
+        assert abs(own[0][0] - start) <= 0.001 and abs(own[-1][1] - end) <= 0.001
+        # In the video's own audio: quiet while the visual appears, Joe speaking inside the cues.
+        assert _loudness(audio, offset + 0.02, start - 0.05) < 50
+        assert _loudness(audio, start, end) > 500
+        offset += manifest["frames"] / manifest["fps"]
+    assert cues == []
