@@ -30,7 +30,7 @@ TAKEAWAYS_MAX: Final = 6
 LATEX_MAX_CHARS: Final = 1000
 # What one equation may cost TeX and dvisvgm (renderer/tex_sandbox.py): an ordinary equation takes
 # a fraction of a second, a few MiB and a few dozen glyphs; repetition constructs can take forever.
-LATEX_CPU_SECONDS: Final = 20
+LATEX_CPU_SECONDS: Final = 10
 LATEX_MEMORY_MIB: Final = 1024
 LATEX_GLYPHS_MAX: Final = 1000  # drawn glyphs and rules; 4000 already take Manim 11 s and 700 MiB
 EXPRESSION_MAX_CHARS: Final = 200
