@@ -1,4 +1,4 @@
-"""Render scenes with Manim (Cairo), one process per CPU, with TeX locked down.
+"""Render scenes with Manim (Cairo), one process per CPU, with TeX locked down (tex_sandbox).
 
 Manim keeps its configuration in a process-wide global, so scenes render in
 worker processes (forked, so Manim is imported once) rather than threads. Each
@@ -25,15 +25,11 @@ from pydantic import TypeAdapter
 
 from videojob.renderer.errors import LatexRejectedError, RenderError
 from videojob.renderer.layout import FRAME_HEIGHT
+from videojob.renderer.tex_sandbox import harden_tex, tex_complaint, tex_failed
 from videojob.renderer.timing import SceneTiming
 from videojob.storyboard import THEMES, Visual
 
 LAST_FRAME = "last_frame.png"
-HARDENED_TEX_ENVIRONMENT = {
-    "shell_escape": "f",  # no \write18, not even the restricted list
-    "openin_any": "p",  # paranoid: no absolute paths, no "..", no dot files
-    "openout_any": "p",
-}
 
 
 @dataclass(frozen=True)
@@ -58,12 +54,6 @@ class RenderedScene:
     video: Path
     last_frame: Path
     frames: int  # what fixes the scene's real length
-
-
-def harden_tex(scratch: Path) -> None:
-    """Environment that every TeX run in this process inherits."""
-    os.environ.update(HARDENED_TEX_ENVIRONMENT)
-    os.environ["TEXMFOUTPUT"] = str(scratch)
 
 
 def render_scene(job: SceneJob) -> RenderedScene:
@@ -99,10 +89,9 @@ def render_scene(job: SceneJob) -> RenderedScene:
                 scene.render()
             except Exception as error:
                 detail = log.read_text(errors="replace").strip()[-400:]
-                if visual.kind == "equation" and "error converting to" in str(error):
+                if visual.kind == "equation" and tex_failed(error, Path(scratch)):
                     raise LatexRejectedError(
-                        f'scene {job.index + 1}: TeX could not typeset "{visual.latex}": '
-                        f"{_tex_complaint(Path(scratch))}"
+                        f'scene {job.index + 1}: TeX could not typeset "{visual.latex}": {tex_complaint(Path(scratch))}'
                     ) from None
                 raise RenderError(f"scene {job.index + 1} ({visual.kind}) failed: {error}. {detail}") from None
             movie = Path(scene.renderer.file_writer.movie_file_path)
@@ -117,15 +106,6 @@ def render_scene(job: SceneJob) -> RenderedScene:
     if frames <= 0:
         raise RenderError(f"scene {job.index + 1} produced no video frames")
     return RenderedScene(job.index, job.target, picture, frames)
-
-
-def _tex_complaint(scratch: Path) -> str:
-    """TeX's own first complaint ("Undefined control sequence."), for the user to act on."""
-    for log in scratch.rglob("*.log"):
-        for line in log.read_text(errors="replace").splitlines():
-            if line.startswith("! "):
-                return line[2:].strip()[:200]
-    return "check the LaTeX syntax"
 
 
 @contextlib.contextmanager
