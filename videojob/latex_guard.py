@@ -6,6 +6,11 @@ language with file I/O. The renderer also runs TeX with shell escape off and
 all: this check runs while the storyboard is validated, so an unsafe equation is
 a bad-input error (never retried), not a render failure.
 
+Fonts count as files: ``\\font\\x=/etc/hostname`` makes kpathsea look for (and, unless
+told not to, generate) a font of that name. Constructs that multiply a short input into
+thousands of glyphs (leaders, ``\\romannumeral``, box copies) are refused too; the
+sandbox (``renderer/tex_sandbox.py``) bounds whatever cost is left.
+
 The rules are deliberately conservative for math: no primitives that touch files
 or category codes, no macro definitions, no ``^^`` character escapes (which can
 spell a backslash and so smuggle a forbidden command past a textual check), and
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-MAX_LATEX_LENGTH = 1000
+from videojob import limits as L
 
 FORBIDDEN_COMMANDS = frozenset(
     {
@@ -26,15 +31,11 @@ FORBIDDEN_COMMANDS = frozenset(
         "includeonly",
         "InputIfFileExists",
         "IfFileExists",
-        "openin",
-        "openout",
         "read",
         "readline",
         "write",
         "message",
         "immediate",
-        "closein",
-        "closeout",
         "newread",
         "newwrite",
         "verbatiminput",
@@ -42,19 +43,51 @@ FORBIDDEN_COMMANDS = frozenset(
         "includegraphics",
         "includepdf",
         "special",
-        "pdfliteral",
-        "pdffilesize",
-        "pdffiledump",
-        "pdfmdfivesum",
         "filecontents",
         "write18",
         "ShellEscape",
         "directlua",
-        "luaexec",
         "latelua",
-        "openany",
         "jobname",
         "endinput",
+        "dump",
+        "primitive",
+        # fonts are files too, found (or generated) by kpathsea
+        "font",
+        "fontname",
+        "fontdimen",
+        "hyphenchar",
+        "skewchar",
+        "fontencoding",
+        "fontfamily",
+        "fontseries",
+        "fontshape",
+        "selectfont",
+        "usefont",
+        "DeclareFontFamily",
+        "DeclareFontShape",
+        "DeclareSymbolFont",
+        "DeclareMathAlphabet",
+        "SetSymbolFont",
+        "SetMathAlphabet",
+        # turning a few characters into thousands of glyphs
+        "leaders",
+        "cleaders",
+        "xleaders",
+        "dotfill",
+        "hrulefill",
+        "romannumeral",
+        "setbox",
+        "box",
+        "copy",
+        "unhbox",
+        "unvbox",
+        "unhcopy",
+        "unvcopy",
+        "sbox",
+        "savebox",
+        "usebox",
+        "newsavebox",
         # changing how TeX reads its input
         "catcode",
         "lccode",
@@ -127,7 +160,6 @@ FORBIDDEN_COMMANDS = frozenset(
         "errorstopmode",
         "errmessage",
         "errhelp",
-        "tracingall",
         "url",
         "href",
         "hyperref",
@@ -153,6 +185,10 @@ ALLOWED_ENVIRONMENTS = frozenset(
     }
 )
 
+# Whole families: pdfTeX's extensions (images, objects, map files, file dates), the engines'
+# scripting, terminal and log output, and every \open.../\close... stream primitive.
+FORBIDDEN_PREFIXES = ("pdf", "XeTeX", "lua", "tracing", "show", "open", "close")
+
 _CONTROL_SEQUENCE = re.compile(r"\\([A-Za-z@]+|.)", re.DOTALL)
 _ENVIRONMENT = re.compile(r"\\(begin|end)(?![A-Za-z])\s*(\{([^}]*)\})?")
 
@@ -163,8 +199,8 @@ class UnsafeLatexError(ValueError):
 
 def check_latex(source: str) -> str:
     """``source`` unchanged if it is safe to hand to TeX, else :class:`UnsafeLatexError`."""
-    if len(source) > MAX_LATEX_LENGTH:
-        raise UnsafeLatexError(f"LaTeX is longer than {MAX_LATEX_LENGTH} characters")
+    if len(source) > L.LATEX_MAX_CHARS:
+        raise UnsafeLatexError(f"LaTeX is longer than {L.LATEX_MAX_CHARS} characters")
     if "^^" in source:
         raise UnsafeLatexError("'^^' character escapes are not allowed in LaTeX")
     if "\x00" in source or any(ord(c) < 32 and c not in "\n\t\r" for c in source):
@@ -173,7 +209,7 @@ def check_latex(source: str) -> str:
         name = match.group(1)
         if "@" in name:
             raise UnsafeLatexError(f"internal command \\{name} is not allowed in LaTeX")
-        if name in FORBIDDEN_COMMANDS:
+        if name in FORBIDDEN_COMMANDS or name.startswith(FORBIDDEN_PREFIXES):
             raise UnsafeLatexError(f"\\{name} is not allowed in LaTeX (storyboard equations are math only)")
     for match in _ENVIRONMENT.finditer(source):
         # A bare \end is TeX's "stop the job"; \begin and \end must name a math environment.

@@ -3,6 +3,7 @@
 import pytest
 
 from videojob.latex_guard import UnsafeLatexError, check_latex
+from videojob.limits import LATEX_MAX_CHARS
 from videojob.storyboard import InvalidStoryboardError, parse_storyboard
 
 ATTACKS = [
@@ -28,6 +29,27 @@ ATTACKS = [
     r"\verbatiminput{/etc/hostname}",
     r"\everyjob{\input x}",
     "{unbalanced",
+    # fonts are files: kpathsea would look up, and try to make, a font named /etc/hostname
+    r"\font\x=/etc/hostname \x a",
+    r"\fontname\tenrm",
+    r"\fontfamily{/etc/hostname}\selectfont x",
+    # pdfTeX's files, images, objects and map files; stream and log primitives
+    r"\pdfximage{/etc/passwd}",
+    r"\pdfmapfile{/etc/passwd}",
+    r"\pdffilemoddate{/etc/passwd}",
+    r"\openout3=x.tex",
+    r"\closein3",
+    r"\special{ps: (/etc/passwd) run}",
+    r"\showbox0",
+    r"\tracingonline=1",
+    r"\luaexec{os.execute('id')}",
+    r"\primitive\input /etc/hostname",
+    # a few characters multiplied into thousands of glyphs
+    r"\hbox to 16000pt{\xleaders\hbox to 1pt{x}\hfil}",
+    r"\mbox{\dotfill}",
+    r"\romannumeral 9999000",
+    r"\setbox0\hbox{xxxxxxxx}\copy0\copy0",
+    r"\sbox{x}{y}\usebox{x}",
 ]
 
 
@@ -35,6 +57,18 @@ ATTACKS = [
 def test_attacks_are_rejected(latex):
     with pytest.raises(UnsafeLatexError):
         check_latex(latex)
+
+
+def test_the_refusal_names_the_primitive():
+    with pytest.raises(UnsafeLatexError, match=r"^\\font is not allowed in LaTeX"):
+        check_latex(r"\font\x=/etc/hostname \x a")
+    with pytest.raises(UnsafeLatexError, match=r"^\\pdfximage is not allowed in LaTeX"):
+        check_latex(r"x \pdfximage{/etc/passwd}")
+
+
+def test_an_equation_over_the_length_limit_is_refused_with_the_limit():
+    with pytest.raises(UnsafeLatexError, match=f"longer than {LATEX_MAX_CHARS} characters"):
+        check_latex("x+" * LATEX_MAX_CHARS)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +80,8 @@ def test_attacks_are_rejected(latex):
         r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}",
         r"f(x) = \begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}",
         r"\sum_{n=1}^{\infty} \frac{1}{n^2} = \frac{\pi^2}{6}",
+        r"\operatorname{sinc}(x) = \frac{\sin x}{x}",
+        r"\overline{z} \cdot \underbrace{a + b}_{n} \mathbf{v} \mathrm{d}x \boxed{E = mc^2}",
     ],
 )
 def test_ordinary_math_passes_unchanged(latex):
