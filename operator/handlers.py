@@ -17,7 +17,7 @@ import kopf
 
 from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
-from . import metrics, slim
+from . import kueue, metrics, slim
 from .builders import MANAGED_BY, UID_LABEL
 from .cleanup import OutputCleaner
 from .events import EventRecorder
@@ -72,6 +72,12 @@ def pods_by_videojob(labels: kopf.Labels, body: kopf.Body, **_: Any) -> dict[str
     return {labels[UID_LABEL]: slim.pod(body)}
 
 
+@kopf.index(kueue.API_GROUP, kueue.API_VERSION, kueue.PLURAL)  # served only where Kueue is installed
+def workloads_by_job(body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]] | None:
+    job_uid = kueue.owner_job_uid(body)
+    return {job_uid: kueue.slim_workload(body)} if job_uid else None
+
+
 @kopf.index("scheduling.k8s.io", "v1", "priorityclasses")
 def priority_values(name: str, body: kopf.Body, **_: Any) -> dict[str, int]:
     return {name: int(body.get("value") or 0)}
@@ -85,6 +91,7 @@ def _reconciler(memo: kopf.Memo, indexes: dict[str, Any]) -> Reconciler:
             jobs=indexes["jobs_by_videojob"],
             pods=indexes["pods_by_videojob"],
             priorities=indexes["priority_values"],
+            workloads=indexes["workloads_by_job"],
         )
     )
     return reconciler
@@ -102,6 +109,15 @@ async def videojob_changed(type: str, uid: str, memo: kopf.Memo, **kwargs: Any) 
 @kopf.on.event("batch", "v1", "jobs", labels=MANAGED)
 async def renderer_job_changed(labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     _reconciler(memo, kwargs).kick(labels[UID_LABEL])
+
+
+@kopf.on.event(kueue.API_GROUP, kueue.API_VERSION, kueue.PLURAL)
+async def workload_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    """Kueue admitted a renderer Job, or says why not: reconcile its VideoJob."""
+    reconciler = _reconciler(memo, kwargs)
+    job_uid = kueue.owner_job_uid(body)
+    if job_uid and (videojob_uid := reconciler.videojob_of_job(job_uid)) is not None:
+        reconciler.kick(videojob_uid)
 
 
 @kopf.on.event("", "v1", "pods", labels=MANAGED)

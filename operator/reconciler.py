@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from videojob.contract import ProgressEvent
 from videojob.spec import VideoJobSpec
 
-from . import attempts, fanout, logs, metrics, reasons
+from . import attempts, fanout, kueue, logs, metrics, reasons
 from .admission import Admission, finished, suspended
 from .builders import RENDERER_CONTAINER, build_assembly_job, build_attempt_job, build_spec_configmap, output_prefix
 from .cleanup import FINALIZER, OutputCleaner, finalizers_for, without_finalizer
@@ -56,6 +56,7 @@ class Reconciler:
         self._followers: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresh_pending = False
+        self._kueue_jobs: dict[str, str] = {}  # renderer Job uid -> VideoJob uid, for Kueue's Workload events
         self.memory_growth = attempts.MemoryGrowth(settings.oom_memory_factor, settings.oom_memory_ceiling)
 
     # --- running ------------------------------------------------------------------------------
@@ -79,10 +80,16 @@ class Reconciler:
         """The VideoJob is gone: drop everything kept about it."""
         self.board.forget(uid)
         self.statuses.forget(uid)
+        for job_uid in [job for job, owner in self._kueue_jobs.items() if owner == uid]:
+            del self._kueue_jobs[job_uid]
         self.admission.settle(uid)
         self.queue.forget(uid)
         self._configmap_ensured.discard(uid)
         self.refresh_waiting()
+
+    def videojob_of_job(self, job_uid: str) -> str | None:
+        """The VideoJob of a renderer Job that Kueue holds (seen by a reconcile before)."""
+        return self._kueue_jobs.get(job_uid)
 
     def refresh_waiting(self) -> None:
         """Reconcile every waiting VideoJob soon (slots freed, places moved); at most once per REFRESH_DELAY."""
@@ -190,7 +197,7 @@ class Reconciler:
         if job is None:
             if spec.suspend:
                 return None, None
-            place = self._render_slot(uid)
+            place = None if spec.queue_name else self._render_slot(uid)  # Kueue, when named, is the cap
             return (await self._start(body, spec), None) if place is None else (None, place)
         if finished(job):
             return await self._grow_after_oom(body, job) or await self._assemble_when_shares_done(
@@ -201,7 +208,7 @@ class Reconciler:
             await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
             self.admission.settle(uid)
             self.refresh_waiting()
-        elif not spec.suspend and suspended(job):
+        elif not spec.suspend and suspended(job) and kueue.queue_of(job) is None:  # else Kueue resumes it
             place = self._render_slot(uid)
             if place is not None:
                 return job, place
@@ -234,7 +241,14 @@ class Reconciler:
             attempt_history=seen.history,
             earlier_starts=seen.earlier_starts,
             out_of_memory=seen.out_of_memory,
+            kueue=self._kueue_wait(uid, job),
         )
+
+    def _kueue_wait(self, uid: str, job: Mapping[str, Any] | None) -> kueue.KueueWait | None:
+        assert self.world is not None
+        if job is not None and kueue.queue_of(job) and job["metadata"].get("uid"):
+            self._kueue_jobs[job["metadata"]["uid"]] = uid
+        return kueue.waiting(job, self.world.workload(job))
 
     async def _grow_after_oom(self, body: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, Any] | None:
         """Attempt N+1 with more memory when attempt N (``job``) was OOMKilled; None for any other end."""

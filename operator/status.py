@@ -14,6 +14,8 @@ Phase choices worth knowing:
 * After an OOM kill the VideoJob goes on with its next attempt (a new Job with more memory,
   see attempts.py): the status follows the newest Job, ``attemptHistory`` lists every
   attempt's memory and outcome, and ``attempts`` counts the Pods of all of them.
+* A Job that Kueue holds (``spec.queueName``) gives phase **Queued** with Kueue's reason
+  (Progressing reason ``Kueue<reason>``, its message in ``stage``) until Kueue admits it.
 * An image or Secret problem keeps phase **Pending** (Kubernetes keeps retrying) but
   sets ``failure`` and Progressing=False so the user sees what to fix; the Job's
   deadline eventually fails it.
@@ -41,6 +43,7 @@ from .failures import (
     termination_message,
     unschedulable_message,
 )
+from .kueue import KueueWait
 
 OWNED_KEYS = (
     "phase", "progress", "stage", "queuePosition", "estimatedCompletionTime", "startTime", "completionTime",
@@ -62,6 +65,7 @@ class Observation:
     attempt_history: Sequence[Mapping[str, Any]] = ()  # from attempts.history(), oldest first
     earlier_starts: int = 0  # renderer Pods started by the attempts before ``job``
     out_of_memory: Diagnosis | None = None  # ``job`` was OOMKilled and may not grow: why it is the last
+    kueue: KueueWait | None = None  # Kueue holds ``job`` suspended: its reason
 
 
 def timestamp(moment: datetime) -> str:
@@ -171,6 +175,8 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
             f"Queued for a render slot: position {seen.queue_position} of {seen.queue_length or seen.queue_position}"
         )
         status["queuePosition"] = seen.queue_position
+    elif seen.kueue is not None:
+        phase, why, stage = reasons.QUEUED, seen.kueue.progressing_reason, seen.kueue.stage
     elif job is None or job_condition(job, "Suspended") or newest is None:
         phase, why, stage = reasons.PENDING, reasons.STARTING, "Starting the renderer" + _grown(seen)
     elif (scheduler_says := unschedulable_message(newest)) is not None:

@@ -7,6 +7,7 @@ watch catches up, the status the operator last wrote is the newest it knows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ class World:
     jobs: Mapping[str, Iterable[Mapping[str, Any]]]
     pods: Mapping[str, Iterable[Mapping[str, Any]]]
     priorities: Mapping[str, Iterable[int]]
+    workloads: Mapping[str, Iterable[Mapping[str, Any]]] = dataclasses.field(default_factory=dict)  # by Job uid
 
     def __len__(self) -> int:
         return len(self.videojobs)
@@ -75,6 +77,10 @@ class World:
             for pod in self.pods.get(uid) or ()
             if any((pod["metadata"].get("labels") or {}).get(label) == name for label in JOB_NAME_LABELS)
         ]
+
+    def workload(self, job: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """Kueue's Workload for this Job, when Kueue manages it."""
+        return _first(self.workloads.get(job["metadata"].get("uid") or "")) if job is not None else None
 
     def priority(self, priority_class: str | None) -> int:
         return _first(self.priorities.get(priority_class or "")) or 0
