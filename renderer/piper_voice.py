@@ -246,8 +246,8 @@ class PiperVoice:
         parts: list[np.ndarray] = []
         for sentence in spoken:
             parts += [self._waveform(phoneme_ids(sentence, self.config.id_map)), pause]
-        if not parts:
-            raise NarrationError(f"no speech sounds in {text[:60]!r}")
+        if not parts:  # nothing to say ("..."): a moment of quiet, not a failed voice
+            return np.zeros(pause.size, dtype="<i2")
         audio = np.concatenate(parts[:-1])
         return (audio * 32767).astype("<i2")
 

@@ -10,6 +10,7 @@ import pytest
 from videojob.renderer.errors import NarrationError
 from videojob.renderer.piper_voice import (
     CLAUSE_MAX_CHARS,
+    SENTENCE_PAUSE_SECONDS,
     Clause,
     PiperVoice,
     _group_lines,
@@ -82,3 +83,8 @@ def test_espeak_lines_are_matched_to_clauses_even_when_espeak_cuts_a_clause_or_s
     assert _group_lines(["a", "b", "", "", "", "c", "", ""], 3) == ["a b", "", "c"]
     with pytest.raises(NarrationError, match="phonemes for 1 of 2 clauses"):
         _group_lines(["a", ""], 2)
+
+
+def test_a_narration_with_nothing_to_say_is_a_moment_of_quiet_not_a_failed_voice():
+    quiet = PiperVoice.named("en_US-joe-medium").speak("...")
+    assert quiet.size == round(SENTENCE_PAUSE_SECONDS * JOE.sample_rate) and not quiet.any()
