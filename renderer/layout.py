@@ -177,6 +177,11 @@ def _words(text: str) -> list[str]:
     return pieces
 
 
+def breaks_a_word(text: str, width: float, size: float, bold: bool = False) -> bool:
+    """Whether some word of ``text`` is wider than ``width`` at ``size`` and would be cut."""
+    return any(estimated_width(piece.strip(), size, bold) > width for piece in _words(text))
+
+
 def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
     """``text`` broken into lines no wider than ``width`` (by the estimate), words kept whole when they fit."""
     lines: list[str] = []

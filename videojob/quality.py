@@ -8,12 +8,16 @@ from the same table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 QualityName = Literal["low", "medium", "high"]
 QUALITY_NAMES: tuple[QualityName, ...] = get_args(QualityName)
 DEFAULT_QUALITY: QualityName = "medium"
+# A portrait picture (9:16, for reels and shorts) is the landscape one turned: 720x1280 at medium.
+Orientation = Literal["landscape", "portrait"]
+ORIENTATIONS: tuple[Orientation, ...] = get_args(Orientation)
+DEFAULT_ORIENTATION: Orientation = "landscape"
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,12 @@ class QualityPreset:
     @property
     def picture(self) -> str:
         return f"{self.width}x{self.height} at {self.fps} fps"
+
+    def oriented(self, orientation: Orientation) -> QualityPreset:
+        """The preset with its picture turned upright for ``portrait`` (same resources: the same pixels)."""
+        if orientation == "portrait" and self.width > self.height:
+            return replace(self, width=self.height, height=self.width)
+        return self
 
 
 QUALITY_PRESETS: dict[QualityName, QualityPreset] = {

@@ -154,6 +154,11 @@ class TemplateScene(Scene, abc.ABC):
         return Paragraph(drawn, size, L.is_right_to_left(content), centred)
 
     def _line(self, text: str, size: float, color: str | None, bold: bool) -> Text:
+        if L.is_right_to_left(text):
+            # A left-to-right mark first: Manim's Text loses a short line whose paragraph starts right-to-left
+            # (Pango sets it against the right edge of a surface Manim then crops). The words still read
+            # right to left; the line is aligned right by Paragraph.
+            text = "\u200e" + text
         return Text(
             text,
             font=font_families(text),
@@ -176,6 +181,8 @@ class TemplateScene(Scene, abc.ABC):
         """The first of ``sizes`` (largest first) at which ``content`` fits ``width`` by ``height``;
         the last one (never below the smallest size) when none does."""
         for size in sizes:
+            if size != sizes[-1] and L.breaks_a_word(content, width, size, bold):
+                continue  # a smaller size keeps every word whole
             paragraph = self.lines(content, size, width, color, bold, centred)
             if paragraph.height <= height:
                 break

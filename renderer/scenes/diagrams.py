@@ -165,6 +165,13 @@ def _clamp(mobject, layout) -> None:
     mobject.shift([dx, dy, 0])
 
 
+def _beside(label, arrow, layout) -> None:
+    """An arrow's label above it, or to its right when the arrow runs more up and down than across."""
+    dx, dy = (abs(float(c)) for c in (arrow.get_end() - arrow.get_start())[:2])
+    label.next_to(arrow, RIGHT if dy > dx else UP, buff=0.1)
+    _clamp(label, layout)
+
+
 class DiagramScene(TemplateScene):
     def build(self) -> list[Page]:
         layout, size = self.layout, L.SMALLEST
@@ -202,8 +209,7 @@ class DiagramScene(TemplateScene):
             self.arrows.append(arrow)
             if spec.label:
                 label = self.lines(spec.label, size, max(2.4, arrow.get_length()), self.palette.muted, centred=True)
-                label.next_to(arrow, UP, buff=0.1)
-                _clamp(label, layout)
+                _beside(label, arrow, layout)
                 self.arrow_labels.append(label)
         return [Page([Part(node) for node in self.nodes.values()] + [Part(m) for m in self.arrows + self.arrow_labels])]
 
@@ -217,7 +223,7 @@ class DiagramScene(TemplateScene):
             arrow.add_updater(lambda a, s=source, t=target: a.put_start_and_end_on(*_edge_points(s, t)))
         labelled = [arrow for arrow, spec in zip(self.arrows, self.visual.arrows, strict=True) if spec.label]
         for label, arrow in zip(self.arrow_labels, labelled, strict=True):
-            label.add_updater(lambda m, a=arrow: (m.next_to(a, UP, buff=0.1), _clamp(m, layout)))
+            label.add_updater(lambda m, a=arrow: _beside(m, a, layout))
         if self.arrows:
             self.animate(*[GrowArrow(a) for a in self.arrows], *[FadeIn(m) for m in self.arrow_labels], run_time=0.7)
         for motion in self.visual.motions:

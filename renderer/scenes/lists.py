@@ -57,7 +57,10 @@ class ListScene(TemplateScene):
     ) -> list[Page]:
         """``entries`` laid out in ``area``, page by page (a single page centred in it unless not ``centre``)."""
         width = area.right - area.left
-        for size in self.item_sizes(min(largest, L.HEADING)):
+        sizes = self.item_sizes(min(largest, L.HEADING))
+        for size in sizes:
+            if size != sizes[-1] and any(L.breaks_a_word(e.text, width * 0.85, size, e.bold) for e in entries):
+                continue  # a smaller size keeps every word whole
             pieces = self._flow(entries, size, width, area.top - area.bottom, marker)
             if len(pieces) == 1:
                 break

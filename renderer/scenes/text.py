@@ -244,8 +244,8 @@ class CodeListingScene(TemplateScene):
                     columns = max(8, columns - 2)
                     rows = _wrap_code(self.visual.code, columns)
                     numbered = len(rows) == len(self.visual.code.splitlines())
-            if per_page >= len(rows):
-                break
+            if per_page >= len(rows) and numbered:
+                break  # the largest size at which the listing fits one page without cutting a line
         pages = [listing] + [
             self._listing("\n".join(rows[start : start + per_page]), language, size, numbered)
             for start in range(per_page, len(rows), per_page)
