@@ -26,7 +26,7 @@ from videojob.renderer.narration import SAMPLE_RATE
 from videojob.renderer.storage import BlobStore, S3Access, open_store
 
 # Bump when a template, timing rule, encoder setting or the entry layout changes what is cached.
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 MANIFEST = "manifest.json"
 
 

@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--prompt", help="ask the configured LLM to write the storyboard")
     render.add_argument("--quality", choices=["low", "medium", "high"], help="480p15, 720p30 or 1080p30")
     render.add_argument("--theme", choices=sorted(THEMES), help="override the storyboard's theme")
+    render.add_argument("--orientation", choices=["landscape", "portrait"], help="16:9, or 9:16 for reels")
+    render.add_argument(
+        "--contact-sheet", action="store_true", help="also write contact-sheet.png: every scene's finished picture"
+    )
     render.add_argument("--voice", help="voice chain, e.g. espeak:en-us or openai:alloy,espeak:en-us")
     render.add_argument("-o", "--output", help="file://DIR or s3://BUCKET/PREFIX (default file://out)")
     render.add_argument("--cache", help="scene cache: file://DIR, s3://BUCKET/PREFIX or off")
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     json_logs = _configure_logging()
     overrides = {
         name: getattr(arguments, name)
-        for name in ("quality", "theme", "voice", "output", "cache", "progress")
+        for name in ("quality", "orientation", "theme", "voice", "output", "cache", "progress")
         if getattr(arguments, name)
     }
     try:
@@ -110,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         if settings.shards > 1 and settings.shard_index is not None:  # one Pod of a fanned-out render
             return _render_share(job.storyboard, job.config, progress, settings.shard_index, settings.shards)
         report = render_storyboard(job.storyboard, job.config, progress, job.usage)
+        if arguments.contact_sheet:
+            from videojob.renderer.contact_sheet import write_contact_sheet
+
+            log.info("contact sheet: %s", write_contact_sheet(report.storyboard, job.config))
     except KeyboardInterrupt:
         progress.finish_line()
         log.warning("interrupted")

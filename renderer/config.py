@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videojob.quality import QualityName, QualityPreset, quality_preset
+from videojob.quality import DEFAULT_ORIENTATION, Orientation, QualityName, QualityPreset, quality_preset
 from videojob.renderer.errors import InvalidSourceError
 from videojob.renderer.narration import OpenAISpeech, TtsVoice, choose_voices
 from videojob.renderer.settings import RendererSettings
@@ -50,10 +50,17 @@ class RenderConfig:
     openai_speech: OpenAISpeech
     parallel_scenes: int
     work_dir: Path | None = None
+    orientation: Orientation = DEFAULT_ORIENTATION
 
     @property
     def preset(self) -> QualityPreset:
-        return quality_preset(self.quality)
+        """The quality's picture and frame rate, turned upright for a portrait video."""
+        return quality_preset(self.quality).oriented(self.orientation)
+
+    @property
+    def picture(self) -> str:
+        """What the scene cache keys on for the picture: the quality, and the orientation when it is portrait."""
+        return self.quality if self.orientation == DEFAULT_ORIENTATION else f"{self.quality}/{self.orientation}"
 
     @property
     def voice_chain(self) -> str:
@@ -129,5 +136,6 @@ def resolve_config(
         openai_speech=OpenAISpeech(llm.api_key, llm.base_url, settings.tts_model, settings.tts_timeout_seconds),
         parallel_scenes=settings.parallel_scenes,
         work_dir=settings.work_dir,
+        orientation=spec.orientation if spec else settings.orientation,
     )
     return storyboard, config

@@ -44,7 +44,7 @@ def render_storyboard(
     with tempfile.TemporaryDirectory(prefix="videojob-", dir=config.work_dir) as scratch:
         work = Path(scratch)
         keys = scene_keys(storyboard, config)
-        whole_key = video_key(keys, config.quality)
+        whole_key = video_key(keys, config.picture)
         video = _cached_video(cache, whole_key, narrator, work / "assembled")
         if video is not None:
             rendered, cached = 0, len(keys)
@@ -83,7 +83,7 @@ def scene_keys(storyboard: Storyboard, config: RenderConfig) -> list[str]:
     """The cache key of every scene, in order: what a single-Pod render and every share of a fan-out look up."""
     return [
         scene_key(
-            scene.visual.model_dump(mode="json"), scene.narration, storyboard.theme, config.quality, config.voice_chain
+            scene.visual.model_dump(mode="json"), scene.narration, storyboard.theme, config.picture, config.voice_chain
         )
         for scene in storyboard.scenes
     ]

@@ -15,7 +15,14 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from videojob import logformat
-from videojob.quality import DEFAULT_QUALITY, QualityName, QualityPreset, quality_preset
+from videojob.quality import (
+    DEFAULT_ORIENTATION,
+    DEFAULT_QUALITY,
+    Orientation,
+    QualityName,
+    QualityPreset,
+    quality_preset,
+)
 from videojob.s3 import S3EndpointURL
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -53,6 +60,7 @@ class RendererSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIDEOJOB_", extra="ignore", populate_by_name=True)
 
     quality: QualityName = DEFAULT_QUALITY
+    orientation: Orientation = Field(default=DEFAULT_ORIENTATION, description="landscape (16:9) or portrait (9:16).")
     theme: str | None = Field(default=None, description="Overrides the storyboard's theme.")
     voice: str | None = Field(
         default=None,
