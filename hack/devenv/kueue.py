@@ -121,7 +121,7 @@ class Kueue:
         began = time.monotonic()
         source = module_dir(self.version)
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.webhook_port, self.health_port = free_port(), free_port()
+        self.webhook_port, self.health_port = webhook_port, health_port = free_port(), free_port()
         ca = pki.CertificateAuthority(self.state_dir / "pki", common_name="videojob-kueue-webhook-ca")
         cert_dir = self.state_dir / "webhook-certs"
         cert_dir.mkdir(exist_ok=True)
@@ -130,7 +130,7 @@ class Kueue:
         (cert_dir / "tls.key").write_bytes(served.key.read_bytes())
         _ensure_metrics_cert(ca)
         config = self.state_dir / "kueue-config.yaml"
-        config.write_text(yaml.safe_dump(configuration(self.webhook_port, self.health_port, cert_dir)))
+        config.write_text(yaml.safe_dump(configuration(webhook_port, health_port, cert_dir)))
 
         crds = source / "config/components/crd/bases"
         self.cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(crds))
@@ -144,11 +144,11 @@ class Kueue:
         )
         self.component.start()
         try:
-            ready = f"http://127.0.0.1:{self.health_port}/readyz"
+            ready = f"http://127.0.0.1:{health_port}/readyz"
             self.component.wait_ready(lambda: https_ok(ready), START_TIMEOUT)
-            self.component.wait_ready(lambda: _listening(self.webhook_port), START_TIMEOUT)
+            self.component.wait_ready(lambda: _listening(webhook_port), START_TIMEOUT)
             manifests = (source / "config/components/webhook/manifests.yaml").read_text()
-            for webhook in local_webhooks(manifests, self.webhook_port, ca.pair.cert.read_bytes()):
+            for webhook in local_webhooks(manifests, webhook_port, ca.pair.cert.read_bytes()):
                 self.cluster.kubectl("apply", "-f", "-", input=json.dumps(webhook))
         except BaseException:
             self.stop()

@@ -7,10 +7,12 @@ QuotaReserved condition); tests/e2e/test_kueue_admits_renderer_jobs.py runs the 
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from videojob.operator import kueue, slim
 from videojob.operator.builders import build_renderer_job
 from videojob.operator.cleanup import OutputCleaner
+from videojob.operator.kube import ClusterApi
 from videojob.operator.reconciler import Reconciler
 from videojob.operator.settings import OperatorSettings
 from videojob.operator.status import Observation, compute_status
@@ -77,7 +79,8 @@ class Api:
 def _reconciler(kube, videojobs, jobs, workloads=None, cap="1"):
     api = Api()
     settings = OperatorSettings(max_concurrent_renders=int(cap))
-    reconciler = Reconciler(settings, api, OutputCleaner(settings), lambda *_: None)
+    # The stand-in answers only the calls these reconciles make.
+    reconciler = Reconciler(settings, cast(ClusterApi, api), OutputCleaner(settings), lambda *_: None)
     reconciler.bind(
         World(
             videojobs={v["metadata"]["uid"]: [v] for v in videojobs},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from typing import cast
 
 import pytest
 
@@ -16,6 +17,7 @@ from videojob.limits import ATTEMPTS_MAX
 from videojob.operator import attempts, slim
 from videojob.operator.builders import build_renderer_job
 from videojob.operator.cleanup import OutputCleaner
+from videojob.operator.kube import ClusterApi
 from videojob.operator.reconciler import Reconciler
 from videojob.operator.settings import OperatorSettings, SettingsError, load_settings
 from videojob.operator.status import Observation, compute_status
@@ -163,7 +165,9 @@ class CreatingApi:
 def _reconcile(kube, jobs, pods, **env) -> tuple[CreatingApi, list]:
     api, events = CreatingApi(), []
     settings = OperatorSettings(**env)
-    reconciler = Reconciler(settings, api, OutputCleaner(settings), lambda body, *event: events.append(event))
+    reconciler = Reconciler(
+        settings, cast(ClusterApi, api), OutputCleaner(settings), lambda body, *event: events.append(event)
+    )  # the stand-in answers only the calls this reconcile makes
     reconciler.bind(
         World(
             videojobs={kube.UID: [kube.videojob(quality="low")]},
