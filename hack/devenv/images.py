@@ -2,248 +2,92 @@
 
 - ``pause_image()``: the Pods' sandbox process, a static C binary (hack/images/pause.c).
 - ``base_image()``: a Debian bookworm root filesystem from ``debootstrap --variant=minbase``
-  plus Python 3.11, standing in for ``python:3.11-slim``.
-- ``dockerfile_image()``: any Dockerfile built on top of the base with buildah, the base
-  passed as the ``BASE_IMAGE`` build argument (Dockerfile.renderer, test images).
+  plus Python 3.11 and pip, standing in for ``python:3.11-slim``: the build stages' base.
+- ``runtime_base_image()``: the same Debian and Python without pip, setuptools or the
+  translations: the base of the images' last stage, which never installs with pip.
+- ``dockerfile_image()``: any Dockerfile built on top of the bases with buildah, passed as
+  the ``BASE_IMAGE`` and ``RUNTIME_IMAGE`` build arguments (test images, and):
+- ``renderer_image()`` (Dockerfile.renderer) and ``controlplane_image()`` (Dockerfile.controlplane:
+  the operator and the gateway), and ``minio_image()``: the source-built MinIO binary alone.
 
-Each image is a ``docker-archive`` tar in ``$VIDEOJOB_TOOLS_CACHE/images/`` named by a hash
-of everything that goes into it, so an unchanged image is never rebuilt. The node
+The cache itself (content-addressed docker-archive tars) is ``image_store``. The node
 imports the archives into containerd's ``k8s.io`` namespace; Pods refer to them as
 ``localhost/<name>:<hash>`` with ``imagePullPolicy: IfNotPresent``.
 
-    hack/images/build [pause] [base] [renderer]
+    hack/images/build [pause] [base] [runtime-base] [renderer] [controlplane] [minio]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import dataclasses
-import fcntl
-import hashlib
 import inspect
-import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from videojob_devenv import REPO_ROOT, tools
+from videojob_devenv.image_store import (
+    Image,
+    ImageError,
+    archive_path,
+    built,
+    cached,
+    digest,
+    exclusive,
+    images_dir,
+    run_step,
+    scratch,
+    tar_directory,
+    tool_version,
+    write_docker_archive,
+)
+
+__all__ = ["Image", "ImageError", "archive_path", "images_dir"]  # with the builders below
 
 PAUSE_SOURCE = REPO_ROOT / "hack" / "images" / "pause.c"
 RECIPE_VERSION = "1"  # bump to rebuild every image after changing how they are made
 SUITE = "bookworm"
 # Python like python:3.11-slim: `python` and `pip` on PATH, pip free to install system-wide.
 BASE_PACKAGES = ("python3", "python3-pip", "python-is-python3", "ca-certificates")
+# The last stage of an image only runs Python: no pip, setuptools or wheel (about 25 MiB).
+RUNTIME_BASE_PACKAGES = ("python3", "python-is-python3", "ca-certificates")
 HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-class ImageError(RuntimeError):
-    """An image could not be built; the message says which step failed and shows its output."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Image:
-    name: str  # localhost/videojob-base
-    tag: str  # the content hash
-    archive: Path  # docker-archive tar
-    built_in: float | None = None  # seconds, None when it came from the cache
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}:{self.tag}"
-
-    @property
-    def size(self) -> int:
-        return self.archive.stat().st_size
-
-
-def images_dir() -> Path:
-    return tools.cache_root() / "images"
-
-
-def _digest(*parts: bytes | str) -> str:
-    hasher = hashlib.sha256()
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        hasher.update(len(data).to_bytes(8, "big") + data)
-    return hasher.hexdigest()[:16]
-
-
-def _run(argv: list[str], *, what: str, cwd: Path | None = None, log: Path | None = None) -> str:
-    """Run a build step; with ``log``, its output goes there as it comes (`tail -f` a long build)."""
-    if log is None:
-        completed = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
-        output = completed.stdout + completed.stderr
-    else:
-        with log.open("w") as stream:
-            completed = subprocess.run(argv, cwd=cwd, stdout=stream, stderr=subprocess.STDOUT, text=True)
-        output = log.read_text(errors="replace")
-    if completed.returncode != 0:
-        tail = "\n".join("    " + line for line in output.splitlines()[-25:])
-        raise ImageError(f"{what} failed (exit {completed.returncode}): {' '.join(argv[:3])} ...\n{tail}")
-    return completed.stdout or ""
-
-
-@contextlib.contextmanager
-def _exclusive(name: str) -> Iterator[None]:
-    """One build of an image at a time on this machine (test sessions and hack/images/build may race)."""
-    images_dir().mkdir(parents=True, exist_ok=True)
-    with (images_dir() / f".{name.split('/')[-1]}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _tool_version(argv: list[str]) -> str:
-    try:
-        return subprocess.run(argv, capture_output=True, text=True).stdout.strip()
-    except FileNotFoundError:
-        raise ImageError(
-            f"{argv[0]} is not installed; run hack/bootstrap (it installs hack/apt-packages.txt)"
-        ) from None
-
-
-def archive_path(ref: str) -> Path:
-    """Where the archive of ``localhost/<name>:<tag>`` lives in the cache."""
-    name, tag = ref.rsplit(":", 1)
-    return images_dir() / f"{name.split('/')[-1]}-{tag}.tar"
-
-
-def _cached(name: str, tag: str) -> Image | None:
-    archive = archive_path(f"{name}:{tag}")
-    return Image(name, tag, archive) if archive.exists() else None
-
-
-def _built(image: Image, began: float) -> Image:
-    """The image just built; older archives of the same name go (nothing refers to them again)."""
-    for old in images_dir().glob(f"{image.name.split('/')[-1]}-*.tar"):
-        if old != image.archive and len(old.stem) == len(image.archive.stem):
-            old.unlink()
-    return dataclasses.replace(image, built_in=time.monotonic() - began)
-
-
-# --- docker-archive, written by hand for images that need no builder ------------------
-def write_docker_archive(
-    out: Path,
-    ref: str,
-    layer: Path,
-    *,
-    entrypoint: list[str] | None = None,
-    cmd: list[str] | None = None,
-    created_by: str,
-) -> None:
-    """One-layer image in the format `ctr images import` and `buildah pull docker-archive:` read."""
-    hasher = hashlib.sha256()
-    with layer.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            hasher.update(block)
-    diff_id = hasher.hexdigest()
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "config": {
-                "Env": [f"PATH={DEFAULT_PATH}", "LANG=C.UTF-8"],
-                "Entrypoint": entrypoint,
-                "Cmd": cmd,
-                "WorkingDir": "/",
-            },
-            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
-            "history": [{"created_by": created_by}],
-        },
-        sort_keys=True,
-    ).encode()
-    config_id = hashlib.sha256(config).hexdigest()
-    manifest = json.dumps(
-        [{"Config": f"{config_id}.json", "RepoTags": [ref], "Layers": [f"{diff_id}/layer.tar"]}]
-    ).encode()
-    partial = out.with_suffix(".partial")
-    with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
-        archive.add(layer, arcname=f"{diff_id}/layer.tar")
-        for name, data in ((f"{config_id}.json", config), ("manifest.json", manifest)):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, _bytes_io(data))
-    partial.rename(out)
-
-
-def _bytes_io(data: bytes):
-    import io
-
-    return io.BytesIO(data)
-
-
-@contextlib.contextmanager
-def _scratch(prefix: str) -> Iterator[Path]:
-    """A work directory that is removed only once nothing is mounted below it.
-
-    debootstrap mounts /proc (and may bind-mount /dev) inside the root it builds; if it
-    dies half-way those mounts stay, and deleting the tree would reach into the host's.
-    """
-    images_dir().mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=images_dir()))
-    try:
-        yield scratch
-    finally:
-        from videojob_devenv.nodehost import unmount_under
-
-        unmount_under(scratch)
-        shutil.rmtree(scratch)
-
-
-def _tar_directory(root: Path, out: Path) -> None:
-    _run(
-        [
-            "tar",
-            "--numeric-owner",
-            "--xattrs",
-            "--sort=name",
-            "--one-file-system",
-            "-C",
-            str(root),
-            "-cf",
-            str(out),
-            ".",
-        ],
-        what="tar of the root filesystem",
-    )
+# Every product image runs as this user (the chart's securityContext says the same).
+PRODUCT_UID = 10001
 
 
 # --- pause ---------------------------------------------------------------------
 def pause_image() -> Image:
     source = PAUSE_SOURCE.read_text()
-    tag = _digest(RECIPE_VERSION, source, _tool_version(["gcc", "--version"]))
+    tag = digest(RECIPE_VERSION, source, tool_version(["gcc", "--version"]))
     name = "localhost/videojob-pause"
-    with _exclusive(name):
-        return _cached(name, tag) or _build_pause(name, tag)
+    with exclusive(name):
+        return cached(name, tag) or _build_pause(name, tag)
 
 
 def _build_pause(name: str, tag: str) -> Image:
     began = time.monotonic()
     images_dir().mkdir(parents=True, exist_ok=True)
-    with _scratch("pause-") as scratch:
-        root = Path(scratch, "root")
+    with scratch("pause-") as work:
+        root = Path(work, "root")
         root.mkdir()
-        _run(
+        run_step(
             ["gcc", "-static", "-Os", "-s", "-o", str(root / "pause"), str(PAUSE_SOURCE)],
             what="compiling the pause binary (needs gcc and libc6-dev)",
         )
-        _tar_directory(root, Path(scratch, "layer.tar"))
+        tar_directory(root, Path(work, "layer.tar"))
         image = Image(name, tag, images_dir() / f"videojob-pause-{tag}.tar")
         write_docker_archive(
             image.archive,
             image.ref,
-            Path(scratch, "layer.tar"),
+            Path(work, "layer.tar"),
             entrypoint=["/pause"],
             created_by="gcc -static hack/images/pause.c",
         )
-    return _built(image, began)
+    return built(image, began)
 
 
 # --- base ----------------------------------------------------------------------
@@ -282,51 +126,81 @@ def _finish_root(root: Path, mirror: str) -> None:
         (root / locale_dir).mkdir(exist_ok=True)
 
 
+def _slim_runtime_root(root: Path) -> None:
+    """What the last stage of a product image never reads: translations and Python's own tools."""
+    shutil.rmtree(root / "usr/share/locale", ignore_errors=True)
+    (root / "usr/share/locale").mkdir()
+    for unused in ("lib2to3", "pydoc_data", "ensurepip", "idlelib", "turtledemo"):
+        shutil.rmtree(root / "usr/lib/python3.11" / unused, ignore_errors=True)
+
+
 def base_image() -> Image:
+    """Debian and Python with pip: the build stages' base (``BASE_IMAGE``)."""
     mirror = debian_mirror()
     finish = inspect.getsource(_finish_root)  # a change to how the root is finished is a new image
-    tag = _digest(
+    tag = digest(
         RECIPE_VERSION,
         SUITE,
         "minbase",
         " ".join(BASE_PACKAGES),
         mirror,
-        _tool_version(["dpkg-query", "-W", "-f=${Version}", "debootstrap"]),
+        tool_version(["dpkg-query", "-W", "-f=${Version}", "debootstrap"]),
         finish,
     )
     name = "localhost/videojob-base"
-    with _exclusive(name):
-        return _cached(name, tag) or _build_base(name, tag, mirror)
+    with exclusive(name):
+        return cached(name, tag) or _build_base(name, tag, mirror, BASE_PACKAGES)
 
 
-def _build_base(name: str, tag: str, mirror: str) -> Image:
+def runtime_base_image() -> Image:
+    """Debian and Python without pip: the last stage's base (``RUNTIME_IMAGE``)."""
+    mirror = debian_mirror()
+    tag = digest(
+        RECIPE_VERSION,
+        SUITE,
+        "minbase",
+        " ".join(RUNTIME_BASE_PACKAGES),
+        mirror,
+        tool_version(["dpkg-query", "-W", "-f=${Version}", "debootstrap"]),
+        inspect.getsource(_finish_root),
+        inspect.getsource(_slim_runtime_root),
+    )
+    name = "localhost/videojob-runtime-base"
+    with exclusive(name):
+        return cached(name, tag) or _build_base(name, tag, mirror, RUNTIME_BASE_PACKAGES, slim=True)
+
+
+def _build_base(name: str, tag: str, mirror: str, packages: tuple[str, ...], *, slim: bool = False) -> Image:
     if os.geteuid() != 0:
-        raise ImageError("debootstrap needs root to build the base image; run as root (CI does)")
+        raise ImageError("debootstrap needs root to build the base images; run as root (CI does)")
     began = time.monotonic()
     images_dir().mkdir(parents=True, exist_ok=True)
-    with _scratch("base-") as scratch:
-        root = Path(scratch, "root")
-        log = images_dir() / "debootstrap.log"
-        print(f"building the base image: debootstrap {SUITE} from {mirror} (log: {log})", file=sys.stderr, flush=True)
-        _run(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", SUITE, str(root), mirror],
-            what="debootstrap of the base image",
+    short = name.split("/")[-1]
+    with scratch(f"{short}-") as work:
+        root = Path(work, "root")
+        log = images_dir() / f"debootstrap-{short}.log"
+        print(f"building {name}: debootstrap {SUITE} from {mirror} (log: {log})", file=sys.stderr, flush=True)
+        run_step(
+            ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", SUITE, str(root), mirror],
+            what=f"debootstrap of {name}",
             log=log,
         )
         _finish_root(root, mirror)
-        _tar_directory(root, Path(scratch, "layer.tar"))
-        image = Image(name, tag, images_dir() / f"videojob-base-{tag}.tar")
+        if slim:
+            _slim_runtime_root(root)
+        tar_directory(root, Path(work, "layer.tar"))
+        image = Image(name, tag, images_dir() / f"{short}-{tag}.tar")
         write_docker_archive(
             image.archive,
             image.ref,
-            Path(scratch, "layer.tar"),
+            Path(work, "layer.tar"),
             cmd=["python3"],
-            created_by=f"debootstrap --variant=minbase --include={','.join(BASE_PACKAGES)} {SUITE}",
+            created_by=f"debootstrap --variant=minbase --include={','.join(packages)} {SUITE}",
         )
-    return _built(image, began)
+    return built(image, began)
 
 
-# --- Dockerfiles on top of the base, with buildah ---------------------------------------
+# --- Dockerfiles on top of the bases, with buildah --------------------------------------
 def _buildah(*args: str) -> list[str]:
     storage = images_dir() / "buildah"
     return [
@@ -368,27 +242,42 @@ def _trust_host_certificates() -> list[str]:
     return ["--volume", f"{bundle}:{bundle}:ro"] if bundle.is_file() else []
 
 
-def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image) -> Image:
+def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image, runtime: Image | None = None) -> Image:
+    """``dockerfile`` built on ``base`` (``BASE_IMAGE``) and, when given, ``runtime`` (``RUNTIME_IMAGE``)."""
     parts: list[bytes | str] = [RECIPE_VERSION, base.ref, dockerfile.read_text()]
+    if runtime is not None:
+        parts.append(runtime.ref)
     for path in _copied_paths(dockerfile, context):
         parts += [str(path.relative_to(context)), path.read_bytes()]
-    tag = _digest(*parts)
-    with _exclusive(name):
-        return _cached(name, tag) or _build_dockerfile(name, tag, dockerfile, context, base)
+    tag = digest(*parts)
+    with exclusive(name):
+        return cached(name, tag) or _build_dockerfile(name, tag, dockerfile, context, base, runtime)
 
 
-def _build_dockerfile(name: str, tag: str, dockerfile: Path, context: Path, base: Image) -> Image:
+def _load_into_buildah(image: Image) -> None:
+    present = subprocess.run(_buildah("inspect", "--type", "image", image.ref), capture_output=True).returncode == 0
+    if not present:
+        run_step(
+            _buildah("pull", "--quiet", f"docker-archive:{image.archive}"), what=f"loading {image.ref} into buildah"
+        )
+
+
+def _build_dockerfile(
+    name: str, tag: str, dockerfile: Path, context: Path, base: Image, runtime: Image | None
+) -> Image:
     began = time.monotonic()
     images_dir().mkdir(parents=True, exist_ok=True)
     ref = f"{name}:{tag}"
     short = name.split("/")[-1]
     log = images_dir() / f"{short}.build.log"
-    present = subprocess.run(_buildah("inspect", "--type", "image", base.ref), capture_output=True).returncode == 0
-    if not present:
-        _run(_buildah("pull", "--quiet", f"docker-archive:{base.archive}"), what=f"loading {base.ref} into buildah")
+    arguments = ["--build-arg", f"BASE_IMAGE={base.ref}"]
+    for image in (base, runtime) if runtime is not None else (base,):
+        _load_into_buildah(image)
+    if runtime is not None:
+        arguments += ["--build-arg", f"RUNTIME_IMAGE={runtime.ref}"]
     print(f"building {ref} from {dockerfile.name} (log: {log})", file=sys.stderr, flush=True)
     # --layers: a change to the code alone reuses the apt and pip steps from buildah's storage.
-    _run(
+    run_step(
         _buildah(
             "bud",
             "--isolation",
@@ -398,8 +287,7 @@ def _build_dockerfile(name: str, tag: str, dockerfile: Path, context: Path, base
             "--pull=false",
             "--layers",
             *_trust_host_certificates(),
-            "--build-arg",
-            f"BASE_IMAGE={base.ref}",
+            *arguments,
             "-f",
             str(dockerfile),
             "-t",
@@ -412,19 +300,81 @@ def _build_dockerfile(name: str, tag: str, dockerfile: Path, context: Path, base
     image = Image(name, tag, images_dir() / f"{short}-{tag}.tar")
     partial = image.archive.with_suffix(".partial")
     partial.unlink(missing_ok=True)
-    _run(_buildah("push", "--quiet", ref, f"docker-archive:{partial}:{ref}"), what=f"exporting {ref}")
+    run_step(_buildah("push", "--quiet", ref, f"docker-archive:{partial}:{ref}"), what=f"exporting {ref}")
     partial.rename(image.archive)
     # The image stays in buildah's storage: its steps are the layer cache of the next build
     # (removing an image also removes the intermediate images that cache the steps).
-    return _built(image, began)
+    return built(image, began)
 
 
+# --- the product's images -------------------------------------------------------------
 def renderer_image(base: Image | None = None) -> Image:
-    """Dockerfile.renderer (owned by the renderer) on top of the local base."""
-    dockerfile = REPO_ROOT / "Dockerfile.renderer"
+    """Dockerfile.renderer: ``videojob render`` with Manim, TeX, ffmpeg and the voices."""
+    return _product_image("localhost/videojob-renderer", "Dockerfile.renderer", base)
+
+
+def controlplane_image(base: Image | None = None) -> Image:
+    """Dockerfile.controlplane: the operator and the gateway, without Manim, TeX or ffmpeg."""
+    return _product_image("localhost/videojob-controlplane", "Dockerfile.controlplane", base)
+
+
+def _product_image(name: str, dockerfile_name: str, base: Image | None) -> Image:
+    dockerfile = REPO_ROOT / dockerfile_name
     if not dockerfile.exists():
         raise ImageError(f"{dockerfile} does not exist yet")
-    return dockerfile_image("localhost/videojob-renderer", dockerfile, REPO_ROOT, base or base_image())
+    return dockerfile_image(name, dockerfile, REPO_ROOT, base or base_image(), runtime_base_image())
+
+
+def minio_image() -> Image:
+    """The source-built MinIO server alone (static Go binary), as uid 10001, for the chart's minio.enabled."""
+    binary = tools.require_binary("minio")
+    recipe = inspect.getsource(_build_minio)
+    tag = digest(RECIPE_VERSION, binary.read_bytes(), recipe)
+    name = "localhost/videojob-minio"
+    with exclusive(name):
+        return cached(name, tag) or _build_minio(name, tag, binary)
+
+
+def _build_minio(name: str, tag: str, binary: Path) -> Image:
+    began = time.monotonic()
+    with scratch("minio-") as work:
+        root = Path(work, "root")
+        (root / "usr/local/bin").mkdir(parents=True)
+        shutil.copy2(binary, root / "usr/local/bin/minio")
+        # Who uid 10001 is (Go's os/user asks), and the places MinIO writes: /data, a volume in
+        # the chart, and /tmp, an emptyDir there; both writable here too for a plain `run`.
+        (root / "etc").mkdir()
+        (root / "etc/passwd").write_text(f"minio:x:{PRODUCT_UID}:{PRODUCT_UID}::/tmp:/nonexistent\n")
+        (root / "etc/group").write_text(f"minio:x:{PRODUCT_UID}:\n")
+        for directory, mode in (("tmp", 0o1777), ("data", 0o700)):
+            (root / directory).mkdir()
+            (root / directory).chmod(mode)
+            os.chown(
+                root / directory, PRODUCT_UID if directory == "data" else 0, PRODUCT_UID if directory == "data" else 0
+            )
+        tar_directory(root, Path(work, "layer.tar"))
+        image = Image(name, tag, images_dir() / f"videojob-minio-{tag}.tar")
+        write_docker_archive(
+            image.archive,
+            image.ref,
+            Path(work, "layer.tar"),
+            entrypoint=["minio"],
+            cmd=["server", "/data", "--certs-dir", "/tmp/certs"],
+            user=f"{PRODUCT_UID}:{PRODUCT_UID}",
+            env={"HOME": "/tmp"},
+            created_by=f"the MinIO server built from source ({binary.parent.name})",
+        )
+    return built(image, began)
+
+
+BUILDERS = {
+    "pause": pause_image,
+    "base": base_image,
+    "runtime-base": runtime_base_image,
+    "renderer": renderer_image,
+    "controlplane": controlplane_image,
+    "minio": minio_image,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -432,15 +382,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="hack/images/build", description="Build the local images (cached by content)."
     )
     parser.add_argument("action", choices=["build"])
-    parser.add_argument("which", nargs="*", help="pause, base, renderer (default: pause base)")
+    parser.add_argument("which", nargs="*", help=f"{', '.join(BUILDERS)} (default: pause base)")
     args = parser.parse_args(argv)
-    if unknown := set(args.which) - {"pause", "base", "renderer"}:
-        parser.error(f"unknown image {', '.join(sorted(unknown))}: choose from pause, base, renderer")
+    if unknown := set(args.which) - BUILDERS.keys():
+        parser.error(f"unknown image {', '.join(sorted(unknown))}: choose from {', '.join(BUILDERS)}")
     try:
         for which in args.which or ["pause", "base"]:
-            image = {"pause": pause_image, "base": base_image, "renderer": renderer_image}[which]()
+            image = BUILDERS[which]()
             how = f"built in {image.built_in:.1f}s" if image.built_in is not None else "cached"
-            print(f"{image.ref:48} {image.size / 2**20:7.1f} MiB  {how}  {image.archive}")
+            print(f"{image.ref:48} {image.size / 2**20:7.1f} MiB  {how}  {image.archive}", flush=True)
     except (ImageError, tools.ToolError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,12 +1,118 @@
-"""Images built without a registry: a Dockerfile on the local base, cached by content, run by the node."""
+"""Images built without a registry: a Dockerfile on the local base, cached by content, run by the node.
+
+The product's images run here as the chart runs them: uid 10001, a read-only root filesystem,
+no capabilities, RuntimeDefault seccomp, writable emptyDirs only where the chart mounts them.
+"""
 
 from __future__ import annotations
 
+import json
+import shutil
+import tarfile
+import time
 from pathlib import Path
 
-from videojob_devenv import images
+import pytest
+
+from videojob_devenv import REPO_ROOT, images
 
 E2E_IMAGES = Path(__file__).resolve().parent / "images"
+UID = 10001
+
+# Runs in the control-plane image: both entry points, as the chart's Deployments start them.
+CONTROLPLANE_CHECK = """
+id -u
+python -P -c 'import videojob.operator.handlers, videojob.api.app; print("imports both")'
+videojob-gateway --help | head -n 1
+videojob-gateway serve > /tmp/gateway.log 2>&1 &
+python -P -c '
+import time, urllib.request
+for _ in range(120):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:8000/healthz", timeout=2) as response:
+            print("gateway", response.status, response.read().decode())
+            break
+    except OSError:
+        time.sleep(0.5)
+'
+timeout 20 python -P -m videojob.operator > /tmp/operator.log 2>&1
+grep -o "Activity .start_reconciler. failed" /tmp/operator.log | head -n 1
+cat /tmp/gateway.log /tmp/operator.log | grep -ci "read-only file system" || true
+touch /opt/videojob/written 2>/dev/null || echo "root filesystem read-only"
+"""
+
+# Runs beside the MinIO image in one Pod: a real S3 round trip with the minio client.
+MINIO_CLIENT = """
+import time, io
+from minio import Minio
+client = Minio("127.0.0.1:9000", access_key="e2e-access", secret_key="e2e-secret-key", secure=False)
+for _ in range(120):
+    try:
+        client.list_buckets()
+        break
+    except Exception:
+        time.sleep(0.5)
+client.make_bucket("e2e")
+client.put_object("e2e", "hello.txt", io.BytesIO(b"served by the minio image"), length=25)
+print(client.get_object("e2e", "hello.txt").read().decode())
+"""
+
+
+def restricted_container(name: str, image: str, command: list[str] | None, mounts: dict[str, str]) -> dict:
+    container = {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": [{"name": volume, "mountPath": path} for volume, path in mounts.items()],
+    }
+    if command is not None:
+        container["command"] = command
+    return container
+
+
+def restricted_pod(name: str, containers: list[dict], init_containers: list[dict] | None = None) -> dict:
+    """No user is named: the image's own USER must be non-root (runAsNonRoot checks it)."""
+    volumes = {mount["name"] for c in containers + (init_containers or []) for mount in c["volumeMounts"]}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "terminationGracePeriodSeconds": 1,
+            "initContainers": init_containers or [],
+            "containers": containers,
+            "volumes": [{"name": volume, "emptyDir": {}} for volume in sorted(volumes)],
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def controlplane_image(kube_node, base_image) -> images.Image:
+    try:
+        image = images.controlplane_image(base_image)
+    except images.ImageError as error:
+        pytest.fail(f"the control-plane image could not be built: {error}", pytrace=False)
+    kube_node.load(image)
+    return image
+
+
+@pytest.fixture(scope="module")
+def minio_image(kube_node) -> images.Image:
+    try:
+        image = images.minio_image()
+    except images.ImageError as error:
+        pytest.fail(f"the MinIO image could not be built: {error}", pytrace=False)
+    kube_node.load(image)
+    return image
 
 
 def test_a_dockerfile_built_on_the_base_runs_on_the_node(pods, probe_image):
@@ -24,3 +130,89 @@ def test_an_unchanged_image_is_not_rebuilt(probe_image, base_image):
     assert again.ref == probe_image.ref
     assert again.built_in is None  # served from the cache
     assert images.base_image().ref == base_image.ref
+
+
+def test_the_controlplane_image_runs_both_entry_points_as_10001_on_a_read_only_root(pods, controlplane_image):
+    container = restricted_container("main", controlplane_image.ref, ["sh", "-c", CONTROLPLANE_CHECK], {"tmp": "/tmp"})
+    pods.apply(restricted_pod("controlplane", [container]))
+
+    pod = pods.wait_finished("controlplane", timeout=120)
+
+    lines = pods.logs("controlplane").splitlines()
+    assert pod["status"]["phase"] == "Succeeded", lines
+    assert lines[:3] == [str(UID), "imports both", "usage: videojob-gateway [-h] {serve,selftest,create-tenant} ..."]
+    assert lines[3] == 'gateway 200 {"status":"ok"}'
+    # Without a cluster to talk to, the operator got as far as kopf's startup and asked for one.
+    assert lines[4:] == ["Activity 'start_reconciler' failed", "0", "root filesystem read-only"], lines
+
+
+def test_the_controlplane_image_holds_no_manim_tex_or_ffmpeg_and_stays_small(controlplane_image):
+    with tarfile.open(controlplane_image.archive) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))  # type: ignore[arg-type]
+        names = set()
+        for layer in manifest[0]["Layers"]:
+            with tarfile.open(fileobj=archive.extractfile(layer)) as members:
+                names.update(members.getnames())
+    assert not [n for n in names if "site-packages/manim/" in n or n.endswith(("/bin/ffmpeg", "/bin/latex"))]
+    assert controlplane_image.size <= 250 * 2**20, f"{controlplane_image.size / 2**20:.1f} MiB"
+
+
+def test_a_code_only_change_rebuilds_only_the_controlplane_images_top_layer(tmp_path, controlplane_image, base_image):
+    context = tmp_path / "context"  # what Dockerfile.controlplane copies, then one line of code more
+    for folder in ("videojob", "renderer", "operator", "api"):
+        shutil.copytree(REPO_ROOT / folder, context / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in (
+        "Dockerfile.controlplane",
+        ".dockerignore",
+        "requirements.controlplane.lock",
+        "pyproject.toml",
+        "README.md",
+    ):
+        shutil.copy2(REPO_ROOT / name, context / name)
+    with (context / "operator" / "__init__.py").open("a") as module:
+        module.write(f"\n# edited by the e2e test at {time.time()}\n")
+
+    began = time.monotonic()
+    edited = images.dockerfile_image(
+        "localhost/videojob-e2e-controlplane-edit",
+        context / "Dockerfile.controlplane",
+        context,
+        base_image,
+        images.runtime_base_image(),
+    )
+    rebuilt_in = time.monotonic() - began
+
+    before, after = _layer_ids(controlplane_image), _layer_ids(edited)
+    assert len(before) == len(after)
+    changed = [index for index, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+    assert changed == [len(before) - 1], f"layers changed: {changed} of {len(before)} (rebuilt in {rebuilt_in:.0f}s)"
+    edited.archive.unlink()
+
+
+def _config(image: images.Image) -> dict:
+    """The image's configuration (user, layers) from its docker-archive."""
+    with tarfile.open(image.archive) as archive:
+        config_name = json.load(archive.extractfile("manifest.json"))[0]["Config"]  # type: ignore[arg-type]
+        return json.load(archive.extractfile(config_name))  # type: ignore[arg-type]
+
+
+def _layer_ids(image: images.Image) -> list[str]:
+    return _config(image)["rootfs"]["diff_ids"]
+
+
+def test_the_minio_image_serves_s3_as_10001_on_a_read_only_root(pods, minio_image, controlplane_image):
+    server = restricted_container("minio", minio_image.ref, None, {"data": "/data", "tmp": "/tmp"})
+    server["restartPolicy"] = "Always"  # a sidecar: the Pod ends when the client does
+    server["env"] = [
+        {"name": "MINIO_ROOT_USER", "value": "e2e-access"},
+        {"name": "MINIO_ROOT_PASSWORD", "value": "e2e-secret-key"},
+    ]
+    client = restricted_container("client", controlplane_image.ref, ["python", "-P", "-c", MINIO_CLIENT], {})
+    pods.apply(restricted_pod("minio", [client], init_containers=[server]))
+
+    pod = pods.wait_finished("minio", timeout=120)
+
+    logs = pods.kubectl("logs", "minio", "-c", "client").stdout
+    assert pod["status"]["phase"] == "Succeeded", logs + pods.kubectl("logs", "minio", "-c", "minio").stdout
+    assert logs.strip() == "served by the minio image"
+    assert _config(minio_image)["config"]["User"] == f"{UID}:{UID}"

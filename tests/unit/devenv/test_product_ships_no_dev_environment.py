@@ -1,7 +1,7 @@
 """The dev environment (hack/devenv, ``videojob_devenv``) stays out of what users install.
 
-Users get the product as a wheel (``pip install``) or as the renderer image, which is
-built from the context that .dockerignore lets through and installs the same wheel.
+Users get the product as a wheel (``pip install``) or as the renderer and control-plane
+images, which are built from the context that .dockerignore lets through and install the same wheel.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _matches(pattern: str, path: str) -> bool:
 
 
 def build_context_files() -> list[str]:
-    """The files `docker build .` / buildah send as the context of Dockerfile.renderer."""
+    """The files `docker build .` / buildah send as the context of Dockerfile.renderer and Dockerfile.controlplane."""
     rules = _dockerignore_rules()
     admitted = []
     for file in sorted(
@@ -62,7 +62,7 @@ def _imports_dev_package(source: str) -> bool:
     return f"import {DEV_PACKAGE}" in source or f"from {DEV_PACKAGE}" in source
 
 
-def test_the_renderer_image_context_holds_only_the_product():
+def test_the_image_context_holds_only_the_product():
     files = build_context_files()
     assert "videojob/contract.py" in files and "renderer/cli.py" in files, files[:20]
     top_level = {path.split("/")[0] for path in files}
@@ -73,11 +73,11 @@ def test_the_renderer_image_context_holds_only_the_product():
         "api",
         "pyproject.toml",
         "README.md",
-        "requirements.lock",
-        "requirements.product.lock",
+        "requirements.renderer.lock",
+        "requirements.controlplane.lock",
     }, sorted(top_level)
     dev = [path for path in files if "devenv" in path.split("/") or path.startswith("hack/")]
-    assert dev == [], "the renderer image's build context carries the dev environment"
+    assert dev == [], "the images' build context carries the dev environment"
     importing = [
         path for path in files if path.endswith(".py") and _imports_dev_package((REPO_ROOT / path).read_text())
     ]
