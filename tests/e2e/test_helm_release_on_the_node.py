@@ -38,14 +38,14 @@ from videojob_devenv.minio import MinioServer
 from videojob_devenv.node import Node
 from videojob_devenv.release import RESTRICTED_LABELS, LocalRelease, port_forward
 
-pytestmark = [pytest.mark.cluster, pytest.mark.minio]
-
 RELEASE = "vj-e2e"
 FULLNAME = f"{RELEASE}-videojob"  # _helpers.tpl: "<release>-<chart>"
 NAMESPACE = "videojob-helm-e2e"
 KEYS_NAMESPACE = f"{NAMESPACE}-keys"
 INSTALL_TIMEOUT = 600
 RENDER_TIMEOUT = 600
+# The first test also pays for the node, the images (tests/e2e/conftest.py) and the install.
+pytestmark = [pytest.mark.cluster, pytest.mark.minio, pytest.mark.timeout(900 + INSTALL_TIMEOUT + RENDER_TIMEOUT)]
 # A lecture of four scenes at low quality: long enough on two cores for an upgrade to land mid-render.
 LECTURE = """# Levers
 
