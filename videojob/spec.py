@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from videojob import limits as L
-from videojob.quality import DEFAULT_QUALITY, QUALITY_PRESETS, QualityName
+from videojob.quality import DEFAULT_ORIENTATION, DEFAULT_QUALITY, QUALITY_PRESETS, Orientation, QualityName
 from videojob.storyboard import TEMPLATE_NAMES, ThemeName
 from videojob.structural import Rule, kube
 
@@ -339,6 +339,12 @@ class VideoJobSpec(_Model):
         "Immutable once created: to change it, create a new VideoJob."
     )
     quality: QualityName = Field(DEFAULT_QUALITY, description=_quality_description())
+    orientation: Orientation = Field(
+        DEFAULT_ORIENTATION,
+        description="landscape (16:9, for example 1280x720) or portrait (9:16, for example 720x1280, for reels "
+        "and shorts). Every scene is laid out for the frame it is drawn in, not cropped from the other. Immutable.",
+        json_schema_extra=kube(_immutable("spec.orientation")),
+    )
     theme: ThemeName = Field("default", description="Colours, fonts and icons suited to a subject.")
     # default_factory: an omitted voice stays omitted in the stored object.
     voice: VoiceSpec = Field(
