@@ -76,8 +76,11 @@ class Release:
     first_video_in: float | None = None
     rendered: list[dict[str, Any]] = field(default_factory=list)  # final VideoJobs whose outputs must stay
 
-    def helm(self, *args: str, timeout: float = INSTALL_TIMEOUT + 60) -> subprocess.CompletedProcess[str]:
-        return helm(*args, f"--kubeconfig={self.cluster.kubeconfig}", f"--namespace={NAMESPACE}", timeout=timeout)
+    def helm(
+        self, *args: str, check: bool = True, timeout: float = INSTALL_TIMEOUT + 60
+    ) -> subprocess.CompletedProcess[str]:
+        kube = (f"--kubeconfig={self.cluster.kubeconfig}", f"--namespace={NAMESPACE}")
+        return helm(*args, *kube, check=check, timeout=timeout)
 
     def kubectl(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return self.cluster.kubectl("-n", NAMESPACE, *args, check=check, timeout=timeout)
