@@ -1,4 +1,9 @@
-"""LaTeX injection is refused before TeX runs; and TeX itself is locked down as a second wall."""
+"""LaTeX injection is refused before TeX runs; and TeX itself is locked down as a second wall.
+
+The second wall (renderer/tex_sandbox.py) is tested by handing TeX hostile input directly,
+as if the guard had a hole: no helper program starts, nothing is written outside the
+scratch directory, and an equation that would keep TeX busy for good is stopped at its limit.
+"""
 
 import json
 import os
@@ -6,10 +11,14 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
 from videojob.contract import EXIT_BAD_INPUT
+from videojob.latex_guard import check_latex
+from videojob.limits import LATEX_GLYPHS_MAX
+from videojob.renderer import tex_sandbox
 
 # The unit tests try every forbidden construct; these go end to end through the CLI.
 ATTACKS = [r"\input{/etc/hostname}", r"^^5cinput{/etc/hostname}"]
@@ -55,7 +64,7 @@ def test_an_injected_equation_fails_as_bad_input_and_no_tex_runs(render_cli, tmp
 HOSTNAME_PROBE = textwrap.dedent(r"""
     import sys, tempfile
     from pathlib import Path
-    from videojob.renderer.manim_render import harden_tex
+    from videojob.renderer.tex_sandbox import harden_tex
     scratch = Path(tempfile.mkdtemp())
     if sys.argv[1] == "hardened":
         harden_tex(scratch)
@@ -107,3 +116,132 @@ def test_safe_latex_that_tex_cannot_typeset_is_bad_input_not_a_retry(render_cli,
     assert run.termination.reason == "InvalidStoryboard"
     assert run.termination.message == r'scene 1: TeX could not typeset "\fracc{1}{2}": Undefined control sequence.'
     assert all(line.startswith("{") for line in run.stdout.splitlines())  # stdout: progress events only
+
+
+# Past the guard: TeX run the way Manim runs it (the programs found on PATH, in the scratch directory).
+DIRECT_TEX = textwrap.dedent(r"""
+    import subprocess, sys
+    from pathlib import Path
+    from videojob.renderer.tex_sandbox import harden_tex
+    scratch = Path(sys.argv[2])
+    if sys.argv[1] == "hardened":
+        harden_tex(scratch)
+    for command in sys.argv[3:]:
+        done = subprocess.run(command.split(), cwd=scratch, capture_output=True, text=True)
+        print(done.returncode, flush=True)
+        sys.stderr.write(done.stdout + done.stderr)
+""")
+HELPERS = ("mktextfm", "mktexpk", "mktexmf", "mktextex", "mf", "mf-nowin", "kpsewhich")
+
+
+def _tex_document(body: str) -> str:
+    return "\\documentclass{article}\n\\pagestyle{empty}\n\\begin{document}\n" + body + "\n\\end{document}\n"
+
+
+def _run_tex_directly(tmp_path, mode: str, documents: dict[str, str], *commands: str) -> tuple[list[str], str]:
+    """TeX (and dvisvgm) on ``documents`` (name: body) in a fresh scratch directory, with every helper
+    TeX could start replaced by a program that leaves a mark: the return codes and everything printed."""
+    scratch = tmp_path / f"scratch-{mode}"
+    scratch.mkdir()
+    for name, body in documents.items():
+        (scratch / f"{name}.tex").write_text(_tex_document(body))
+    helpers = tmp_path / "helpers"
+    helpers.mkdir(exist_ok=True)
+    for program in HELPERS:
+        fake = helpers / program
+        fake.write_text(f'#!/bin/sh\necho "{program} $*" >> {tmp_path}/helpers-ran\nexit 1\n')
+        fake.chmod(0o755)
+    environment = {**os.environ, "PYTHONSAFEPATH": "1", "HOME": str(tmp_path / "home")}
+    environment["PATH"] = f"{helpers}:{os.environ['PATH']}"
+    run = subprocess.run(
+        [sys.executable, "-P", "-c", DIRECT_TEX, mode, str(scratch), *commands],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=environment,
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.split(), run.stderr
+
+
+def _files_outside_scratch(tmp_path) -> set[str]:
+    """Every file under tmp_path (HOME, the scratch directory's parent) but the scratch and the helpers."""
+    return {
+        str(path.relative_to(tmp_path))
+        for path in tmp_path.rglob("*")
+        if path.is_file() and path.relative_to(tmp_path).parts[0] not in ("scratch-hardened", "helpers")
+    }
+
+
+# One document each: TeX stops at the first refused write.
+ATTACKS_PAST_THE_GUARD = {
+    "font": r"$\font\x=/etc/hostname \x a$",  # kpathsea would run mktextfm, then METAFONT, for it
+    "shell": r"\immediate\write18{kpsewhich --version}",  # the restricted shell escape allows kpsewhich
+    "up": r"\immediate\openout3=../escaped.tex \immediate\write3{x}\immediate\closeout3",
+    "absolute": r"\immediate\openout4={TMP}/absolute.tex \immediate\write4{x}\immediate\closeout4",
+    "home": r"\immediate\openout5=~/.bashrc \immediate\write5{x}\immediate\closeout5",
+}
+
+
+def _attacks(tmp_path) -> dict[str, str]:
+    (tmp_path / "home").mkdir()
+    return {name: body.replace("{TMP}", str(tmp_path)) for name, body in ATTACKS_PAST_THE_GUARD.items()}
+
+
+def _latex_each(documents: dict[str, str]) -> list[str]:
+    return [f"latex -interaction=batchmode {name}.tex" for name in documents]
+
+
+def test_past_the_guard_tex_starts_no_helper_and_writes_only_in_its_scratch_directory(tmp_path):
+    documents = _attacks(tmp_path)
+    before = _files_outside_scratch(tmp_path)
+    _, output = _run_tex_directly(tmp_path, "hardened", documents, *_latex_each(documents))
+    assert not (tmp_path / "helpers-ran").exists(), (tmp_path / "helpers-ran").read_text()
+    assert _files_outside_scratch(tmp_path) == before
+    scratch = tmp_path / "scratch-hardened"
+    assert not (scratch / "missfont.log").exists()
+    assert "Font \\x=/etc/hostname not loadable" in (scratch / "font.log").read_text(errors="replace")
+    assert "runsystem(kpsewhich --version)...disabled" in (scratch / "shell.log").read_text(errors="replace")
+    for target in ("../escaped.tex", f"{tmp_path}/absolute.tex"):
+        assert f"Not writing to {target} (openout_any = p)" in output
+
+
+def test_the_control_unhardened_tex_starts_the_helpers(tmp_path):
+    # Without the sandbox, the same documents make TeX start programs: the marks above mean something.
+    documents = _attacks(tmp_path)
+    _run_tex_directly(tmp_path, "plain", documents, *_latex_each(documents))
+    ran = (tmp_path / "helpers-ran").read_text()
+    assert "mktextfm /etc/hostname" in ran
+    assert "kpsewhich --version" in ran
+    assert (tmp_path / "scratch-plain" / "missfont.log").exists()
+
+
+def test_tex_that_would_never_finish_is_stopped_at_its_cpu_limit(tmp_path):
+    # array's column repetition: TeX was still working after 300 s.
+    body = r"$\begin{array}{*{100000}{c}}x\end{array}$"
+    assert check_latex(body.strip("$")) == body.strip("$")  # the guard lets it through: only the limit stops it
+    started = time.monotonic()
+    codes, output = _run_tex_directly(tmp_path, "hardened", {"busy": body}, "latex -interaction=batchmode busy.tex")
+    elapsed = time.monotonic() - started
+    assert codes == ["1"], output
+    assert elapsed < tex_sandbox.WALL_SECONDS + 15
+    note = (tmp_path / "scratch-hardened" / tex_sandbox.LIMIT_NOTE).read_text()
+    assert "latex" in note and "limit" in note and "simplify the equation" in note, note
+
+
+def test_an_equation_drawing_more_glyphs_than_allowed_is_refused_before_manim_parses_it(tmp_path):
+    # Leaders turn 40 characters into 4000 glyphs (11 s and 700 MiB for Manim to parse).
+    body = r"$\hbox to 4000pt{\xleaders\hbox to 1pt{x}\hfil}$"
+    codes, output = _run_tex_directly(
+        tmp_path,
+        "hardened",
+        {"many": body},
+        "latex -interaction=batchmode many.tex",
+        "dvisvgm --no-fonts --verbosity=0 --output=many.svg many.dvi",
+    )
+    assert codes == ["0", "1"], output
+    scratch = tmp_path / "scratch-hardened"
+    assert not (scratch / "many.svg").exists()
+    assert (scratch / tex_sandbox.LIMIT_NOTE).read_text().strip() == (
+        f"the equation draws 4000 glyphs, more than the {LATEX_GLYPHS_MAX} allowed"
+    )
