@@ -1,21 +1,29 @@
 """`hack/cluster` and `hack/minio`: a local development environment that outlives the command.
 
 hack/cluster up [--no-minio] [--apiserver-port N]   start the control plane (and MinIO)
-hack/cluster up --with-node                        ... plus a node (containerd + kubelet) that runs Pods
+hack/cluster up --with-node                        ... plus a node (containerd, kubelet, kube-proxy and
+                                                   CoreDNS, in a network namespace of its own) that runs Pods
 hack/cluster open-port N                           let Pods reach a server you run on the node's gateway
 hack/cluster status | down
 hack/minio up [--port N] | status | down             MinIO alone (renderer work)
+
+In-cluster workloads work as in any cluster: Services (ClusterIPs, the `kubernetes` Service
+with the ServiceAccount token), names under cluster.local. From the host, reach a Service
+with port-forward (through the API server and the kubelet), or a Pod by its IP:
+
+  kubectl port-forward -n NAMESPACE svc/NAME 8080:80    then http://127.0.0.1:8080/
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 from videojob_devenv import REPO_ROOT
-from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.controlplane import CLUSTER_DNS_IP, ControlPlane
 from videojob_devenv.images import ImageError
 from videojob_devenv.minio import MinioServer
 from videojob_devenv.nodehost import HostError
@@ -59,7 +67,10 @@ def _node_up(state_dir: Path) -> str:
     node = Node(ControlPlane.attach(state_dir), node_dir, tie_to_parent=False)
     seconds = node.start()
     assert node.slot is not None  # start() took a slot
-    print(f"node {node.name} ready in {seconds:.1f}s (Pods on {node.slot.bridge}, gateway {node.gateway})")
+    print(
+        f"node {node.name} ready in {seconds:.1f}s (network namespace {node.slot.netns}, node IP {node.ip}, "
+        f"Pods on {node.slot.subnet}, gateway {node.gateway}); kube-proxy and CoreDNS up"
+    )
     base = images.base_image()
     node.load(base)
     print(
@@ -95,7 +106,8 @@ def _cluster_up(state_dir: Path, args: argparse.Namespace) -> None:
 def _open_port(state_dir: Path, port: int) -> None:
     """Let the node's Pods reach a server of yours that listens on the bridge gateway at ``port``."""
     from videojob_devenv.node import Node
-    from videojob_devenv.nodehost import Slot, allow_tcp_port
+    from videojob_devenv.nodehost import Slot
+    from videojob_devenv.nodenet import allow_tcp_port
 
     saved = Node.status(state_dir / "node")
     if saved is None:
@@ -104,13 +116,39 @@ def _open_port(state_dir: Path, port: int) -> None:
     print(f"Pods may now connect to {saved['gateway']}:{port}")
 
 
+def _dns_status(state_dir: Path) -> str:
+    from videojob_devenv import clusterdns
+
+    try:
+        ready = (
+            ControlPlane.attach(state_dir)
+            .kubectl(
+                "-n",
+                clusterdns.NAMESPACE,
+                "get",
+                f"deployment/{clusterdns.NAME}",
+                "-o",
+                "jsonpath={.status.readyReplicas}",
+                check=False,
+                timeout=10,
+            )
+            .stdout.strip()
+        )
+    except (StartError, OSError, subprocess.TimeoutExpired):
+        ready = ""
+    return f"running (kube-dns.{clusterdns.NAMESPACE}, {CLUSTER_DNS_IP})" if ready else "NOT RUNNING"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hack/cluster", description=__doc__.split("\n\n")[0])
+    summary, _commands, workloads = __doc__.split("\n\n", 2)
+    parser = argparse.ArgumentParser(prog="hack/cluster", description=summary)
     parser.add_argument(
         "--state-dir", type=Path, default=default_state_dir(), help="where state, certificates and logs live"
     )
     targets = parser.add_subparsers(dest="target", required=True)
-    cluster = targets.add_parser("cluster").add_subparsers(dest="action", required=True)
+    cluster = targets.add_parser(
+        "cluster", epilog=workloads + "\n", formatter_class=argparse.RawDescriptionHelpFormatter
+    ).add_subparsers(dest="action", required=True)
     up = cluster.add_parser("up", help="start etcd, kube-apiserver, controller-manager, scheduler (and MinIO)")
     up.add_argument("--apiserver-port", type=int, default=None, help="fixed port (default: a free one)")
     up.add_argument("--minio-port", type=int, default=None)
@@ -158,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             if node_state is not None:
                 for name, alive in node_state["running"].items():
                     print(f"{name:24} {'running' if alive else 'NOT RUNNING'}")
+                print(f"{'cluster DNS':24} {_dns_status(state_dir)}")
             if minio_state is not None:
                 print(f"{'minio':24} {'running' if minio_state['running'] else 'NOT RUNNING'} at {minio_state['url']}")
             if plane is None and minio_state is None:

@@ -30,6 +30,13 @@ from videojob_devenv.processes import (
 )
 
 SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
+KUBERNETES_SERVICE_IP = "10.0.0.1"  # the first address of the range: the `kubernetes` Service
+CLUSTER_DNS_IP = "10.0.0.10"  # the `kube-dns` Service that CoreDNS answers behind
+CLUSTER_DOMAIN = "cluster.local"
+# The `kubernetes` Service's endpoint, the address a node (its kubelet, kube-proxy, Pods) calls the
+# API server at. No interface holds it: each node's namespace routes it to the host, where it is
+# translated to the loopback listener (``nodenet``), so one address serves every local cluster.
+APISERVER_ADVERTISE_ADDRESS = "10.243.255.1"
 START_TIMEOUT = 90.0
 STATE_FILE = "controlplane.json"
 
@@ -79,6 +86,11 @@ class ControlPlane:
     def server(self) -> str:
         return f"https://127.0.0.1:{self.apiserver_port}"
 
+    @property
+    def node_server(self) -> str:
+        """The API server as a node's processes reach it from their network namespace."""
+        return f"https://{APISERVER_ADVERTISE_ADDRESS}:{self.apiserver_port}"
+
     # --- lifecycle --------------------------------------------------------------
     def start(self) -> float:
         """Start everything; return seconds until ready. Stops what started on failure."""
@@ -118,9 +130,9 @@ class ControlPlane:
                 "kubernetes",
                 "kubernetes.default",
                 "kubernetes.default.svc",
-                "kubernetes.default.svc.cluster.local",
+                f"kubernetes.default.svc.{CLUSTER_DOMAIN}",
             ),
-            ip_addresses=("127.0.0.1", "10.0.0.1"),
+            ip_addresses=("127.0.0.1", KUBERNETES_SERVICE_IP, APISERVER_ADVERTISE_ADDRESS),
         )
         admin = ca.issue("admin", "videojob-admin", organization="system:masters", client=True)
         apiserver_kubelet_client = ca.issue(
@@ -160,7 +172,8 @@ class ControlPlane:
                 str(binaries["kube-apiserver"]),
                 f"--etcd-servers={etcd_url}",
                 "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
+                # Where the `kubernetes` Service sends Pods (and nodes): not loopback, which is each namespace's own.
+                f"--advertise-address={APISERVER_ADVERTISE_ADDRESS}",
                 f"--secure-port={self.apiserver_port}",
                 f"--tls-cert-file={serving.cert}",
                 f"--tls-private-key-file={serving.key}",
@@ -172,7 +185,7 @@ class ControlPlane:
                 "--kubelet-preferred-address-types=InternalIP,Hostname",
                 f"--service-account-key-file={service_accounts.cert}",
                 f"--service-account-signing-key-file={service_accounts.key}",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-issuer=https://kubernetes.default.svc.{CLUSTER_DOMAIN}",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
                 f"--requestheader-client-ca-file={front_proxy_ca.pair.cert}",
                 "--requestheader-allowed-names=front-proxy-client",

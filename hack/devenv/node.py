@@ -1,13 +1,15 @@
-"""One real node for the local control plane: containerd and a kubelet that run Pods.
+"""One real node for the local control plane: containerd, a kubelet and kube-proxy that run Pods.
 
 The node registers as ``videojob-node`` with a client certificate from the control
-plane's CA (the identity the Node authorizer expects), serves the kubelet API on the
-bridge gateway address with a certificate from the same CA (so ``kubectl logs`` works via the
-API server), and runs Pods with containerd, runc and a CNI bridge. Images come from
+plane's CA (the identity the Node authorizer expects), serves the kubelet API on its node
+IP with a certificate from the same CA (so ``kubectl logs``, exec and port-forward work via
+the API server), and runs Pods with containerd, runc and a CNI bridge, all in the slot's
+network namespace (``nodenet``). kube-proxy makes Services work there and CoreDNS
+(``clusterdns``, Pods of its own) answers ``cluster.local``. Images come from
 ``images`` (no registry): the node imports the archives into containerd's ``k8s.io``
 namespace, whose store stays in the cache (per slot) so a warm start imports nothing.
 Everything else lives under ``state_dir``; what the node does to the host
-(bridge, firewall chain, cgroups, mounts) is taken back by ``nodehost.release``.
+(network namespace, veth, firewall chains, cgroups, mounts) is taken back by ``nodehost.release``.
 """
 
 from __future__ import annotations
@@ -23,13 +25,21 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from videojob_devenv import images, nodeconfig, nodehost, pki, tools
-from videojob_devenv.controlplane import ControlPlane, _kubeconfig
-from videojob_devenv.processes import Component, ProcessRecord, StartError, free_port, https_ok
+from videojob_devenv import clusterdns, images, kubeproxy, nodeconfig, nodehost, nodenet, pki, tools
+from videojob_devenv.controlplane import (
+    CLUSTER_DNS_IP,
+    CLUSTER_DOMAIN,
+    SERVICE_CLUSTER_IP_RANGE,
+    ControlPlane,
+    _kubeconfig,
+)
+from videojob_devenv.processes import Component, ProcessRecord, StartError, https_ok
 
 NODE_NAME = "videojob-node"
 STATE_FILE = "node.json"
 START_TIMEOUT = 120.0
+KUBELET_PORT = 10250  # the namespace is the node's own: the usual ports are free in it
+KUBELET_HEALTHZ_PORT = 10248
 CTR = "ctr"  # Debian's containerd package ships it
 # The kubelet sets these host-wide at start; a shared developer machine gets its own values back.
 KUBELET_SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops")
@@ -72,22 +82,30 @@ class Node:
 
     @property
     def gateway(self) -> str:
-        """The host's address on the Pod bridge: servers that Pods must reach listen here."""
+        """The host's address that Pods reach (through their bridge): servers for Pods listen here."""
         assert self.slot is not None, "the node is not started"
         return self.slot.gateway
+
+    @property
+    def ip(self) -> str:
+        """The node's InternalIP, in its network namespace: the kubelet and kube-proxy listen here."""
+        assert self.slot is not None, "the node is not started"
+        return self.slot.node_ip
 
     def open_port(self, port: int) -> None:
         """Let Pods reach a host server listening on ``gateway``:``port`` (the firewall drops the rest)."""
         assert self.slot is not None, "the node is not started"
-        nodehost.allow_tcp_port(self.slot, port)
+        nodenet.allow_tcp_port(self.slot, port)
 
     # --- lifecycle ----------------------------------------------------------------
     def start(self) -> float:
-        """Start containerd and the kubelet; return seconds until the node is Ready."""
+        """Start containerd, the kubelet, kube-proxy and cluster DNS; return seconds until all are ready."""
         if os.geteuid() != 0:
             raise StartError("a node needs root (containerd, the kubelet, a bridge and cgroups); run it as root")
         kubelet = tools.require_binary("kubelet")
-        for program in ("containerd", CTR, "runc", "iptables", "ip"):
+        proxy = tools.require_binary("kube-proxy")
+        dns_image = clusterdns.image()
+        for program in ("containerd", CTR, "runc", "iptables", "ip", "nsenter"):
             if shutil.which(program) is None:
                 raise StartError(f"{program} is not installed; run hack/bootstrap (it installs hack/apt-packages.txt)")
         pause = images.pause_image()
@@ -96,6 +114,7 @@ class Node:
         self.slot = nodehost.claim_slot(self.state_dir)
         try:
             self._start_all(kubelet, pause)
+            self._start_services(proxy, dns_image)
         except BaseException:
             self.stop()
             raise
@@ -108,7 +127,8 @@ class Node:
         assert slot is not None
         for directory in (self.log_dir, self.socket.parent, self.state_dir / "cni" / "net.d"):
             directory.mkdir(parents=True, exist_ok=True)
-        nodehost.create_network(slot)
+        assert self.plane.apiserver_port is not None, "the control plane is not started"
+        nodenet.create(slot, apiserver_port=self.plane.apiserver_port)
         nodehost.create_cgroup_root(slot)
 
         config = self.state_dir / "containerd.toml"
@@ -126,11 +146,12 @@ class Node:
                 network=f"videojob-{slot.bridge}",
                 bridge=slot.bridge,
                 subnet=slot.subnet,
-                gateway=slot.gateway,
+                gateway=slot.pod_gateway,
+                routes=(SERVICE_CLUSTER_IP_RANGE, f"{slot.gateway}/32"),
                 ipam_dir=self.state_dir / "cni" / "ipam",
             )
         )
-        containerd = self._component("containerd", ["containerd", f"--config={config}"])
+        containerd = self._component("containerd", nodenet.in_netns(slot, ["containerd", f"--config={config}"]))
         nodehost.record_pids(slot, self.state_dir, {"containerd": containerd.started_pid})
         containerd.wait_ready(lambda: self.ctr("version", check=False).returncode == 0, START_TIMEOUT, poll=0.2)
         self._forget_earlier_runs()
@@ -139,18 +160,23 @@ class Node:
         ca = _LoadedAuthority(self.plane.pki_dir)
         client = ca.issue("kubelet-client", f"system:node:{self.name}", organization="system:nodes", client=True)
         serving = ca.issue(
-            "kubelet-serving", self.name, server=True, dns_names=(self.name,), ip_addresses=(slot.gateway,)
+            "kubelet-serving", self.name, server=True, dns_names=(self.name,), ip_addresses=(slot.node_ip,)
         )
         kubeconfig = _kubeconfig(
-            self.state_dir / "kubelet.kubeconfig", self.plane.server, ca.pair.cert, client, f"system:node:{self.name}"
+            self.state_dir / "kubelet.kubeconfig",
+            self.plane.node_server,
+            ca.pair.cert,
+            client,
+            f"system:node:{self.name}",
         )
-        healthz_port = free_port()
         kubelet_config = self.state_dir / "kubelet.yaml"
         kubelet_config.write_text(
             nodeconfig.kubelet_config(
-                address=slot.gateway,
-                port=free_port(slot.gateway),
-                healthz_port=healthz_port,
+                address=slot.node_ip,
+                port=KUBELET_PORT,
+                healthz_port=KUBELET_HEALTHZ_PORT,
+                cluster_dns=CLUSTER_DNS_IP,
+                cluster_domain=CLUSTER_DOMAIN,
                 serving_cert=serving.cert,
                 serving_key=serving.key,
                 client_ca=ca.pair.cert,
@@ -162,23 +188,44 @@ class Node:
         sysctls = {name: Path("/proc/sys", name).read_text() for name in KUBELET_SYSCTLS}
         kubelet = self._component(
             "kubelet",
-            [
-                str(kubelet_binary),
-                f"--config={kubelet_config}",
-                f"--kubeconfig={kubeconfig}",
-                f"--root-dir={slot.kubelet_root}",
-                f"--hostname-override={self.name}",
-                # The kubelet refuses a loopback node IP; the bridge gateway is the host's other private address.
-                f"--node-ip={slot.gateway}",
-            ],
+            nodenet.in_netns(
+                slot,
+                [
+                    str(kubelet_binary),
+                    f"--config={kubelet_config}",
+                    f"--kubeconfig={kubeconfig}",
+                    f"--root-dir={slot.kubelet_root}",
+                    f"--hostname-override={self.name}",
+                    f"--node-ip={slot.node_ip}",
+                ],
+            ),
         )
         nodehost.record_pids(slot, self.state_dir, {c.name: c.started_pid for c in self.components})
         try:
-            kubelet.wait_ready(lambda: https_ok(f"http://127.0.0.1:{healthz_port}/healthz"), START_TIMEOUT)
+            kubelet.wait_ready(lambda: https_ok(f"http://{slot.node_ip}:{KUBELET_HEALTHZ_PORT}/healthz"), START_TIMEOUT)
             kubelet.wait_ready(self.ready, START_TIMEOUT, poll=0.25)
         finally:  # the kubelet reads them only once, at start
             for name, value in sysctls.items():
                 Path("/proc/sys", name).write_text(value)
+
+    def _start_services(self, proxy_binary: Path, dns_image: images.Image) -> None:
+        """kube-proxy, so that ClusterIPs lead somewhere, then CoreDNS, so that their names resolve."""
+        slot = self.slot
+        assert slot is not None
+        ca = _LoadedAuthority(self.plane.pki_dir)
+        identity = ca.issue("kube-proxy-client", kubeproxy.IDENTITY, client=True)
+        kubeconfig = _kubeconfig(
+            self.state_dir / "kube-proxy.kubeconfig", self.plane.node_server, ca.pair.cert, identity, kubeproxy.IDENTITY
+        )
+        config = self.state_dir / "kube-proxy.yaml"
+        config.write_text(
+            kubeproxy.config(kubeconfig=kubeconfig, node_name=self.name, node_ip=slot.node_ip, cluster_cidr=slot.subnet)
+        )
+        proxy = self._component("kube-proxy", nodenet.in_netns(slot, [str(proxy_binary), f"--config={config}"]))
+        nodehost.record_pids(slot, self.state_dir, {c.name: c.started_pid for c in self.components})
+        proxy.wait_ready(lambda: https_ok(kubeproxy.healthz_url(slot.node_ip)), START_TIMEOUT, poll=0.2)
+        self.load(dns_image)
+        clusterdns.deploy(self.plane, dns_image.ref)
 
     def _component(self, name: str, argv: list[str]) -> Component:
         component = Component.launch(name, argv, self.log_dir, tie_to_parent=self.tie_to_parent)
@@ -191,7 +238,7 @@ class Node:
         return result.returncode == 0 and result.stdout.strip() == "True"
 
     def stop(self) -> None:
-        """Stop the kubelet, containerd and every container; give back the bridge, cgroups and mounts."""
+        """Stop kube-proxy, the kubelet, containerd and every container; give back the network, cgroups and mounts."""
         for component in reversed(self.components):
             component.stop()
         self.components.clear()
@@ -247,6 +294,8 @@ class Node:
             name=self.name,
             slot=self.slot.index,
             gateway=self.slot.gateway,
+            node_ip=self.slot.node_ip,
+            netns=self.slot.netns,
             bridge=self.slot.bridge,
             started_in=self.started_in,
         )

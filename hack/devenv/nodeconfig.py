@@ -73,9 +73,11 @@ def containerd_config(*, root: Path, state: Path, socket: Path, sandbox_image: s
     )
 
 
-def cni_conflist(*, network: str, bridge: str, subnet: str, gateway: str, ipam_dir: Path) -> str:
-    """A bridge with host-local addresses and no default route: Pods reach the
-    bridge's own subnet (the gateway address, where test servers listen) and nothing else."""
+def cni_conflist(
+    *, network: str, bridge: str, subnet: str, gateway: str, routes: tuple[str, ...], ipam_dir: Path
+) -> str:
+    """A bridge with host-local addresses and no default route: Pods reach the bridge's own
+    subnet and, through the bridge's address, ``routes`` (the Service range, the host's gateway)."""
     return json.dumps(
         {
             "cniVersion": "1.0.0",
@@ -87,10 +89,12 @@ def cni_conflist(*, network: str, bridge: str, subnet: str, gateway: str, ipam_d
                     "isGateway": True,  # the host owns the gateway address ...
                     "isDefaultGateway": False,  # ... but Pods get no default route through it
                     "ipMasq": False,
+                    # A Pod may reach itself through its Service: the packet goes back out the port it came in.
+                    "hairpinMode": True,
                     "ipam": {
                         "type": "host-local",
                         "ranges": [[{"subnet": subnet, "gateway": gateway}]],
-                        "routes": [],
+                        "routes": [{"dst": route, "gw": gateway} for route in routes],
                         "dataDir": str(ipam_dir),
                     },
                 }
@@ -105,6 +109,8 @@ def kubelet_config(
     address: str,
     port: int,
     healthz_port: int,
+    cluster_dns: str,
+    cluster_domain: str,
     serving_cert: Path,
     serving_key: Path,
     client_ca: Path,
@@ -120,7 +126,7 @@ def kubelet_config(
             "address": address,  # the API server reaches the kubelet here (logs, exec); the firewall keeps Pods out
             "port": port,
             "readOnlyPort": 0,
-            "healthzBindAddress": "127.0.0.1",
+            "healthzBindAddress": address,  # the namespace's loopback is out of the host's reach
             "healthzPort": healthz_port,
             "tlsCertFile": str(serving_cert),
             "tlsPrivateKeyFile": str(serving_key),
@@ -141,7 +147,10 @@ def kubelet_config(
             "enforceNodeAllocatable": ["pods"],
             "failSwapOn": False,
             "podLogsDir": str(pod_logs_dir),
-            "resolvConf": "",  # Pods have no DNS server to reach; an empty resolv.conf says so
+            "clusterDNS": [cluster_dns],
+            "clusterDomain": cluster_domain,
+            # No upstream resolver: Pods ask cluster DNS only (dnsPolicy Default gets an empty resolv.conf).
+            "resolvConf": "",
             # No registry can give back an image the garbage collector removed: never collect.
             "imageGCHighThresholdPercent": 100,
             "imageGCLowThresholdPercent": 99,

@@ -1,14 +1,15 @@
 """What a local node changes on the host, and how to take it all back.
 
-A node owns one *slot*: containerd's image store in the cache, a bridge ``vjbr<N>`` with the subnet 10.244.<N>.0/24, a
-firewall chain ``VJ-vjbr<N>`` that lets Pods reach only the host ports a test
-opened, and a cgroup subtree ``/videojob-<N>`` for its Pods. A record of each slot
+A node owns one *slot*: containerd's image store in the cache, a network namespace
+``vjns<N>`` joined to the host by the veth pair ``vjh<N>``/``vjn<N>`` with the Pod bridge
+``vjbr<N>`` (10.244.<N>.0/24) inside it and firewall chains ``VJ-vjh<N>`` on the host
+(``nodenet``), and a cgroup subtree ``/videojob-<N>`` for its Pods. A record of each slot
 in ``/run/videojob/nodes/`` names the processes and state directory that own it,
 so that a later start can clean up after a node whose owner crashed.
 
 Cleanup works without the node's processes: it kills whatever runs in the slot's
-cgroups or was started for its containerd socket, unmounts everything under its
-state directory, removes the cgroups, the firewall chain and the bridge.
+cgroups or network namespace or was started for its containerd socket, unmounts
+everything under its state directory, removes the cgroups, the network and the chains.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
-from videojob_devenv import tools
+from videojob_devenv import nodenet, tools
+from videojob_devenv.nodenet import HostError
 from videojob_devenv.processes import pid_alive
 
 REGISTRY = Path("/run/videojob/nodes")
@@ -35,13 +36,23 @@ SLOTS = range(0, 32)
 MNT_DETACH = 2
 
 
-class HostError(RuntimeError):
-    """Something on the host is in the way; the message says what to remove."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Slot:
     index: int
+
+    @property
+    def netns(self) -> str:
+        return f"vjns{self.index}"
+
+    @property
+    def host_link(self) -> str:
+        """The host's end of the veth pair; it holds ``gateway``."""
+        return f"vjh{self.index}"
+
+    @property
+    def node_link(self) -> str:
+        """The namespace's end of the veth pair; it holds ``node_ip``."""
+        return f"vjn{self.index}"
 
     @property
     def bridge(self) -> str:
@@ -49,15 +60,26 @@ class Slot:
 
     @property
     def chain(self) -> str:
-        return f"VJ-{self.bridge}"
+        return f"VJ-{self.host_link}"
 
     @property
     def subnet(self) -> str:
         return f"10.244.{self.index}.0/24"
 
     @property
-    def gateway(self) -> str:
+    def pod_gateway(self) -> str:
+        """The bridge's address in the namespace: the Pods' next hop to Services and the host."""
         return f"10.244.{self.index}.1"
+
+    @property
+    def gateway(self) -> str:
+        """The host's address on the veth: host servers that Pods may reach listen here."""
+        return f"10.243.{self.index}.1"
+
+    @property
+    def node_ip(self) -> str:
+        """The node's InternalIP: the kubelet and kube-proxy serve here, the API server calls here."""
+        return f"10.243.{self.index}.2"
 
     @property
     def cgroup_root(self) -> str:
@@ -77,13 +99,6 @@ class Slot:
     def image_store(self) -> Path:
         """containerd's root (content, snapshots), kept between runs: an imported image stays imported."""
         return tools.cache_root() / "node" / f"slot-{self.index}" / "containerd"
-
-
-def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
-    completed = subprocess.run(argv, capture_output=True, text=True)
-    if check and completed.returncode != 0:
-        raise HostError(f"`{' '.join(argv)}` failed: {completed.stderr.strip() or completed.stdout.strip()}")
-    return completed
 
 
 def _link_exists(name: str) -> bool:
@@ -106,8 +121,8 @@ def _claim_locked(state_dir: Path) -> Slot:
             if any(pid_alive(pid) for pid in record.get("pids", {}).values()):
                 continue
             release(slot, Path(record["state_dir"]))
-        elif _link_exists(slot.bridge):
-            continue  # someone else's bridge by that name: leave it alone
+        elif any(map(_link_exists, (slot.host_link, slot.bridge))) or nodenet.netns_path(slot).exists():
+            continue  # someone else's link or namespace by that name: leave it alone
         slot.record.write_text(json.dumps({"state_dir": str(state_dir), "pids": {"owner": os.getpid()}}))
         return slot
     raise HostError(f"all {len(SLOTS)} node slots are held; list them in {REGISTRY} and stop those nodes")
@@ -115,47 +130,6 @@ def _claim_locked(state_dir: Path) -> Slot:
 
 def record_pids(slot: Slot, state_dir: Path, pids: dict[str, int]) -> None:
     slot.record.write_text(json.dumps({"state_dir": str(state_dir), "pids": pids}, indent=2))
-
-
-# --- bridge and firewall -------------------------------------------------------
-def create_network(slot: Slot) -> None:
-    """The bridge with the gateway address, up, and a firewall that admits nothing yet."""
-    if not _link_exists(slot.bridge):
-        _run("ip", "link", "add", slot.bridge, "type", "bridge")
-    # Pods must not reach the host's IPv6 listeners through the bridge's link-local address.
-    ipv6 = Path(f"/proc/sys/net/ipv6/conf/{slot.bridge}/disable_ipv6")
-    if ipv6.exists():  # absent when the kernel has IPv6 off altogether
-        ipv6.write_text("1")
-    _run("ip", "addr", "replace", f"{slot.gateway}/24", "dev", slot.bridge)
-    _run("ip", "link", "set", slot.bridge, "up")
-    _remove_firewall(slot)
-    _run("iptables", "-w", "-N", slot.chain)
-    _run("iptables", "-w", "-A", slot.chain, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
-    _run("iptables", "-w", "-A", slot.chain, "-j", "DROP")
-    _run("iptables", "-w", "-I", "INPUT", "-i", slot.bridge, "-j", slot.chain)
-    # Even if the host forwards packets, nothing from the Pods leaves through another interface.
-    _run("iptables", "-w", "-I", "FORWARD", "-i", slot.bridge, "!", "-o", slot.bridge, "-j", "DROP")
-
-
-def allow_tcp_port(slot: Slot, port: int) -> None:
-    """Let Pods reach a host service listening on the gateway address at ``port`` (idempotent)."""
-    rule = ["-d", slot.gateway, "-p", "tcp", "--dport", str(port), "-j", "ACCEPT"]
-    if _run("iptables", "-w", "-C", slot.chain, *rule, check=False).returncode != 0:
-        _run("iptables", "-w", "-I", slot.chain, "1", *rule)
-
-
-def _remove_firewall(slot: Slot) -> None:
-    while _run("iptables", "-w", "-D", "INPUT", "-i", slot.bridge, "-j", slot.chain, check=False).returncode == 0:
-        pass
-    while (
-        _run(
-            "iptables", "-w", "-D", "FORWARD", "-i", slot.bridge, "!", "-o", slot.bridge, "-j", "DROP", check=False
-        ).returncode
-        == 0
-    ):
-        pass
-    _run("iptables", "-w", "-F", slot.chain, check=False)
-    _run("iptables", "-w", "-X", slot.chain, check=False)
 
 
 # --- cgroups -----------------------------------------------------------------
@@ -211,10 +185,10 @@ def _runtime_processes(socket: Path) -> set[int]:
 
 
 def kill_everything(slot: Slot, socket: Path) -> None:
-    """SIGKILL the Pods' processes and the runtime's shims, until none is left."""
+    """SIGKILL the Pods' processes, the runtime's shims and all else in the namespace, until none is left."""
     deadline = time.monotonic() + 15
     while True:
-        victims = _cgroup_pids(slot) | _runtime_processes(socket)
+        victims = _cgroup_pids(slot) | _runtime_processes(socket) | nodenet.processes_in(slot)
         if not victims:
             return
         if time.monotonic() > deadline:
@@ -259,9 +233,7 @@ def release(slot: Slot, state_dir: Path) -> None:
     unmount_under(slot.kubelet_root)
     unmount_under(slot.image_store)
     _remove_cgroups(slot)
-    _remove_firewall(slot)
-    if _link_exists(slot.bridge):
-        _run("ip", "link", "delete", slot.bridge)
+    nodenet.remove(slot)
     shutil.rmtree(runtime_socket(state_dir).parent, ignore_errors=True)
     shutil.rmtree(slot.kubelet_root, ignore_errors=True)  # pod volumes of this run; never reused
     slot.record.unlink(missing_ok=True)

@@ -1,5 +1,6 @@
 """`hack/cluster up --with-node`: a node that outlives the command, recovers after a crash, opens
-ports to a developer's servers on request, and leaves nothing behind."""
+ports to a developer's servers on request, resolves cluster names, and leaves nothing behind
+(no process, mount or cgroup, no network namespace, veth, route or iptables chain)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import sys
 from pathlib import Path
 
 from support import wait_for
-from videojob_devenv import tools
+from videojob_devenv import nodenet, tools
+from videojob_devenv.nodehost import Slot
 from videojob_devenv.processes import pid_alive
 
 
@@ -62,6 +64,7 @@ def test_up_with_node_survives_a_crash_and_down_leaves_nothing(tmp_path: Path, b
         assert up.returncode == 0, up.stderr
         assert f"image {base_image.ref} loaded" in up.stdout
         node = json.loads((state_dir / "node" / "node.json").read_text())
+        assert set(node["pids"]) == {"containerd", "kubelet", "kube-proxy"}
         assert run_pod(state_dir, "before-crash", base_image.ref) == "before-crash ran"
 
         for pid in node["pids"].values():  # the kubelet and containerd die without cleaning up
@@ -72,6 +75,10 @@ def test_up_with_node_survives_a_crash_and_down_leaves_nothing(tmp_path: Path, b
         assert again.returncode == 0, again.stderr
         assert "previous node is partly down: cleaning it up" in again.stdout
         assert run_pod(state_dir, "after-crash", base_image.ref) == "after-crash ran"
+        resolve = "import socket; print(socket.gethostbyname('kubernetes.default.svc.cluster.local'))"
+        assert run_pod(state_dir, "resolver", base_image.ref, "python3", "-c", resolve) == "10.0.0.1"
+        status = cluster(state_dir, "status")
+        assert "kube-proxy" in status.stdout and "NOT RUNNING" not in status.stdout, status.stdout
 
         gateway = json.loads((state_dir / "node" / "node.json").read_text())["gateway"]
         with socket.create_server((gateway, 0)) as server:  # a developer's own server for Pods
@@ -85,7 +92,9 @@ def test_up_with_node_survives_a_crash_and_down_leaves_nothing(tmp_path: Path, b
     finally:
         down = cluster(state_dir, "down")
     assert down.returncode == 0, down.stderr
-    assert not Path("/sys/class/net", node["bridge"]).exists()
+    assert nodenet.leftovers(Slot(node["slot"])) == []
+    host_rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
+    assert Slot(node["slot"]).host_link not in host_rules
     assert str(state_dir) not in Path("/proc/self/mountinfo").read_text()
     saved = (
         json.loads((state_dir / "node" / "node.json").read_text())
