@@ -287,15 +287,17 @@ def build_shares_job(
 
 
 def build_assembly_job(
-    videojob: Mapping[str, Any], settings: OperatorSettings, *, attempt: int = 1, memory: str | None = None
+    videojob: Mapping[str, Any], settings: OperatorSettings, *, pods: int, attempt: int = 1, memory: str | None = None
 ) -> dict[str, Any]:
     """The one Pod that joins a fanned-out render's shares: an ordinary render that finds every scene cached,
-    so it joins, muxes and uploads exactly as a single-Pod render does; created once every index succeeded."""
+    so it joins, muxes and uploads exactly as a single-Pod render does; created once every index succeeded.
+    VIDEOJOB_SHARDS without an index: it reads the storyboard the shares drew (one an LLM wrote is stored)."""
     metadata = videojob["metadata"]
     job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory)
     job["metadata"]["name"] = job_name(metadata["name"], metadata["uid"], attempt, ASSEMBLY_SUFFIX)
     for labels in (job["metadata"]["labels"], job["spec"]["template"]["metadata"]["labels"]):
         labels[STEP_LABEL] = STEP_ASSEMBLY
+    job["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "VIDEOJOB_SHARDS", "value": str(pods)})
     return job
 
 

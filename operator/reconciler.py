@@ -277,9 +277,9 @@ class Reconciler:
         if fanout.step(job) != fanout.STEP_SHARES or job_succeeded(job) is None:
             return None
         uid = body["metadata"]["uid"]
-        assembly = build_assembly_job(
-            body, self.settings, attempt=attempts.attempt_number(job), memory=attempts.memory_limit(job)
-        )
+        pods = int((job.get("spec") or {}).get("completions") or 1)
+        attempt, memory = attempts.attempt_number(job), attempts.memory_limit(job)
+        assembly = build_assembly_job(body, self.settings, pods=pods, attempt=attempt, memory=memory)
         self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the shares held, until it shows
         if await self.kube.create_if_absent(assembly):
             self.events(body, "Normal", "JobCreated", f"Created assembly Job {assembly['metadata']['name']}")

@@ -110,8 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         from videojob.renderer.sources import resolve_job
 
         progress.report("Scripting", "Writing the storyboard", 0.0)
-        job = resolve_job(arguments.source, arguments.prompt, settings)
-        if settings.shards > 1 and settings.shard_index is not None:  # one Pod of a fanned-out render
+        if settings.shards > 1:  # one Pod of a fanned-out render: the same storyboard as every other
+            from videojob.renderer.shards import resolve_shared_job
+
+            job = resolve_shared_job(arguments.source, arguments.prompt, settings)
+        else:
+            job = resolve_job(arguments.source, arguments.prompt, settings)
+        if settings.shards > 1 and settings.shard_index is not None:
             return _render_share(job.storyboard, job.config, progress, settings.shard_index, settings.shards)
         report = render_storyboard(job.storyboard, job.config, progress, job.usage)
         if arguments.contact_sheet:

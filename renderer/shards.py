@@ -9,27 +9,39 @@ scene in the scene cache as soon as it is drawn. It uploads no video: the assemb
 an ordinary render that finds every scene cached, so the video it joins is the one a
 single Pod would have made of the same storyboard.
 
-Every index reads the same storyboard (a Markdown lecture or a storyboard is parsed the
-same way everywhere), so the shares are the same in every Pod without talking to each other.
+Every Pod of the fan-out must draw from the same storyboard. A Markdown lecture or a
+storyboard is parsed the same way everywhere; a storyboard a language model writes is not
+written twice alike, so :func:`resolve_shared_job` has it written once: index 0 asks the model
+and stores the storyboard beside the job's outputs (``storyboard.json``), and every other
+Pod, the assembly Pod and a retried index 0 included, reads that one.
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from videojob.contract import Usage
+from videojob.renderer import spec_source
 from videojob.renderer.cache import SceneCache
-from videojob.renderer.config import RenderConfig
-from videojob.renderer.errors import InvalidSourceError
+from videojob.renderer.config import RenderConfig, output_prefix, resolve_config
+from videojob.renderer.errors import InvalidSourceError, LLMUnavailableError
 from videojob.renderer.narration import build_narrator
 from videojob.renderer.pipeline import scene_keys
 from videojob.renderer.progress import Progress
+from videojob.renderer.settings import RendererSettings
+from videojob.renderer.sources import RenderJob, resolve_job
 from videojob.renderer.stages import finish_scenes
-from videojob.storyboard import Storyboard
+from videojob.renderer.storage import BlobStore, S3Access, open_store
+from videojob.storyboard import Storyboard, parse_storyboard
+
+SHARED_STORYBOARD = "storyboard.json"
+POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,3 +99,38 @@ def render_share(
     cached = sum(scene.cached for scene in finished)
     progress.report("Rendering", f"{label}: {len(mine)} scenes in the cache", 1.0, len(mine), len(mine))
     return ShareReport(index, shares, tuple(mine), len(mine) - cached, cached, time.monotonic() - started)
+
+
+# --- one storyboard for every Pod ----------------------------------------------------------
+
+
+def resolve_shared_job(source: Path | None, prompt: str | None, settings: RendererSettings) -> RenderJob:
+    """:func:`~videojob.renderer.sources.resolve_job` for a Pod of a fan-out: a storyboard a language
+    model writes is written once, by index 0, and read by every other Pod (see the module docstring)."""
+    spec = (
+        spec_source.read_spec(settings.spec_file) if source is None and prompt is None and settings.spec_file else None
+    )
+    if prompt is None and (spec is None or spec.source.prompt is None):
+        return resolve_job(source, prompt, settings)  # parsed alike in every Pod
+    store, key = _shared_location(settings)
+    stored = store.get_bytes(key)
+    if stored is None and settings.shard_index == 0:
+        job = resolve_job(source, prompt, settings)
+        store.put_bytes(key, job.storyboard.model_dump_json(by_alias=True).encode(), "application/json")
+        return job
+    deadline = time.monotonic() + settings.llm_timeout_seconds * (settings.llm_max_retries + 1) + 60
+    while stored is None:
+        if time.monotonic() > deadline:
+            raise LLMUnavailableError(f"index 0 of the fan-out never stored the storyboard at {key}")
+        time.sleep(POLL_SECONDS)
+        stored = store.get_bytes(key)
+    storyboard, config = resolve_config(settings, parse_storyboard(json.loads(stored)), spec)
+    return RenderJob(storyboard, Usage(), config)  # the model's tokens are index 0's to count
+
+
+def _shared_location(settings: RendererSettings) -> tuple[BlobStore, str]:
+    s3 = S3Access(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key.get_secret_value(),
+                  settings.s3_region, settings.upload_attempts)  # fmt: skip
+    store, _ = open_store(settings.output, s3)
+    prefix = output_prefix(settings)
+    return store, f"{prefix}/{SHARED_STORYBOARD}" if prefix else SHARED_STORYBOARD

@@ -17,7 +17,10 @@ STORYBOARD = {
     "scenes": [
         {"narration": "A circle is every point at one distance.", "visual": {"kind": "title_card", "title": "Circles"}},
         {"narration": "Its area grows with the square.", "visual": {"kind": "equation", "latex": r"A = \pi r^2"}},
-        {"narration": "Two facts.", "visual": {"kind": "bullet_list", "heading": "Facts", "bullets": ["Round", "Flat"]}},
+        {
+            "narration": "Two facts.",
+            "visual": {"kind": "bullet_list", "heading": "Facts", "bullets": ["Round", "Flat"]},
+        },
     ],
 }
 ONE_AT_A_TIME = {"VIDEOJOB_MAX_PARALLEL_SCENES": "1"}
@@ -65,3 +68,41 @@ def test_a_share_with_the_cache_off_is_refused_saying_why(render_cli, tmp_path):
     assert run.returncode == 65
     assert run.termination.reason == "InvalidSpec"
     assert "needs the scene cache" in run.termination.message
+
+
+def test_a_prompt_is_sent_once_and_every_pod_draws_the_storyboard_it_got(render_cli, openai_stub, tmp_path):
+    # Two different storyboards scripted: were a second Pod to ask, it would draw another video.
+    for title in ("Circles", "Squares"):
+        openai_stub.reply_storyboard(
+            {
+                "videojob": "storyboard/v1",
+                "title": title,
+                "theme": "math",
+                "language": "en",
+                "scenes": [
+                    {
+                        "narration": f"{title} {n}.",
+                        "visual": {"kind": "title_card", "title": f"{title} {n}", "subtitle": None},
+                    }
+                    for n in (1, 2)
+                ],
+            }
+        )
+    llm = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai_stub.base_url} | ONE_AT_A_TIME
+    where = ("--cache", f"file://{tmp_path}/shared-cache", "-o", f"file://{tmp_path}/out")
+    for index in (0, 1):
+        share = render_cli(
+            "--prompt",
+            "Explain circles",
+            *VOICE,
+            *where,
+            env=llm | {"VIDEOJOB_SHARDS": "2", "JOB_COMPLETION_INDEX": str(index)},
+        )
+        assert share.returncode == 0, share.stderr
+    assembly = render_cli("--prompt", "Explain circles", *VOICE, *where, env=llm | {"VIDEOJOB_SHARDS": "2"})
+    assert assembly.returncode == 0, assembly.stderr
+
+    assert len([r for r in openai_stub.requests if r["path"].endswith("/chat/completions")]) == 1
+    stored = json.loads((tmp_path / "out" / "storyboard.json").read_text())
+    assert [scene["narration"] for scene in stored["scenes"]] == ["Circles 1.", "Circles 2."]
+    assert (assembly.termination.usage.scenes_cached, assembly.termination.usage.scenes_rendered) == (2, 0)

@@ -205,14 +205,14 @@ def test_a_fanned_out_render_is_an_indexed_job_whose_indexes_retry_alone():
 def test_the_assembly_job_is_a_single_pod_render_named_after_its_shares_job():
     videojob = _videojob(parallelism=3)
     assembly_labels = LABELS | {"videojob.dev/step": "assembly"}
-    expected = _expected_job(job_labels=assembly_labels)
+    expected = _expected_job(job_labels=assembly_labels, env=_env(({"name": "VIDEOJOB_SHARDS", "value": "3"},)))
     expected["metadata"]["name"] = f"{JOB}a"
     expected["spec"]["template"]["metadata"]["labels"] = assembly_labels
-    assert build_assembly_job(videojob, OperatorSettings()) == expected
+    assert build_assembly_job(videojob, OperatorSettings(), pods=3) == expected
     # It sorts after its shares Job and before the next attempt's, and stays a valid label value.
     long = _videojob(parallelism=3) | {"metadata": {"name": "x" * 63, "namespace": "team-a", "uid": UID}}
     names = [build_shares_job(long, OperatorSettings(), pods=3, attempt=1)["metadata"]["name"]]
-    names += [build_assembly_job(long, OperatorSettings(), attempt=1)["metadata"]["name"]]
+    names += [build_assembly_job(long, OperatorSettings(), pods=3, attempt=1)["metadata"]["name"]]
     names += [build_shares_job(long, OperatorSettings(), pods=3, attempt=2)["metadata"]["name"]]
     assert names == sorted(names) and all(len(name) <= 63 for name in names)
 

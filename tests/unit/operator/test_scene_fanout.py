@@ -186,6 +186,7 @@ def test_when_every_index_succeeded_the_assembly_job_starts_and_the_status_says_
     assembly = [made for made in api.created if made["kind"] == "Job"]
     assert [made["metadata"]["name"] for made in assembly] == [job["metadata"]["name"] + "a"]
     assert fanout.step(assembly[0]) == "assembly" and "completionMode" not in assembly[0]["spec"]
+    assert {"name": "VIDEOJOB_SHARDS", "value": "3"} in assembly[0]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert ("Normal", "JobCreated", f"Created assembly Job {job['metadata']['name']}a") in events
     status = api.status_patches[-1][1]
     assert (status["phase"], status["stage"], status["progress"]) == (
