@@ -34,10 +34,11 @@ from videojob.contract import ProgressEvent
 from videojob.quality import QualityName
 from videojob.spec import VideoJobSpec
 
-# Scenes one Pod should draw before another Pod pays for itself (measured at low quality: a
-# Pod's start-up is about the time two or three 480p15 scenes take to draw).
+# Scenes one Pod should draw before another Pod pays for itself. Each extra Pod costs its
+# start-up (Pod, Python, Manim's import: seconds) and the assembly Pod one more; a scene
+# costs more to draw the higher the quality. Estimates, to refine with benchmarks/fanout_lecture.py.
 SCENES_PER_POD: Mapping[QualityName, int] = {"low": 6, "medium": 4, "high": 2}
-AUTO_MAX_PODS = 8  # auto never asks for more: beyond this the assembly Pod's downloads dominate
+AUTO_MAX_PODS = 8  # so that auto never takes every CPU of a small cluster for one video
 SECONDS_PER_SCENE = 15  # a prompt's storyboard has about one scene per this much narration
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
 
