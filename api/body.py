@@ -80,7 +80,7 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         if name == "storyboard":  # a structure with lists: only JSON carries it
             try:
                 _set(fields, name, json.loads(text))
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise GatewayError(422, "invalid_request", "storyboard: send it as JSON", "storyboard") from None
             continue
         _set(fields, name, text)
@@ -104,6 +104,8 @@ async def read_create_body(request: Request, limit: int) -> dict[str, Any]:
         data = json.loads(body or b"null")
     except ValueError as error:
         raise GatewayError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+    except RecursionError:  # Python's parser gives up on deep nesting, which no video needs
+        raise GatewayError(400, "invalid_json", "the body is not valid JSON: it nests too deeply") from None
     if not isinstance(data, dict):
         raise GatewayError(
             422, "invalid_request", "the body must be a JSON object with one of prompt, markdown or storyboard"
