@@ -1,17 +1,18 @@
 """Wall seconds per second of video for the example lecture, this tree against a baseline commit.
 
-    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/render_lecture.py [--baseline REV] [--repeat N]
-        [--lecture examples/lecture.md] [--qualities low,medium]
+    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/render_lecture.py [--baseline REV] [--current REV]
+        [--repeat N] [--voice CHAIN] [--lecture examples/lecture.md] [--qualities low,medium]
 
 Each figure is one `videojob render` run as a user would start it (process start-up
 included), on an empty scene cache ("cold") and then again on the cache the cold run
 filled ("cached"). The baseline is the renderer of another commit (default: the previous
 one, HEAD~1), unpacked from git into a scratch folder and run from there with this
-environment's packages; its runs alternate with this tree's, so both see the same load
+environment's packages; so is --current when given (default: this working tree). Their
+runs alternate, so both see the same load
 on a shared machine, and with --repeat the median of N runs is shown. CPU seconds (the
 render and all its workers) are printed too: on a shared machine they say more than wall
-time. The video lengths differ when the voices do: compare the per-second columns. Not a
-test: it prints its figures.
+time. The video lengths differ when the voices do: compare the per-second columns; --voice
+makes both speak with one chain (VIDEOJOB_VOICE). Not a test: it prints its figures.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def unpack(revision: str, into: Path) -> Renderer:
     return Renderer(f"{revision} ({commit})", str(packages))
 
 
-def render(renderer: Renderer, lecture: Path, quality: str, work: Path, label: str) -> Figures:
+def render(renderer: Renderer, lecture: Path, quality: str, voice: str | None, work: Path, label: str) -> Figures:
     termination = work / f"{label}.json"
     env = {
         **os.environ,
@@ -86,6 +87,8 @@ def render(renderer: Renderer, lecture: Path, quality: str, work: Path, label: s
         "VIDEOJOB_PROGRESS": "none",
     }
     env.pop("OPENAI_API_KEY", None)
+    if voice:
+        env["VIDEOJOB_VOICE"] = voice
     if renderer.python_path:  # found before the editable install of this tree (a meta-path finder, tried last)
         env["PYTHONPATH"] = renderer.python_path
     started, cpu_started = time.monotonic(), _children_cpu()
@@ -110,14 +113,21 @@ def main() -> None:
     parser.add_argument("--lecture", type=Path, default=REPO_ROOT / "examples" / "lecture.md")
     parser.add_argument("--qualities", default="low,medium")
     parser.add_argument("--baseline", default="HEAD~1", help="the commit to compare with (default: HEAD~1)")
+    parser.add_argument("--current", default=None, help="a commit to measure instead of this working tree")
+    parser.add_argument("--voice", default=None, help="the voice chain both speak with (default: each its own)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, alternating; the median is shown")
     arguments = parser.parse_args()
     lecture = arguments.lecture.resolve()
-    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as unpacked:
-        renderers = [unpack(arguments.baseline, Path(unpacked)), Renderer("this tree", "")]
+    with tempfile.TemporaryDirectory(prefix="bench-revisions-") as unpacked:
+        renderers = [unpack(arguments.baseline, Path(unpacked) / "baseline")]
+        if arguments.current:
+            renderers.append(unpack(arguments.current, Path(unpacked) / "current"))
+        else:
+            renderers.append(Renderer("this tree", ""))
         print(
             f"lecture: {lecture.relative_to(REPO_ROOT)}   cpus: {len(os.sched_getaffinity(0))}   "
-            f"load average before: {os.getloadavg()[0]:.1f}   runs of each: {arguments.repeat}"
+            f"load average before: {os.getloadavg()[0]:.1f}   runs of each: {arguments.repeat}   "
+            f"voice: {arguments.voice or 'each its default'}"
         )
         print(
             f"{'renderer':<22} {'quality':<8} {'run':<7} {'video s':>8} {'wall s':>7} {'wall s / video s':>17} "
@@ -129,7 +139,9 @@ def main() -> None:
                 for renderer in renderers:
                     with tempfile.TemporaryDirectory(prefix=f"bench-{quality}-") as scratch:
                         for label in ("cold", "cached"):
-                            figures = render(renderer, lecture, quality, Path(scratch), f"{label}-{attempt}")
+                            figures = render(
+                                renderer, lecture, quality, arguments.voice, Path(scratch), f"{label}-{attempt}"
+                            )
                             runs.setdefault((renderer.label, label), []).append(figures)
             for (name, label), measured in runs.items():
                 figures = median(measured)

@@ -2,11 +2,11 @@
 
 A scene can be drawn as soon as its speech exists (its length paces the animation), so
 the stage narrates one scene, hands it here, and narrates the next while workers draw.
-Manim is imported in a thread while the first scene is narrated; the worker processes
-are forked from it once that import is done and the first scene is ready, and no other
-thread of ours is running then (forking a process while another thread holds a lock can
-leave the child deadlocked). Finished scenes are handed back on the caller's thread, in
-:meth:`SceneWorkers.collect`, so caching and progress never run on a pool thread.
+Manim is imported in a thread while the first scenes are narrated (:attr:`SceneWorkers.ready`
+says when it is done); the worker processes are forked once it is and a scene is handed
+in, when no other thread of ours is running (forking while another thread holds a lock
+can leave the child deadlocked). Finished scenes are handed back on the caller's thread,
+in :meth:`SceneWorkers.collect`, so caching and progress never run on a pool thread.
 
 With one worker the scenes are drawn in this process, one after the other: on one core
 drawing and narration could only take turns, and no fork is needed.
@@ -33,6 +33,7 @@ class SceneWorkers:
         self._importing: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._pending: set[Future[RenderedScene]] = set()
+        self._submitted = 0
 
     def __enter__(self) -> SceneWorkers:
         self._importing = threading.Thread(target=preload, name="import-manim", daemon=True)
@@ -42,6 +43,7 @@ class SceneWorkers:
     def submit(self, job: SceneJob) -> None:
         """Draw ``job``: now when there is one worker, else in a worker process (forked on first use)."""
         self._wait_for_import()
+        self._submitted += 1
         if self.workers == 1:
             self._on_done(_drawn(render_scene, job))
             return
@@ -57,6 +59,16 @@ class SceneWorkers:
                 return
             for future in finished:
                 self._on_done(_drawn(Future.result, future))
+
+    @property
+    def ready(self) -> bool:
+        """Whether Manim is imported, so that a scene submitted now starts drawing at once."""
+        return self._importing is None or not self._importing.is_alive()
+
+    @property
+    def started(self) -> bool:
+        """Whether any scene has been submitted."""
+        return self._submitted > 0
 
     @property
     def drawing(self) -> int:

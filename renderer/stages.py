@@ -3,10 +3,11 @@
 Every stage returns what it made (:class:`NarratedScene`, then :class:`FinishedScene`)
 for the next to use; nothing is left in a folder for a later stage to find.
 
-Narration overlaps drawing: a scene is handed to the scene workers as soon as its speech
-exists (its length paces the animation) and the next one is narrated while they draw.
-The longest narrations are spoken first, so the longest scenes start drawing first and the
-workers finish together.
+Narration overlaps drawing: scenes are narrated while Manim is imported (a core would
+otherwise wait), and once it is, each is handed to the scene workers as soon as its speech
+exists (its length paces the animation) while the next one is narrated. The longest
+narrations are spoken first, so the longest scenes start drawing first and the workers
+finish together.
 
 A cached scene is used only when the voice that spoke it is the one this render would
 speak with: the chain's first choice, or a fallback when every voice the chain prefers
@@ -138,31 +139,38 @@ def _narrate_and_draw(
         count = len(finished)  # the cached ones and those drawn so far
         progress.report("Rendering", f"Rendering scene {count}/{total}", count / total, count, total)
 
+    def job(scene: NarratedScene) -> SceneJob:
+        return SceneJob(
+            scene.index,
+            storyboard.scenes[scene.index].visual.model_dump(mode="json"),
+            scene.narration,
+            storyboard.theme,
+            plan_scene(scene.speech.seconds, preset.fps),
+            preset.width,
+            preset.height,
+            scene.folder / SCENE_FILES["video"],
+        )
+
     order = sorted(pending, key=lambda scene: -len(storyboard.scenes[scene.index].narration))
+    spoken: list[NarratedScene] = []  # narrated while Manim is still being imported: drawn once it is
     with SceneWorkers(config.parallel_scenes, done) as workers:
         for number, scene in enumerate(order, start=1):
             narration = storyboard.scenes[scene.index].narration
-            if number == 1:
-                progress.report("Scripting", f"Narrating scene 1 of {len(order)}", 0.0, 1, len(order))
+            if not workers.started:
+                stage = f"Narrating scene {number} of {len(order)}"
+                progress.report("Scripting", stage, (number - 1) / len(order), number, len(order))
             else:
                 stage = f"Narrating scene {number} of {len(order)}, drawing {workers.drawing}"
                 progress.report("Rendering", stage, len(finished) / total, len(finished) or None, total)
             speech = scene.speech or narrator.speak(narration, scene.folder / SCENE_FILES["speech"])
             narrated[scene.index] = NarratedScene(scene.index, scene.key, narration, scene.folder, speech)
-            if number == 1:
-                cached = total - len(order)
-                stage = f"Rendering {len(order)} of {total} scenes ({cached} cached)"
-                progress.report("Rendering", stage, cached / total, None, total)
-            workers.submit(
-                SceneJob(
-                    scene.index,
-                    storyboard.scenes[scene.index].visual.model_dump(mode="json"),
-                    narration,
-                    storyboard.theme,
-                    plan_scene(speech.seconds, preset.fps),
-                    preset.width,
-                    preset.height,
-                    scene.folder / SCENE_FILES["video"],
-                )
-            )
+            spoken.append(narrated[scene.index])
+            if workers.ready or number == len(order):
+                if not workers.started:
+                    cached = total - len(order)
+                    stage = f"Rendering {len(order)} of {total} scenes ({cached} cached)"
+                    progress.report("Rendering", stage, cached / total, None, total)
+                for ready in spoken:  # longest first, as they were narrated
+                    workers.submit(job(ready))
+                spoken.clear()
             workers.collect()
