@@ -64,8 +64,9 @@ class RendererSettings(BaseSettings):
     theme: str | None = Field(default=None, description="Overrides the storyboard's theme.")
     voice: str | None = Field(
         default=None,
-        description="Text-to-speech chain, tried in order: 'openai:alloy,espeak:en-us'. Default: espeak in the "
-        "storyboard's language; a VideoJob's spec.voice wins.",
+        description="Text-to-speech chain, tried in order: 'openai:alloy,piper:en_US-joe-medium,espeak:en-us'. "
+        "Default: the offline voices of the storyboard's language (Piper's en_US-joe-medium then espeak-ng for "
+        "English, espeak-ng for the rest); a VideoJob's spec.voice wins.",
     )
 
     output: str = Field(default="file://out", description="file://DIR or s3://BUCKET[/PREFIX].")
