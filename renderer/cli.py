@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--contact-sheet", action="store_true", help="also write contact-sheet.png: every scene's finished picture"
     )
-    render.add_argument("--voice", help="voice chain, e.g. espeak:en-us or openai:alloy,espeak:en-us")
+    render.add_argument("--voice", help="voice chain, e.g. piper, espeak:de or openai:alloy,piper,espeak:en-us")
     render.add_argument("-o", "--output", help="file://DIR or s3://BUCKET/PREFIX (default file://out)")
     render.add_argument("--cache", help="scene cache: file://DIR, s3://BUCKET/PREFIX or off")
     render.add_argument("--progress", choices=["auto", "json", "bar", "none"], help="how to show progress")
