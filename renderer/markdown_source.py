@@ -117,6 +117,11 @@ def split_front_matter(text: str) -> tuple[FrontMatter, str]:
             [f"front matter (lines 1-{end + 1}) is not valid YAML: {error}"],
             summary="the lecture cannot become a video",
         ) from None
+    except RecursionError:  # PyYAML recurses into nested values; front matter is flat
+        raise InvalidStoryboardError(
+            [f"front matter (lines 1-{end + 1}) nests too deeply: it takes 'key: value' lines"],
+            summary="the lecture cannot become a video",
+        ) from None
     if not isinstance(data, dict):
         raise InvalidStoryboardError(
             [f"front matter (lines 1-{end + 1}) must be 'key: value' lines"],

@@ -74,6 +74,8 @@ def _structured(text: str, suffix: str, source: Path) -> dict[str, Any]:
         data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
         raise InvalidSourceError(f"{source} is not valid {suffix[1:].upper()}: {error}") from None
+    except RecursionError:  # both parsers recurse; no storyboard nests this deep
+        raise InvalidSourceError(f"{source} is not valid {suffix[1:].upper()}: it nests too deeply") from None
     if not isinstance(data, dict):
         raise InvalidSourceError(f"{source} must hold one storyboard object")
     return data
