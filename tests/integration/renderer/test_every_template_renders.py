@@ -6,7 +6,10 @@ import sys
 from typing import Any
 
 from videojob.renderer.cache import scene_key
+from videojob.renderer.narration import choose_voices
 from videojob.storyboard import THEMES, VISUAL_KINDS, parse_storyboard
+
+DEFAULT_ENGLISH_CHAIN = ",".join(voice.spec for voice in choose_voices(None, "en"))  # no --voice given
 
 VISUALS: list[dict[str, Any]] = [
     {"kind": "title_card", "title": "Waves", "subtitle": "What moves when a wave moves"},
@@ -78,7 +81,7 @@ def test_each_template_draws_its_scene(render_cli, tmp_path):
 
     board = parse_storyboard(storyboard)
     for scene in board.scenes:
-        key = scene_key(scene.visual.model_dump(mode="json"), scene.narration, "physics", "low", "espeak:en-us")
+        key = scene_key(scene.visual.model_dump(mode="json"), scene.narration, "physics", "low", DEFAULT_ENGLISH_CHAIN)
         video = tmp_path / "cache" / "scenes" / key / "scene.mp4"
         share = _pixels_unlike_background(video, THEMES["physics"].background, tmp_path)
         assert share > 0.003, f"{scene.visual.kind} left the frame (nearly) empty: {share:.4f}"

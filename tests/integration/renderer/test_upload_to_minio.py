@@ -8,8 +8,11 @@ import pytest
 
 from videojob.renderer.cache import scene_key
 from videojob.renderer.errors import UploadError
+from videojob.renderer.narration import choose_voices
 from videojob.renderer.storage import S3Access, S3Store, s3_client
 from videojob.storyboard import parse_storyboard
+
+DEFAULT_ENGLISH_CHAIN = ",".join(voice.spec for voice in choose_voices(None, "en"))  # no --voice given
 
 pytestmark = pytest.mark.minio
 
@@ -76,7 +79,9 @@ def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_s
 
     # The scene cache lives in the same bucket: another job with the same scenes renders none.
     for scene in parse_storyboard(STORYBOARD).scenes:
-        key = scene_key(scene.visual.model_dump(mode="json"), scene.narration, "chemistry", "low", "espeak:en-us")
+        key = scene_key(
+            scene.visual.model_dump(mode="json"), scene.narration, "chemistry", "low", DEFAULT_ENGLISH_CHAIN
+        )
         assert client.stat_object(minio_server.bucket, f"cache/scenes/{key}/scene.mp4").size > 0
     again = render_cli(
         str(source), "--quality", "low", "-o", f"s3://{minio_server.bucket}", env=_s3_env(minio_server, "2222-bbbb")
