@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -214,3 +215,29 @@ def test_the_assembly_pods_events_never_take_the_progress_back(kube):
     events["uid-assembly-pod"] = ProgressEvent(phase="Uploading", progress=95, stage="Uploading")
     seen = fanout.view(assembly, [job, assembly], pods_of, events.get)
     assert (seen.progress.phase, seen.progress.progress) == ("Uploading", 95)
+
+
+def test_each_pods_event_reaches_the_one_status_within_two_seconds(kube):
+    videojob, job = _shares_job(kube)
+    pods = [_share_pod(kube, job, index) for index in range(3)]
+    reconciler, api, _ = _reconciler()
+    uid = videojob["metadata"]["uid"]
+    reconciler.bind(World(videojobs={uid: [videojob]}, jobs={uid: [job]}, pods={uid: pods}, priorities={}))
+
+    async def main() -> list[float]:
+        reconciler.start()
+        await reconciler.reconcile(uid)
+        lags = []
+        for done, pod in enumerate(pods, start=1):  # each Pod in turn finishes its first scene
+            sent = time.monotonic()
+            if reconciler.board.record(uid, pod["metadata"]["uid"], _event(kube, "Rendering", 1, 8, seconds=done)):
+                reconciler.kick(uid)
+            wanted = f"Rendering scene {done}/24 on 3 Pods"
+            while not any(patch.get("stage") == wanted for _, patch in api.status_patches):
+                assert time.monotonic() - sent < 2, f"{wanted!r} not written within 2 s"
+                await asyncio.sleep(0.01)
+            lags.append(time.monotonic() - sent)
+        await reconciler.close()
+        return lags
+
+    assert max(asyncio.run(main())) < 2
