@@ -111,7 +111,7 @@ class RendererSettings(BaseSettings):
         default=None,
         ge=1,
         description="Default: the CPU limit.",
-        validation_alias=AliasChoices("VIDEOJOB_MAX_PARALLEL_SCENES", "VIDEOJOB_PARALLELISM"),
+        validation_alias="VIDEOJOB_MAX_PARALLEL_SCENES",
     )
     # A fanned-out render (the operator's shares Job): this Pod draws share SHARD_INDEX of SHARDS into the cache.
     shards: int = Field(default=1, ge=1, description="How many Pods share the scenes; 1: this Pod renders them all.")

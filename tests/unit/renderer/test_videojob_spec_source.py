@@ -120,7 +120,8 @@ def test_the_operator_environment_names_are_understood(monkeypatch):
     for name, value in {
         "VIDEOJOB_NAME": "lesson",
         "VIDEOJOB_UID": "u-1",
-        "VIDEOJOB_PARALLELISM": "3",
+        "VIDEOJOB_SHARDS": "3",
+        "JOB_COMPLETION_INDEX": "1",
         "VIDEOJOB_OUTPUT_BUCKET": "videos",
         "VIDEOJOB_OUTPUT_PREFIX": "outputs/ns/lesson/u-1/",
         "AWS_ACCESS_KEY_ID": "ak",
@@ -128,7 +129,7 @@ def test_the_operator_environment_names_are_understood(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     settings = RendererSettings()
-    assert (settings.job_name, settings.job_uid, settings.parallel_scenes) == ("lesson", "u-1", 3)
+    assert (settings.job_name, settings.job_uid, settings.shards, settings.shard_index) == ("lesson", "u-1", 3, 1)
     assert (settings.output, settings.output_prefix) == ("s3://videos", "outputs/ns/lesson/u-1/")
     assert (settings.s3_access_key, settings.s3_secret_key.get_secret_value()) == ("ak", "sk")
     assert json.dumps(str(settings.s3_secret_key)) != '"sk"'
