@@ -148,7 +148,11 @@ def manifests(image_ref: str) -> list[dict]:
                         "priorityClassName": "system-cluster-critical",
                         "dnsPolicy": "Default",  # it is the cluster's DNS: it cannot ask itself
                         "terminationGracePeriodSeconds": 5,
-                        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                        "tolerations": [
+                            {"key": "CriticalAddonsOnly", "operator": "Exists"},
+                            # The node is Ready when DNS is deployed; the controller lifts this taint up to 5 s later.
+                            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoSchedule"},
+                        ],
                         "containers": [container],
                         "volumes": [{"name": "config", "configMap": {"name": NAME}}],
                     },
