@@ -13,6 +13,7 @@ instead of failing half-way through a render.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args
@@ -62,8 +63,21 @@ THEMES: dict[str, Palette] = {
 }
 
 
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        # Pango (titles), espeak (narration) and the subtitles would choke on them, or worse, retry.
+        for text in value if isinstance(value, list) else [value]:
+            found = _CONTROL_CHARACTER.search(text) if isinstance(text, str) else None
+            if found:
+                raise ValueError(f"control character U+{ord(found.group()):04X} is not allowed in text")
+        return value
 
 
 class TitleCard(_Strict):
