@@ -71,7 +71,7 @@ def helm(kubeconfig: Path, namespace: str, *args: str, timeout: float = 720) -> 
 @contextmanager
 def port_forward(kubeconfig: Path, namespace: str, target: str, port: int) -> Iterator[str]:
     """``kubectl port-forward target :port`` on loopback; yields the local base URL."""
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [
             str(tools.require_binary("kubectl")), f"--kubeconfig={kubeconfig}", "-n", namespace,
             "port-forward", target, f":{port}", "--address=127.0.0.1",
@@ -79,15 +79,16 @@ def port_forward(kubeconfig: Path, namespace: str, target: str, port: int) -> It
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        line = process.stdout.readline()
-        match = _FORWARDING.search(line)
-        if match is None:
-            process.kill()
-            raise RuntimeError(f"kubectl port-forward {target} did not start: {line}{process.stderr.read()}".strip())
-        yield f"http://127.0.0.1:{match[1]}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    ) as process:  # fmt: skip
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            line = process.stdout.readline()
+            match = _FORWARDING.search(line)
+            if match is None:
+                process.kill()
+                why = f"{line}{process.stderr.read()}".strip()
+                raise RuntimeError(f"kubectl port-forward {target} did not start: {why}")
+            yield f"http://127.0.0.1:{match[1]}"
+        finally:
+            process.terminate()
+            process.wait(10)
