@@ -16,7 +16,7 @@ IFNAMSIZ = 16  # a Linux interface name holds 15 characters
 
 
 def networks(slot: Slot) -> list[ipaddress.IPv4Network]:
-    return [ipaddress.ip_network(slot.subnet), ipaddress.ip_network(f"{slot.gateway}/30", strict=False)]
+    return [ipaddress.IPv4Network(slot.subnet), ipaddress.IPv4Network(f"{slot.gateway}/30", strict=False)]
 
 
 def test_no_two_slots_share_an_address_range_or_a_name():
