@@ -25,6 +25,7 @@ from pathlib import Path
 from videojob_devenv import tools
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+RECIPE_VERSION = "1"  # bump to rebuild every image after changing how they are made
 
 
 class ImageError(RuntimeError):
@@ -45,6 +46,19 @@ class Image:
     @property
     def size(self) -> int:
         return self.archive.stat().st_size
+
+    def config(self) -> dict:
+        """The image's configuration from its archive: ``config`` (User, Env...) and ``rootfs.diff_ids``."""
+        with tarfile.open(self.archive) as archive:
+            manifest = archive.extractfile("manifest.json")
+            assert manifest is not None
+            config = archive.extractfile(json.load(manifest)[0]["Config"])
+            assert config is not None
+            return json.load(config)
+
+    def layer_ids(self) -> list[str]:
+        """Its layers' content digests, base first: equal digests are the same layer."""
+        return self.config()["rootfs"]["diff_ids"]
 
 
 def images_dir() -> Path:

@@ -23,13 +23,14 @@ import argparse
 import inspect
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from videojob_devenv import REPO_ROOT, tools
+from videojob_devenv.dockerfiles import dockerfile_image
 from videojob_devenv.image_store import (
+    RECIPE_VERSION,
     Image,
     ImageError,
     archive_path,
@@ -45,16 +46,14 @@ from videojob_devenv.image_store import (
     write_docker_archive,
 )
 
-__all__ = ["Image", "ImageError", "archive_path", "images_dir"]  # with the builders below
+__all__ = ["Image", "ImageError", "archive_path", "dockerfile_image", "images_dir"]  # with the builders below
 
 PAUSE_SOURCE = REPO_ROOT / "hack" / "images" / "pause.c"
-RECIPE_VERSION = "1"  # bump to rebuild every image after changing how they are made
 SUITE = "bookworm"
 # Python like python:3.11-slim: `python` and `pip` on PATH, pip free to install system-wide.
 BASE_PACKAGES = ("python3", "python3-pip", "python-is-python3", "ca-certificates")
 # The last stage of an image only runs Python: no pip, setuptools or wheel (about 25 MiB).
 RUNTIME_BASE_PACKAGES = ("python3", "python-is-python3", "ca-certificates")
-HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 # Every product image runs as this user (the chart's securityContext says the same).
 PRODUCT_UID = 10001
 
@@ -200,113 +199,6 @@ def _build_base(name: str, tag: str, mirror: str, packages: tuple[str, ...], *, 
     return built(image, began)
 
 
-# --- Dockerfiles on top of the bases, with buildah --------------------------------------
-def _buildah(*args: str) -> list[str]:
-    storage = images_dir() / "buildah"
-    return [
-        "buildah",
-        "--root",
-        str(storage / "storage"),
-        "--runroot",
-        str(storage / "run"),
-        "--storage-driver",
-        "overlay",
-        *args,
-    ]
-
-
-def _copied_paths(dockerfile: Path, context: Path) -> list[Path]:
-    """The files that COPY and ADD take from the context: what, with the Dockerfile, makes the image."""
-    sources: list[Path] = []
-    for line in dockerfile.read_text().replace("\\\n", " ").splitlines():
-        words = line.split()
-        if not words or words[0].upper() not in ("COPY", "ADD"):
-            continue
-        arguments = [word for word in words[1:] if not word.startswith("--")]
-        if any(word.startswith("--from") for word in words[1:]) or arguments[:1] == ["["]:
-            continue
-        for pattern in arguments[:-1]:
-            sources.extend(sorted(context.glob(pattern.lstrip("/"))) or [context / pattern])
-    files: list[Path] = []
-    for source in sources:
-        if source.is_dir():
-            files.extend(sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts))
-        elif source.is_file():
-            files.append(source)
-    return files
-
-
-def _trust_host_certificates() -> list[str]:
-    """RUN steps trust what the host trusts (a TLS-inspecting proxy's CA, for pip), without baking it in."""
-    bundle = Path(HOST_CA_BUNDLE)
-    return ["--volume", f"{bundle}:{bundle}:ro"] if bundle.is_file() else []
-
-
-def dockerfile_image(name: str, dockerfile: Path, context: Path, base: Image, runtime: Image | None = None) -> Image:
-    """``dockerfile`` built on ``base`` (``BASE_IMAGE``) and, when given, ``runtime`` (``RUNTIME_IMAGE``)."""
-    parts: list[bytes | str] = [RECIPE_VERSION, base.ref, dockerfile.read_text()]
-    if runtime is not None:
-        parts.append(runtime.ref)
-    for path in _copied_paths(dockerfile, context):
-        parts += [str(path.relative_to(context)), path.read_bytes()]
-    tag = digest(*parts)
-    with exclusive(name):
-        return cached(name, tag) or _build_dockerfile(name, tag, dockerfile, context, base, runtime)
-
-
-def _load_into_buildah(image: Image) -> None:
-    present = subprocess.run(_buildah("inspect", "--type", "image", image.ref), capture_output=True).returncode == 0
-    if not present:
-        run_step(
-            _buildah("pull", "--quiet", f"docker-archive:{image.archive}"), what=f"loading {image.ref} into buildah"
-        )
-
-
-def _build_dockerfile(
-    name: str, tag: str, dockerfile: Path, context: Path, base: Image, runtime: Image | None
-) -> Image:
-    began = time.monotonic()
-    images_dir().mkdir(parents=True, exist_ok=True)
-    ref = f"{name}:{tag}"
-    short = name.split("/")[-1]
-    log = images_dir() / f"{short}.build.log"
-    arguments = ["--build-arg", f"BASE_IMAGE={base.ref}"]
-    for image in (base, runtime) if runtime is not None else (base,):
-        _load_into_buildah(image)
-    if runtime is not None:
-        arguments += ["--build-arg", f"RUNTIME_IMAGE={runtime.ref}"]
-    print(f"building {ref} from {dockerfile.name} (log: {log})", file=sys.stderr, flush=True)
-    # --layers: a change to the code alone reuses the apt and pip steps from buildah's storage.
-    run_step(
-        _buildah(
-            "bud",
-            "--isolation",
-            "chroot",
-            "--network",
-            "host",
-            "--pull=false",
-            "--layers",
-            *_trust_host_certificates(),
-            *arguments,
-            "-f",
-            str(dockerfile),
-            "-t",
-            ref,
-            str(context),
-        ),
-        what=f"buildah bud of {dockerfile.name}",
-        log=log,
-    )
-    image = Image(name, tag, images_dir() / f"{short}-{tag}.tar")
-    partial = image.archive.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
-    run_step(_buildah("push", "--quiet", ref, f"docker-archive:{partial}:{ref}"), what=f"exporting {ref}")
-    partial.rename(image.archive)
-    # The image stays in buildah's storage: its steps are the layer cache of the next build
-    # (removing an image also removes the intermediate images that cache the steps).
-    return built(image, began)
-
-
 # --- the product's images -------------------------------------------------------------
 def renderer_image(base: Image | None = None) -> Image:
     """Dockerfile.renderer: ``videojob render`` with Manim, TeX, ffmpeg and the voices."""
@@ -323,6 +215,34 @@ def _product_image(name: str, dockerfile_name: str, base: Image | None) -> Image
     if not dockerfile.exists():
         raise ImageError(f"{dockerfile} does not exist yet")
     return dockerfile_image(name, dockerfile, REPO_ROOT, base or base_image(), runtime_base_image())
+
+
+def code_edited_image(dockerfile_name: str, work: Path, base: Image | None = None) -> Image:
+    """The product image of ``dockerfile_name`` after a code-only change, to see what it rebuilds.
+
+    Built from a copy of the context in ``work`` with one comment line added to a module,
+    as ``localhost/videojob-edited-<image>`` (the real image's archive stays); the caller
+    removes the returned archive.
+    """
+    context = work / "context"
+    for folder in ("videojob", "renderer", "operator", "api"):
+        shutil.copytree(REPO_ROOT / folder, context / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", ".dockerignore", dockerfile_name, *_lock_names()):
+        shutil.copy2(REPO_ROOT / name, context / name)
+    with (context / "operator" / "__init__.py").open("a") as module:
+        module.write(f"\n# a code-only change at {time.time()}\n")
+    short = dockerfile_name.removeprefix("Dockerfile.")
+    return dockerfile_image(
+        f"localhost/videojob-edited-{short}",
+        context / dockerfile_name,
+        context,
+        base or base_image(),
+        runtime_base_image(),
+    )
+
+
+def _lock_names() -> list[str]:
+    return sorted(lock.name for lock in REPO_ROOT.glob("requirements.*.lock"))
 
 
 def minio_image() -> Image:
