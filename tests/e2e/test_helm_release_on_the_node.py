@@ -208,20 +208,31 @@ def test_a_videojob_applied_with_kubectl_renders_through_a_helm_upgrade(release:
         "spec": {"source": {"markdown": LECTURE}, "quality": "low", "voice": {"provider": "espeak"}},
     }
     release.cluster.kubectl("apply", "-n", NAMESPACE, "-f", "-", input=json.dumps(manifest))
-    release.wait_phase(name, ("Rendering", "Assembling", "Uploading", "Succeeded", "Failed"))
+    release.wait_phase(name, ("Scripting", "Rendering", "Assembling", "Uploading", "Failed"))
     before = release.operator_pod()["metadata"]["uid"]
+    began = time.monotonic()
     upgraded = release.helm(
         "upgrade", RELEASE, str(CHART_DIR), "--reuse-values", "--set=operator.logLevel=DEBUG", "--wait",
         f"--timeout={INSTALL_TIMEOUT}s",
     )  # fmt: skip
     assert "has been upgraded" in upgraded.stdout
-    assert release.operator_pod()["metadata"]["uid"] != before  # the operator really restarted
+    successor = release.operator_pod()
+    assert successor["metadata"]["uid"] != before  # the operator really restarted (Recreate: never two at once)
+    print(f"\nhelm upgrade --wait mid-render: {time.monotonic() - began:.1f} s")
     final = release.wait_phase(name, ("Succeeded", "Failed"))
     status = final["status"]
     assert status["phase"] == "Succeeded", status.get("failure")
-    assert status["progress"] == 100 and status["output"]["sha256"]
-    jobs = release.get("jobs", "-l", "app.kubernetes.io/name=videojob-renderer")["items"]
-    assert [job["metadata"]["ownerReferences"][0]["name"] for job in jobs].count(name) == 1  # nothing rendered twice
+    assert status["progress"] == 100 and status["output"]["sha256"] and status["attempts"] == 1
+    jobs = [
+        job
+        for job in release.get("jobs", "-l", "app.kubernetes.io/name=videojob-renderer")["items"]
+        if job["metadata"]["ownerReferences"][0]["name"] == name
+    ]
+    assert len(jobs) == 1  # nothing rendered twice
+    [pod] = release.get("pods", "-l", f"batch.kubernetes.io/job-name={jobs[0]['metadata']['name']}")["items"]
+    finished = pod["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]
+    # Timestamps are RFC 3339 in UTC, so they compare as text: the render ended under the new operator.
+    assert finished > successor["metadata"]["creationTimestamp"], (finished, successor["metadata"])
     stored = release.minio.client().stat_object(status["output"]["bucket"], status["output"]["key"])
     assert stored.size == status["output"]["sizeBytes"]
     release.rendered.append(final)
