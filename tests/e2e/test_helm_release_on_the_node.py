@@ -222,7 +222,7 @@ def test_a_videojob_applied_with_kubectl_renders_through_a_helm_upgrade(release:
     final = release.wait_phase(name, ("Succeeded", "Failed"))
     status = final["status"]
     assert status["phase"] == "Succeeded", status.get("failure")
-    assert status["progress"] == 100 and status["output"]["sha256"] and status["attempts"] == 1
+    assert status["progress"] == 100 and status["output"]["sha256"] and status.get("attempts", 1) == 1
     jobs = [
         job
         for job in release.get("jobs", "-l", "app.kubernetes.io/name=videojob-renderer")["items"]
