@@ -22,6 +22,8 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from videojob_devenv.controlplane import APISERVER_ADVERTISE_ADDRESS
+
 if TYPE_CHECKING:
     from videojob_devenv.nodehost import Slot
 
@@ -82,8 +84,6 @@ def create(slot: Slot, *, apiserver_port: int) -> None:
     _in(slot, "ip", "link", "add", slot.bridge, "type", "bridge")
     _in(slot, "ip", "addr", "add", f"{slot.pod_gateway}/24", "dev", slot.bridge)
     _in(slot, "ip", "link", "set", slot.bridge, "up")
-
-    from videojob_devenv.controlplane import APISERVER_ADVERTISE_ADDRESS
 
     _in(slot, "ip", "route", "add", f"{APISERVER_ADVERTISE_ADDRESS}/32", "via", slot.gateway)
     _run("ip", "route", "add", slot.subnet, "via", slot.node_ip, "dev", slot.host_link)
