@@ -127,3 +127,46 @@ def test_a_render_that_needs_more_than_the_ceiling_fails_saying_so(kube_cluster,
     )
     assert len(jobs["items"]) == 1  # no bigger attempt past the ceiling
     kube_cluster.kubectl("wait", "--for=condition=Failed", "vj/too-big", "-n", namespace, "--timeout=10s")
+
+
+HEAVY_EQUATION = "+".join(f"x_{{{i}}}^{{{i % 7 + 2}}}" for i in range(1, 91))  # 90 terms, near the glyph limit
+TWO_WEIGHTS = f"""# Memory
+
+## A light scene
+
+- One idea
+- Another idea
+
+This scene has the longest narration, so it is drawn first, while the heavy one waits its turn.
+
+## A heavy scene
+
+$${HEAVY_EQUATION}$$
+"""
+# Measured on this machine with one CPU: the light scenes fit in about 400 MiB (host PSS), the heavy one drawn
+# after them needs about 520 MiB; in the Pod, 460Mi was OOMKilled during the heavy scene.
+BETWEEN = "460Mi"
+
+
+def test_the_bigger_attempt_reuses_the_scenes_the_killed_one_finished(kube_cluster, namespace, start_operator):
+    operator = start_operator(VIDEOJOB_OOM_MEMORY_FACTOR="2", VIDEOJOB_OOM_MEMORY_CEILING="2Gi")
+    manifest = videojob_manifest(
+        "reuses",
+        source={"markdown": TWO_WEIGHTS},
+        retries=0,
+        resources={"limits": {"memory": BETWEEN}, "requests": {"memory": BETWEEN}},
+    )
+    kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
+
+    status = _finish(kube_cluster, namespace, "reuses", operator)
+    assert status["phase"] == "Succeeded", f"status: {json.dumps(status, indent=1)}\n{operator.log_tail(60)}"
+    assert [(a["memory"], a["outcome"]) for a in status["attemptHistory"]] == [
+        (BETWEEN, "OOMKilled"),
+        ("920Mi", "Succeeded"),
+    ]
+    usage = status["usage"]
+    print(
+        f"attempt 2: {usage.get('scenesCached')} scenes from the cache, {usage.get('scenesRendered')} drawn, "
+        f"peak {usage['peakMemoryBytes'] / 2**20:.0f} MiB"
+    )
+    assert usage.get("scenesCached", 0) >= 1 and usage["scenesRendered"] >= 1, usage  # the light ones, kept
