@@ -202,6 +202,11 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
     return lines or [" "]
 
 
+def estimated_height(text: str, width: float, size: float, bold: bool = False) -> float:
+    """How tall ``text`` wrapped to ``width`` comes out, by the estimate: to choose sizes before drawing."""
+    return (len(wrap(text, width, size, bold)) - 1) * line_pitch(size) + em(size)
+
+
 @dataclass
 class Part:
     """One thing on a page: shown with the page (``item`` None) or when the narrator reaches ``item``."""
@@ -223,33 +228,33 @@ def flow(
     blocks: Sequence[tuple[int | None, list[Any]]],
     room: float,
     gap: float,
-    make: Callable[[int | None, list[Any], bool], Any],
-) -> list[list[tuple[int | None, Any]]]:
+    height_of: Callable[[int | None, list[Any]], float],
+) -> list[list[tuple[int | None, list[Any], bool]]]:
     """Blocks (each an item number and its lines) packed top to bottom into pages ``room`` tall.
 
-    ``make(item, lines, continued)`` assembles some of a block's lines into one mobject (with its
-    marker unless ``continued``). A block that does not fit under what a page already holds moves
-    to the next page whole; one taller than a whole page is split between lines. Returns, page by
-    page, each piece with its item number, for the caller to place.
+    ``height_of(item, lines)`` says how tall some of a block's lines stand together. A block that
+    does not fit under what a page already holds moves to the next page whole; one taller than a
+    whole page is split between lines. Returns, page by page, each piece as (item, lines,
+    continued), continued when it is not the start of its block, for the caller to assemble.
     """
-    pages: list[list[tuple[int | None, Any]]] = [[]]
+    pages: list[list[tuple[int | None, list[Any], bool]]] = [[]]
     used = 0.0
     for item, lines in blocks:
         start, continued = 0, False
         while start < len(lines):
             spacing = gap if pages[-1] else 0.0
             left = room - used - spacing
-            whole = make(item, lines[start:], continued)
-            if whole.height <= left:
-                pages[-1].append((item, whole))
-                used += spacing + whole.height
+            whole = height_of(item, lines[start:])
+            if whole <= left:
+                pages[-1].append((item, lines[start:], continued))
+                used += spacing + whole
                 break
-            if pages[-1] and whole.height <= room:
+            if pages[-1] and whole <= room:
                 pages.append([])
                 used = 0.0
                 continue
             end = len(lines) - 1
-            while end > start and make(item, lines[start:end], continued).height > left:
+            while end > start and height_of(item, lines[start:end]) > left:
                 end -= 1
             if end == start:
                 if pages[-1]:
@@ -257,7 +262,7 @@ def flow(
                     used = 0.0
                     continue
                 end = start + 1  # one line taller than a page: the caller's check reports it
-            pages[-1].append((item, make(item, lines[start:end], continued)))
+            pages[-1].append((item, lines[start:end], continued))
             pages.append([])
             used = 0.0
             start, continued = end, True

@@ -48,6 +48,11 @@ class Paragraph(VGroup):
     def lines(self) -> list[Text]:
         return list(self.submobjects)  # type: ignore[arg-type]
 
+    @staticmethod
+    def height_of(lines: Sequence[Text], size: float) -> float:
+        """How tall these lines stand as a paragraph, without placing them (each sits centred on its pitch)."""
+        return (len(lines) - 1) * L.line_pitch(size) + (lines[0].height + lines[-1].height) / 2
+
 
 class TemplateScene(Scene, abc.ABC):
     """A scene drawn from one storyboard visual; subclasses implement ``build`` and ``compose``."""
@@ -146,11 +151,12 @@ class TemplateScene(Scene, abc.ABC):
         """``content`` wrapped to ``width`` at ``size``: measured after drawing, and wrapped tighter
         rather than shrunk when a line came out wider than the estimate."""
         budget = width
-        for _ in range(6):
+        for _ in range(4):
             drawn = [self._line(text, size, color, bold) for text in L.wrap(content, budget, size, bold)]
-            if max(line.width for line in drawn) <= width:
+            widest = max(line.width for line in drawn)
+            if widest <= width:
                 break
-            budget *= 0.88
+            budget *= min(0.95, width / widest)
         return Paragraph(drawn, size, L.is_right_to_left(content), centred)
 
     def _line(self, text: str, size: float, color: str | None, bold: bool) -> Text:
@@ -180,13 +186,14 @@ class TemplateScene(Scene, abc.ABC):
     ) -> Paragraph:
         """The first of ``sizes`` (largest first) at which ``content`` fits ``width`` by ``height``;
         the last one (never below the smallest size) when none does."""
-        for size in sizes:
-            if size != sizes[-1] and L.breaks_a_word(content, width, size, bold):
+        chosen = sizes[-1]
+        for size in sizes:  # chosen by the estimate, so that only one size is drawn
+            if L.breaks_a_word(content, width, size, bold):
                 continue  # a smaller size keeps every word whole
-            paragraph = self.lines(content, size, width, color, bold, centred)
-            if paragraph.height <= height:
+            if L.estimated_height(content, width, size, bold) <= height:
+                chosen = size
                 break
-        return paragraph
+        return self.lines(content, chosen, width, color, bold, centred)
 
     def sizes_from(self, preferred: float) -> list[float]:
         """``preferred`` down to the smallest size, in a few steps."""

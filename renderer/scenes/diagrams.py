@@ -123,22 +123,22 @@ class _Canvas:
     turned so that left-to-right reads top-to-bottom) to fit every position a shape takes."""
 
     def __init__(self, visual, layout, label_room: float):
-        self.turned = False
-        boxes = []
         positions = {shape.id: [(shape.x, shape.y)] for shape in visual.shapes}
         for motion in visual.motions:
             if motion.action == "move":
                 positions[motion.shape].append((motion.x, motion.y))
-        for shape in visual.shapes:
+        xs = [x for places in positions.values() for x, _ in places]
+        ys = [y for places in positions.values() for _, y in places]
+        self.turned = layout.portrait and max(xs) - min(xs) > max(ys) - min(ys)
+        boxes = []
+        for shape in visual.shapes:  # in the frame's directions: a shape is never turned, only moved
             hw, hh = _HALF_EXTENT[shape.shape]
             grow = 1.0 if shape.shape == "dot" else shape.size
             for x, y in positions[shape.id]:
+                x, y = (-y, -x) if self.turned else (x, y)
                 boxes.append((x - hw * grow, x + hw * grow, y - hh * grow, y + hh * grow))
         left, right = min(b[0] for b in boxes), max(b[1] for b in boxes)
         bottom, top = min(b[2] for b in boxes), max(b[3] for b in boxes)
-        if layout.portrait and right - left > top - bottom:
-            self.turned = True
-            left, right, bottom, top = -top, -bottom, -right, -left
         self.centre = ((left + right) / 2, (top + bottom) / 2)
         self.scale = min(
             (layout.width - 0.2) / max(right - left, 1e-6),
@@ -148,8 +148,7 @@ class _Canvas:
         self.target = ((layout.left + layout.right) / 2, (layout.top + layout.bottom + label_room) / 2)
 
     def point(self, x: float, y: float) -> tuple[float, float, float]:
-        if self.turned:
-            x, y = -y, -x
+        x, y = (-y, -x) if self.turned else (x, y)
         return (
             self.target[0] + (x - self.centre[0]) * self.scale,
             self.target[1] + (y - self.centre[1]) * self.scale,
@@ -200,6 +199,7 @@ class DiagramScene(TemplateScene):
                     _clamp(label, layout)
                 group.add(label)
                 labels.append(label)
+            _clamp(group, layout)  # a dot's fixed size, or a wide label, may still reach past the edge
             self.nodes[spec.id] = group
         self.arrows, self.arrow_labels = [], []
         for spec in self.visual.arrows:

@@ -36,7 +36,8 @@ class ListScene(TemplateScene):
     """A template made of a heading and items."""
 
     def heading(self, content: str, area: Box) -> Paragraph:
-        """``content`` in the accent colour at the top of ``area``, centred, at most a third of it tall."""
+        """``content`` in the accent colour at the top of ``area``, centred, at most a third of it tall
+        (or as short as it gets: see :meth:`heading_fits`)."""
         paragraph = self.fitted(
             content,
             self.sizes_from(L.HEADING),
@@ -48,6 +49,11 @@ class ListScene(TemplateScene):
         )
         return paragraph.move_to([(area.left + area.right) / 2, area.top - paragraph.height / 2, 0.0])
 
+    def heading_fits(self, heading: Paragraph, area: Box) -> bool:
+        """Whether ``heading`` may stay at the top of every page: not when it takes more than a third of
+        the area (the longest headings in a portrait frame), then it is the first thing in the flow."""
+        return heading.height <= (area.top - area.bottom) / 3 + 1e-6
+
     def item_sizes(self, largest: float) -> list[float]:
         """Candidate sizes for items, largest first: above the body size when there is room."""
         return sorted({float(round(largest)), *self.sizes_from(L.BODY)}, reverse=True)
@@ -56,14 +62,18 @@ class ListScene(TemplateScene):
         self, entries: Sequence[Entry], area: Box, marker: Marker, largest: float = L.HEADING, centre: bool = True
     ) -> list[Page]:
         """``entries`` laid out in ``area``, page by page (a single page centred in it unless not ``centre``)."""
-        width = area.right - area.left
+        width, room = area.right - area.left, area.top - area.bottom
         sizes = self.item_sizes(min(largest, L.HEADING))
-        for size in sizes:
-            if size != sizes[-1] and any(L.breaks_a_word(e.text, width * 0.85, size, e.bold) for e in entries):
+        chosen = sizes[-1]
+        for size in sizes:  # by the estimate, so that only the chosen size is drawn
+            text_width = width - 1.2 * L.em(size)
+            if any(L.breaks_a_word(e.text, text_width, size, e.bold) for e in entries):
                 continue  # a smaller size keeps every word whole
-            pieces = self._flow(entries, size, width, area.top - area.bottom, marker)
-            if len(pieces) == 1:
+            gaps = 0.6 * L.em(size) * (len(entries) - 1)
+            if sum(L.estimated_height(e.text, text_width, size, e.bold) for e in entries) + gaps <= room:
+                chosen = size
                 break
+        pieces = self._flow(entries, chosen, width, room, marker)
         return [self._place(page, area, centre=centre and len(pieces) == 1) for page in pieces]
 
     def _flow(
@@ -91,7 +101,13 @@ class ListScene(TemplateScene):
             row.right_to_left = right_to_left
             return row
 
-        return L.flow(blocks, room, L.em(size) * 0.6, make)
+        def height_of(number: int | None, lines: list) -> float:
+            return Paragraph.height_of(lines, size)
+
+        return [
+            [(item, make(item, lines, continued)) for item, lines, continued in page]
+            for page in L.flow(blocks, room, L.em(size) * 0.6, height_of)
+        ]
 
     def _place(self, page: list[tuple[int | None, VMobject]], area: Box, centre: bool) -> Page:
         y = area.top

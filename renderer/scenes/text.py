@@ -34,7 +34,7 @@ def _safe_box(scene: TemplateScene) -> Box:
     return Box(layout.left, layout.right, layout.bottom, layout.top)
 
 
-class TitleCardScene(TemplateScene):
+class TitleCardScene(ListScene):
     def build(self) -> list[Page]:
         layout = self.layout
         title = self.fitted(
@@ -49,21 +49,16 @@ class TitleCardScene(TemplateScene):
         rule = Line([-1, 0, 0], [1, 0, 0], color=self.palette.secondary, stroke_width=4)
         rule.set_width(min(layout.width * 0.6, 6.0))
         parts: list[VMobject] = [title, rule]
-        room = layout.height - title.height - 2 * layout.gap
-        subtitle = None
         if self.visual.subtitle:
-            subtitle = self.fitted(
-                self.visual.subtitle, self.sizes_from(L.BODY), layout.width, max(room, layout.height / 2), centred=True
-            )
-            parts.append(subtitle)
+            room = layout.height - title.height - 2 * layout.gap
+            parts.append(self.fitted(self.visual.subtitle, self.sizes_from(L.BODY), layout.width, room, centred=True))
         if VGroup(*parts).arrange(DOWN, buff=layout.gap).height <= layout.height:
             VGroup(*parts).move_to([0, (layout.top + layout.bottom) / 2, 0])
             return [Page([Part(part) for part in parts])]
-        # Only the longest title and subtitle in a narrow frame get here: the subtitle gets a page of its own.
-        VGroup(title, rule).arrange(DOWN, buff=layout.gap).move_to([0, (layout.top + layout.bottom) / 2, 0])
-        assert subtitle is not None
-        subtitle.move_to([0, (layout.top + layout.bottom) / 2, 0])
-        return [Page([Part(title), Part(rule)]), Page([Part(subtitle, 0)])]
+        # Only the longest titles and subtitles in a narrow frame get here: they flow into pages.
+        entries = [Entry(None, self.visual.title, self.palette.accent, bold=True, marked=False)]
+        entries.append(Entry(0, self.visual.subtitle or " ", marked=False))
+        return self.pages_of(entries, _safe_box(self), _bullet, largest=L.BODY)
 
     def compose(self) -> None:
         pages = self.build()
@@ -82,14 +77,18 @@ def _bullet(_item: int | None, size: float) -> VMobject:
 class BulletListScene(ListScene):
     def build(self) -> list[Page]:
         area = _safe_box(self)
+        entries = [Entry(i, text) for i, text in enumerate(self.visual.bullets)]
         heading = self.heading(self.visual.heading, area) if self.visual.heading else None
-        if heading is not None:
+        if heading is not None and self.heading_fits(heading, area):
             area = Box(area.left, area.right, area.bottom, heading.get_bottom()[1] - self.layout.gap * 1.5)
+        elif heading is not None:
+            entries.insert(0, Entry(None, self.visual.heading, self.palette.accent, bold=True, marked=False))
+            heading = None
 
         def marker(item: int | None, size: float) -> VMobject:
             return _bullet(item, size).set_color(self.palette.secondary)
 
-        pages = self.pages_of([Entry(i, text) for i, text in enumerate(self.visual.bullets)], area, marker)
+        pages = self.pages_of(entries, area, marker)
         if heading is not None:
             for page in pages:
                 page.parts.insert(0, Part(heading))
@@ -225,38 +224,42 @@ def _wrap_code(code: str, columns: int) -> list[str]:
     return rows
 
 
+# Manim draws a listing as one Text on a fixed-size surface, and drops the glyphs of rows past its edge.
+ROWS_PER_LISTING = 20
+
+
 class CodeListingScene(TemplateScene):
     def build(self) -> list[Page]:
         layout = self.layout
         language = _lexer_name(self.visual.language)
-        for size in self.sizes_from(L.HEADING):
-            char = 0.6 * L.em(size)  # DejaVu Sans Mono's advance
-            columns = max(8, int((layout.width - 1.0) / char))
-            rows = _wrap_code(self.visual.code, columns)
-            numbered = len(rows) == len(self.visual.code.splitlines())
-            per_page = len(rows)
+        sizes = self.sizes_from(L.HEADING)
+        for size in sizes:
+            columns = max(8, int((layout.width - 1.0) / (0.6 * L.em(size))))  # DejaVu Sans Mono's advance: 0.6 em
             while True:
-                listing = self._listing("\n".join(rows[:per_page]), language, size, numbered)
-                if (listing.height <= layout.height and listing.width <= layout.width) or per_page == 1:
+                rows = _wrap_code(self.visual.code, columns)
+                numbered = len(rows) == len(self.visual.code.splitlines())
+                listing = self._listing(rows[:ROWS_PER_LISTING], language, size, numbered)
+                if listing.width <= layout.width or columns == 8:
                     break
-                per_page -= 1
-                if listing.width > layout.width:
-                    columns = max(8, columns - 2)
-                    rows = _wrap_code(self.visual.code, columns)
-                    numbered = len(rows) == len(self.visual.code.splitlines())
-            if per_page >= len(rows) and numbered:
-                break  # the largest size at which the listing fits one page without cutting a line
-        pages = [listing] + [
-            self._listing("\n".join(rows[start : start + per_page]), language, size, numbered)
-            for start in range(per_page, len(rows), per_page)
+                columns = max(8, columns - 2)
+            if len(rows) <= ROWS_PER_LISTING and listing.height <= layout.height and (numbered or size == sizes[-1]):
+                listing.move_to([0, (layout.top + layout.bottom) / 2, 0])
+                return [Page([Part(listing, 0)])]  # the largest size at which it fits without cutting a line
+        # Too long for one page even at the smallest size: as many rows a page as fit, measured once.
+        first = self._listing(rows[:1], language, size, numbered)
+        pitch = (listing.height - first.height) / max(1, min(len(rows), ROWS_PER_LISTING) - 1)
+        per_page = min(ROWS_PER_LISTING, max(1, 1 + int((layout.height - first.height) / max(pitch, 1e-6))))
+        pages = [
+            self._listing(rows[start : start + per_page], language, size, numbered)
+            for start in range(0, len(rows), per_page)
         ]
         for page in pages:
             page.move_to([0, (layout.top + layout.bottom) / 2, 0])
         return [Page([Part(page, index)]) for index, page in enumerate(pages)]
 
-    def _listing(self, code: str, language: str, size: float, numbered: bool) -> Code:
+    def _listing(self, rows: list[str], language: str, size: float, numbered: bool) -> Code:
         return Code(
-            code_string=code,
+            code_string="\n".join(rows),
             language=language,
             formatter_style="monokai",
             background="window",
