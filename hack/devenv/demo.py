@@ -271,7 +271,9 @@ def main() -> int:
             saved = _download_from_s3(minio, final[names[0]]["status"]["output"], names[0])
             saved += _download_through_gateway(gateway_url, key, video["id"])
             for path in saved:
-                print(f"  {path.relative_to(REPO_ROOT)}  ({path.stat().st_size / 1024:.0f} KiB)")
+                size = path.stat().st_size
+                shown = f"{size / 1024:.0f} KiB" if size >= 10 * 1024 else f"{size} bytes"
+                print(f"  {path.relative_to(REPO_ROOT)}  ({shown})")
         _show_queries(prometheus)
         print(
             f"\nThe release stays up: export KUBECONFIG={plane.kubeconfig}\n"
