@@ -6,7 +6,8 @@ test deletes, the kubelet runs the renderer image, and the scenes travel through
 MinIO's scene cache. The video must be the one a single Pod makes of the same storyboard:
 same streams, same length, same decoded frames and samples, same subtitles.
 
-The renders are low quality (1 CPU per Pod, so each Pod draws one scene at a time):
+The renders are low quality (a 1-CPU limit per Pod, so each Pod draws one scene at a time;
+each requests 950m, so that two fit beside CoreDNS on the node's two CPUs and run at once):
 drawing two scenes at once in one process pool is not bit-reproducible (a few pixels one
 level apart), one at a time is.
 """
@@ -63,7 +64,8 @@ def _get(kube_cluster, namespace: str, *what: str) -> dict:
 def _render(kube_cluster, namespace, operator, name, *, parallelism, during=None) -> tuple[dict, list[str]]:
     """Apply the storyboard as a VideoJob and wait for it; its final status and every stage seen on the way."""
     manifest = videojob_manifest(name, source={"storyboard": STORYBOARD}, parallelism=parallelism,
-                                 voice={"provider": "espeak", "name": "en-us"}, retries=2)  # fmt: skip
+                                 voice={"provider": "espeak", "name": "en-us"}, retries=2,
+                                 resources={"requests": {"cpu": "950m"}})  # fmt: skip
     kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
     stages: list[str] = []
 
