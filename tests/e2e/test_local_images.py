@@ -6,6 +6,7 @@ no capabilities, RuntimeDefault seccomp, writable emptyDirs only where the chart
 
 from __future__ import annotations
 
+import json
 import tarfile
 import time
 from pathlib import Path
@@ -38,6 +39,25 @@ grep -q '"logger": "kopf.activities.startup"' /tmp/operator.log && echo "operato
 grep -q "Invalid kube-config file" /tmp/operator.log && echo "operator asked for a cluster"
 cat /tmp/gateway.log /tmp/operator.log | grep -ci "read-only file system" || true
 touch /opt/videojob/written 2>/dev/null || echo "root filesystem read-only"
+"""
+
+# One sample per script a storyboard may carry, and the font fontconfig (so Pango) draws it with.
+SCRIPT_SAMPLES = {
+    "Chinese": "汉字",
+    "Japanese": "ひらがな",
+    "Korean": "한국어",
+    "Arabic": "العربية",
+    "Hebrew": "עברית",
+    "Devanagari": "हिन्दी",
+    "emoji": "😀",
+}
+FONT_CHECK = """
+import json, subprocess, sys
+for script, sample in json.loads(sys.argv[1]).items():
+    charset = " ".join(f"{ord(c):x}" for c in sample)
+    families = subprocess.run(["fc-list", f":charset={charset}", "family"], capture_output=True, text=True).stdout
+    noto = sorted({f.split(",")[0] for f in families.splitlines() if f.startswith("Noto")})
+    print(script, noto[0] if noto else "none")
 """
 
 # Runs beside the MinIO image in one Pod: a real S3 round trip with the minio client.
@@ -172,6 +192,18 @@ def test_a_code_only_change_rebuilds_only_the_controlplane_images_top_layer(tmp_
     changed = [index for index, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
     assert changed == [len(before) - 1], f"layers changed: {changed} of {len(before)} (rebuilt in {rebuilt_in:.0f}s)"
     edited.archive.unlink()
+
+
+def test_the_renderer_image_has_a_noto_font_for_every_script(pods, renderer_image):
+    command = ["python", "-P", "-c", FONT_CHECK, json.dumps(SCRIPT_SAMPLES)]
+    pods.apply(restricted_pod("fonts", [restricted_container("main", renderer_image.ref, command, {"tmp": "/tmp"})]))
+
+    pod = pods.wait_finished("fonts", timeout=120)
+
+    found = dict(line.split(" ", 1) for line in pods.logs("fonts").splitlines())
+    assert pod["status"]["phase"] == "Succeeded", found
+    assert {script: family for script, family in found.items() if family == "none"} == {}
+    assert found.keys() == SCRIPT_SAMPLES.keys()
 
 
 def test_the_minio_image_serves_s3_as_10001_on_a_read_only_root(pods, minio_image, controlplane_image):
