@@ -16,7 +16,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -36,7 +35,7 @@ COMPONENTS = {"videojob": (), "renderer": ("renderer",), "operator": ("operator"
 
 
 def _pins(lock: str) -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in (REPO_ROOT / lock).read_text().splitlines():
         if match := PIN.match(line):
             pins[canonicalize_name(match.group(1))] = match.group(2)
@@ -62,11 +61,10 @@ def _direct(extras: tuple[str, ...]) -> list[Requirement]:
 
 def _closure(requirements: list[Requirement]) -> set[str]:
     """Every package these need on Linux and Python 3.11, from the installed packages' metadata."""
-    environment = default_environment()
     needed: set[str] = set()
-    queue = [(requirement, ()) for requirement in requirements]
+    queue = list(requirements)
     while queue:
-        requirement, _ = queue.pop()
+        requirement = queue.pop()
         name = canonicalize_name(requirement.name)
         key = f"{name}[{','.join(sorted(requirement.extras))}]"
         if key in needed:
@@ -80,8 +78,9 @@ def _closure(requirements: list[Requirement]) -> set[str]:
         for text in distribution.requires or ():
             nested = Requirement(text)
             active = ["", *sorted(requirement.extras)]
-            if nested.marker is None or any(nested.marker.evaluate({**environment, "extra": e}) for e in active):
-                queue.append((nested, ()))
+            # evaluate() fills in this interpreter's environment (Linux, CPython 3.11, as the locks target).
+            if nested.marker is None or any(nested.marker.evaluate({"extra": extra}) for extra in active):
+                queue.append(nested)
     return {name for name in needed if "[" not in name}
 
 
