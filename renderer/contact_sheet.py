@@ -25,6 +25,7 @@ SHEET_NAME = "contact-sheet.png"
 CELL_WIDTH = {"landscape": 480, "portrait": 270}
 PADDING = 16
 CAPTION_POINTS = 18
+CAPTION_HEIGHT = CAPTION_POINTS + 10
 CAPTION_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
@@ -38,7 +39,7 @@ def compose_sheet(pictures: list[Image.Image], captions: list[str], background: 
     cell_height = max(cell.height for cell in cells)
     columns = min(len(cells), 6 if portrait else max(1, math.ceil(math.sqrt(len(cells)))))
     rows = math.ceil(len(cells) / columns)
-    caption_height = CAPTION_POINTS + 10
+    caption_height = CAPTION_HEIGHT
     sheet = Image.new(
         "RGB",
         (PADDING + columns * (cell_width + PADDING), PADDING + rows * (cell_height + caption_height + PADDING)),
