@@ -192,12 +192,23 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         status["progress"] = int(event.progress)
         if event.eta_seconds is not None:
             status["estimatedCompletionTime"] = timestamp(event.time + timedelta(seconds=event.eta_seconds))
+    # A restarted operator has not re-read the running renderer's log yet: what it wrote last still holds
+    # (the same Pod, still running), rather than going back to Pending until the next progress line.
+    elif (
+        old.get("phase") in reasons.RENDERER_PHASES
+        and (newest.get("status") or {}).get("phase") == "Running"
+        and old.get("attempts") == status.get("attempts")
+    ):
+        phase, why, stage = old["phase"], reasons.RUNNING, str(old.get("stage") or "")
+        if old.get("estimatedCompletionTime"):
+            status["estimatedCompletionTime"] = old["estimatedCompletionTime"]
     else:
         phase, why = reasons.PENDING, reasons.STARTING
         running = (newest.get("status") or {}).get("phase") == "Running"
         stage = "Renderer running, waiting for its first progress event" if running else "Starting the renderer Pod"
         stage += _grown(seen)
-        if starts > 1:
+        shared = int(((job or {}).get("spec") or {}).get("completions") or 1) > 1  # a fan-out's Pods are not tries
+        if starts > 1 and not shared:
             stage += f" (try {starts} of {int(spec.get('retries', 0)) + 1})"
 
     status["phase"], status["stage"] = phase, stage[:STAGE_MAX_CHARS]
