@@ -241,3 +241,13 @@ def test_each_pods_event_reaches_the_one_status_within_two_seconds(kube):
         return lags
 
     assert max(asyncio.run(main())) < 2
+
+
+def test_the_pods_of_a_starting_fan_out_are_not_called_retries(kube):
+    videojob, job = _shares_job(kube)
+    pods = [_share_pod(kube, job, index, phase="Pending") for index in range(3)]
+    for pod in pods:
+        pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "ContainerCreating"}}
+    seen = fanout.view(job, [job], lambda j: pods, lambda uid: None)
+    status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
+    assert (status["phase"], status["stage"], status["attempts"]) == ("Pending", "Starting the renderer Pod", 3)
