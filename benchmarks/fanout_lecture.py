@@ -36,8 +36,9 @@ from videojob_devenv.processes import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 S3_SECRET = "videojob-s3"
-# Each Pod is limited to 1 CPU (the low preset); it requests a little less, because the local node has
-# this machine's 2 CPUs and CoreDNS requests 50m of them: two Pods requesting 1 CPU would run one by one.
+# Each Pod is limited to 1 CPU (the low preset) and requests a little less: the local node has this
+# machine's 2 CPUs, and a system Pod's request (CoreDNS asked for 50m until 5d2a759) would leave room
+# for one 1-CPU request only, so that the Pods ran one by one.
 REQUEST_CPU = "950m"
 SECTIONS = [
     ("Light", "Light is a wave of electric and magnetic fields that carries energy from the Sun to us, and its "

@@ -7,7 +7,7 @@ MinIO's scene cache. The video must be the one a single Pod makes of the same st
 same streams, same length, same decoded frames and samples, same subtitles.
 
 The renders are low quality (a 1-CPU limit per Pod, so each Pod draws one scene at a time;
-each requests 950m, so that two fit beside CoreDNS on the node's two CPUs and run at once):
+each requests 950m, so that two fit beside any small system Pod on the node's two CPUs):
 drawing two scenes at once in one process pool is not bit-reproducible (a few pixels one
 level apart), one at a time is.
 """
