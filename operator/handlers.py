@@ -50,7 +50,7 @@ async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **_
 async def stop_reconciler(memo: kopf.Memo, **_: Any) -> None:
     await memo.reconciler.close()
     await memo.events.close()
-    memo.kube.close()
+    await memo.kube.close()
 
 
 # The indexes keep only what the reconciler reads (no managedFields, no annotations):

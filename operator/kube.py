@@ -1,7 +1,9 @@
 """The few Kubernetes API calls the operator makes, with errors turned into domain errors.
 
 The official client is synchronous; each call runs in a worker thread so the event
-loop stays free. Every error message says what the operator was doing.
+loop stays free. Following a log is the exception: it lasts as long as a render, so it
+streams on the event loop (:mod:`.logstream`) instead of holding a thread per Pod.
+Every error message says what the operator was doing.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -21,6 +23,7 @@ from videojob.kubeconfig import load_configuration
 from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
 from .errors import PermanentApiError, TransientApiError
+from .logstream import LogStreams
 
 API_THREADS = 32  # a burst of VideoJobs is bound by API round trips: this many at once
 EVENT_THREADS = 4  # Events are posted on threads of their own, so that they never delay a Job's creation
@@ -54,7 +57,7 @@ class ClusterApi(Protocol):
         self, namespace: str, name: str, finalizers: list[str], resource_version: str
     ) -> None: ...
     async def delete_videojob(self, namespace: str, name: str, uid: str) -> None: ...
-    def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> Iterator[str]: ...
+    def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> AsyncIterator[str]: ...
 
 
 class Kube:
@@ -68,10 +71,12 @@ class Kube:
         self.api_client = api_client
         self._executor = ThreadPoolExecutor(API_THREADS, thread_name_prefix="kube-api")
         self._event_executor = ThreadPoolExecutor(EVENT_THREADS, thread_name_prefix="kube-events")
+        self._logs = LogStreams(api_client.configuration)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._event_executor.shutdown(wait=False, cancel_futures=True)
+        await self._logs.close()
 
     def _open(
         self,
@@ -192,20 +197,6 @@ class Kube:
             executor=self._event_executor,
         )
 
-    def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> Iterator[str]:
-        """Lines of a container's log as they come (blocking; run it in a thread)."""
-        query = [("container", container), ("follow", "true"), ("tailLines", tail_lines)]
-        response = self._open(
-            "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", query=query, timeout=None
-        ).response
-        try:
-            buffer = b""
-            for chunk in response.stream(4096, decode_content=True):
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    yield line.decode(errors="replace")
-            if buffer:
-                yield buffer.decode(errors="replace")
-        finally:
-            response.release_conn()
+    def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> AsyncIterator[str]:
+        """Lines of a container's log as they come, read on the event loop."""
+        return self._logs.follow(namespace, pod, container, tail_lines)

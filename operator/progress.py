@@ -8,11 +8,8 @@ reconciler, which writes the status (well under the 2-second goal).
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import logging
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterable, Callable
 
 from videojob.contract import ProgressEvent, parse_progress_line
 
@@ -47,45 +44,17 @@ class ProgressBoard:
         self._latest.pop(videojob_uid, None)
 
 
-async def follow(lines: Callable[[], Iterable[str]], on_event: Callable[[ProgressEvent], None]) -> int:
-    """Read ``lines()`` in a worker thread until it ends; call ``on_event`` on the loop for each event.
+async def follow(lines: Callable[[], AsyncIterable[str]], on_event: Callable[[ProgressEvent], None]) -> int:
+    """Read ``lines()`` until it ends, calling ``on_event`` for each progress event; how many were seen.
 
-    Returns how many events were seen. The blocking read lives in a daemon thread so that a
-    stuck log stream can never hold up the operator's shutdown.
+    The lines are read on the event loop (an asynchronous stream, see :mod:`.logstream`):
+    following a Pod costs a connection and a task, not a thread, and ``on_event`` runs in
+    the awaiting task's context.
     """
-    loop = asyncio.get_running_loop()
-    finished = loop.create_future()
     count = 0
-
-    def deliver(event: ProgressEvent) -> None:
-        nonlocal count
-        count += 1
-        on_event(event)
-
-    def read() -> None:
-        error: BaseException | None = None
-        try:
-            for line in lines():
-                event = parse_progress_line(line)
-                if event is not None:
-                    loop.call_soon_threadsafe(deliver, event)
-        except BaseException as caught:
-            error = caught
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(_settle, finished, error)
-
-    # The thread runs in a copy of the awaiting task's context, and call_soon_threadsafe hands
-    # that context on to `deliver`: a callback sees what its caller set, not an empty context.
-    context = contextvars.copy_context()
-    threading.Thread(target=context.run, args=(read,), name="progress-log", daemon=True).start()
-    await finished
+    async for line in lines():
+        event = parse_progress_line(line)
+        if event is not None:
+            count += 1
+            on_event(event)
     return count
-
-
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -404,7 +404,7 @@ class Reconciler:
             if self.board.record(videojob_uid, metadata["uid"], event):
                 self.kick(videojob_uid)
 
-        def lines() -> Iterable[str]:
+        def lines() -> AsyncIterable[str]:
             return self.kube.follow_log(
                 metadata["namespace"], metadata["name"], RENDERER_CONTAINER, self.settings.progress_log_tail_lines
             )

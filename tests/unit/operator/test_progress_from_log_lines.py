@@ -12,7 +12,7 @@ def _line(phase, percent, stage):
 
 
 def test_events_arrive_in_order_and_noise_is_skipped():
-    def lines():
+    async def lines():
         yield "INFO starting renderer"
         yield _line("Scripting", 5, "Writing the storyboard")
         yield '{"not": "an event"}'
@@ -30,13 +30,13 @@ def test_events_arrive_in_order_and_noise_is_skipped():
 def test_a_stage_change_is_delivered_while_the_stream_is_still_open():
     delays = []
 
-    def lines():
+    async def lines():
         yield _line("Rendering", 10, "Rendering scene 1/2")
-        time.sleep(1.0)  # the renderer works; the stream stays open
+        await asyncio.sleep(1.0)  # the renderer works; the stream stays open
         written = time.monotonic()
         delays.append(written)
         yield _line("Assembling", 90, "Assembling the video")
-        time.sleep(0.5)
+        await asyncio.sleep(0.5)
 
     arrivals = []
 
