@@ -42,6 +42,7 @@ from videojob.storyboard import Storyboard, parse_storyboard
 
 SHARED_STORYBOARD = "storyboard.json"
 POLL_SECONDS = 1.0
+WAIT_MARGIN_SECONDS = 60.0  # beyond index 0's LLM calls at their longest: its Pod's start and the upload
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def resolve_shared_job(source: Path | None, prompt: str | None, settings: Render
         job = resolve_job(source, prompt, settings)
         store.put_bytes(key, job.storyboard.model_dump_json(by_alias=True).encode(), "application/json")
         return job
-    deadline = time.monotonic() + settings.llm_timeout_seconds * (settings.llm_max_retries + 1) + 60
+    deadline = time.monotonic() + settings.llm_timeout_seconds * (settings.llm_max_retries + 1) + WAIT_MARGIN_SECONDS
     while stored is None:
         if time.monotonic() > deadline:
             raise LLMUnavailableError(f"index 0 of the fan-out never stored the storyboard at {key}")

@@ -43,3 +43,42 @@ def test_more_pods_than_scenes_leaves_the_extra_pods_nothing():
 def test_an_index_outside_the_job_is_refused(index, shares):
     with pytest.raises(ValueError, match="share index"):
         share_of([1, 2, 3], index, shares)
+
+
+def test_a_pod_started_before_index_0_stored_the_storyboard_waits_for_it(tmp_path, monkeypatch):
+    import json
+    import threading
+    import time
+
+    from videojob.renderer import shards
+    from videojob.renderer.settings import RendererSettings
+
+    monkeypatch.setattr(shards, "POLL_SECONDS", 0.05)
+    settings = RendererSettings(output=f"file://{tmp_path}/out", shards=2, shard_index=1, voice="espeak:en-us")
+    storyboard = {"title": "Tides", "scenes": [{"narration": "Water.", "visual": {"kind": "title_card", "title": "T"}}]}
+
+    def index_0_stores_it_late() -> None:
+        time.sleep(0.3)
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "storyboard.json").write_text(json.dumps(storyboard))
+
+    writer = threading.Thread(target=index_0_stores_it_late)
+    writer.start()
+    job = shards.resolve_shared_job(None, "Explain tides", settings)  # no LLM is asked: none is configured
+    writer.join()
+    assert [scene.narration for scene in job.storyboard.scenes] == ["Water."]
+    assert job.usage.llm_prompt_tokens == 0  # index 0 counts the model's tokens
+
+
+def test_a_pod_gives_up_waiting_for_the_storyboard_saying_where_it_looked(tmp_path, monkeypatch):
+    from videojob.renderer import shards
+    from videojob.renderer.errors import LLMUnavailableError
+    from videojob.renderer.settings import RendererSettings
+
+    monkeypatch.setattr(shards, "POLL_SECONDS", 0.01)
+    settings = RendererSettings(
+        output=f"file://{tmp_path}/out", shards=2, shard_index=1, llm_timeout_seconds=0.01, llm_max_retries=0
+    )
+    monkeypatch.setattr(shards, "WAIT_MARGIN_SECONDS", 0.1)
+    with pytest.raises(LLMUnavailableError, match=r"never stored the storyboard at storyboard\.json"):
+        shards.resolve_shared_job(None, "Explain tides", settings)
