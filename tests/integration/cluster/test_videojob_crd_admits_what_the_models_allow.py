@@ -49,7 +49,10 @@ def test_one_scene_more_is_refused_naming_the_field_and_the_limit(kube_cluster, 
 FULL_STATUS = {
     "phase": "Succeeded", "progress": 100, "stage": "Done", "queuePosition": 1,
     "estimatedCompletionTime": "2026-11-21T10:31:30Z", "startTime": "2026-11-21T10:00:02Z",
-    "completionTime": "2026-11-21T10:31:00Z", "attempts": 2, "jobName": "status-1", "observedGeneration": 1,
+    "completionTime": "2026-11-21T10:31:00Z", "attempts": 2, "jobName": "status-2",
+    "attemptHistory": [{"attempt": 1, "jobName": "status-1", "memory": "1Gi", "outcome": "OOMKilled"},
+                       {"attempt": 2, "jobName": "status-2", "memory": "1536Mi", "outcome": "Succeeded"}],
+    "observedGeneration": 1,
     "conditions": [{"type": "Succeeded", "status": "True", "reason": "RenderSucceeded",
                     "message": "The video is stored.", "lastTransitionTime": "2026-11-21T10:31:00Z",
                     "observedGeneration": 1}],
@@ -57,7 +60,7 @@ FULL_STATUS = {
                "durationSeconds": 61.5, "sha256": "0" * 64, "subtitles": {"vtt": "o/v.vtt", "srt": "o/v.srt"},
                "thumbnail": "o/t.png", "manifest": "o/manifest.json", "cached": False},
     "usage": {"llmPromptTokens": 1, "llmCompletionTokens": 2, "ttsCharacters": 3, "cpuSeconds": 4.5,
-              "scenesRendered": 5, "scenesCached": 6},
+              "scenesRendered": 5, "scenesCached": 6, "peakMemoryBytes": 734003200},
     "failure": {"reason": "OOMKilled", "message": "Raise the memory limit.", "exitCode": 137},
 }  # fmt: skip
 
