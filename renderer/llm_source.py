@@ -170,9 +170,17 @@ def _complete(
         ) from None
     except openai.OpenAIError as error:
         raise LLMUnavailableError(f"the LLM is unavailable: {type(error).__name__}: {error}") from None
-    if not completion.choices:
+    # The client trusts the endpoint's JSON: an HTML error page comes back as a str, a wrong shape as
+    # an object with strings where lists should be.
+    choices = getattr(completion, "choices", None)
+    if not isinstance(choices, list) or (choices and not hasattr(choices[0], "message")):
+        raise LLMUnavailableError(
+            "the LLM endpoint did not answer like an OpenAI chat completions API "
+            f"({str(completion)[:120]!r}); check spec.llm.baseUrl (or OPENAI_BASE_URL)"
+        )
+    if not choices:
         return None, _tokens(completion)
-    message = completion.choices[0].message
+    message = choices[0].message
     if getattr(message, "refusal", None):
         raise InvalidStoryboardError([f"the LLM refused to write a storyboard: {message.refusal}"])
     return message.content, _tokens(completion)
