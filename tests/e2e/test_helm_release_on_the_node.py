@@ -160,6 +160,7 @@ def release(
         pods = state.kubectl("get", "pods", "-o", "wide", check=False).stdout
         events = state.kubectl("get", "events", "--sort-by=.lastTimestamp", check=False).stdout[-4000:]
         pytest.fail(f"helm install failed:\n{installed.stderr}\n{pods}\n{events}", pytrace=False)
+    assert "PodSecurity" not in installed.stderr, installed.stderr  # the namespace warns at restricted too
     print(f"\nhelm install --wait: {state.installed_in:.1f} s until the operator and gateway were Ready")
     yield state
     state.helm("uninstall", RELEASE, "--wait", "--ignore-not-found")
