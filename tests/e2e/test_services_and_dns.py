@@ -150,8 +150,11 @@ def test_a_pod_calls_the_api_server_with_its_service_account_token_and_the_clust
     assert answers[f"https://{answers['host']}"] == answers["https://kubernetes.default.svc"] == identity
 
 
-def test_port_forward_to_a_service_and_the_pod_ip_answer_from_the_host(pods, base_image, kube_cluster):
+def test_port_forward_to_a_service_exec_and_the_pod_ip_answer_from_the_host(pods, base_image, kube_cluster):
     pod = start_echo(pods, "web", base_image.ref, "hello from web")
+
+    # The API server calls the kubelet at the node IP; the kubelet has containerd run it in the Pod.
+    assert pods.kubectl("exec", "web", "--", "python3", "-c", "print('exec ran')").stdout == "exec ran\n"
 
     with urllib.request.urlopen(f"http://{pod['status']['podIP']}:{ECHO_PORT}/", timeout=5) as response:
         assert response.read() == b"hello from web"  # the host's route into the node's namespace
