@@ -251,3 +251,21 @@ def test_the_pods_of_a_starting_fan_out_are_not_called_retries(kube):
     seen = fanout.view(job, [job], lambda j: pods, lambda uid: None)
     status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
     assert (status["phase"], status["stage"], status["attempts"]) == ("Pending", "Starting the renderer Pod", 3)
+
+
+def test_a_share_killed_for_memory_starts_the_next_attempt_as_a_fan_out_with_more_memory(kube):
+    videojob, job = _shares_job(kube, active=0)
+    job["status"] |= {"failed": 1, "conditions": [kube.job_condition("Failed", "PodFailurePolicy")]}
+    killed = _share_pod(kube, job, 1, phase="Failed")
+    killed["status"]["containerStatuses"][0]["state"] = kube.terminated(137, "OOMKilled")
+    reconciler, api, _ = _reconciler()
+    uid = videojob["metadata"]["uid"]
+    reconciler.bind(World(videojobs={uid: [videojob]}, jobs={uid: [job]}, pods={uid: [killed]}, priorities={}))
+
+    asyncio.run(reconciler.reconcile(uid))
+
+    (attempt_2,) = [made for made in api.created if made["kind"] == "Job"]
+    assert attempt_2["metadata"]["name"] == job["metadata"]["name"].removesuffix("-1") + "-2"
+    assert (fanout.step(attempt_2), attempt_2["spec"]["completions"]) == ("shares", 3)  # every index again, cached
+    limits = attempt_2["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert limits["memory"] == "3072Mi"  # the medium preset's 2Gi, grown by the default factor 1.5
