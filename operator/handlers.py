@@ -17,7 +17,7 @@ import kopf
 
 from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
-from . import kueue, metrics, slim
+from . import kopf_storage, kueue, metrics, slim
 from .builders import MANAGED_BY, UID_LABEL
 from .cleanup import OutputCleaner
 from .events import EventRecorder
@@ -36,6 +36,7 @@ async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **_
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 30
+    kopf_storage.install(settings, kopf.get_default_registry())  # no per-event deep copies of every body
     operator_settings = get_settings()
     metrics.serve(operator_settings.metrics_port)
     memo.kube = kube = Kube(load_client_config())

@@ -1,0 +1,158 @@
+"""A burst of 10,000 VideoJobs on a cluster of 100 kwok nodes: is the operator ever the bottleneck?
+
+kwok (built by ``hack/tools.py``) plays 100 nodes: the scheduler binds the renderer Pods
+to them and kwok marks them running, so the operator sees the Pod traffic of a real
+cluster. Printed side by side, in the same run on the same cluster:
+
+- the client: seconds a plain client (16 threads) needs to create the 10,000 VideoJobs;
+- the operator: seconds from the first create until every renderer Job exists;
+- their ratio (goal <= 1.2), the operator's CPU seconds, and its resident memory with
+  every VideoJob present (goal <= 400 MiB), with the machine's load average.
+
+``--profile FILE`` profiles the operator's event-loop thread with cProfile (a
+``sitecustomize`` on its PYTHONPATH) and prints the top functions by own time.
+
+    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/operator_10k.py [--count 10000] [--nodes 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -P leaves the script's folder off sys.path
+
+from operator_harness import JobWatcher, operator_on_local_cluster, videojob, warm_up
+
+from videojob_devenv.processes import Component
+
+KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+PROFILE_HOOK = """\
+import atexit, cProfile, os
+_profile = cProfile.Profile()
+_profile.enable()
+atexit.register(lambda: _profile.dump_stats(os.environ["VIDEOJOB_BENCH_PROFILE"]))
+"""
+
+
+def kwok_node(name: str) -> dict:
+    capacity = {"cpu": "256", "memory": "2Ti", "pods": "110"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {KWOK_NODE_ANNOTATION: "fake"},
+            "labels": {"kubernetes.io/hostname": name, "type": "kwok"},
+        },
+        "status": {"capacity": capacity, "allocatable": capacity},
+    }
+
+
+def start_kwok(kubeconfig: Path, log: Path) -> Component:
+    binary = subprocess.run(
+        [sys.executable, "hack/tools.py", "path", "kwok"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    kwok = Component(
+        "kwok",
+        [
+            binary,
+            f"--kubeconfig={kubeconfig}",
+            f"--config={Path(__file__).resolve().parent / 'kwok_stages.yaml'}",
+            f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
+            "--cidr=10.0.0.0/12",  # room for 10,000 Pod IPs
+            "--node-lease-duration-seconds=40",
+        ],
+        log,
+    )
+    kwok.start()
+    return kwok
+
+
+def wait_nodes_ready(bench, count: int, kwok_log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        nodes = json.loads(bench.plane.kubectl("get", "nodes", "-l", "type=kwok", "-o", "json").stdout)["items"]
+        ready = sum(
+            any(c["type"] == "Ready" and c["status"] == "True" for c in (n.get("status") or {}).get("conditions", []))
+            for n in nodes
+        )
+        if ready >= count:
+            return
+        time.sleep(2)
+    tail = "\n".join(kwok_log.read_text(errors="replace").splitlines()[-20:])
+    raise SystemExit(f"only {ready} of {count} kwok nodes Ready within {timeout:.0f} s; kwok's log:\n{tail}")
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--nodes", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait before reading memory")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the operator's event loop here")
+    args = parser.parse_args()
+    hook_dir = tempfile.TemporaryDirectory(prefix="vj-profile-")
+    if args.profile:
+        Path(hook_dir.name, "sitecustomize.py").write_text(PROFILE_HOOK)
+        # No empty entry: that would put the current directory (and its operator/) on the path.
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [hook_dir.name, os.environ.get("PYTHONPATH")]))
+        os.environ["VIDEOJOB_BENCH_PROFILE"] = str(args.profile.resolve())
+    with operator_on_local_cluster(max_concurrent_renders=args.count + 10) as bench:
+        if args.profile:
+            os.environ.pop("PYTHONPATH")  # only the operator is profiled, not kwok or kubectl
+        kwok_log = Path(hook_dir.name) / "kwok.log"
+        kwok = start_kwok(bench.plane.kubeconfig, kwok_log)
+        try:
+            nodes = "\n".join(json.dumps(kwok_node(f"kwok-node-{i:03d}")) for i in range(args.nodes))
+            bench.plane.kubectl("create", "-f", "-", input=nodes)
+            wait_nodes_ready(bench, args.nodes, kwok_log)
+            print(f"{args.nodes} kwok nodes Ready", flush=True)
+            watcher = JobWatcher(bench.api)
+            watcher.start()
+            warm_up(bench, watcher)
+            rss_idle, _ = bench.operator_rss_mib()
+            cpu_before = bench.operator_cpu_seconds()
+            print(f"load average before the burst: {load_average()}", flush=True)
+            began = time.monotonic()
+            with ThreadPoolExecutor(args.workers) as pool:
+                list(pool.map(lambda i: bench.create(videojob(f"burst-{i:05d}")), range(args.count)))
+            client = time.monotonic() - began
+            if not watcher.wait_for(args.count + 1, 1800):
+                raise SystemExit(f"only {len(watcher.seen) - 1} of {args.count} Jobs within 1800 s")
+            burst = max(watcher.seen.values()) - began
+            cpu = bench.operator_cpu_seconds() - cpu_before
+            print(f"load average after the burst: {load_average()}", flush=True)
+            print(f"{'':34}{'seconds':>10}")
+            print(f"{'client creates ' + str(args.count) + ' VideoJobs':34}{client:>10.1f}")
+            print(f"{'every renderer Job exists':34}{burst:>10.1f}")
+            print(f"ratio operator/client: {burst / client:.2f} (goal <= 1.2); operator CPU {cpu:.1f}s", flush=True)
+            time.sleep(args.settle)
+            rss, peak = bench.operator_rss_mib()
+            print(
+                f"operator memory with {args.count + 1} VideoJobs on {args.nodes} kwok nodes: RSS {rss:.0f} MiB "
+                f"(idle before {rss_idle:.0f} MiB, peak {peak:.0f} MiB; goal <= 400 MiB)",
+                flush=True,
+            )
+            watcher.stopping.set()
+        finally:
+            kwok.stop()
+    if args.profile and args.profile.exists():
+        pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(25)
+    hook_dir.cleanup()
+
+
+if __name__ == "__main__":
+    main()
