@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from manim import (
     DOWN,
+    LEFT,
     RIGHT,
     UP,
     Arrow,
@@ -16,6 +17,7 @@ from manim import (
     GrowFromCenter,
     Indicate,
     Line,
+    Polygon,
     Rectangle,
     Rotate,
     Square,
@@ -118,6 +120,35 @@ _HALF_EXTENT = {  # half width, half height of each shape at size 1
 }
 
 
+def _legs_extent(legs: tuple[float, float]) -> tuple[float, float]:
+    """A right triangle's half width and half height at size 1 (its longer leg is 1 long)."""
+    return legs[0] / max(legs) / 2, legs[1] / max(legs) / 2
+
+
+def _length(name: str, value: float) -> str:
+    shown = f"{value:.4g}"
+    return f"{name} = {shown}" if float(shown) == value else f"{name} ≈ {shown}"
+
+
+def _right_triangle(scene: TemplateScene, legs: tuple[float, float], size: float, colour: str) -> VGroup:
+    """A right triangle to scale (the longer leg ``size`` long), the right angle marked at the bottom
+    left, its sides labelled a (across), b (up) and c (the hypotenuse, computed)."""
+    half_width, half_height = (size * extent for extent in _legs_extent(legs))
+    corner = np.array([-half_width, -half_height, 0.0])
+    across, up = np.array([half_width, -half_height, 0.0]), np.array([-half_width, half_height, 0.0])
+    triangle = Polygon(corner, across, up, color=colour).set_fill(colour, opacity=0.15)
+    side = min(half_width, half_height) * 0.3
+    mark = Square(side_length=side, color=colour, stroke_width=3).move_to(corner + np.array([side / 2, side / 2, 0.0]))
+    text = L.SMALLEST
+    a_label = scene.lines(_length("a", legs[0]), text, max(2.0, 2 * half_width), centred=True)
+    a_label.next_to(triangle, DOWN, buff=0.12)
+    b_label = scene.lines(_length("b", legs[1]), text, 2.4, centred=True).next_to(triangle, LEFT, buff=0.12)
+    c_label = scene.lines(_length("c", float(np.hypot(*legs))), text, 2.4, centred=True)
+    outward = np.array([half_height, half_width, 0.0]) / np.hypot(half_width, half_height)
+    c_label.move_to(outward * (max(c_label.width, c_label.height) / 2 + 0.12))  # beside the hypotenuse's middle
+    return VGroup(triangle, mark, a_label, b_label, c_label)
+
+
 class _Canvas:
     """The storyboard's 14 x 8 canvas mapped onto the safe area: scaled (and, in a portrait frame,
     turned so that left-to-right reads top-to-bottom) to fit every position a shape takes."""
@@ -132,7 +163,7 @@ class _Canvas:
         self.turned = layout.portrait and max(xs) - min(xs) > max(ys) - min(ys)
         boxes = []
         for shape in visual.shapes:  # in the frame's directions: a shape is never turned, only moved
-            hw, hh = _HALF_EXTENT[shape.shape]
+            hw, hh = _legs_extent(shape.legs) if shape.legs else _HALF_EXTENT[shape.shape]
             grow = 1.0 if shape.shape == "dot" else shape.size
             for x, y in positions[shape.id]:
                 x, y = (-y, -x) if self.turned else (x, y)
@@ -182,14 +213,18 @@ class DiagramScene(TemplateScene):
         labels = []
         for index, spec in enumerate(self.visual.shapes):
             scale = 1.0 if spec.shape == "dot" else canvas.scale
-            shape = SHAPES[spec.shape](spec.size * scale, colours[index % len(colours)])
-            shape.set_fill(shape.get_color(), opacity=1.0 if spec.shape == "dot" else 0.15)
+            colour = colours[index % len(colours)]
+            if spec.legs:  # filled inside, so that its side labels stay solid
+                shape = _right_triangle(self, spec.legs, spec.size * scale, colour)
+            else:
+                shape = SHAPES[spec.shape](spec.size * scale, colour)
+                shape.set_fill(shape.get_color(), opacity=1.0 if spec.shape == "dot" else 0.15)
             shape.move_to(canvas.point(spec.x, spec.y))
             group = VGroup(shape)
             if spec.label:
                 label = self.lines(spec.label, size, min(layout.width, max(2.4, shape.width * 1.4)), centred=True)
                 if (
-                    spec.shape not in ("dot", "triangle")
+                    spec.shape not in ("dot", "triangle", "right_triangle")
                     and label.width < shape.width * 0.9
                     and label.height < shape.height * 0.8
                 ):
