@@ -147,15 +147,29 @@ class FunctionPlot(_Strict):
         return self
 
 
+Leg = Annotated[float, Field(gt=0, le=L.DIAGRAM_LEG_MAX)]
+
+
 class DiagramShape(_Strict):
     """A labelled shape placed on a 14 x 8 canvas centred on (0, 0)."""
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,30}$")]
-    shape: Literal["circle", "square", "rectangle", "triangle", "dot"] = "circle"
+    shape: Literal["circle", "square", "rectangle", "triangle", "right_triangle", "dot"] = "circle"
     label: Annotated[str, Field(max_length=L.DIAGRAM_LABEL_MAX_CHARS)] | None = None
     x: Annotated[float, Field(ge=-6.5, le=6.5)] = 0.0
     y: Annotated[float, Field(ge=-3.5, le=3.5)] = 0.0
     size: Annotated[float, Field(gt=0, le=4)] = 1.0
+    # A right_triangle's two shorter sides, a (across) and b (up), in the lecture's units: drawn to
+    # scale (the longer one ``size`` long) and labelled with c, the hypotenuse, computed.
+    legs: tuple[Leg, Leg] | None = None
+
+    @model_validator(mode="after")
+    def _legs(self) -> DiagramShape:
+        if (self.shape == "right_triangle") != (self.legs is not None):
+            raise ValueError("a right_triangle needs legs [a, b], and only a right_triangle takes legs")
+        if self.legs and max(self.legs) > L.DIAGRAM_LEG_RATIO_MAX * min(self.legs):
+            raise ValueError(f"one leg may be at most {L.DIAGRAM_LEG_RATIO_MAX} times the other")
+        return self
 
 
 class DiagramArrow(_Strict):
