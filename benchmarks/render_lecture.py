@@ -12,7 +12,9 @@ runs alternate, so both see the same load
 on a shared machine, and with --repeat the median of N runs is shown. CPU seconds (the
 render and all its workers) are printed too: on a shared machine they say more than wall
 time. The video lengths differ when the voices do: compare the per-second columns; --voice
-makes both speak with one chain (VIDEOJOB_VOICE). Not a test: it prints its figures.
+makes both speak with one chain (VIDEOJOB_VOICE). On a busy shared machine, run it under
+``nice -n -10`` to bring the figures nearer an idle machine's, and repeat: single runs vary
+by a third there. Not a test: it prints its figures.
 """
 
 from __future__ import annotations
