@@ -1,0 +1,319 @@
+"""500 renders streaming progress at once: status lag, and what following their logs costs the operator.
+
+On a local control plane, 500 VideoJobs get their renderer Pods; this script plays the
+kubelet's part (there is no kubelet here): it binds each Pod to a cordoned Node, marks it
+running, and serves the node's container-log endpoint, which the real API server proxies
+``GET .../pods/NAME/log?follow=true`` to. Each Pod then prints one progress line per round
+(spread over the round). Measured per line: the lag from the line's write to the first
+VideoJob watch event showing its stage (p50, p99; goal p99 <= 2 s), and the operator's
+threads and resident memory with every stream open.
+
+Side by side in the same run, on the same cluster: this tree's operator against a
+baseline operator (``--baseline REV``, by default the commit before logs were read on
+the event loop, which follows each Pod's log in a thread of its own), each in a namespace
+of its own, one after the other.
+
+    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/progress_streams.py [--renders 500] [--rounds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import ipaddress
+import json
+import os
+import ssl
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import kubernetes
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from videojob.contract import ProgressEvent, encode_progress
+from videojob_devenv import REPO_ROOT
+from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.objects import videojob_manifest
+from videojob_devenv.operator_process import start_operator
+
+NODE = "progress-bench-node"
+NAME_LABEL = "videojob.dev/name"  # on every renderer Pod: its VideoJob's name
+THREAD_PER_POD_COMMIT = "908b453^"  # the commit before operator/logstream.py
+
+
+def serving_pair(pki_dir: Path, directory: Path) -> tuple[Path, Path]:
+    """A serving certificate for 127.0.0.1 signed by the cluster CA, which the API server checks kubelets against."""
+    ca_cert = x509.load_pem_x509_certificate((pki_dir / "ca.crt").read_bytes())
+    ca_key = serialization.load_pem_private_key((pki_dir / "ca.key").read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "progress-bench-kubelet")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=4))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "kubelet.crt", directory / "kubelet.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+class LogServer:
+    """The node's containerLogs endpoint on an event loop of its own: one queue of lines per Pod."""
+
+    def __init__(self, certificate: Path, key: Path) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.queues: dict[tuple[str, str], asyncio.Queue[str | None]] = {}
+        self.open_streams = 0
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificate, key)
+        started = threading.Event()
+        self.port = 0
+
+        async def serve() -> None:
+            app = web.Application()
+            app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self._logs)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            started.set()
+
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(serve(), self.loop)
+        started.wait(10)
+
+    def _queue(self, namespace: str, pod: str) -> asyncio.Queue[str | None]:
+        return self.queues.setdefault((namespace, pod), asyncio.Queue())
+
+    async def _logs(self, request: web.Request) -> web.StreamResponse:
+        lines = self._queue(request.match_info["namespace"], request.match_info["pod"])
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        self.open_streams += 1
+        try:
+            while (line := await lines.get()) is not None:
+                await response.write((line + "\n").encode())
+        finally:
+            self.open_streams -= 1
+        return response
+
+    def say(self, namespace: str, pod: str, line: str) -> None:
+        self.loop.call_soon_threadsafe(lambda: self._queue(namespace, pod).put_nowait(line))
+
+    def end(self, namespace: str) -> None:
+        for (ns, pod), _ in list(self.queues.items()):
+            if ns == namespace:
+                self.say(ns, pod, None)  # type: ignore[arg-type]
+
+
+def baseline_tree(revision: str, directory: Path) -> Path:
+    """The baseline's Python packages, laid out as the editable install maps them (videojob.operator = operator/)."""
+    directory.mkdir(parents=True)
+    subprocess.run(
+        f"git -C {REPO_ROOT} archive {revision} videojob operator renderer api | tar -x -C {directory}",
+        shell=True,
+        check=True,
+    )
+    package = directory / "videojob"
+    for sub in ("operator", "renderer", "api"):
+        (directory / sub).rename(package / sub)
+    return directory
+
+
+class StageWatcher:
+    """First time each (VideoJob, stage) shows in a watch event, by monotonic clock."""
+
+    def __init__(self, api: kubernetes.client.ApiClient, namespace: str) -> None:
+        self.api, self.namespace = api, namespace
+        self.first_seen: dict[tuple[str, str], float] = {}
+        self.stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        custom = kubernetes.client.CustomObjectsApi(self.api)
+        while not self.stop.is_set():
+            try:
+                stream = kubernetes.watch.Watch().stream(
+                    custom.list_namespaced_custom_object,
+                    "videojob.dev",
+                    "v1alpha1",
+                    self.namespace,
+                    "videojobs",
+                    timeout_seconds=60,
+                )
+                for event in stream:
+                    body = event["object"]
+                    stage = (body.get("status") or {}).get("stage")
+                    if stage:
+                        self.first_seen.setdefault((body["metadata"]["name"], stage), time.monotonic())
+                    if self.stop.is_set():
+                        return
+            except Exception as error:  # a broken watch restarts; lines it missed count as late
+                if not self.stop.is_set():
+                    print(f"stage watch restarted after {error!r}"[:160], flush=True)
+                    time.sleep(0.2)
+
+
+def proc_field(pid: int, name: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    raise KeyError(name)
+
+
+def run_one(label: str, plane: ControlPlane, server: LogServer, args: argparse.Namespace, env: dict[str, str]) -> dict:
+    namespace = f"streams-{label}"
+    plane.kubectl("create", "namespace", namespace)
+    api = plane.api_client()
+    core = kubernetes.client.CoreV1Api(api)
+    log = Path(tempfile.mkdtemp(prefix=f"vj-streams-{label}-")) / "operator.log"
+    settings = {"VIDEOJOB_MAX_CONCURRENT_RENDERS": str(args.renders + 10), "VIDEOJOB_LOG_LEVEL": "WARNING"} | env
+    operator = start_operator(plane.kubeconfig, namespace, log, settings=settings)
+    threads_idle = proc_field(operator.pid, "Threads")
+    watcher = StageWatcher(api, namespace)
+    try:
+        names = [f"render-{i:03d}" for i in range(args.renders)]
+        manifests = "\n".join(json.dumps(videojob_manifest(name, namespace=namespace)) for name in names)
+        plane.kubectl("create", "-f", "-", input=manifests)
+        by_pod: dict[str, str] = {}  # renderer Pod -> its VideoJob
+        deadline = time.monotonic() + 300
+        while len(by_pod) < args.renders and time.monotonic() < deadline:
+            for pod in core.list_namespaced_pod(namespace).items:
+                by_pod[pod.metadata.name] = pod.metadata.labels[NAME_LABEL]
+            time.sleep(1)
+        pod_names = sorted(by_pod)
+        if len(pod_names) < args.renders:
+            raise SystemExit(f"{label}: only {len(pod_names)} of {args.renders} renderer Pods within 300 s")
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for pod in pod_names:  # the kubelet's part: bind the Pod, then report its container running
+            binding = {
+                "apiVersion": "v1",
+                "kind": "Binding",
+                "metadata": {"name": pod},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": NODE},
+            }
+            core.create_namespaced_binding(namespace, binding, _preload_content=False)
+            status = {
+                "status": {
+                    "phase": "Running",
+                    "startTime": now,
+                    "containerStatuses": [
+                        {
+                            "name": "renderer",
+                            "image": "localhost/videojob-renderer:test",
+                            "imageID": "",
+                            "ready": True,
+                            "restartCount": 0,
+                            "started": True,
+                            "state": {"running": {"startedAt": now}},
+                        }
+                    ],
+                }
+            }
+            core.patch_namespaced_pod_status(pod, namespace, status)
+        deadline = time.monotonic() + 300
+        while server.open_streams < args.renders and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if server.open_streams < args.renders:
+            raise SystemExit(f"{label}: the operator opened {server.open_streams} of {args.renders} log streams")
+        threads_open = proc_field(operator.pid, "Threads")
+        emitted: dict[tuple[str, str], float] = {}
+        for round_ in range(1, args.rounds + 1):
+            stage = f"Rendering scene {round_}/{args.rounds}"
+            started = time.monotonic()
+            for i, pod in enumerate(pod_names):
+                time.sleep(max(0.0, started + i / len(pod_names) - time.monotonic()))  # spread over one second
+                line = encode_progress(ProgressEvent(phase="Rendering", progress=10 + round_, stage=stage))
+                emitted[(by_pod[pod], stage)] = time.monotonic()
+                server.say(namespace, pod, line)
+        time.sleep(5)
+        rss = proc_field(operator.pid, "VmRSS") / 1024
+        threads_end = proc_field(operator.pid, "Threads")
+        lags = sorted(watcher.first_seen.get(key, float("inf")) - at for key, at in emitted.items())
+        missing = sum(lag == float("inf") for lag in lags)
+        return {
+            "label": label,
+            "p50": statistics.median(lags),
+            "p99": lags[int(len(lags) * 0.99) - 1],
+            "max": lags[-1],
+            "missing": missing,
+            "lines": len(lags),
+            "threads_idle": threads_idle,
+            "threads_open": max(threads_open, threads_end),
+            "rss": rss,
+        }
+    finally:
+        watcher.stop.set()
+        server.end(namespace)
+        operator.stop(grace=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--renders", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=8, help="progress lines per Pod, one a second")
+    parser.add_argument("--baseline", default=THREAD_PER_POD_COMMIT)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vj-streams-") as state:
+        plane = ControlPlane(Path(state) / "controlplane")
+        print(f"control plane ready in {plane.start():.1f}s", flush=True)
+        try:
+            for crd in sorted((REPO_ROOT / "manifests" / "crd").glob("*.yaml")):
+                plane.kubectl("apply", "--server-side", "-f", str(crd))
+            plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/videojobs.videojob.dev")
+            server = LogServer(*serving_pair(Path(plane.pki_dir), Path(state)))
+            node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE}, "spec": {"unschedulable": True}}
+            plane.kubectl("apply", "-f", "-", input=json.dumps(node))
+            capacity = {"cpu": "1000", "memory": "4Ti", "pods": "2000"}
+            node_status = {
+                "status": {
+                    "capacity": capacity,
+                    "allocatable": capacity,
+                    "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+                    "daemonEndpoints": {"kubeletEndpoint": {"Port": server.port}},
+                }
+            }
+            plane.kubectl("patch", "node", NODE, "--subresource=status", "--type=merge", "-p", json.dumps(node_status))
+            base = baseline_tree(args.baseline, Path(state) / "baseline")
+            results = [
+                run_one("baseline", plane, server, args, {"PYTHONPATH": str(base)}),
+                run_one("this", plane, server, args, {}),
+            ]
+        finally:
+            plane.stop()
+    print(f"load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(f"{args.renders} renders x {args.rounds} progress lines, status lag from the line's write to the watch event")
+    print(f"{'':28}{'p50 s':>8}{'p99 s':>8}{'max s':>8}{'missed':>8}{'threads':>9}{'idle thr':>9}{'RSS MiB':>9}")
+    for r in results:
+        name = {"baseline": f"thread per Pod ({args.baseline})", "this": "event loop (this tree)"}[r["label"]]
+        print(
+            f"{name:28}{r['p50']:>8.2f}{r['p99']:>8.2f}{r['max']:>8.2f}{r['missing']:>8}"
+            f"{r['threads_open']:>9}{r['threads_idle']:>9}{r['rss']:>9.0f}"
+        )
+    print("goal: p99 <= 2 s")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("VIDEOJOB_LOG_LEVEL", "WARNING")
+    main()
