@@ -17,12 +17,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from videojob import limits as L
+from videojob.renderer.markdown_blocks import comparison_visuals, diagram_visual, plot_visual, timeline_visual
 from videojob.storyboard import InvalidStoryboardError, Storyboard, plain_message
 
 TAKEAWAY_HEADINGS = re.compile(r"^(key\s+)?(takeaways?|summary|recap|conclusions?|in short)\b", re.IGNORECASE)
 CONTINUED = " (continued)"
 REFUSAL = "the lecture cannot become a video"
-_RANGE = re.compile(r"^\s*([xy])\s*(?:=|:|in)\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\s*$")
 _LANGUAGE = re.compile(r"^[a-z0-9+#-]{1,20}$")
 
 
@@ -35,7 +35,8 @@ class Block:
     level: int = 0
     line: int = 0
     items: list[str] = field(default_factory=list)
-    item_lines: list[int] = field(default_factory=list)
+    item_lines: list[int] = field(default_factory=list)  # a list's items, or a table's rows
+    rows: list[list[str]] = field(default_factory=list)  # a table's cells, its header row first
     language: str = ""
 
 
@@ -248,16 +249,12 @@ def _add_code(builder: _SceneBuilder, block: Block) -> None:
         )
 
 
-def plot_visual(text: str) -> dict[str, Any]:
-    """A ``plot`` fence: ``y = EXPRESSION`` plus optional ``x = A..B`` / ``y = A..B`` lines."""
-    visual: dict[str, Any] = {"kind": "function_plot", "expression": ""}
-    for line in text.splitlines():
-        if match := _RANGE.match(line):
-            axis, low, high = match.groups()
-            visual[f"{axis}_min"], visual[f"{axis}_max"] = float(low), float(high)
-        elif line.strip():
-            visual["expression"] = re.sub(r"^\s*(y|f\(x\))\s*=\s*", "", line).strip()
-    return visual
+_DRAWINGS = {"diagram": diagram_visual, "timeline": timeline_visual, "plot": plot_visual}
+
+
+def _add_table(builder: _SceneBuilder, block: Block) -> None:
+    for visual, line, spoken in comparison_visuals(block.rows, block.item_lines):
+        builder.visual(visual, line, spoken=spoken)
 
 
 def _too_many_scenes(scenes: list[_Scene]) -> str:
@@ -305,8 +302,10 @@ def blocks_to_storyboard(blocks: list[Block], meta: dict[str, Any]) -> Storyboar
             _add_list(builder, block)
         elif block.kind == "math":
             builder.visual({"kind": "equation", "latex": block.text}, block.line)
-        elif block.kind == "code" and block.language == "plot":
-            builder.visual(plot_visual(block.text), block.line)
+        elif block.kind == "code" and block.language in _DRAWINGS:
+            builder.visual(_DRAWINGS[block.language](block.text, block.line), block.line)
+        elif block.kind == "table":
+            _add_table(builder, block)
         elif block.kind == "code":
             _add_code(builder, block)
     builder.finish_section()

@@ -9,8 +9,8 @@ The mapping a lecturer can predict:
 * a list under a heading such as "Key takeaways" or "Summary" becomes the
   key-takeaways card; a section with no visual becomes a title card;
 * list items are also spoken, so each bullet appears as the narrator reaches it;
-* a fenced block in the ``plot`` language draws a function: ``y = x^2`` and optionally
-  ``x = -3..3`` (and ``y = ...`` ranges the same way) on their own lines;
+* a pipe table becomes a comparison, and fenced blocks in the ``diagram``, ``timeline`` and
+  ``plot`` languages become those templates (the syntax: :mod:`videojob.renderer.markdown_blocks`);
 * optional YAML front matter (``---`` / ``key: value`` / ``---``) sets ``title``, ``theme``
   and ``language``;
 * nothing written is dropped: long lists and code listings continue on further scenes,
@@ -19,7 +19,7 @@ The mapping a lecturer can predict:
   the line it is on.
 
 The Markdown itself is read by markdown-it-py (CommonMark), with one block rule of our
-own for ``$$`` display math; :mod:`videojob.renderer.lecture_scenes` turns the blocks into
+own for ``$$`` display math and GFM's table rule; :mod:`videojob.renderer.lecture_scenes` turns the blocks into
 scenes.
 """
 
@@ -35,6 +35,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
 from videojob.renderer.lecture_scenes import Block, blocks_to_storyboard
+from videojob.renderer.markdown_blocks import DRAWING_LANGUAGES
 from videojob.storyboard import InvalidStoryboardError, Storyboard
 
 FRONT_MATTER_KEYS = ("title", "theme", "language")
@@ -78,7 +79,7 @@ def _math_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark")
+    parser = MarkdownIt("commonmark").enable("table")
     parser.block.ruler.before(
         "fence", "math_block", _math_block, {"alt": ["paragraph", "reference", "blockquote", "list"]}
     )
@@ -150,6 +151,7 @@ def parse_blocks(body: str, first_line: int = 1) -> list[Block]:
     list_depth = 0
     in_heading: int | None = None
     open_list: Block | None = None
+    table: Block | None = None
 
     def line_of(token: Token) -> int:
         return first_line + (token.map[0] if token.map else 0)
@@ -171,13 +173,23 @@ def parse_blocks(body: str, first_line: int = 1) -> list[Block]:
                 blocks.append(open_list)
             open_list.items.append("")
             open_list.item_lines.append(line_of(token))
+        elif kind == "table_open":
+            table = Block("table", line=line_of(token))
+            blocks.append(table)
+        elif kind == "table_close":
+            table = None
+        elif kind == "tr_open" and table is not None:
+            table.rows.append([])
+            table.item_lines.append(line_of(token))
         elif kind == "heading_open":
             in_heading = int(token.tag[1:])
         elif kind == "heading_close":
             in_heading = None
         elif kind == "inline":
             text = inline_to_speech(token)
-            if in_heading is not None:
+            if table is not None:
+                table.rows[-1].append(text)
+            elif in_heading is not None:
                 blocks.append(Block("heading", text=text, level=in_heading, line=line_of(token)))
             elif list_depth and open_list is not None:
                 open_list.items[-1] = f"{open_list.items[-1]} {text}".strip()
@@ -188,7 +200,8 @@ def parse_blocks(body: str, first_line: int = 1) -> list[Block]:
                 block = Block("math", text=token.content, line=line_of(token))
             else:
                 language = (token.info.split() or ["text"])[0].lower() if kind == "fence" else "text"
-                code = "\n".join(line.rstrip() for line in token.content.splitlines()).strip("\n")
+                code = "\n".join(line.rstrip() for line in token.content.splitlines())
+                code = code if language in DRAWING_LANGUAGES else code.strip("\n")  # drawings count their lines
                 block = Block("code", text=code, language=language, line=line_of(token) + (1 if kind == "fence" else 0))
             if block.text or kind != "math_block":
                 blocks.append(block)
