@@ -8,7 +8,10 @@ endpoint is proven in tests/integration/operator/test_progress_streams_from_the_
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
+from collections.abc import Coroutine
+from typing import Any
 
 import kubernetes
 import pytest
@@ -49,7 +52,7 @@ async def _serve(release: asyncio.Event, seen_queries: list[dict[str, str]], tok
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]
     return runner, f"http://127.0.0.1:{port}"
 
 
@@ -69,15 +72,14 @@ def test_sixty_open_log_streams_add_no_threads_and_deliver_every_line():
         streams = LogStreams(_configuration(host))
         threads_before = threading.active_count()
         seen: dict[int, list[str]] = {i: [] for i in range(STREAMS)}
-        tasks = [
-            asyncio.create_task(
-                follow(
-                    lambda i=i: streams.follow("ns", f"render-{i}", "renderer", 100),
-                    lambda event, i=i: seen[i].append(event.stage),
-                )
+
+        def follow_render(i: int) -> Coroutine[Any, Any, int]:
+            return follow(
+                functools.partial(streams.follow, "ns", f"render-{i}", "renderer", 100),
+                lambda event: seen[i].append(event.stage),
             )
-            for i in range(STREAMS)
-        ]
+
+        tasks = [asyncio.create_task(follow_render(i)) for i in range(STREAMS)]
         while len(queries) < STREAMS or any(not stages for stages in seen.values()):
             await asyncio.sleep(0.01)
         threads_while_open = threading.active_count()
