@@ -12,6 +12,7 @@ the same report lines.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -20,6 +21,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -91,8 +93,10 @@ class Observer(threading.Thread):
 
     def poll(self) -> None:
         now = time.monotonic()
-        uid_to_name = {}
-        videojobs = self.custom.list_namespaced_custom_object("videojob.dev", "v1alpha1", self.namespace, "videojobs")
+        uid_to_name: dict[str, str] = {}
+        videojobs: dict[str, Any] = self.custom.list_namespaced_custom_object(  # type: ignore[assignment]
+            "videojob.dev", "v1alpha1", self.namespace, "videojobs"
+        )
         for item in videojobs["items"]:
             name, status = item["metadata"]["name"], item.get("status") or {}
             uid_to_name[item["metadata"]["uid"]] = name
@@ -103,12 +107,12 @@ class Observer(threading.Thread):
         for job in self.batch.list_namespaced_job(self.namespace).items:
             owner = (job.metadata.labels or {}).get(UID_LABEL)
             if owner in uid_to_name:
-                self.seen[uid_to_name[owner]].job_uids.add(job.metadata.uid)
+                self.seen[uid_to_name[owner]].job_uids.add(str(job.metadata.uid))
         running = 0
         for pod in self.core.list_namespaced_pod(self.namespace).items:
             owner = (pod.metadata.labels or {}).get(UID_LABEL)
             if owner in uid_to_name:
-                self.seen[uid_to_name[owner]].pod_uids.add(pod.metadata.uid)
+                self.seen[uid_to_name[owner]].pod_uids.add(str(pod.metadata.uid))
                 running += pod.status.phase == "Running"
         self.most_running = max(self.most_running, running)
 
@@ -260,13 +264,17 @@ def test_a_renderer_pod_deleted_mid_render_finishes_from_the_cached_scenes(kube_
     report = Report("renderer Pod deleted", faults=0)
     finished_before_kill: dict[str, int] = {}
     deleted_at: dict[str, float] = {}
+
+    def caught(name: str) -> tuple[str, int] | None:
+        """The Pod to delete and the scenes it finished; ("", all) once the VideoJob is over."""
+        if observer.seen[name].phase in TERMINAL:
+            return ("", sections)
+        return _rendering_pod(kube_cluster, namespace, name)
+
     try:
         for name in names:
             found = wait_for(
-                lambda name=name: (
-                    _rendering_pod(kube_cluster, namespace, name)
-                    or (observer.seen[name].phase in TERMINAL and ("", sections))
-                ),
+                functools.partial(caught, name),
                 900 if FULL else 300,  # the last ones wait for a render slot
                 f"{name} to render its first scene",
                 interval=1.0,

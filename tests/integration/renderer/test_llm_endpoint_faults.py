@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -25,9 +26,9 @@ TIMEOUT = 2.0
 
 
 @contextlib.contextmanager
-def misbehaving_endpoint(delay: float, body: bytes, content_type: str = "application/json") -> Iterator[dict]:
+def misbehaving_endpoint(delay: float, body: bytes, content_type: str = "application/json") -> Iterator[dict[str, Any]]:
     """An OpenAI-compatible address that waits ``delay`` seconds, then answers 200 with ``body``."""
-    seen = {"requests": 0}
+    seen: dict[str, Any] = {"requests": 0}
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
