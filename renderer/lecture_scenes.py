@@ -253,8 +253,8 @@ _DRAWINGS = {"diagram": diagram_visual, "timeline": timeline_visual, "plot": plo
 
 
 def _add_table(builder: _SceneBuilder, block: Block) -> None:
-    for visual, line, spoken in comparison_visuals(block.rows, block.item_lines):
-        builder.visual(visual, line, spoken=spoken)
+    for visual, line in comparison_visuals(block.rows, block.item_lines):
+        builder.visual(visual, line)
 
 
 def _too_many_scenes(scenes: list[_Scene]) -> str:

@@ -86,7 +86,7 @@ def _validated(model: type[BaseModel], data: dict[str, Any], lines: dict[tuple[A
         item = error.errors()[0]
         loc = tuple(item["loc"])
         where = max((prefix for prefix in lines if loc[: len(prefix)] == prefix), key=len, default=None)
-        field = ".".join(str(part) for part in loc[len(where or ()) :] if not isinstance(part, int))
+        field = ".".join(str(part) for part in loc if not isinstance(part, int))
         raise InvalidBlockError(
             lines[where] if where is not None else line, f"{field + ': ' if field else ''}{plain_message(item)}"
         ) from None
@@ -225,9 +225,10 @@ def plot_visual(text: str, first_line: int) -> dict[str, Any]:
     return visual
 
 
-def comparison_visuals(rows: list[list[str]], row_lines: list[int]) -> list[tuple[dict[str, Any], int, list[str]]]:
-    """A pipe table (its header row first) as comparison scenes of at most COMPARISON_ITEMS_MAX rows each:
-    (visual, line of its first row, the items in the order the scene reveals them)."""
+def comparison_visuals(rows: list[list[str]], row_lines: list[int]) -> list[tuple[dict[str, Any], int]]:
+    """A pipe table (its header row first) as comparison scenes of at most COMPARISON_ITEMS_MAX rows each,
+    with the line of each one's first row. Cells are shown, not read out: the paragraphs around the
+    table narrate it (a table read cell by cell, column after column, is no sentence)."""
     header, body = rows[0], rows[1:]
     columns = len(header)
     labelled = columns == 3 and not header[0]
@@ -244,6 +245,14 @@ def comparison_visuals(rows: list[list[str]], row_lines: list[int]) -> list[tupl
         raise InvalidBlockError(row_lines[0], "give both compared columns a heading in the table's first row")
     if not body:
         raise InvalidBlockError(row_lines[0], "the table has a heading row but no rows under it: add a row")
+    for row, line in zip(rows, row_lines, strict=True):
+        for cell in row:
+            if len(cell) > L.ITEM_MAX_CHARS:
+                raise InvalidBlockError(
+                    line,
+                    f"a table cell has at most {L.ITEM_MAX_CHARS} characters (this one has {len(cell)}): "
+                    "shorten it, or say the rest in a paragraph",
+                )
     scenes = []
     for start in range(0, len(body), L.COMPARISON_ITEMS_MAX):
         chunk, chunk_lines = body[start : start + L.COMPARISON_ITEMS_MAX], row_lines[1 + start :]
@@ -265,5 +274,5 @@ def comparison_visuals(rows: list[list[str]], row_lines: list[int]) -> list[tupl
         _validated(
             Comparison, visual, {**lines, ("left_title",): row_lines[0], ("right_title",): row_lines[0]}, row_lines[0]
         )
-        scenes.append((visual, chunk_lines[0], [left_title, *left, right_title, *right]))
+        scenes.append((visual, chunk_lines[0]))
     return scenes
