@@ -40,9 +40,9 @@ def test_the_markdown_sample_renders_the_scenes_it_always_did(tmp_path):
     )
     board = _job(spec, tmp_path).storyboard
     kinds = [scene.visual.kind for scene in board.scenes]
-    assert kinds == ["title_card", "equation", "bullet_list"]
+    assert kinds == ["title_card", "equation", "diagram", "comparison", "timeline"]
     assert board.scenes[1].narration.startswith("In a right triangle")
-    assert board.scenes[2].visual.bullets == ["a = 3", "b = 4", "so c = 5"]
+    assert board.scenes[2].visual.shapes[0].legs == (3.0, 4.0)  # its right triangle, drawn to scale
 
 
 def test_the_crd_flat_scene_form_maps_onto_the_catalogue(tmp_path):
