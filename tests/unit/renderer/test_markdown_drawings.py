@@ -154,3 +154,10 @@ def test_the_pythagoras_sample_draws_its_right_triangle():
     board = markdown_to_storyboard(sample["spec"]["source"]["markdown"])
     triangles = [shape for scene in board.scenes if scene.visual.kind == "diagram" for shape in scene.visual.shapes]
     assert [(shape.shape, shape.legs) for shape in triangles] == [("right_triangle", (3.0, 4.0))]
+
+
+def test_the_readme_example_of_the_drawing_blocks_becomes_one_scene_each():
+    readme = (REPO_ROOT / "README.md").read_text()
+    example = readme.split("````markdown\n", 1)[1].split("````", 1)[0]
+    kinds = [scene.visual.kind for scene in markdown_to_storyboard(example).scenes]
+    assert kinds == ["title_card", "comparison", "diagram", "timeline", "function_plot"]
