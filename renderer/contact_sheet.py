@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -29,7 +30,9 @@ CAPTION_HEIGHT = CAPTION_POINTS + 10
 CAPTION_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
-def compose_sheet(pictures: list[Image.Image], captions: list[str], background: str, portrait: bool) -> Image.Image:
+def compose_sheet(
+    pictures: Sequence[Image.Image], captions: Sequence[str], background: str, portrait: bool
+) -> Image.Image:
     """The pictures in a grid, in order, each with its caption under it."""
     cell_width = CELL_WIDTH["portrait" if portrait else "landscape"]
     cells = [

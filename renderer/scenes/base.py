@@ -40,9 +40,9 @@ class Paragraph(VGroup):
         self.right_to_left = right_to_left
         pitch = L.line_pitch(size)
         for index, line in enumerate(lines):
-            line.move_to([0.0, -index * pitch, 0.0])
+            line.move_to((0.0, -index * pitch, 0.0))
             if not centred:
-                line.align_to([0.0, 0.0, 0.0], RIGHT if right_to_left else LEFT)
+                line.align_to((0.0, 0.0, 0.0), RIGHT if right_to_left else LEFT)
 
     @property
     def lines(self) -> list[Text]:

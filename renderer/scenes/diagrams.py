@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from manim import (
     DOWN,
@@ -70,7 +72,7 @@ class FunctionPlotScene(TemplateScene):
             self.palette.secondary,
             centred=True,
         )
-        label.move_to([0, layout.top - label.height / 2, 0])
+        label.move_to((0, layout.top - label.height / 2, 0))
         room = label.get_bottom()[1] - layout.gap - layout.bottom
         box = Box(layout.left, layout.right, layout.bottom, layout.bottom + room)
 
@@ -82,9 +84,10 @@ class FunctionPlotScene(TemplateScene):
 
         # The axes cross at zero when zero is in view, else they run along the edges.
         x0, y0 = float(np.clip(0.0, v.x_min, v.x_max)), float(np.clip(0.0, y_min, y_max))
-        style = {"color": self.palette.muted, "stroke_width": 3}
+        colour = self.palette.muted
         axes = VGroup(
-            Line(point(v.x_min, y0), point(v.x_max, y0), **style), Line(point(x0, y_min), point(x0, y_max), **style)
+            Line(point(v.x_min, y0), point(v.x_max, y0), color=colour, stroke_width=3),
+            Line(point(x0, y_min), point(x0, y_max), color=colour, stroke_width=3),
         )
         curve = VGroup()
         visible = np.isfinite(ys) & (ys >= y_min) & (ys <= y_max)
@@ -192,7 +195,7 @@ def _clamp(mobject, layout) -> None:
     box = Box.of(mobject)
     dx = max(0.0, layout.left - box.left) - max(0.0, box.right - layout.right)
     dy = max(0.0, layout.bottom - box.bottom) - max(0.0, box.top - layout.top)
-    mobject.shift([dx, dy, 0])
+    mobject.shift((dx, dy, 0))
 
 
 def _beside(label, arrow, layout) -> None:
@@ -214,6 +217,7 @@ class DiagramScene(TemplateScene):
         for index, spec in enumerate(self.visual.shapes):
             scale = 1.0 if spec.shape == "dot" else canvas.scale
             colour = colours[index % len(colours)]
+            shape: VMobject
             if spec.legs:  # filled inside, so that its side labels stay solid
                 shape = _right_triangle(self, spec.legs, spec.size * scale, colour)
             else:
@@ -243,7 +247,8 @@ class DiagramScene(TemplateScene):
             arrow.put_start_and_end_on(*_edge_points(source, target))
             self.arrows.append(arrow)
             if spec.label:
-                label = self.lines(spec.label, size, max(2.4, arrow.get_length()), self.palette.muted, centred=True)
+                width = min(layout.width, max(2.4, arrow.get_length()))
+                label = self.lines(spec.label, size, width, self.palette.muted, centred=True)
                 _beside(label, arrow, layout)
                 self.arrow_labels.append(label)
         return [Page([Part(node) for node in self.nodes.values()] + [Part(m) for m in self.arrows + self.arrow_labels])]
@@ -264,8 +269,8 @@ class DiagramScene(TemplateScene):
         for motion in self.visual.motions:
             node = nodes[motion.shape]
             if motion.action == "move":
-                target = np.array(self.canvas.point(motion.x, motion.y)) - node[0].get_center() + node.get_center()
-                self.animate(node.animate.move_to(target), run_time=1.0)
+                goal = np.array(self.canvas.point(motion.x, motion.y)) - node[0].get_center() + node.get_center()
+                self.animate(node.animate.move_to(goal), run_time=1.0)
             elif motion.action == "rotate":
                 self.animate(Rotate(node[0], angle=np.pi), run_time=1.0)  # the shape turns, its label stays upright
             else:
@@ -301,7 +306,7 @@ class TimelineScene(ListScene):
         slot = layout.width / len(events)
         card_width = min(2 * slot - 0.6, layout.width * 0.45)
         room = layout.height / 2 - 0.35
-        line = Line([layout.left, 0, 0], [layout.right, 0, 0], color=self.palette.muted, stroke_width=4)
+        line = Line((layout.left, 0, 0), (layout.right, 0, 0), color=self.palette.muted, stroke_width=4)
         for size in self.sizes_from(L.BODY):
             marks = []
             for index, event in enumerate(events):
@@ -316,6 +321,9 @@ class TimelineScene(ListScene):
                 _clamp(card, layout)
                 marks.append(VGroup(dot, card))
             else:
+                cards = [Box.of(mark[1]) for mark in marks]
+                if any(one.overlaps(other) for one, other in itertools.combinations(cards, 2)):
+                    continue  # an end card pushed inside the frame met its neighbour: smaller, or down the page
                 return [Page([Part(line)] + [Part(mark, index) for index, mark in enumerate(marks)])]
         return None
 
@@ -334,7 +342,7 @@ class TimelineScene(ListScene):
             rows = VGroup(*page.mobjects)
             x = min(row.get_left()[0] for row in rows) + 0.1  # through the dots, which hang left of the text
             line = Line(
-                [x, rows.get_top()[1], 0], [x, rows.get_bottom()[1], 0], color=self.palette.muted, stroke_width=4
+                (x, rows.get_top()[1], 0.0), (x, rows.get_bottom()[1], 0.0), color=self.palette.muted, stroke_width=4
             )
             page.parts.insert(0, Part(line))
         return pages

@@ -47,7 +47,7 @@ class ListScene(TemplateScene):
             bold=True,
             centred=True,
         )
-        return paragraph.move_to([(area.left + area.right) / 2, area.top - paragraph.height / 2, 0.0])
+        return paragraph.move_to(((area.left + area.right) / 2, area.top - paragraph.height / 2, 0.0))
 
     def heading_fits(self, heading: Paragraph, area: Box) -> bool:
         """Whether ``heading`` may stay at the top of every page: not when it takes more than a third of
@@ -66,7 +66,7 @@ class ListScene(TemplateScene):
         sizes = self.item_sizes(min(largest, L.HEADING))
         chosen = sizes[-1]
         for size in sizes:  # by the estimate, so that only the chosen size is drawn
-            text_width = width - 1.2 * L.em(size)
+            text_width = width - self._indent(marker, size)
             if any(L.breaks_a_word(e.text, text_width, size, e.bold) for e in entries):
                 continue  # a smaller size keeps every word whole
             gaps = 0.6 * L.em(size) * (len(entries) - 1)
@@ -76,10 +76,14 @@ class ListScene(TemplateScene):
         pieces = self._flow(entries, chosen, width, room, marker)
         return [self._place(page, area, centre=centre and len(pieces) == 1) for page in pieces]
 
+    def _indent(self, marker: Marker, size: float) -> float:
+        """How far an item's text starts from the list's edge: its marker and a space."""
+        return marker(0, size).width + 0.35 * L.em(size)
+
     def _flow(
         self, entries: Sequence[Entry], size: float, width: float, room: float, marker: Marker
-    ) -> list[list[tuple[int | None, VMobject]]]:
-        indent = marker(0, size).width + 0.35 * L.em(size)
+    ) -> list[list[tuple[int | None, _Row]]]:
+        indent = self._indent(marker, size)
         by_item = {}
         blocks = []
         for number, entry in enumerate(entries):
@@ -88,7 +92,7 @@ class ListScene(TemplateScene):
             by_item[number] = (entry, paragraph.right_to_left)
             blocks.append((number, paragraph.lines))
 
-        def make(number: int | None, lines: list, continued: bool) -> VMobject:
+        def make(number: int | None, lines: list, continued: bool) -> _Row:
             entry, right_to_left = by_item[number]  # type: ignore[index]
             paragraph = Paragraph(lines, size, right_to_left)
             row = _Row(paragraph, entry.item)
@@ -109,23 +113,23 @@ class ListScene(TemplateScene):
             for page in L.flow(blocks, room, L.em(size) * 0.6, height_of)
         ]
 
-    def _place(self, page: list[tuple[int | None, VMobject]], area: Box, centre: bool) -> Page:
+    def _place(self, page: list[tuple[int | None, _Row]], area: Box, centre: bool) -> Page:
         y = area.top
         rows = [row for _, row in page]
         for row in rows:
-            paragraph = row.paragraph  # type: ignore[attr-defined]
-            if row.right_to_left:  # type: ignore[attr-defined]
-                row.shift([area.right - row.indent - paragraph.get_right()[0], 0, 0])  # type: ignore[attr-defined]
+            paragraph = row.paragraph
+            if row.right_to_left:
+                row.shift((area.right - row.indent - paragraph.get_right()[0], 0, 0))
             else:
-                row.shift([area.left + row.indent - paragraph.get_left()[0], 0, 0])  # type: ignore[attr-defined]
-            row.shift([0, y - row.get_top()[1], 0])
+                row.shift((area.left + row.indent - paragraph.get_left()[0], 0, 0))
+            row.shift((0, y - row.get_top()[1], 0))
             y = row.get_bottom()[1] - L.em(paragraph.size) * 0.6
         if rows:
             group = VGroup(*rows)
             dx = (area.left + area.right) / 2 - group.get_center()[0]
             dy = (area.top + area.bottom) / 2 - group.get_center()[1] if centre else 0.0
-            group.shift([dx, dy, 0])
-        return Page([Part(row, row.item) for row in rows])  # type: ignore[attr-defined]
+            group.shift((dx, dy, 0))
+        return Page([Part(row, row.item) for row in rows])
 
 
 class _Row(VGroup):

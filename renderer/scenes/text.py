@@ -46,14 +46,14 @@ class TitleCardScene(ListScene):
             bold=True,
             centred=True,
         )
-        rule = Line([-1, 0, 0], [1, 0, 0], color=self.palette.secondary, stroke_width=4)
-        rule.set_width(min(layout.width * 0.6, 6.0))
+        half = min(layout.width * 0.3, 3.0)
+        rule = Line((-half, 0, 0), (half, 0, 0), color=self.palette.secondary, stroke_width=4)
         parts: list[VMobject] = [title, rule]
         if self.visual.subtitle:
             room = layout.height - title.height - 2 * layout.gap
             parts.append(self.fitted(self.visual.subtitle, self.sizes_from(L.BODY), layout.width, room, centred=True))
         if VGroup(*parts).arrange(DOWN, buff=layout.gap).height <= layout.height:
-            VGroup(*parts).move_to([0, (layout.top + layout.bottom) / 2, 0])
+            VGroup(*parts).move_to((0, (layout.top + layout.bottom) / 2, 0))
             return [Page([Part(part) for part in parts])]
         # Only the longest titles and subtitles in a narrow frame get here: they flow into pages.
         entries = [Entry(None, self.visual.title, self.palette.accent, bold=True, marked=False)]
@@ -144,9 +144,9 @@ class EquationScene(TemplateScene):
             )
         room = layout.height - (caption.height + layout.gap * 1.5 if caption is not None else 0)
         # Mathematics is scaled to fit rather than wrapped: TeX decides where an equation may break.
-        equation.scale(min(1.0, layout.width / equation.width, room / equation.height))
+        equation.scale(min(1.6, layout.width / equation.width, room * 0.7 / equation.height))
         parts: list[VMobject] = [equation] + ([caption] if caption is not None else [])
-        VGroup(*parts).arrange(DOWN, buff=layout.gap * 1.5).move_to([0, (layout.top + layout.bottom) / 2, 0])
+        VGroup(*parts).arrange(DOWN, buff=layout.gap * 1.5).move_to((0, (layout.top + layout.bottom) / 2, 0))
         return [Page([Part(part) for part in parts])]
 
     def compose(self) -> None:
@@ -157,6 +157,9 @@ class EquationScene(TemplateScene):
             self.animate(self.appear(parts[1], UP * 0.2), run_time=0.4)
         self.hold_until(self.timing.speech_start + self.timing.speech_seconds * 0.5)
         self.animate(Circumscribe(equation, color=self.palette.accent, buff=0.2), run_time=1.0)
+
+
+ITEMS_UNDER_HEADERS = (L.BODY + L.HEADING) // 2  # a column's items stay smaller than its header
 
 
 class ComparisonScene(ListScene):
@@ -175,7 +178,7 @@ class ComparisonScene(ListScene):
                 Entry(None, v.right_title, self.palette.secondary, bold=True, marked=False),
                 *right_entries,
             ]
-            return self.pages_of(entries, area, marker(self.palette.muted), largest=L.BODY)
+            return self.pages_of(entries, area, marker(self.palette.muted), largest=ITEMS_UNDER_HEADERS)
         gutter = 0.8
         half = (area.right - area.left - gutter) / 2
         columns = []
@@ -190,12 +193,16 @@ class ComparisonScene(ListScene):
         top = min(below.top for _, below, _, _ in columns)
         pages_per_column = [
             self.pages_of(
-                entries, Box(below.left, below.right, below.bottom, top), marker(colour), largest=L.BODY, centre=False
+                entries,
+                Box(below.left, below.right, below.bottom, top),
+                marker(colour),
+                ITEMS_UNDER_HEADERS,
+                centre=False,
             )
             for _, below, entries, colour in columns
         ]
-        divider = Line([0, area.top, 0], [0, area.bottom, 0], color=self.palette.muted)
-        divider.move_to([(area.left + area.right) / 2, (area.top + area.bottom) / 2, 0])
+        divider = Line((0, area.top, 0), (0, area.bottom, 0), color=self.palette.muted)
+        divider.move_to(((area.left + area.right) / 2, (area.top + area.bottom) / 2, 0))
         pages = []
         for left, right in zip_longest(*pages_per_column, fillvalue=Page()):
             pages.append(Page([Part(columns[0][0]), Part(columns[1][0]), Part(divider), *left.parts, *right.parts]))
@@ -218,8 +225,10 @@ def _wrap_code(code: str, columns: int) -> list[str]:
     rows = []
     for line in code.expandtabs(4).splitlines() or [" "]:
         while len(line) > columns:
-            rows.append(line[:columns])
-            line = "  " + line[columns:]
+            cut = line.rfind(" ", columns // 2, columns)  # at a space when there is one late enough
+            cut = cut + 1 if cut > 0 else columns
+            rows.append(line[:cut])
+            line = "  " + line[cut:]
         rows.append(line)
     return rows
 
@@ -242,8 +251,9 @@ class CodeListingScene(TemplateScene):
                 if listing.width <= layout.width or columns == 8:
                     break
                 columns = max(8, columns - 2)
-            if len(rows) <= ROWS_PER_LISTING and listing.height <= layout.height and (numbered or size == sizes[-1]):
-                listing.move_to([0, (layout.top + layout.bottom) / 2, 0])
+            fits = listing.height <= layout.height and listing.width <= layout.width
+            if len(rows) <= ROWS_PER_LISTING and fits and (numbered or size == sizes[-1]):
+                listing.move_to((0, (layout.top + layout.bottom) / 2, 0))
                 return [Page([Part(listing, 0)])]  # the largest size at which it fits without cutting a line
         # Too long for one page even at the smallest size: as many rows a page as fit, measured once.
         first = self._listing(rows[:1], language, size, numbered)
@@ -254,7 +264,7 @@ class CodeListingScene(TemplateScene):
             for start in range(0, len(rows), per_page)
         ]
         for page in pages:
-            page.move_to([0, (layout.top + layout.bottom) / 2, 0])
+            page.move_to((0, (layout.top + layout.bottom) / 2, 0))
         return [Page([Part(page, index)]) for index, page in enumerate(pages)]
 
     def _listing(self, rows: list[str], language: str, size: float, numbered: bool) -> Code:
