@@ -134,7 +134,7 @@ class Kueue:
 
         crds = source / "config/components/crd/bases"
         self.cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(crds))
-        self.cluster.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        self._wait_established(crds)
         self.cluster.kubectl("create", "namespace", NAMESPACE, check=False)
         self.component = Component(
             "kueue",
@@ -155,6 +155,19 @@ class Kueue:
             raise
         self.started_in = time.monotonic() - began
         return self.started_in
+
+    def _wait_established(self, crds: Path) -> None:
+        """Until Kueue's CRDs are served; a busy API server may answer a wait with an error, so ask again."""
+        deadline, answer = time.monotonic() + START_TIMEOUT, ""
+        while time.monotonic() < deadline:
+            waited = self.cluster.kubectl(
+                "wait", "--for=condition=Established", "--timeout=10s", "-f", str(crds), check=False, timeout=30
+            )
+            if waited.returncode == 0:
+                return
+            answer = (waited.stderr or waited.stdout).strip()
+            time.sleep(1)
+        raise StartError(f"Kueue's CRDs were not Established within {START_TIMEOUT:.0f}s: {answer}")
 
     def stop(self) -> None:
         for kind, name in WEBHOOK_NAMES.items():
