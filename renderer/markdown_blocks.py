@@ -172,7 +172,8 @@ def _in_a_row(shapes: list[dict[str, Any]]) -> None:
 
 def timeline_visual(text: str, first_line: int) -> dict[str, Any]:
     """A ``timeline`` fence: one ``WHEN: WHAT`` a line, in the order written."""
-    events, lines = [], {}
+    events: list[dict[str, str]] = []
+    lines: dict[tuple[Any, ...], int] = {}
     for number, line in _lines(text, first_line):
         event = _EVENT.match(line)
         if event is None:

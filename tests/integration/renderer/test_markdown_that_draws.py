@@ -43,14 +43,14 @@ def test_a_table_and_a_diagram_block_are_drawn_as_a_comparison_and_a_right_trian
     lecture = tmp_path / "lecture.md"
     lecture.write_text(LECTURE)
     cache = tmp_path / "cache"
-    options = {"quality": "low", "voice": "espeak", "cache": f"file://{cache}"}
     run = render_cli(
         str(lecture), "--quality", "low", "--voice", "espeak", "--cache", f"file://{cache}",
         "-o", f"file://{tmp_path / 'out'}", timeout=300,
     )  # fmt: skip
     assert run.returncode == EXIT_SUCCESS, run.stderr
 
-    job = resolve_job(lecture, None, RendererSettings(**options))  # what the CLI resolved from this lecture
+    settings = RendererSettings(quality="low", voice="espeak", cache=f"file://{cache}")  # as the CLI was given
+    job = resolve_job(lecture, None, settings)  # the storyboard and configuration the CLI resolved
     assert [scene.visual.kind for scene in job.storyboard.scenes] == ["title_card", "comparison", "diagram"]
     keys = scene_keys(job.storyboard, job.config)
     assert {path.name for path in (cache / "scenes").iterdir()} == set(keys)  # the scenes it drew: these
