@@ -133,9 +133,20 @@ def _length(name: str, value: float) -> str:
     return f"{name} = {shown}" if float(shown) == value else f"{name} ≈ {shown}"
 
 
-def _right_triangle(scene: TemplateScene, legs: tuple[float, float], size: float, colour: str) -> VGroup:
-    """A right triangle to scale (the longer leg ``size`` long), the right angle marked at the bottom
-    left, its sides labelled a (across), b (up) and c (the hypotenuse, computed)."""
+def _right_triangle(
+    scene: TemplateScene, legs: tuple[float, float], size: float, colour: str, room: tuple[float, float]
+) -> VGroup:
+    """A right triangle to scale (the longer leg at most ``size`` long), the right angle marked at the
+    bottom left, its sides labelled a (across), b (up) and c (the hypotenuse, computed); smaller when
+    it and its labels would not fit in ``room`` (width, height), the labels staying their size."""
+    drawn = _labelled_triangle(scene, legs, size, colour)
+    label_width, label_height = drawn.width - drawn[0].width, drawn.height - drawn[0].height
+    width, height = (size * extent * 2 for extent in _legs_extent(legs))
+    fit = min(1.0, (room[0] - label_width) / width, (room[1] - label_height) / height)
+    return drawn if fit >= 1.0 else _labelled_triangle(scene, legs, size * max(fit, 0.1), colour)
+
+
+def _labelled_triangle(scene: TemplateScene, legs: tuple[float, float], size: float, colour: str) -> VGroup:
     half_width, half_height = (size * extent for extent in _legs_extent(legs))
     corner = np.array([-half_width, -half_height, 0.0])
     across, up = np.array([half_width, -half_height, 0.0]), np.array([-half_width, half_height, 0.0])
@@ -219,7 +230,8 @@ class DiagramScene(TemplateScene):
             colour = colours[index % len(colours)]
             shape: VMobject
             if spec.legs:  # filled inside, so that its side labels stay solid
-                shape = _right_triangle(self, spec.legs, spec.size * scale, colour)
+                room = (layout.width, layout.height - label_room)
+                shape = _right_triangle(self, spec.legs, spec.size * scale, colour, room)
             else:
                 shape = SHAPES[spec.shape](spec.size * scale, colour)
                 shape.set_fill(shape.get_color(), opacity=1.0 if spec.shape == "dot" else 0.15)
