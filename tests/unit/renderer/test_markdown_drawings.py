@@ -38,6 +38,16 @@ def test_a_two_column_table_is_a_comparison_narrated_by_the_paragraphs_around_it
     assert board.scenes[1].narration == "Light acts both ways."
 
 
+def test_table_cells_are_their_words_without_markup():
+    visual = _visual("# T\n\n| **Old** | `new` |\n|---|---|\n| [a link](http://x) | *stressed* |\n")
+    assert (visual.left_title, visual.right_title, visual.left_items, visual.right_items) == (
+        "Old",
+        "new",
+        ["a link"],
+        ["stressed"],
+    )
+
+
 def test_a_three_column_table_names_its_rows_and_long_tables_continue_on_further_comparisons():
     rows = "".join(f"| row {n} | left {n} | right {n} |\n" for n in range(8))
     board = markdown_to_storyboard(f"# T\n\n## Versus\n\n|   | Before | After |\n|---|---|---|\n{rows}")
@@ -84,6 +94,11 @@ def test_a_triangle_with_two_legs_is_a_right_triangle_drawn_to_scale():
         ("circle sun at 9,0", 6, "x: Input should be less than or equal to 6.5"),
         ("sun: " + "s" * (L.DIAGRAM_LABEL_MAX_CHARS + 1), 6, "label: at most 40 characters"),
         ("# only a comment", 5, "the diagram has no shapes"),
+        (
+            "\n".join(f"s{n}: shape {n}" for n in range(L.DIAGRAM_SHAPES_MAX + 1)),
+            5,
+            "a diagram holds at most 12 shapes",
+        ),
     ],
 )
 def test_a_bad_diagram_line_is_refused_naming_its_line(block, line, says):
