@@ -42,6 +42,8 @@ DEFAULT_ENV = [
     value("MALLOC_ARENA_MAX", "2"),
     value("VIDEOJOB_NAMESPACES", ""),
     value("VIDEOJOB_MAX_CONCURRENT_RENDERS", "4"),
+    value("VIDEOJOB_OOM_MEMORY_FACTOR", "1.5"),
+    value("VIDEOJOB_OOM_MEMORY_CEILING", "8Gi"),
     value("VIDEOJOB_PROGRESS_LOG_TAIL_LINES", "50"),
     value("VIDEOJOB_RENDERER_IMAGE", "ghcr.io/videojob/renderer:0.1.0"),
     value("VIDEOJOB_RENDERER_IMAGE_PULL_POLICY", "IfNotPresent"),
@@ -82,6 +84,8 @@ def test_values_reach_the_env_the_operator_reads() -> None:
     sets = [
         "operator.watchNamespaces={team-a,team-b}",
         "operator.maxConcurrentRenders=7",
+        "operator.oomMemoryFactor=2",
+        "operator.oomMemoryCeiling=16Gi",
         "operator.presets.high.memory=12Gi",
         "renderer.image.repository=registry.example/renderer",
         "renderer.image.tag=1.2.3",
@@ -93,6 +97,7 @@ def test_values_reach_the_env_the_operator_reads() -> None:
     env = {item["name"]: item.get("value") for item in container["env"]}
     assert env["VIDEOJOB_NAMESPACES"] == "team-a,team-b"
     assert env["VIDEOJOB_MAX_CONCURRENT_RENDERS"] == "7"
+    assert (env["VIDEOJOB_OOM_MEMORY_FACTOR"], env["VIDEOJOB_OOM_MEMORY_CEILING"]) == ("2", "16Gi")
     assert env["VIDEOJOB_PRESETS"] == '{"high":{"memory":"12Gi"}}'
     assert env["VIDEOJOB_RENDERER_IMAGE"] == "registry.example/renderer:1.2.3"
     assert env["VIDEOJOB_RENDERER_SERVICE_ACCOUNT"] == "renderer"
