@@ -46,7 +46,7 @@ _AT = re.compile(rf"^at\s+({_NUMBER})\s*,\s*({_NUMBER})$")
 _OPTION = re.compile(rf"^(size|a|b)\s*=\s*({_NUMBER})$")
 _RANGE = re.compile(rf"^([xy])\s*(?::|=|in)\s*({_NUMBER})\s*\.\.\s*({_NUMBER})$")
 _CURVE = re.compile(r"^(?:y|f\(x\))\s*=\s*(.+)$")
-_EVENT = re.compile(r"^(.+?)\s*:\s+(.+)$")
+_EVENT_COLON = re.compile(r":\s")  # searched, not matched with a lazy group: linear on a hostile line
 
 DIAGRAM_FORMS = (
     "write 'circle ID: label' (or square, rectangle, triangle, dot; 'at X,Y' and 'size=N' after the id), "
@@ -70,6 +70,11 @@ def _lines(text: str, first_line: int) -> list[tuple[int, str]]:
         for number, line in enumerate(text.splitlines())
         if line.strip() and not line.strip().startswith("#")
     ]
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """A line quoted in a message, cut short: a hostile line may be 60,000 characters long."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def _label(rest: str) -> tuple[str, str | None]:
@@ -124,7 +129,7 @@ def diagram_visual(text: str, first_line: int) -> dict[str, Any]:
             else:
                 motions.append({"shape": motion["other"], "action": motion["action"]})
         else:
-            raise InvalidBlockError(number, f"{line!r} is not a diagram line: {DIAGRAM_FORMS}")
+            raise InvalidBlockError(number, f"{_quoted(line)} is not a diagram line: {DIAGRAM_FORMS}")
     if not shapes:
         raise InvalidBlockError(first_line - 1, f"the diagram has no shapes: {DIAGRAM_FORMS}")
     known = {shape["id"] for shape in shapes}
@@ -153,7 +158,7 @@ def _shape_options(entry: dict[str, Any], options: str, line: int) -> bool:
             legs[setting[1]] = float(setting[2])
         else:
             raise InvalidBlockError(
-                line, f"{option!r} is not a shape option: write 'at X,Y', 'size=N', or on a triangle 'a=N b=N'"
+                line, f"{_quoted(option)} is not a shape option: write 'at X,Y', 'size=N', or on a triangle 'a=N b=N'"
             )
     if legs:
         if len(legs) != 2:
@@ -175,13 +180,14 @@ def timeline_visual(text: str, first_line: int) -> dict[str, Any]:
     events: list[dict[str, str]] = []
     lines: dict[tuple[Any, ...], int] = {}
     for number, line in _lines(text, first_line):
-        event = _EVENT.match(line)
-        if event is None:
+        colon = _EVENT_COLON.search(line)
+        when, label = (line[: colon.start()].strip(), line[colon.end() :].strip()) if colon else ("", "")
+        if not when or not label:
             raise InvalidBlockError(
-                number, f"{line!r} is not an event: write 'WHEN: WHAT', e.g. '1905: Special relativity'"
+                number, f"{_quoted(line)} is not an event: write 'WHEN: WHAT', e.g. '1905: Special relativity'"
             )
         lines[("events", len(events))] = number
-        events.append({"when": event[1], "label": event[2]})
+        events.append({"when": when, "label": label})
     where = first_line - 1
     if not L.TIMELINE_EVENTS_MIN <= len(events) <= L.TIMELINE_EVENTS_MAX:
         raise InvalidBlockError(
@@ -208,16 +214,23 @@ def plot_visual(text: str, first_line: int) -> dict[str, Any]:
                 raise InvalidBlockError(
                     number, "a plot draws one curve: put the second 'y = ...' in its own plot block"
                 )
+            expression = curve[1].strip()
+            if len(expression) > L.EXPRESSION_MAX_CHARS:
+                raise InvalidBlockError(
+                    number,
+                    f"an expression has at most {L.EXPRESSION_MAX_CHARS} characters (this one has {len(expression)})",
+                )
             try:
-                parse_expression(curve[1].strip())
+                parse_expression(expression)
             except ExpressionError as error:
-                raise InvalidBlockError(number, f"y = {curve[1].strip()}: {error}") from None
-            visual["expression"], lines[("expression",)] = curve[1].strip(), number
+                raise InvalidBlockError(number, f"y = {expression}: {error}") from None
+            visual["expression"], lines[("expression",)] = expression, number
         elif line.lower().startswith("label:"):
             visual["label"], lines[("label",)] = line[len("label:") :].strip(), number
         else:
             raise InvalidBlockError(
-                number, f"{line!r} is not a plot line: write 'y = sin(x)', 'x: -3..3', 'y: -1..1' or 'label: TEXT'"
+                number,
+                f"{_quoted(line)} is not a plot line: write 'y = sin(x)', 'x: -3..3', 'y: -1..1' or 'label: TEXT'",
             )
     if "expression" not in visual:
         raise InvalidBlockError(first_line - 1, "the plot has no curve: write 'y = EXPRESSION', e.g. 'y = x^2'")

@@ -4,6 +4,8 @@ Each good block is read into the storyboard's data; each bad one is refused as b
 (exit 65, never retried) naming the lecture's line and what to write instead.
 """
 
+import time
+
 import pytest
 
 from support import REPO_ROOT
@@ -107,6 +109,13 @@ def test_a_bad_diagram_line_is_refused_naming_its_line(block, line, says):
     assert error.line == line
 
 
+@pytest.mark.parametrize("language", ["diagram", "timeline", "plot"])
+def test_a_hostile_line_of_sixty_thousand_characters_is_refused_at_once_and_quoted_short(language):
+    started = time.monotonic()
+    error = _refused(f"# T\n\n```{language}\na{' ' * 60_000}b\n```\n")
+    assert time.monotonic() - started < 1.0 and "line 4: " in str(error) and len(str(error)) < 400
+
+
 def test_a_timeline_block_is_one_event_a_line_in_order():
     visual = _visual("# Physics\n\n## A century\n\n```timeline\n1687: Principia\n1905: Special relativity\n```\n")
     assert [(event.when, event.label) for event in visual.events] == [
@@ -149,6 +158,7 @@ def test_a_plot_block_takes_a_curve_ranges_and_a_label():
         ("y = x^2\nx: 3..-3", 7, "x_min must be less than x_max"),
         ("y = x^2\nzoom: 2", 7, "'zoom: 2' is not a plot line: write 'y = sin(x)'"),
         ("x: 0..1", 5, "the plot has no curve: write 'y = EXPRESSION'"),
+        ("y = " + "x+" * 150 + "x", 6, "an expression has at most 200 characters (this one has 301)"),
     ],
 )
 def test_a_bad_plot_is_refused_naming_its_line(block, line, says):
