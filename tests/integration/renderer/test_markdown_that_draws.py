@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from videojob.contract import EXIT_SUCCESS
+from videojob.contract import EXIT_BAD_INPUT, EXIT_SUCCESS, Failure
 from videojob.renderer.pipeline import scene_keys
 from videojob.renderer.settings import RendererSettings
 from videojob.renderer.sources import resolve_job
@@ -59,3 +59,14 @@ def test_a_table_and_a_diagram_block_are_drawn_as_a_comparison_and_a_right_trian
     assert "particle" in comparison and "wave" in comparison and "photons" in comparison
     triangle = normalised(ocr(cache / "scenes" / keys[2] / "last_frame.png", "eng"))
     assert "a3" in triangle and "b4" in triangle and "c5" in triangle, triangle
+
+
+def test_a_bad_drawing_block_stops_the_cli_as_bad_input_naming_the_line(render_cli, tmp_path: Path):
+    lecture = tmp_path / "lecture.md"
+    lecture.write_text("# Orbits\n\n## Pull\n\n```diagram\nsun: The Sun\nsun -> earth: gravity\n```\n")
+    run = render_cli(str(lecture), "--cache", "off", "-o", f"file://{tmp_path / 'out'}")
+    assert run.returncode == EXIT_BAD_INPUT, run.stderr  # 65: the Job fails at once, never retried
+    assert "line 7: no shape is called 'earth'" in run.stderr
+    assert isinstance(run.termination, Failure) and run.termination.reason == "InvalidStoryboard"
+    assert "line 7" in run.termination.message
+    assert not (tmp_path / "out").exists()
