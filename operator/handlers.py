@@ -22,6 +22,7 @@ from .builders import MANAGED_BY, UID_LABEL
 from .cleanup import OutputCleaner
 from .events import EventRecorder
 from .kube import Kube, load_client_config
+from .logstream import shrink_tls_read_buffers
 from .reconciler import Reconciler
 from .settings import get_settings
 from .world import World
@@ -37,6 +38,7 @@ async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **_
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 30
     kopf_storage.install(settings, kopf.get_default_registry())  # no per-event deep copies of every body
+    shrink_tls_read_buffers()  # one TLS connection per followed Pod: 16 KiB each, not 256 KiB
     operator_settings = get_settings()
     metrics.serve(operator_settings.metrics_port)
     memo.kube = kube = Kube(load_client_config())

@@ -8,6 +8,7 @@ bearer token is read again per request, so a rotated ServiceAccount token is use
 
 from __future__ import annotations
 
+import asyncio.sslproto
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import cast
@@ -16,6 +17,22 @@ import aiohttp
 import kubernetes
 
 from .errors import PermanentApiError, TransientApiError
+
+TLS_READ_BUFFER = 16 * 1024  # a log line is far smaller; asyncio's default is 256 KiB per connection
+
+
+def shrink_tls_read_buffers() -> None:
+    """Make every TLS connection of this process allocate a 16 KiB read buffer, not 256 KiB.
+
+    asyncio's SSLProtocol allocates ``max_size`` bytes per connection up front (Python 3.11).
+    With one connection per followed Pod, 500 renders cost 125 MiB of buffers for lines of
+    a few hundred bytes (measured: 500 open TLS streams grew a process by 296 MiB, client
+    and server sides together, against 58 MiB with 16 KiB). Larger reads (kopf's lists)
+    just take more of them.
+    """
+    protocol = getattr(asyncio.sslproto, "SSLProtocol", None)
+    if protocol is not None and isinstance(getattr(protocol, "max_size", None), int):
+        protocol.max_size = min(protocol.max_size, TLS_READ_BUFFER)
 
 
 def _ssl_context(configuration: kubernetes.client.Configuration) -> ssl.SSLContext | bool:
