@@ -244,6 +244,9 @@ class CodeListingScene(TemplateScene):
         sizes = self.sizes_from(L.HEADING)
         for size in sizes:
             columns = max(8, int((layout.width - 1.0) / (0.6 * L.em(size))))  # DejaVu Sans Mono's advance: 0.6 em
+            too_wide = any(len(line) > columns for line in self.visual.code.expandtabs(4).splitlines())
+            if size != sizes[-1] and (too_wide or len(self.visual.code.splitlines()) > ROWS_PER_LISTING):
+                continue  # a smaller size shows every line whole: nothing drawn at this one
             while True:
                 rows = _wrap_code(self.visual.code, columns)
                 numbered = len(rows) == len(self.visual.code.splitlines())
