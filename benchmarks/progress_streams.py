@@ -289,6 +289,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="progress lines per Pod")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between a Pod's lines (a scene's length)")
     parser.add_argument("--baseline", default=THREAD_PER_POD_COMMIT)
+    parser.add_argument("--this-first", action="store_true", help="measure this tree before the baseline")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vj-streams-") as state:
         plane = ControlPlane(Path(state) / "controlplane")
@@ -317,10 +318,10 @@ def main() -> None:
             }
             plane.kubectl("patch", "node", NODE, "--subresource=status", "--type=merge", "-p", json.dumps(node_status))
             base = baseline_tree(args.baseline, Path(state) / "baseline")
-            results = [
-                run_one("baseline", plane, server, args, {"PYTHONPATH": str(base)}),
-                run_one("this", plane, server, args, {}),
-            ]
+            order = ["this", "baseline"] if args.this_first else ["baseline", "this"]
+            environments = {"baseline": {"PYTHONPATH": str(base)}, "this": {}}
+            by_label = {label: run_one(label, plane, server, args, environments[label]) for label in order}
+            results = [by_label["baseline"], by_label["this"]]
         finally:
             plane.stop()
     print(f"load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
