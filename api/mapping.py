@@ -5,8 +5,9 @@ dicts. The body is checked by :class:`videojob.spec.VideoJobSpec` itself (the mo
 CRD is generated from), so what the gateway accepts the API server accepts.
 
 Mapping decisions:
-* ``size`` picks the quality: ``854x480`` low, ``1280x720`` medium, ``1920x1080`` high.
-  Portrait sizes (``720x1280``...) are refused until the scene templates draw 9:16.
+* ``size`` picks the quality and the orientation: ``854x480`` low, ``1280x720`` medium,
+  ``1920x1080`` high; the same turned upright (``480x854``, ``720x1280``, ``1080x1920``) is
+  ``orientation: portrait``, laid out for 9:16 by every template (not a landscape frame cropped).
 * ``seconds`` is ``durationSeconds``, the target length, within the spec's limits.
 * status: Pending/Queued -> ``queued``; Scripting..Uploading -> ``in_progress``;
   Succeeded -> ``completed``; Failed -> ``failed``. A cancelled (suspended) video is
@@ -27,7 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from videojob import limits as L
-from videojob.quality import QUALITY_PRESETS, QualityName
+from videojob.quality import DEFAULT_ORIENTATION, ORIENTATIONS, QUALITY_PRESETS, Orientation, QualityName
 from videojob.spec import API_GROUP, API_VERSION, KIND, OutputSpec, StoryboardSpec, VideoJobSpec, VoiceSpec
 from videojob.storyboard import ThemeName
 
@@ -42,8 +43,12 @@ DEFAULT_MODEL = "videojob-1"
 VARIANTS = ("video", "thumbnail", "vtt", "srt")
 Status = Literal["queued", "in_progress", "completed", "failed"]
 
-_SIZES: dict[str, QualityName] = {f"{p.width}x{p.height}": name for name, p in QUALITY_PRESETS.items()}
-_PORTRAIT = ("720x1280", "1024x1792", "480x854", "1080x1920")
+_SIZES: dict[str, tuple[QualityName, Orientation]] = {
+    f"{shown.width}x{shown.height}": (name, orientation)
+    for orientation in ORIENTATIONS
+    for name, preset in QUALITY_PRESETS.items()
+    for shown in [preset.oriented(orientation)]
+}
 
 
 class CreateVideo(BaseModel):
@@ -55,9 +60,13 @@ class CreateVideo(BaseModel):
     markdown: str | None = Field(default=None, description="A lecture in Markdown: headings become scenes.")
     storyboard: StoryboardSpec | None = None
     model: Annotated[str, Field(max_length=128)] | None = Field(default=None, description="Recorded and echoed back.")
-    size: str | None = Field(default=None, description="854x480, 1280x720 or 1920x1080 (picks the quality).")
+    size: str | None = Field(
+        default=None,
+        description="854x480, 1280x720 or 1920x1080 (picks the quality); 480x854, 720x1280 or 1080x1920 for portrait.",
+    )
     seconds: int | str | None = Field(default=None, description="Target duration in seconds (durationSeconds).")
     quality: QualityName | None = None
+    orientation: Orientation | None = Field(default=None, description="landscape (16:9) or portrait (9:16).")
     theme: ThemeName | None = None
     voice: VoiceSpec | None = None
     duration_seconds: int | None = Field(
@@ -86,33 +95,34 @@ _WIRE_TO_PARAM = {
 }
 
 
-def _quality(request: CreateVideo) -> QualityName:
+def _picture(request: CreateVideo) -> tuple[QualityName, Orientation | None]:
+    """The quality and orientation that ``size`` (or ``quality``/``orientation``) asks for."""
     if request.size is None:
-        return request.quality or "medium"
-    if request.size in _PORTRAIT:
-        raise GatewayError(
-            422,
-            "unsupported_size",
-            f"size {request.size} is portrait; the scene templates draw 16:9 only for now: use " + ", ".join(_SIZES),
-            "size",
-        )
+        return request.quality or "medium", request.orientation
     if request.size not in _SIZES:
         raise GatewayError(
             422,
             "unsupported_size",
             f"size {request.size!r} is not one we render: use "
-            + ", ".join(f"{size} ({name})" for size, name in _SIZES.items()),
+            + ", ".join(f"{size} ({name}, {orientation})" for size, (name, orientation) in _SIZES.items()),
             "size",
         )
-    chosen = _SIZES[request.size]
-    if request.quality is not None and request.quality != chosen:
+    quality, orientation = _SIZES[request.size]
+    if request.quality is not None and request.quality != quality:
         raise GatewayError(
             422,
             "invalid_request",
-            f"size {request.size} is quality {chosen}, but quality says {request.quality}: set one of them",
+            f"size {request.size} is quality {quality}, but quality says {request.quality}: set one of them",
             "quality",
         )
-    return chosen
+    if request.orientation is not None and request.orientation != orientation:
+        raise GatewayError(
+            422,
+            "invalid_request",
+            f"size {request.size} is {orientation}, but orientation says {request.orientation}: set one of them",
+            "orientation",
+        )
+    return quality, orientation
 
 
 def _duration(request: CreateVideo) -> int | None:
@@ -154,8 +164,11 @@ def build_spec(request: CreateVideo, llm: Mapping[str, Any] | None = None) -> Vi
             )
             if value is not None
         },
-        "quality": _quality(request),
     }
+    quality, orientation = _picture(request)
+    wire["quality"] = quality
+    if orientation is not None and orientation != DEFAULT_ORIENTATION:
+        wire["orientation"] = orientation
     optional = {
         "theme": request.theme,
         "durationSeconds": _duration(request),
@@ -273,7 +286,8 @@ def video_object(videojob: Mapping[str, Any], base_path: str = "/v1/videos") -> 
     metadata, spec = videojob["metadata"], videojob.get("spec") or {}
     status = videojob.get("status") or {}
     quality: QualityName = spec.get("quality") or "medium"
-    preset = QUALITY_PRESETS.get(quality, QUALITY_PRESETS["medium"])
+    orientation: Orientation = spec.get("orientation") or DEFAULT_ORIENTATION
+    preset = QUALITY_PRESETS.get(quality, QUALITY_PRESETS["medium"]).oriented(orientation)
     state = video_status(videojob)
     name = metadata["name"]
     output = status.get("output") or {}

@@ -75,10 +75,12 @@ def test_a_prompt_becomes_an_llm_videojob_and_errors_reach_the_client(cluster, c
     )
     assert spec["quality"] == "medium" and spec["durationSeconds"] == 30
 
+    upright = client.videos.create(prompt="Explain tides to a child", size="720x1280")
+    assert upright.size == "720x1280" and cluster.get("vj", upright.id)["spec"]["orientation"] == "portrait"
     with pytest.raises(openai.UnprocessableEntityError) as refused:
-        client.videos.create(prompt="Explain tides to a child", size="720x1280")
+        client.videos.create(prompt="Explain tides to a child", size="1024x1792")
     error = refused.value.body
-    assert isinstance(error, dict) and error["param"] == "size" and "portrait" in error["message"]
+    assert isinstance(error, dict) and error["param"] == "size" and "720x1280 (medium, portrait)" in error["message"]
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(
             base_url=f"{gateway.url}/v1", api_key="vj_000000000000_" + "A" * 43, max_retries=0

@@ -30,10 +30,27 @@ def test_size_picks_the_quality_and_seconds_is_the_target_duration(client, kube,
     assert video["seconds"] == "45" and video["size"] == "1920x1080"
 
 
-def test_a_portrait_size_is_refused_naming_size(client, tenant_a):
+def test_a_portrait_size_makes_a_portrait_video(client, kube, tenant_a):
     answer = client.post("/v1/videos", json={"markdown": LECTURE, "size": "720x1280"}, headers=tenant_a)
+    assert answer.status_code == 202
+    assert answer.json()["size"] == "720x1280" and answer.json()["quality"] == "medium"
+    [videojob] = kube.objects.values()
+    assert videojob["spec"]["orientation"] == "portrait" and videojob["spec"]["quality"] == "medium"
+
+
+def test_a_size_the_orientation_contradicts_is_refused_naming_orientation(client, kube, tenant_a):
+    body = {"markdown": LECTURE, "size": "1920x1080", "orientation": "portrait"}
+    answer = client.post("/v1/videos", json=body, headers=tenant_a)
     assert answer.status_code == 422
-    assert answer.json()["error"]["param"] == "size" and "portrait" in answer.json()["error"]["message"]
+    assert answer.json()["error"]["param"] == "orientation" and "landscape" in answer.json()["error"]["message"]
+    assert not kube.objects
+
+
+def test_an_unknown_size_is_refused_listing_the_sizes_we_render(client, tenant_a):
+    answer = client.post("/v1/videos", json={"markdown": LECTURE, "size": "1024x1792"}, headers=tenant_a)
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["param"] == "size" and "1080x1920 (high, portrait)" in error["message"]
 
 
 def test_two_sources_are_refused_naming_the_source(client, kube, tenant_a):
