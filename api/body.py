@@ -102,8 +102,12 @@ async def read_create_body(request: Request, limit: int) -> dict[str, Any]:
         return parse_multipart(content_type, body)
     try:
         data = json.loads(body or b"null")
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise GatewayError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+    except ValueError:  # Python refuses integers of over 4,300 digits; no field takes one
+        raise GatewayError(
+            400, "invalid_json", "the body is not valid JSON: a number in it has thousands of digits; send a short one"
+        ) from None
     except RecursionError:  # Python's parser gives up on deep nesting, which no video needs
         raise GatewayError(400, "invalid_json", "the body is not valid JSON: it nests too deeply") from None
     if not isinstance(data, dict):
