@@ -47,7 +47,7 @@ def test_oom_killed_comes_back_bigger_then_fails_at_the_ceiling_saying_what_to_s
     assert resources["limits"]["memory"] == resources["requests"]["memory"] == "1536Mi"
     status = cluster.wait_status("big", lambda s: len(s.get("attemptHistory") or []) == 2, "two attempts shown")
     assert [(a["attempt"], a["memory"]) for a in status["attemptHistory"]] == [(1, "1Gi"), (2, "1536Mi")]
-    assert [a["outcome"] for a in status["attemptHistory"]][0] == "OOMKilled"
+    assert status["attemptHistory"][0]["outcome"] == "OOMKilled"
     assert status["attemptHistory"][1]["outcome"] in ("Pending", "Running")  # Running once its Pod exists
     # Queued while the scheduler has not placed the bigger Pod (here no node ever does: the test binds it)
     assert status["phase"] in ("Pending", "Queued") and "attempt 1 ran out of memory at 1Gi" in status["stage"]
