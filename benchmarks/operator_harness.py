@@ -127,7 +127,13 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
         try:
             for crd in sorted((REPO_ROOT / "manifests" / "crd").glob("*.yaml")):
                 plane.kubectl("apply", "--server-side", "-f", str(crd))
-            plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/videojobs.videojob.dev")
+            for attempt in range(3):  # a busy API server can answer the first wait before it knows the CRD
+                established = plane.kubectl(
+                    "wait", "--for=condition=Established", "--timeout=50s", "crd/videojobs.videojob.dev", check=False
+                )
+                if established.returncode == 0:
+                    break
+                print(f"CRD not Established yet (try {attempt + 1}): {established.stderr.strip()}", flush=True)
             plane.kubectl("create", "namespace", NAMESPACE)
             log = Path(state) / "operator.log"
             settings = {
