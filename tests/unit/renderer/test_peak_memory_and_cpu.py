@@ -47,10 +47,12 @@ def test_on_a_host_the_session_cgroup_is_not_taken_for_the_renderers() -> None:
 
 def test_outside_a_container_the_peak_is_the_largest_child_it_waited_for() -> None:
     before = usage.largest_resident_bytes()
-    subprocess.run([sys.executable, "-c", "b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096])"], check=True)
+    # In a full test run an earlier child may have been big: this one is bigger than any before it.
+    size = max(300 * 2**20, before + 64 * 2**20)
+    subprocess.run([sys.executable, "-c", f"b = bytearray({size}); b[::4096] = b'x' * len(b[::4096])"], check=True)
     if usage.container_peak_bytes() is None:  # this machine may itself be a container; then its cgroup is the truth
-        assert usage.peak_memory_bytes() >= 300 * 2**20 > before
-    assert usage.largest_resident_bytes() >= 300 * 2**20
+        assert usage.peak_memory_bytes() >= size > before
+    assert usage.largest_resident_bytes() >= size
 
 
 def test_cpu_is_counted_from_the_start_of_the_render_and_includes_children() -> None:
