@@ -35,6 +35,8 @@ HELM_VERSION = "v3.22.0"
 KWOK_VERSION = "v0.8.0"
 COREDNS_VERSION = "v1.15.0"  # cluster DNS for in-cluster workloads
 KUEUE_VERSION = "v0.17.0"  # job queueing, admits renderer Jobs by their queue-name label
+# The chart's best-practice linter (kube-linter's module host is refused by the Go module proxy here).
+KUBE_SCORE_VERSION = "v1.20.0"
 
 # The main module's go directive sets GODEBUG defaults; wrappers copy upstream's.
 MIN_GO = (1, 24)
@@ -75,6 +77,7 @@ TOOLS: dict[str, Tool] = {
         Tool("kwok", KWOK_VERSION, ("kwok",)),
         Tool("coredns", COREDNS_VERSION, ("coredns",)),
         Tool("kueue", KUEUE_VERSION, ("kueue",)),
+        Tool("kube-score", KUBE_SCORE_VERSION, ("kube-score",)),
     )
 }
 # Tools that `go install module/package@version` builds as they are (no wrapper module needed).
@@ -84,6 +87,7 @@ GO_INSTALL_PACKAGES = {
     "kwok": "sigs.k8s.io/kwok/cmd/kwok",
     "coredns": "github.com/coredns/coredns",
     "kueue": "sigs.k8s.io/kueue/cmd/kueue",
+    "kube-score": "github.com/zegl/kube-score/cmd/kube-score",
 }
 BINARY_TO_TOOL = {binary: tool for tool in TOOLS.values() for binary in tool.binaries}
 
