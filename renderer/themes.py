@@ -22,9 +22,15 @@ FALLBACKS = (
     "Noto Sans Hebrew",
     "Noto Sans Devanagari",
     "Noto Sans Thai",
+    "Symbola",  # emoji as outlines (see text_presentation)
 )
 # Not in the list: Noto Color Emoji. Its glyphs are bitmaps, which Manim's SVG import drops, and with it
 # in a family list fontconfig hands it the digits (it has keycap digits), so every number vanished.
+# Fontconfig still prefers it for any emoji Pango is asked to draw in colour, so text_presentation asks
+# for the text (outline) form, which Symbola has.
+TEXT_PRESENTATION = "\ufe0e"  # variation selector 15: draw the preceding character as text, not as a picture
+EMOJI_PRESENTATION = "\ufe0f"
+_EMOJI_RANGES = ((0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
 _FIRST_FOR_SCRIPT = {  # the start of a Unicode character name: the family to put first
     "ARABIC": "Noto Sans Arabic",
     "HEBREW": "Noto Sans Hebrew",
@@ -47,6 +53,22 @@ def script_family(text: str) -> str | None:
             if name.startswith(prefix):
                 return family
     return None
+
+
+def _is_emoji(char: str) -> bool:
+    return any(low <= ord(char) <= high for low, high in _EMOJI_RANGES)
+
+
+def text_presentation(text: str) -> str:
+    """``text`` with every emoji asked for in its text form, so that it is drawn (as an outline) at all."""
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if char == EMOJI_PRESENTATION and index and _is_emoji(text[index - 1]):
+            continue  # replaced by the text selector just added after the emoji
+        out.append(char)
+        if _is_emoji(char) and text[index + 1 : index + 2] != TEXT_PRESENTATION:
+            out.append(TEXT_PRESENTATION)
+    return "".join(out)
 
 
 def font_families(text: str) -> str:

@@ -23,7 +23,7 @@ from manim import DOWN, LEFT, RIGHT, FadeOut, Scene, Text, UpdateFromAlphaFunc, 
 
 from videojob.renderer import layout as L
 from videojob.renderer.layout import Layout, Page
-from videojob.renderer.themes import font_families
+from videojob.renderer.themes import font_families, text_presentation
 from videojob.renderer.timing import SceneTiming, reveal_times
 from videojob.storyboard import Palette
 
@@ -165,6 +165,7 @@ class TemplateScene(Scene, abc.ABC):
             # (Pango sets it against the right edge of a surface Manim then crops). The words still read
             # right to left; the line is aligned right by Paragraph.
             text = "\u200e" + text
+        text = text_presentation(text)
         return Text(
             text,
             font=font_families(text),

@@ -56,8 +56,8 @@ import json, subprocess, sys
 for script, sample in json.loads(sys.argv[1]).items():
     charset = " ".join(f"{ord(c):x}" for c in sample)
     families = subprocess.run(["fc-list", f":charset={charset}", "family"], capture_output=True, text=True).stdout
-    noto = sorted({f.split(",")[0] for f in families.splitlines() if f.startswith("Noto")})
-    print(script, noto[0] if noto else "none")
+    ours = sorted({f.split(",")[0] for f in families.splitlines() if f.startswith(("Noto", "Symbola"))})
+    print(script, ",".join(ours) or "none")
 """
 
 # Runs beside the MinIO image in one Pod: a real S3 round trip with the minio client.
@@ -204,6 +204,7 @@ def test_the_renderer_image_has_a_noto_font_for_every_script(pods, renderer_imag
     assert pod["status"]["phase"] == "Succeeded", found
     assert {script: family for script, family in found.items() if family == "none"} == {}
     assert found.keys() == SCRIPT_SAMPLES.keys()
+    assert "Symbola" in found["emoji"].split(",")  # the outline form Manim can draw (renderer/themes.py)
 
 
 def test_the_minio_image_serves_s3_as_10001_on_a_read_only_root(pods, minio_image, controlplane_image):
