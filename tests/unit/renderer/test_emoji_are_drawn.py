@@ -15,9 +15,15 @@ from videojob.renderer.themes import TEXT_PRESENTATION, font_families, text_pres
 
 with warnings.catch_warnings():  # Manim's audio dependency imports audioop, deprecated in Python 3.11
     warnings.simplefilter("ignore", DeprecationWarning)
-    from manim import Text
+    from manim import Text, tempconfig
 
 ROCKET, EARTH = "\U0001f680", "\U0001f30d"
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(tmp_path):  # Manim writes each Text's SVG under media_dir
+    with tempconfig({"media_dir": str(tmp_path), "verbosity": "ERROR"}):
+        yield
 
 
 def drawn_glyphs(text: str) -> int:
