@@ -10,7 +10,6 @@ read again on every request so that a rotated ServiceAccount token is picked up.
 from __future__ import annotations
 
 import json
-import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 from urllib.parse import quote
@@ -18,6 +17,7 @@ from urllib.parse import quote
 import aiohttp
 import kubernetes
 
+from videojob.kubeconfig import ssl_context
 from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -37,17 +37,6 @@ class ApiServerUnavailable(Exception):
     """The API server could not be reached."""
 
 
-def _ssl_context(configuration: kubernetes.client.Configuration) -> ssl.SSLContext | bool:
-    if not configuration.host.startswith("https"):
-        return False
-    context = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
-    if not configuration.verify_ssl:
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    if configuration.cert_file:
-        context.load_cert_chain(configuration.cert_file, configuration.key_file)
-    return context
-
-
 def videojobs_path(namespace: str, name: str | None = None) -> str:
     path = f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{quote(namespace)}/{PLURAL}"
     return f"{path}/{quote(name)}" if name else path
@@ -58,7 +47,7 @@ class Kube:
 
     def __init__(self, configuration: kubernetes.client.Configuration, pool_size: int = 64) -> None:
         self.configuration = configuration
-        self._ssl = _ssl_context(configuration)
+        self._ssl = ssl_context(configuration)
         self._pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
 

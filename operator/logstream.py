@@ -9,12 +9,13 @@ bearer token is read again per request, so a rotated ServiceAccount token is use
 from __future__ import annotations
 
 import asyncio.sslproto
-import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import cast
 
 import aiohttp
 import kubernetes
+
+from videojob.kubeconfig import ssl_context
 
 from .errors import PermanentApiError, TransientApiError
 
@@ -33,18 +34,6 @@ def shrink_tls_read_buffers() -> None:
     protocol = getattr(asyncio.sslproto, "SSLProtocol", None)
     if protocol is not None and isinstance(getattr(protocol, "max_size", None), int):
         protocol.max_size = min(protocol.max_size, TLS_READ_BUFFER)
-
-
-def _ssl_context(configuration: kubernetes.client.Configuration) -> ssl.SSLContext | bool:
-    """The client configuration's CA, verification and client certificate, as an ssl context."""
-    if not configuration.host.startswith("https"):
-        return False
-    context = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
-    if not configuration.verify_ssl:
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    if configuration.cert_file:
-        context.load_cert_chain(configuration.cert_file, configuration.key_file)
-    return context
 
 
 class LogStreams:
@@ -66,7 +55,7 @@ class LogStreams:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
             # Streams are long-lived: no cap on connections (each log holds one for the render's length).
-            connector = aiohttp.TCPConnector(ssl=_ssl_context(self.configuration), limit=0, limit_per_host=0)
+            connector = aiohttp.TCPConnector(ssl=ssl_context(self.configuration), limit=0, limit_per_host=0)
             self._session = aiohttp.ClientSession(self.configuration.host, connector=connector)
         return self._session
 
