@@ -104,7 +104,9 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     page.screenshot("lecture-form")
     _submit_lecture(page)
     page.wait(lambda: page.visible("progress-section"), what="the progress bar")
-    name = wait_for(lambda: cluster.get("vj")["items"], 20, "the VideoJob")[0]["metadata"]["name"]
+    videojob = wait_for(lambda: cluster.get("vj")["items"], 20, "the VideoJob")[0]
+    name = videojob["metadata"]["name"]
+    assert videojob["spec"]["voice"] == {"provider": "piper", "name": "en_US-joe-medium"}  # the page's default
 
     pod = renderer.start(name)
     renderer.progress(pod, "Rendering", 25, "Rendering scene 1/3", eta=40)
