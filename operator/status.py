@@ -177,6 +177,12 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         status["queuePosition"] = seen.queue_position
     elif seen.kueue is not None:
         phase, why, stage = reasons.QUEUED, seen.kueue.progressing_reason, seen.kueue.stage
+    elif _held_since_restart(old, status, job, newest, seen):
+        # A restarted operator has not re-read the running renderer's log (or listed its Pod) yet: what
+        # it wrote last still holds, rather than going back to Pending until the next progress line.
+        phase, why, stage = old["phase"], reasons.RUNNING, str(old.get("stage") or "")
+        if old.get("estimatedCompletionTime"):
+            status["estimatedCompletionTime"] = old["estimatedCompletionTime"]
     elif job is None or job_condition(job, "Suspended") or newest is None:
         phase, why, stage = reasons.PENDING, reasons.STARTING, "Starting the renderer" + _grown(seen)
     elif (scheduler_says := unschedulable_message(newest)) is not None:
@@ -192,16 +198,6 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         status["progress"] = int(event.progress)
         if event.eta_seconds is not None:
             status["estimatedCompletionTime"] = timestamp(event.time + timedelta(seconds=event.eta_seconds))
-    # A restarted operator has not re-read the running renderer's log yet: what it wrote last still holds
-    # (the same Pod, still running), rather than going back to Pending until the next progress line.
-    elif (
-        old.get("phase") in reasons.RENDERER_PHASES
-        and (newest.get("status") or {}).get("phase") == "Running"
-        and old.get("attempts") == status.get("attempts")
-    ):
-        phase, why, stage = old["phase"], reasons.RUNNING, str(old.get("stage") or "")
-        if old.get("estimatedCompletionTime"):
-            status["estimatedCompletionTime"] = old["estimatedCompletionTime"]
     else:
         phase, why = reasons.PENDING, reasons.STARTING
         running = (newest.get("status") or {}).get("phase") == "Running"
@@ -218,6 +214,27 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     conditions = _conditions(phase, why, message, failure, invalid)
     status["conditions"] = _keep_transition_times(conditions, old.get("conditions") or [], seen.now, generation)
     return status
+
+
+def _held_since_restart(
+    old: Mapping[str, Any],
+    status: Mapping[str, Any],
+    job: Mapping[str, Any] | None,
+    newest: Mapping[str, Any] | None,
+    seen: Observation,
+) -> bool:
+    """Whether the render the status last described is still the one going on, with no progress seen since:
+    the same Job (not a bigger attempt's), unfinished and not suspended, and its Pod not yet listed again,
+    or listed Running (or just Succeeded, the Job not yet Complete) with no new try started."""
+    if seen.progress is not None or job is None or old.get("phase") not in reasons.RENDERER_PHASES:
+        return False
+    name = job["metadata"]["name"]
+    if old.get("jobName") != name or job_condition(job, "Suspended"):
+        return False
+    if newest is None:
+        return True
+    pod_phase = (newest.get("status") or {}).get("phase")
+    return pod_phase in ("Running", "Succeeded") and old.get("attempts") == status.get("attempts")
 
 
 def _grown(seen: Observation) -> str:

@@ -4,7 +4,8 @@ a render at Scripting went back to Pending after each restart."""
 
 from videojob.operator.status import Observation, compute_status
 
-RENDERING = {"phase": "Rendering", "progress": 40, "stage": "Rendering scene 2 of 5", "attempts": 1}
+JOB = "lesson-5b2d0e56-1"
+RENDERING = {"phase": "Rendering", "progress": 40, "stage": "Rendering scene 2 of 5", "attempts": 1, "jobName": JOB}
 
 
 def test_a_running_render_keeps_its_phase_and_progress_before_the_first_progress_line(kube):
@@ -19,3 +20,23 @@ def test_a_new_pod_after_a_failure_still_starts_from_pending(kube):
     seen = Observation(now=kube.NOW, job=kube.job(active=1, failed=1), pods=[failed, retry], progress=None)
     status = compute_status(kube.videojob(status=RENDERING), seen)
     assert status["phase"] == "Pending" and status["attempts"] == 2
+
+
+def test_a_render_whose_pod_is_not_listed_again_yet_keeps_its_phase(kube):
+    # Seen twice by the SIGKILL chaos test: the VideoJob reconciled before the Pod index was refilled.
+    seen = Observation(now=kube.NOW, job=kube.job(active=1), pods=[], progress=None)
+    status = compute_status(kube.videojob(status=RENDERING), seen)
+    assert (status["phase"], status["progress"], status["stage"]) == ("Rendering", 40, "Rendering scene 2 of 5")
+
+
+def test_a_render_whose_pod_finished_while_the_operator_was_down_keeps_its_phase(kube):
+    assembling = {"phase": "Assembling", "progress": 85, "stage": "Assembling video", "attempts": 1, "jobName": JOB}
+    seen = Observation(now=kube.NOW, job=kube.job(active=1), pods=[kube.pod(phase="Succeeded")], progress=None)
+    status = compute_status(kube.videojob(status=assembling), seen)
+    assert (status["phase"], status["progress"]) == ("Assembling", 85)
+
+
+def test_a_bigger_attempts_job_starts_from_pending(kube):
+    seen = Observation(now=kube.NOW, job=kube.job(active=1, name="lesson-5b2d0e56-2"), pods=[], progress=None)
+    status = compute_status(kube.videojob(status=RENDERING), seen)
+    assert status["phase"] == "Pending"
