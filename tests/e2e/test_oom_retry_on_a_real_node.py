@@ -145,8 +145,10 @@ This scene has the longest narration, so it is drawn first, while the heavy one 
 $${HEAVY_EQUATION}$$
 """
 # Measured on this machine with one CPU: the light scenes fit in about 400 MiB (host PSS), the heavy one drawn
-# after them needs about 520 MiB; in the Pod, 460Mi was OOMKilled during the heavy scene.
-BETWEEN = "460Mi"
+# after them needs more. In the Pod, 460Mi was OOMKilled during the heavy scene under load, but a quiet CI
+# rehearsal finished at 460Mi; 420Mi was killed in the heavy scene in three quiet runs out of three (the
+# bigger attempt then peaked at 372-383 MiB with one scene from the cache).
+BETWEEN = "420Mi"
 
 
 def test_the_bigger_attempt_reuses_the_scenes_the_killed_one_finished(kube_cluster, namespace, start_operator):
@@ -163,7 +165,7 @@ def test_the_bigger_attempt_reuses_the_scenes_the_killed_one_finished(kube_clust
     assert status["phase"] == "Succeeded", f"status: {json.dumps(status, indent=1)}\n{operator.log_tail(60)}"
     assert [(a["memory"], a["outcome"]) for a in status["attemptHistory"]] == [
         (BETWEEN, "OOMKilled"),
-        ("920Mi", "Succeeded"),
+        ("840Mi", "Succeeded"),
     ]
     usage = status["usage"]
     print(
