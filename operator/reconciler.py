@@ -23,12 +23,13 @@ from videojob.spec import VideoJobSpec
 
 from . import attempts, fanout, kueue, logs, metrics, reasons
 from .admission import Admission, finished, suspended
-from .builders import RENDERER_CONTAINER, build_assembly_job, build_attempt_job, build_spec_configmap, output_prefix
+from .builders import RENDERER_CONTAINER, output_prefix
 from .cleanup import FINALIZER, OutputCleaner, finalizers_for, without_finalizer
 from .errors import CleanupNotConfigured, OperatorError, retry_base
 from .events import EventSink
-from .failures import job_succeeded, pods_by_age
+from .failures import pods_by_age
 from .kube import ClusterApi
+from .launcher import Launcher
 from .progress import ProgressBoard, follow
 from .settings import OperatorSettings
 from .status import Observation, compute_status, status_patch
@@ -52,12 +53,11 @@ class Reconciler:
         self.admission = Admission(settings.max_concurrent_renders, self.statuses, self.refresh_waiting)
         self.board = ProgressBoard()
         self.world: World | None = None
-        self._configmap_ensured: set[str] = set()
         self._followers: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresh_pending = False
         self._kueue_jobs: dict[str, str] = {}  # renderer Job uid -> VideoJob uid, for Kueue's Workload events
-        self.memory_growth = attempts.MemoryGrowth(settings.oom_memory_factor, settings.oom_memory_ceiling)
+        self.launcher = Launcher(settings, kube, self.admission, lambda: self.events)
 
     # --- running ------------------------------------------------------------------------------
 
@@ -84,7 +84,7 @@ class Reconciler:
             del self._kueue_jobs[job_uid]
         self.admission.settle(uid)
         self.queue.forget(uid)
-        self._configmap_ensured.discard(uid)
+        self.launcher.forget(uid)
         self.refresh_waiting()
 
     def videojob_of_job(self, job_uid: str) -> str | None:
@@ -198,12 +198,14 @@ class Reconciler:
             if spec.suspend:
                 return None, None
             place = None if spec.queue_name else self._render_slot(uid)  # Kueue, when named, is the cap
-            return (await self._start(body, spec), None) if place is None else (None, place)
+            return (await self.launcher.start(body, spec), None) if place is None else (None, place)
         if finished(job):
-            return await self._grow_after_oom(body, job) or await self._assemble_when_shares_done(
+            launch = self.launcher
+            pods = self.world.job_pods(uid, job) if self.world is not None else []
+            return await launch.grow_after_oom(body, job, pods) or await launch.assemble_when_shares_done(
                 body, job
             ) or job, None
-        await self._ensure_configmap(body, spec)
+        await self.launcher.ensure_configmap(body, spec)
         if spec.suspend and not suspended(job):
             await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
             self.admission.settle(uid)
@@ -230,7 +232,8 @@ class Reconciler:
         if fanned is not None:  # a render shared by several Pods: every index's progress, added up
             pods, progress = pods_by_age(fanned.pods), fanned.progress
         position, length = place or (None, None)
-        seen = attempts.review(world.all_jobs(uid), job, lambda j: world.job_pods(uid, j), self.memory_growth)
+        growth = self.launcher.memory_growth
+        seen = attempts.review(world.all_jobs(uid), job, lambda j: world.job_pods(uid, j), growth)
         return Observation(
             now=now,
             job=job,
@@ -250,68 +253,11 @@ class Reconciler:
             self._kueue_jobs[job["metadata"]["uid"]] = uid
         return kueue.waiting(job, self.world.workload(job))
 
-    async def _grow_after_oom(self, body: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Attempt N+1 with more memory when attempt N (``job``) was OOMKilled; None for any other end."""
-        assert self.world is not None
-        uid = body["metadata"]["uid"]
-        step = attempts.next_attempt(job, self.world.job_pods(uid, job), self.memory_growth)
-        if step is None:
-            return None
-        bigger = build_attempt_job(body, self.settings, attempt=step.attempt, memory=step.memory)
-        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the killed attempt held
-        if await self.kube.create_if_absent(bigger):
-            self.events(
-                body,
-                "Warning",
-                "MemoryRaised",
-                f"Attempt {step.attempt - 1} ran out of memory at {step.after}; "
-                f"attempt {step.attempt} ({bigger['metadata']['name']}) starts with {step.memory}",
-            )
-            metrics.OOM_RETRIES.labels((body.get("spec") or {}).get("quality") or "medium").inc()
-        return bigger
-
-    async def _assemble_when_shares_done(
-        self, body: Mapping[str, Any], job: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        """Every index of a fanned-out render succeeded: its assembly Job (created once), which the status follows."""
-        if fanout.step(job) != fanout.STEP_SHARES or job_succeeded(job) is None:
-            return None
-        uid = body["metadata"]["uid"]
-        pods = int((job.get("spec") or {}).get("completions") or 1)
-        attempt, memory = attempts.attempt_number(job), attempts.memory_limit(job)
-        assembly = build_assembly_job(body, self.settings, pods=pods, attempt=attempt, memory=memory)
-        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the shares held, until it shows
-        if await self.kube.create_if_absent(assembly):
-            self.events(body, "Normal", "JobCreated", f"Created assembly Job {assembly['metadata']['name']}")
-        return assembly
-
     def _render_slot(self, uid: str) -> Place | None:
         """None when the VideoJob may render now; else its place in the queue."""
         assert self.world is not None
         decision = self.admission.decide(self.world, asyncio.get_running_loop().time())
         return None if uid in decision.admitted else (decision.positions.get(uid), decision.length)
-
-    async def _start(self, body: Mapping[str, Any], spec: VideoJobSpec) -> dict[str, Any]:
-        uid = body["metadata"]["uid"]
-        admitted = asyncio.get_running_loop().time()
-        self.admission.admit(uid, admitted)
-        job = build_attempt_job(body, self.settings)
-        # Both at once: the kubelet waits for a missing ConfigMap volume, so the order does not matter.
-        _, created = await asyncio.gather(
-            self.kube.create_if_absent(build_spec_configmap(body, spec)), self.kube.create_if_absent(job)
-        )
-        self._configmap_ensured.add(uid)
-        if created:
-            self.events(body, "Normal", "JobCreated", f"Created renderer Job {job['metadata']['name']}")
-            metrics.JOB_CREATION.observe(asyncio.get_running_loop().time() - admitted)
-        return job
-
-    async def _ensure_configmap(self, body: Mapping[str, Any], spec: VideoJobSpec) -> None:
-        # The ConfigMap is created alongside the Job; after a crash between the two, make it now (once).
-        uid = body["metadata"]["uid"]
-        if uid not in self._configmap_ensured:
-            await self.kube.create_if_absent(build_spec_configmap(body, spec))
-            self._configmap_ensured.add(uid)
 
     async def _write_status(self, body: Mapping[str, Any], seen: Observation) -> dict[str, Any]:
         """Compute the status and write what changed; the new status."""

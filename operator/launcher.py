@@ -1,0 +1,97 @@
+"""Creating the renderer Jobs of a VideoJob: its first attempt, the next one after an OOM kill,
+the assembly step of a fanned-out render, and the spec ConfigMap they all mount.
+
+The reconciler decides *when* (from the Jobs and Pods it sees); this module builds the Job
+with :mod:`.builders`, creates it if absent (a restarted operator creates nothing twice),
+holds its render slot, and posts the Event that says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from videojob.spec import VideoJobSpec
+
+from . import attempts, fanout, metrics
+from .admission import Admission
+from .builders import build_assembly_job, build_attempt_job, build_spec_configmap
+from .events import EventSink
+from .failures import job_succeeded
+from .kube import ClusterApi
+from .settings import OperatorSettings
+
+
+class Launcher:
+    def __init__(
+        self,
+        settings: OperatorSettings,
+        kube: ClusterApi,
+        admission: Admission,
+        events: Callable[[], EventSink],
+    ) -> None:
+        # ``events`` is read at each use: a test may swap the reconciler's sink after construction.
+        self.settings, self.kube, self.admission, self._events = settings, kube, admission, events
+        self.memory_growth = attempts.MemoryGrowth(settings.oom_memory_factor, settings.oom_memory_ceiling)
+        self._configmap_ensured: set[str] = set()
+
+    def forget(self, uid: str) -> None:
+        self._configmap_ensured.discard(uid)
+
+    async def start(self, body: Mapping[str, Any], spec: VideoJobSpec) -> dict[str, Any]:
+        """The first attempt's Job and the spec ConfigMap, created together."""
+        uid = body["metadata"]["uid"]
+        admitted = asyncio.get_running_loop().time()
+        self.admission.admit(uid, admitted)
+        job = build_attempt_job(body, self.settings)
+        # Both at once: the kubelet waits for a missing ConfigMap volume, so the order does not matter.
+        _, created = await asyncio.gather(
+            self.kube.create_if_absent(build_spec_configmap(body, spec)), self.kube.create_if_absent(job)
+        )
+        self._configmap_ensured.add(uid)
+        if created:
+            self._events()(body, "Normal", "JobCreated", f"Created renderer Job {job['metadata']['name']}")
+            metrics.JOB_CREATION.observe(asyncio.get_running_loop().time() - admitted)
+        return job
+
+    async def ensure_configmap(self, body: Mapping[str, Any], spec: VideoJobSpec) -> None:
+        # The ConfigMap is created alongside the Job; after a crash between the two, make it now (once).
+        uid = body["metadata"]["uid"]
+        if uid not in self._configmap_ensured:
+            await self.kube.create_if_absent(build_spec_configmap(body, spec))
+            self._configmap_ensured.add(uid)
+
+    async def grow_after_oom(
+        self, body: Mapping[str, Any], job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Attempt N+1 with more memory when attempt N (``job``) was OOMKilled; None for any other end."""
+        uid = body["metadata"]["uid"]
+        step = attempts.next_attempt(job, pods, self.memory_growth)
+        if step is None:
+            return None
+        bigger = build_attempt_job(body, self.settings, attempt=step.attempt, memory=step.memory)
+        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the killed attempt held
+        if await self.kube.create_if_absent(bigger):
+            self._events()(
+                body,
+                "Warning",
+                "MemoryRaised",
+                f"Attempt {step.attempt - 1} ran out of memory at {step.after}; "
+                f"attempt {step.attempt} ({bigger['metadata']['name']}) starts with {step.memory}",
+            )
+            metrics.OOM_RETRIES.labels((body.get("spec") or {}).get("quality") or "medium").inc()
+        return bigger
+
+    async def assemble_when_shares_done(self, body: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Every index of a fanned-out render succeeded: its assembly Job (created once), which the status follows."""
+        if fanout.step(job) != fanout.STEP_SHARES or job_succeeded(job) is None:
+            return None
+        uid = body["metadata"]["uid"]
+        pods = int((job.get("spec") or {}).get("completions") or 1)
+        attempt, memory = attempts.attempt_number(job), attempts.memory_limit(job)
+        assembly = build_assembly_job(body, self.settings, pods=pods, attempt=attempt, memory=memory)
+        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the shares held, until it shows
+        if await self.kube.create_if_absent(assembly):
+            self._events()(body, "Normal", "JobCreated", f"Created assembly Job {assembly['metadata']['name']}")
+        return assembly
