@@ -88,6 +88,9 @@ class StoredOutput(_Message):
     thumbnail: str | None = None
     manifest: str | None = None
     cached: bool = False
+    # Added within v1: the PNG with every scene's finished picture; an older operator ignores it,
+    # and a result from an older renderer has none (the gateway answers 404 for that variant).
+    contact_sheet: str | None = Field(default=None, alias="contactSheet")
 
 
 class Usage(_Message):

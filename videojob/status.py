@@ -76,6 +76,12 @@ class OutputStatus(_Status):
     sha256: str | None = Field(None, description="The SHA-256 of the video, in hex.")
     subtitles: SubtitleKeys | None = Field(None, description="The subtitle object keys.")
     thumbnail: str | None = Field(None, description="The object key of the thumbnail PNG.")
+    contact_sheet: str | None = Field(
+        None,
+        alias="contactSheet",
+        description="The object key of the contact sheet: one PNG with the finished picture of every scene, "
+        "in order, to see the whole video at a glance.",
+    )
     manifest: str | None = Field(
         None, description="The object key of the per-scene manifest (kept in S3, not in status)."
     )
