@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from collections import deque
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
@@ -19,6 +21,53 @@ from fastapi import Request
 from .errors import GatewayError
 
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
+_DIGITS = re.compile(r"[+-]?[0-9]+")
+# Free text may be anything, digits included; every other field is a short value.
+_FREE_TEXT_FIELDS = ("prompt", "markdown")
+
+
+class _UnreadableNumber:
+    """A JSON integer too long for Python to read (over ``sys.get_int_max_str_digits()`` digits)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _read_int(text: str) -> int | _UnreadableNumber:
+    try:
+        return int(text)
+    except ValueError:  # Python's own guard against quadratic conversions; no field takes such a number
+        return _UnreadableNumber(len(text.lstrip("+-")))
+
+
+def _too_many_digits(param: str, digits: int) -> GatewayError:
+    return GatewayError(
+        422,
+        "invalid_request",
+        f"{param}: a number of {digits} digits is not one any field takes; send a short whole number",
+        param,
+    )
+
+
+def _refuse_unreadable_numbers(data: Any) -> None:
+    """A 422 naming the first field that holds a number too long to read (a loop: bodies nest deeply)."""
+    pending: deque[tuple[str, Any]] = deque([("", data)])
+    while pending:
+        path, value = pending.popleft()
+        if isinstance(value, _UnreadableNumber):
+            raise _too_many_digits(path or "body", value.digits)
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        pending.extend((f"{path}.{key}" if path else str(key), item) for key, item in items)
+
+
+def _refuse_unreadable_digit_strings(fields: dict[str, Any]) -> None:
+    """A top-level value sent as text (a form field, or a JSON string) that is a number too long to read."""
+    for name, value in fields.items():
+        if name in _FREE_TEXT_FIELDS or not isinstance(value, str):
+            continue
+        digits = len(value.strip().lstrip("+-"))
+        if digits > sys.get_int_max_str_digits() and _DIGITS.fullmatch(value.strip()):
+            raise _too_many_digits(name, digits)
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -79,11 +128,13 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         text = payload.decode("utf-8") if isinstance(payload, bytes) else str(payload)
         if name == "storyboard":  # a structure with lists: only JSON carries it
             try:
-                _set(fields, name, json.loads(text))
+                _set(fields, name, json.loads(text, parse_int=_read_int))
             except (ValueError, RecursionError):
                 raise GatewayError(422, "invalid_request", "storyboard: send it as JSON", "storyboard") from None
             continue
         _set(fields, name, text)
+    _refuse_unreadable_numbers(fields)
+    _refuse_unreadable_digit_strings(fields)
     return fields
 
 
@@ -101,12 +152,12 @@ async def read_create_body(request: Request, limit: int) -> dict[str, Any]:
     if media == "multipart/form-data":
         return parse_multipart(content_type, body)
     try:
-        data = json.loads(body or b"null")
+        data = json.loads(body or b"null", parse_int=_read_int)
     except json.JSONDecodeError as error:
         raise GatewayError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
-    except ValueError:  # Python refuses integers of over 4,300 digits; no field takes one
+    except UnicodeDecodeError as error:
         raise GatewayError(
-            400, "invalid_json", "the body is not valid JSON: a number in it has thousands of digits; send a short one"
+            400, "invalid_json", f"the body is not valid JSON: it is not UTF-8 (byte {error.start})"
         ) from None
     except RecursionError:  # Python's parser gives up on deep nesting, which no video needs
         raise GatewayError(400, "invalid_json", "the body is not valid JSON: it nests too deeply") from None
@@ -114,4 +165,6 @@ async def read_create_body(request: Request, limit: int) -> dict[str, Any]:
         raise GatewayError(
             422, "invalid_request", "the body must be a JSON object with one of prompt, markdown or storyboard"
         )
+    _refuse_unreadable_numbers(data)
+    _refuse_unreadable_digit_strings(data)
     return data
