@@ -4,7 +4,9 @@ The CRD's schema in ``manifests/crd/`` is generated from these models (``hack/ge
 via :mod:`videojob.crd`), so every description ``kubectl explain`` shows, every bound,
 pattern, default and CEL rule the API server enforces at admission is written here
 once. Limits come from :mod:`videojob.limits`, which the storyboard model shares.
-Field names are snake_case in Python and camelCase on the wire.
+Field names are snake_case in Python and camelCase on the wire. spec.source lives in
+:mod:`videojob.video_source`; its names are re-exported here, so ``from videojob.spec import``
+reaches every part of the spec.
 
 Python validation covers the types, enums, bounds and patterns, and the two rules that
 span fields (one source; a prompt needs an LLM), with the API server's words. The other
@@ -19,15 +21,40 @@ environment variable.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Required
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator, with_config
-from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+from pydantic import ConfigDict, Field, model_validator
 
 from videojob import limits as L
 from videojob.quality import DEFAULT_ORIENTATION, DEFAULT_QUALITY, QUALITY_PRESETS, Orientation, QualityName
-from videojob.storyboard import TEMPLATE_NAMES, ThemeName
+from videojob.spec_model import SpecModel, immutable
+from videojob.storyboard import ThemeName
 from videojob.structural import Rule, kube
+from videojob.video_source import EXACTLY_ONE_SOURCE, SceneSpec, Source, StoryboardSpec
+
+__all__ = [
+    "API_GROUP",
+    "API_VERSION",
+    "EXACTLY_ONE_SOURCE",
+    "KIND",
+    "LLM",
+    "PLURAL",
+    "PROMPT_NEEDS_LLM",
+    "RENDERER_SPEC_DIR",
+    "RENDERER_SPEC_FILE",
+    "RENDERER_SPEC_PATH",
+    "OutputSpec",
+    "ResourceList",
+    "Resources",
+    "SceneSpec",
+    "SecretKeyRef",
+    "SecretKeySelector",
+    "Source",
+    "StoryboardSpec",
+    "VideoJobSpec",
+    "VoiceSpec",
+    "renderer_spec_json",
+]
 
 API_GROUP = "videojob.dev"
 API_VERSION = "v1alpha1"
@@ -46,15 +73,7 @@ Retention = Literal["Retain", "Delete"]
 Quantity = int | Annotated[str, Field(max_length=16)]
 
 
-def _immutable(field: str) -> Rule:
-    return Rule("self == oldSelf", f"{field} is immutable; create a new VideoJob")
-
-
-# Rules the Python validators raise too, so both say the same words.
-EXACTLY_ONE_SOURCE = Rule(
-    "(has(self.prompt) ? 1 : 0) + (has(self.markdown) ? 1 : 0) + (has(self.storyboard) ? 1 : 0) == 1",
-    "spec.source must set exactly one of prompt, markdown or storyboard",
-)
+# A rule the Python validator raises too, so both say the same words.
 PROMPT_NEEDS_LLM = Rule(
     "!has(self.source.prompt) || self.llm.provider == 'openai'",
     "spec.source.prompt needs an LLM: set spec.llm.provider to openai "
@@ -63,122 +82,7 @@ PROMPT_NEEDS_LLM = Rule(
 )
 
 
-class _Model(BaseModel):
-    # Unknown keys are tolerated: the API server already pruned what the CRD does not know.
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-
-def _known_template(name: str) -> str:
-    if name not in TEMPLATE_NAMES:
-        raise ValueError(f"unknown scene template {name!r}; use one of {', '.join(sorted(TEMPLATE_NAMES))}")
-    return name
-
-
-@with_config(
-    ConfigDict(
-        extra="allow",
-        json_schema_extra=kube(preserve_unknown_fields=True) | {"minProperties": 1, "maxProperties": L.SCENE_MAX_KEYS},
-    )
-)
-class SceneSpec(TypedDict, total=False):
-    """One scene; its template key names the scene template."""
-
-    template: Annotated[
-        str,
-        AfterValidator(_known_template),
-        Field(
-            description="The scene template, for example title, bullets or equation. A scene may instead "
-            "give its visual whole, as {narration, visual: {kind, ...}}.",
-            json_schema_extra={"enum": sorted(TEMPLATE_NAMES)},
-        ),
-    ]
-    narration: Required[
-        Annotated[
-            str,
-            Field(
-                min_length=1,
-                max_length=L.NARRATION_MAX_CHARS,
-                description=f"What is said during the scene, at most {L.NARRATION_MAX_CHARS:,} characters.",
-            ),
-        ]
-    ]
-
-
-class StoryboardSpec(_Model):
-    """The storyboard as the VideoJob carries it: scenes typed loosely here, validated in depth by
-    :class:`videojob.storyboard.Storyboard` when the renderer reads them."""
-
-    title: Annotated[str, Field(max_length=L.TITLE_MAX_CHARS)] | None = Field(
-        None, description="The video's title, shown on the first frame and in metadata."
-    )
-    scenes: Annotated[list[SceneSpec], Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX)] = Field(
-        description=f"The scenes in order, {L.SCENES_MIN} to {L.SCENES_MAX}. Each scene is an object with a "
-        "template name and that template's fields (see the renderer's storyboard schema); "
-        f"at most {L.SCENE_MAX_KEYS} keys per scene."
-    )
-
-
-class Source(_Model):
-    model_config = ConfigDict(
-        json_schema_extra=kube(
-            EXACTLY_ONE_SOURCE,
-            Rule(
-                "has(self.prompt) == has(oldSelf.prompt) && has(self.markdown) == has(oldSelf.markdown)"
-                " && has(self.storyboard) == has(oldSelf.storyboard)",
-                "spec.source is immutable; create a new VideoJob to render another source",
-            ),
-        )
-    )
-
-    prompt: Annotated[str, Field(min_length=L.PROMPT_MIN_CHARS, max_length=L.PROMPT_MAX_CHARS)] | None = Field(
-        None,
-        description='A topic in plain words, for example "Explain Newton\'s second law to high-school students". '
-        f"An LLM (spec.llm) writes the storyboard. {L.PROMPT_MIN_CHARS} to {L.PROMPT_MAX_CHARS:,} characters. "
-        "Immutable.",
-        json_schema_extra=kube(
-            _immutable("spec.source.prompt"),
-            Rule(
-                f"self.trim().size() >= {L.PROMPT_MIN_CHARS}",
-                f"spec.source.prompt must have at least {L.PROMPT_MIN_CHARS} characters besides spaces",
-            ),
-        ),
-    )
-    markdown: Annotated[str, Field(min_length=1, max_length=L.MARKDOWN_MAX_CHARS)] | None = Field(
-        None,
-        description="A lecture in Markdown, turned into scenes without an LLM: each heading starts a scene, "
-        "bullets become lists, $$...$$ becomes typeset math and paragraphs become narration. "
-        f"At most {L.MARKDOWN_MAX_CHARS:,} characters. Immutable.",
-        json_schema_extra=kube(
-            _immutable("spec.source.markdown"),
-            Rule(
-                "self.matches('(?m)^#{1,3} ')",
-                "spec.source.markdown needs at least one heading (# Title) to start a scene",
-            ),
-        ),
-    )
-    storyboard: StoryboardSpec | None = Field(
-        None,
-        description="The storyboard itself: a title and a list of scenes drawn from the renderer's catalogue "
-        "of scene templates. The renderer validates each scene in depth and fails the job with reason "
-        "InvalidStoryboard when one is wrong. Immutable.",
-        json_schema_extra=kube(_immutable("spec.source.storyboard")),
-    )
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Source:
-        chosen = [name for name in ("prompt", "markdown", "storyboard") if getattr(self, name) is not None]
-        if len(chosen) != 1:
-            raise ValueError(EXACTLY_ONE_SOURCE.message)
-        return self
-
-    @property
-    def kind(self) -> Literal["prompt", "markdown", "storyboard"]:
-        if self.prompt is not None:
-            return "prompt"
-        return "markdown" if self.markdown is not None else "storyboard"
-
-
-class VoiceSpec(_Model):
+class VoiceSpec(SpecModel):
     provider: Literal["piper", "espeak", "openai", "none"] | None = Field(
         None,
         description="The speech engine: piper (offline neural voice, English: en_US-joe-medium), espeak "
@@ -190,7 +94,7 @@ class VoiceSpec(_Model):
     )
 
 
-class SecretKeyRef(_Model):
+class SecretKeyRef(SpecModel):
     name: Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN)] = Field(
         description="The name of a Secret in the VideoJob's namespace."
     )
@@ -199,11 +103,11 @@ class SecretKeyRef(_Model):
     )
 
 
-class SecretKeySelector(_Model):
+class SecretKeySelector(SpecModel):
     secret_key_ref: SecretKeyRef = Field(alias="secretKeyRef", description="The Secret and key that hold the API key.")
 
 
-class LLM(_Model):
+class LLM(SpecModel):
     model_config = ConfigDict(
         json_schema_extra=kube(
             Rule(
@@ -242,7 +146,7 @@ class LLM(_Model):
     )
 
 
-class OutputSpec(_Model):
+class OutputSpec(SpecModel):
     bucket: Annotated[str, Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")] | None = Field(
         None, description="The S3 bucket; defaults to the operator's bucket."
     )
@@ -264,7 +168,7 @@ class OutputSpec(_Model):
     )
 
 
-class ResourceList(_Model):
+class ResourceList(SpecModel):
     # string(self): an integer is a quantity too. Quantities compare as quantities, not strings.
     cpu: Quantity | None = Field(
         None,
@@ -299,7 +203,7 @@ def _not_below(resource: str) -> Rule:
     )
 
 
-class Resources(_Model):
+class Resources(SpecModel):
     model_config = ConfigDict(json_schema_extra=kube(_not_below("memory"), _not_below("cpu")))
 
     # default_factory, not a default: the API server stores no empty requests or limits.
@@ -321,7 +225,7 @@ def _quality_description() -> str:
     )
 
 
-class VideoJobSpec(_Model):
+class VideoJobSpec(SpecModel):
     """What video to make and how to run the render."""
 
     model_config = ConfigDict(
@@ -343,7 +247,7 @@ class VideoJobSpec(_Model):
         DEFAULT_ORIENTATION,
         description="landscape (16:9, for example 1280x720) or portrait (9:16, for example 720x1280, for reels "
         "and shorts). Every scene is laid out for the frame it is drawn in, not cropped from the other. Immutable.",
-        json_schema_extra=kube(_immutable("spec.orientation")),
+        json_schema_extra=kube(immutable("spec.orientation")),
     )
     theme: ThemeName = Field("default", description="Colours, fonts and icons suited to a subject.")
     # default_factory: an omitted voice stays omitted in the stored object.
