@@ -20,6 +20,10 @@ only math environments.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic_core import PydanticCustomError
 
 from videojob import limits as L
 
@@ -240,3 +244,26 @@ def _check_braces(source: str) -> None:
                 raise UnsafeLatexError("LaTeX has a '}' without a matching '{'")
     if depth:
         raise UnsafeLatexError("LaTeX has a '{' without a matching '}'")
+
+
+def check_scene_latex(scene: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A VideoJob's loosely typed scene unchanged once every ``latex`` in it (flat ``latex`` or
+    ``visual.latex``) passed :func:`check_latex`; else a validation error naming that field.
+
+    The spec's scenes are checked in depth only by the renderer, but an unsafe equation must be
+    refused where the VideoJob is written (the gateway's 422, the operator's InvalidSpec before
+    any Job), not after a Pod has started.
+    """
+    visual = scene.get("visual")
+    places = [("latex", scene.get("latex"))]
+    if isinstance(visual, Mapping):
+        places.append(("visual.latex", visual.get("latex")))
+    for field, latex in places:
+        if isinstance(latex, str):
+            try:
+                check_latex(latex)
+            except UnsafeLatexError as error:
+                raise PydanticCustomError(
+                    "unsafe_latex", "{field}: {problem}", {"field": field, "problem": str(error)}
+                ) from None
+    return scene
