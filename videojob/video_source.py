@@ -14,6 +14,7 @@ from pydantic import AfterValidator, ConfigDict, Field, model_validator, with_co
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from videojob import limits as L
+from videojob.latex_guard import check_scene_latex
 from videojob.spec_model import SpecModel, immutable
 from videojob.storyboard import TEMPLATE_NAMES
 from videojob.structural import Rule, kube
@@ -68,7 +69,11 @@ class StoryboardSpec(SpecModel):
     title: Annotated[str, Field(max_length=L.TITLE_MAX_CHARS)] | None = Field(
         None, description="The video's title, shown on the first frame and in metadata."
     )
-    scenes: Annotated[list[SceneSpec], Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX)] = Field(
+    # Equations get the LaTeX guard here, where the VideoJob is written, not only in the renderer.
+    scenes: Annotated[
+        list[Annotated[SceneSpec, AfterValidator(check_scene_latex)]],
+        Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX),
+    ] = Field(
         description=f"The scenes in order, {L.SCENES_MIN} to {L.SCENES_MAX}. Each scene is an object with a "
         "template name and that template's fields (see the renderer's storyboard schema); "
         f"at most {L.SCENE_MAX_KEYS} keys per scene."
