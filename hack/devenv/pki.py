@@ -62,6 +62,19 @@ class CertificateAuthority:
         self.pair.cert.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
         _write_key(self.pair.key, self._key)
 
+    @classmethod
+    def load(cls, pki_dir: Path, issue_into: Path) -> CertificateAuthority:
+        """The CA a control plane wrote to ``pki_dir``, read back to issue certificates into ``issue_into``."""
+        authority = cls.__new__(cls)
+        authority.directory = issue_into
+        authority.pair = KeyPair(pki_dir / "ca.crt", pki_dir / "ca.key")
+        authority._cert = x509.load_pem_x509_certificate(authority.pair.cert.read_bytes())
+        key = serialization.load_pem_private_key(authority.pair.key.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{authority.pair.key} is not the EC key the control plane writes")
+        authority._key = key
+        return authority
+
     def issue(
         self,
         stem: str,
