@@ -9,7 +9,9 @@ two channels Kubernetes already provides:
   output can be interleaved freely.
 * **The result**: the container's termination message (``/dev/termination-log``),
   one JSON object under :data:`TERMINATION_MESSAGE_LIMIT` bytes: a :class:`Result`
-  on success, a :class:`Failure` otherwise.
+  on success, a :class:`Failure` otherwise. In a fanned-out render only the Pod that
+  assembles writes the :class:`Result`; every other share Pod writes a :class:`ShareDone`
+  with its own usage, so that the operator can add up what every Pod used.
 
 The exit code tells the Job controller whether to retry: :data:`EXIT_BAD_INPUT`
 means the input can never succeed (the Job's podFailurePolicy fails at once);
@@ -30,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 PROGRESS_KIND: Final = "progress/v1"
 RESULT_KIND: Final = "result/v1"
 FAILURE_KIND: Final = "failure/v1"
+SHARE_KIND: Final = "share/v1"  # added within v1: an older operator takes it for a foreign message
 
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 TERMINATION_MESSAGE_LIMIT = 4096  # the kubelet truncates at 4 KiB
@@ -110,6 +113,15 @@ class Result(_Message):
     usage: Usage = Usage()
 
 
+class ShareDone(_Message):
+    """A share Pod of a fanned-out render drew its scenes into the cache (the assembling Pod writes the Result)."""
+
+    videojob: Literal["share/v1"] = SHARE_KIND
+    index: int = Field(ge=0)
+    shares: int = Field(ge=1)
+    usage: Usage = Usage()
+
+
 class Failure(_Message):
     videojob: Literal["failure/v1"] = FAILURE_KIND
     reason: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
@@ -136,7 +148,7 @@ def parse_progress_line(line: str) -> ProgressEvent | None:
         return None
 
 
-def encode_termination_message(message: Result | Failure) -> str:
+def encode_termination_message(message: Result | Failure | ShareDone) -> str:
     """The termination message, guaranteed to fit the kubelet's 4 KiB limit.
 
     A failure message that is too long is shortened (the reason is kept); a result
@@ -169,3 +181,13 @@ def parse_termination_message(text: str | None) -> Result | Failure | None:
     except ValidationError:
         return None
     return None
+
+
+def parse_share_message(text: str | None) -> ShareDone | None:
+    """A share Pod's :class:`ShareDone`, or None for any other (or no) termination message."""
+    if not text or SHARE_KIND not in text:
+        return None
+    try:
+        return ShareDone.model_validate_json(text)
+    except ValidationError:
+        return None
