@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from videojob.contract import Failure, ProgressEvent, Result, encode_progress, encode_termination_message
+from videojob.contract import Failure, ProgressEvent, Result, ShareDone, encode_progress, encode_termination_message
 
 PHASE_SPANS = {
     "Scripting": (0.0, 10.0),
@@ -78,7 +78,7 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
-def write_termination_message(path: Path, message: Result | Failure) -> None:
+def write_termination_message(path: Path, message: Result | Failure | ShareDone) -> None:
     """The contract's termination message; silently skipped where the path cannot be written (a laptop)."""
     with contextlib.suppress(OSError):
         path.write_text(encode_termination_message(message))
