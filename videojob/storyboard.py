@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from videojob import limits as L
 from videojob.expression import ExpressionError, parse_expression
+from videojob.frame_words import takeaways_heading
 from videojob.latex_guard import UnsafeLatexError, check_latex
 
 STORYBOARD_KIND: Final = "storyboard/v1"
@@ -246,6 +247,8 @@ class KeyTakeaways(_Strict):
     """The points to remember, usually the last scene."""
 
     kind: Literal["key_takeaways"] = "key_takeaways"
+    # Left out, it is "Key takeaways" in the storyboard's language (videojob/frame_words.py).
+    heading: ShortText | None = None
     points: Annotated[list[ItemText], Field(min_length=1, max_length=L.TAKEAWAYS_MAX)]
 
 
@@ -283,7 +286,7 @@ TEMPLATE_NAMES = {
     "takeaways": "key_takeaways",
     "key_takeaways": "key_takeaways",
 }
-_TITLE_BECOMES = {"bullet_list": "heading", "equation": "caption", "function_plot": "label"}
+_TITLE_BECOMES = {"bullet_list": "heading", "key_takeaways": "heading", "equation": "caption", "function_plot": "label"}
 
 
 def _unflatten_scene(data: dict[str, Any]) -> dict[str, Any]:
@@ -322,6 +325,19 @@ class Storyboard(_Strict):
     theme: ThemeName = "default"
     language: Annotated[str, Field(max_length=L.LANGUAGE_MAX_CHARS, pattern=L.LANGUAGE_TAG_PATTERN)] = "en"
     scenes: Annotated[list[Scene], Field(min_length=L.SCENES_MIN, max_length=L.SCENES_MAX)]
+
+    @model_validator(mode="after")
+    def _takeaways_in_its_language(self) -> Storyboard:
+        # The one heading a template would add by itself, in the lecture's language, never English by default.
+        heading = takeaways_heading(self.language)
+        scenes = [
+            scene.model_copy(update={"visual": scene.visual.model_copy(update={"heading": heading})})
+            if isinstance(scene.visual, KeyTakeaways) and scene.visual.heading is None and heading
+            else scene
+            for scene in self.scenes
+        ]
+        object.__setattr__(self, "scenes", scenes)  # still frozen to callers: only validation fills it in
+        return self
 
     @property
     def palette(self) -> Palette:
