@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from videojob import limits as L
+from videojob.frame_words import WORDS, continued_mark
 from videojob.renderer.markdown_blocks import comparison_visuals, diagram_visual, plot_visual, timeline_visual
 from videojob.storyboard import InvalidStoryboardError, Storyboard, plain_message
 
 TAKEAWAY_HEADINGS = re.compile(r"^(key\s+)?(takeaways?|summary|recap|conclusions?|in short)\b", re.IGNORECASE)
-CONTINUED = " (continued)"
 REFUSAL = "the lecture cannot become a video"
 _LANGUAGE = re.compile(r"^[a-z0-9+#-]{1,20}$")
 
@@ -109,13 +109,14 @@ def _pack(units: list[tuple[str, str]], limit: int) -> list[tuple[str, set[str]]
     return pieces
 
 
-def _continued(section: str) -> str:
-    return shorten(section, L.TITLE_MAX_CHARS - len(CONTINUED)) + CONTINUED
+def _continued(section: str, mark: str) -> str:
+    return shorten(section, L.TITLE_MAX_CHARS - len(mark)) + mark
 
 
-def _split(draft: _Draft, limit: int = L.NARRATION_MAX_CHARS) -> list[_Scene]:
+def _split(draft: _Draft, mark: str, limit: int = L.NARRATION_MAX_CHARS) -> list[_Scene]:
     """The draft as one scene, or, when its narration is too long, several: the visual where the
-    text reaches it (a title card first), "(continued)" title cards for the rest."""
+    text reaches it (a title card first), "(continued)" title cards for the rest (``mark``, in the lecture's
+    language, says they continue)."""
     narration = " ".join([*draft.before, *([draft.own] if draft.own else []), *draft.after])
     if len(narration) <= limit:
         return [_Scene(narration, draft.visual, draft.line, draft.section, draft.section_number)]
@@ -145,7 +146,7 @@ def _split(draft: _Draft, limit: int = L.NARRATION_MAX_CHARS) -> list[_Scene]:
         elif index == 0 and draft.first_in_section:
             visual = {"kind": "title_card", "title": draft.section}
         else:
-            visual = {"kind": "title_card", "title": _continued(draft.section)}
+            visual = {"kind": "title_card", "title": _continued(draft.section, mark)}
         scenes.append(_Scene(text, visual, draft.line, draft.section, draft.section_number))
     return scenes
 
@@ -211,8 +212,15 @@ class _SceneBuilder:
             _Draft(visual, self.section, self.section_number, line, first, before=list(before), own=own, opens=opens)
         )
 
-    def scenes(self) -> list[_Scene]:
-        return [scene for draft in self.drafts for scene in _split(draft)]
+    def scenes(self, language: str) -> list[_Scene]:
+        mark = continued_mark(language)
+        return [scene for draft in self.drafts for scene in _split(draft, mark)]
+
+
+def _is_takeaways_heading(heading: str) -> bool:
+    """ "Key takeaways", "Summary"... in English, or the takeaways heading of any language the table knows."""
+    known = {words.takeaways.casefold() for words in WORDS.values()}
+    return bool(TAKEAWAY_HEADINGS.match(heading)) or heading.strip().casefold() in known
 
 
 def _check_length(text: str, limit: int, what: str, line: int, advice: str) -> None:
@@ -221,7 +229,7 @@ def _check_length(text: str, limit: int, what: str, line: int, advice: str) -> N
 
 
 def _add_list(builder: _SceneBuilder, block: Block) -> None:
-    takeaways = bool(TAKEAWAY_HEADINGS.match(builder.heading))
+    takeaways = _is_takeaways_heading(builder.heading)
     limit = L.TAKEAWAYS_MAX if takeaways else L.BULLETS_MAX
     items = [(item, line) for item, line in zip(block.items, block.item_lines, strict=True) if item]
     for item, line in items:
@@ -229,7 +237,7 @@ def _add_list(builder: _SceneBuilder, block: Block) -> None:
     for start in range(0, len(items), limit):
         chunk = [item for item, _ in items[start : start + limit]]
         if takeaways:
-            visual: dict[str, Any] = {"kind": "key_takeaways", "points": chunk}
+            visual: dict[str, Any] = {"kind": "key_takeaways", "heading": builder.heading, "points": chunk}
         else:
             visual = {"kind": "bullet_list", "bullets": chunk}
             if builder.heading:
@@ -309,7 +317,7 @@ def blocks_to_storyboard(blocks: list[Block], meta: dict[str, Any]) -> Storyboar
         elif block.kind == "code":
             _add_code(builder, block)
     builder.finish_section()
-    scenes = builder.scenes()
+    scenes = builder.scenes(meta.get("language", "en"))
     if not scenes:
         raise refuse("it has no headings, paragraphs, lists, equations or code: there is nothing to narrate")
     if len(scenes) > L.SCENES_MAX:

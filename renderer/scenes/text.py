@@ -99,27 +99,33 @@ class BulletListScene(ListScene):
 
 
 class KeyTakeawaysScene(ListScene):
-    HEADING = "Key takeaways"
+    """The points, numbered, framed once the last is up, under the heading the storyboard's language gives
+    (videojob/frame_words.py; none for a language without one, rather than a heading in English)."""
 
     def build(self) -> list[Page]:
         area = _safe_box(self)
-        heading = self.heading(self.HEADING, area)
+        heading = self.heading(self.visual.heading, area) if self.visual.heading else None
+        entries = [Entry(i, text) for i, text in enumerate(self.visual.points)]
+        if heading is not None and not self.heading_fits(heading, area):  # a storyboard's own, long heading
+            entries.insert(0, Entry(None, self.visual.heading, self.palette.accent, bold=True, marked=False))
+            heading = None
         inset = 0.35
         area = Box(
             area.left + inset,
             area.right - inset,
             area.bottom + inset,
-            heading.get_bottom()[1] - self.layout.gap - inset,
+            (heading.get_bottom()[1] - self.layout.gap if heading is not None else area.top) - inset,
         )
 
         def marker(item: int | None, size: float) -> VMobject:
             return Text(f"{(item or 0) + 1}.", font=MONOSPACE, font_size=size, color=self.palette.accent, weight="BOLD")
 
-        pages = self.pages_of([Entry(i, text) for i, text in enumerate(self.visual.points)], area, marker)
-        for page in pages:
-            page.parts.insert(0, Part(heading))
+        pages = self.pages_of(entries, area, marker)
+        rows = VGroup(*pages[-1].mobjects)
+        if heading is not None:
+            for page in pages:
+                page.parts.insert(0, Part(heading))
         last = pages[-1]
-        rows = VGroup(*[part.mobject for part in last.parts[1:]])
         frame = SurroundingRectangle(rows, color=self.palette.muted, buff=inset * 0.8, corner_radius=0.15)
         last.parts.append(Part(frame, len(self.visual.points) - 1))  # drawn once the last point is up
         return pages
