@@ -1,15 +1,20 @@
 """The contact sheet: the finished picture of every scene on one PNG, so an author sees a video at a glance.
 
-The pictures come from the scene cache, where every drawn scene keeps its last frame beside its
-video (so a fully cached render makes a sheet too, without drawing anything); the sheet goes
-beside the video, as ``contact-sheet.png`` under the job's output prefix.
+Every render makes one and :func:`~videojob.renderer.publish.publish` stores it beside the
+video as ``contact-sheet.png`` (its key goes into the result's ``output.contactSheet``). The
+pictures are the scenes' last frames: those the render just drew or fetched, or, when the
+whole video came from the cache, each scene's from the scene cache, where every drawn
+scene keeps its last frame beside its video (so a fully cached render makes a sheet
+too, without drawing anything).
+
+Pictures are opened one at a time and shrunk at once: fifty 1080p frames held together
+would add some 400 MB to the renderer's peak memory.
 """
 
 from __future__ import annotations
 
-import io
+import logging
 import math
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,9 +22,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from videojob.renderer.cache import SCENE_FILES, SceneCache
 from videojob.renderer.config import RenderConfig
-from videojob.renderer.errors import RenderError
-from videojob.renderer.pipeline import scene_keys
-from videojob.renderer.storage import open_store
 from videojob.storyboard import Storyboard
 
 SHEET_NAME = "contact-sheet.png"
@@ -28,53 +30,65 @@ PADDING = 16
 CAPTION_POINTS = 18
 CAPTION_HEIGHT = CAPTION_POINTS + 10
 CAPTION_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+BACKGROUND = "#202020"
+CAPTION_COLOUR = "#DDDDDD"
+
+log = logging.getLogger(__name__)
 
 
-def compose_sheet(
-    pictures: Sequence[Image.Image], captions: Sequence[str], background: str, portrait: bool
-) -> Image.Image:
+def _cell(path: Path, cell_width: int) -> Image.Image:
+    with Image.open(path) as picture:
+        height = round(picture.height * cell_width / picture.width)
+        # reducing_gap shrinks by whole factors first (cheap), then resamples the last step properly.
+        return picture.convert("RGB").resize((cell_width, height), reducing_gap=3.0)
+
+
+def compose_sheet(pictures: Sequence[Path], captions: Sequence[str], background: str, portrait: bool) -> Image.Image:
     """The pictures in a grid, in order, each with its caption under it."""
+    if len(pictures) != len(captions) or not pictures:
+        raise ValueError(f"{len(pictures)} pictures for {len(captions)} captions: a sheet needs one of each per scene")
     cell_width = CELL_WIDTH["portrait" if portrait else "landscape"]
-    cells = [
-        picture.convert("RGB").resize((cell_width, round(picture.height * cell_width / picture.width)))
-        for picture in pictures
-    ]
+    cells = [_cell(path, cell_width) for path in pictures]
     cell_height = max(cell.height for cell in cells)
     columns = min(len(cells), 6 if portrait else max(1, math.ceil(math.sqrt(len(cells)))))
     rows = math.ceil(len(cells) / columns)
-    caption_height = CAPTION_HEIGHT
     sheet = Image.new(
         "RGB",
-        (PADDING + columns * (cell_width + PADDING), PADDING + rows * (cell_height + caption_height + PADDING)),
+        (PADDING + columns * (cell_width + PADDING), PADDING + rows * (cell_height + CAPTION_HEIGHT + PADDING)),
         background,
     )
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.truetype(CAPTION_FONT, CAPTION_POINTS)
     for index, (cell, caption) in enumerate(zip(cells, captions, strict=True)):
         x = PADDING + (index % columns) * (cell_width + PADDING)
-        y = PADDING + (index // columns) * (cell_height + caption_height + PADDING)
+        y = PADDING + (index // columns) * (cell_height + CAPTION_HEIGHT + PADDING)
         sheet.paste(cell, (x, y))
-        draw.text((x, y + cell_height + 4), caption, fill="#DDDDDD", font=font)
+        draw.text((x, y + cell_height + 4), caption, fill=CAPTION_COLOUR, font=font)
     return sheet
 
 
-def write_contact_sheet(storyboard: Storyboard, config: RenderConfig) -> str:
-    """The sheet of a render that just finished, stored beside its video; returns where it went."""
-    cache = SceneCache.open(config.cache, config.s3)
+def cached_pictures(cache: SceneCache, keys: Sequence[str], into: Path) -> list[Path] | None:
+    """Each scene's last frame from the scene cache, in order; None when one is not there any more."""
     if cache.store is None:
-        raise RenderError("the contact sheet is made from the scene cache: render without --cache off")
+        return None
+    into.mkdir(parents=True, exist_ok=True)
     pictures = []
-    for index, key in enumerate(scene_keys(storyboard, config)):
+    for index, key in enumerate(keys):
         data = cache.store.get_bytes(f"{cache.prefix}/{key}/{SCENE_FILES['last_frame']}")
         if data is None:
-            raise RenderError(f"scene {index + 1}'s finished picture is not in the scene cache at {config.cache}")
-        pictures.append(Image.open(io.BytesIO(data)))
+            log.warning("no contact sheet: scene %d's finished picture is not in the scene cache", index + 1)
+            return None
+        path = into / f"{index:03d}.png"
+        path.write_bytes(data)
+        pictures.append(path)
+    return pictures
+
+
+def draw_contact_sheet(storyboard: Storyboard, config: RenderConfig, pictures: Sequence[Path], into: Path) -> Path:
+    """``contact-sheet.png`` in ``into``: ``pictures`` (one per scene, in order), captioned with each scene's kind."""
     captions = [f"{index + 1}. {scene.visual.kind}" for index, scene in enumerate(storyboard.scenes)]
-    sheet = compose_sheet(pictures, captions, "#202020", portrait=config.orientation == "portrait")
-    store, _ = open_store(config.output, config.s3)
-    key = f"{config.output_prefix}/{SHEET_NAME}" if config.output_prefix else SHEET_NAME
-    with tempfile.TemporaryDirectory(prefix="contact-sheet-", dir=config.work_dir) as scratch:
-        path = Path(scratch) / SHEET_NAME
-        sheet.save(path)
-        store.upload(path, key, verify=True)
-    return store.url(key)
+    sheet = compose_sheet(pictures, captions, BACKGROUND, portrait=config.orientation == "portrait")
+    into.mkdir(parents=True, exist_ok=True)
+    path = into / SHEET_NAME
+    sheet.save(path)
+    return path

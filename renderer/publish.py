@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from videojob.contract import StoredOutput, Subtitles
 from videojob.renderer.assemble import AssembledVideo
@@ -10,14 +11,17 @@ from videojob.renderer.config import RenderConfig
 from videojob.renderer.storage import open_store
 
 
-def publish(video: AssembledVideo, config: RenderConfig, cached: bool) -> StoredOutput:
-    """Upload every file under the job's prefix (each read back and hashed), then ``manifest.json``."""
+def publish(
+    video: AssembledVideo, config: RenderConfig, cached: bool, contact_sheet: Path | None = None
+) -> StoredOutput:
+    """Upload every file under the job's prefix (each read back and hashed), the contact sheet
+    (:mod:`~videojob.renderer.contact_sheet`) among them when there is one, then ``manifest.json``."""
     store, _ = open_store(config.output, config.s3)
 
     def key(name: str) -> str:
         return f"{config.output_prefix}/{name}" if config.output_prefix else name
 
-    files = video.files.values()
+    files = [*video.files.values(), *([contact_sheet] if contact_sheet is not None else [])]
     digests = {path.name: store.upload(path, key(path.name), verify=True) for path in files}
     duration = round(video.duration_seconds, 3)
     manifest = {
@@ -38,6 +42,7 @@ def publish(video: AssembledVideo, config: RenderConfig, cached: bool) -> Stored
         duration_seconds=duration,
         subtitles=Subtitles(vtt=key(video.vtt.name), srt=key(video.srt.name)),
         thumbnail=key(video.thumbnail.name),
+        contact_sheet=key(contact_sheet.name) if contact_sheet is not None else None,
         manifest=key("manifest.json"),
         cached=cached,
     )

@@ -1,12 +1,15 @@
 """Results go to a real MinIO under outputs/<namespace>/<name>/<uid>/, verified by sha256; scenes are cached there."""
 
 import hashlib
+import io
 import json
 import os
 
 import pytest
+from PIL import Image, ImageChops
 
-from videojob.renderer.cache import scene_key
+from videojob.renderer.cache import SCENE_FILES, scene_key
+from videojob.renderer.contact_sheet import CAPTION_HEIGHT, CELL_WIDTH, PADDING
 from videojob.renderer.errors import UploadError
 from videojob.renderer.narration import choose_voices
 from videojob.renderer.storage import S3Access, S3Store, s3_client
@@ -61,6 +64,7 @@ def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_s
         "video.vtt": "text/vtt; charset=utf-8",
         "video.srt": "application/x-subrip",
         "thumbnail.png": "image/png",
+        "contact-sheet.png": "image/png",
         "manifest.json": "application/json",
     }
     for name, content_type in expected_types.items():
@@ -76,19 +80,46 @@ def test_render_uploads_every_file_with_content_type_and_verified_sha256(minio_s
     assert output.sha256 == manifest["files"]["video.mp4"]["sha256"]
     assert output.size_bytes == manifest["files"]["video.mp4"]["sizeBytes"]
     assert (output.subtitles.vtt, output.thumbnail) == (f"{prefix}/video.vtt", f"{prefix}/thumbnail.png")
+    assert output.contact_sheet == f"{prefix}/contact-sheet.png"
 
     # The scene cache lives in the same bucket: another job with the same scenes renders none.
-    for scene in parse_storyboard(STORYBOARD).scenes:
-        key = scene_key(
-            scene.visual.model_dump(mode="json"), scene.narration, "chemistry", "low", DEFAULT_ENGLISH_CHAIN
-        )
+    keys = [
+        scene_key(scene.visual.model_dump(mode="json"), scene.narration, "chemistry", "low", DEFAULT_ENGLISH_CHAIN)
+        for scene in parse_storyboard(STORYBOARD).scenes
+    ]
+    for key in keys:
         assert client.stat_object(minio_server.bucket, f"cache/scenes/{key}/scene.mp4").size > 0
+    # The contact sheet holds each scene's finished picture, in order.
+    sheet = _object_bytes(client, minio_server.bucket, output.contact_sheet)
+    finished = [
+        _object_bytes(client, minio_server.bucket, f"cache/scenes/{k}/{SCENE_FILES['last_frame']}") for k in keys
+    ]
+    _assert_sheet_shows(sheet, finished)
+
     again = render_cli(
         str(source), "--quality", "low", "-o", f"s3://{minio_server.bucket}", env=_s3_env(minio_server, "2222-bbbb")
     )
     assert again.returncode == 0, again.stderr
     assert (again.termination.usage.scenes_rendered, again.termination.usage.scenes_cached) == (0, 2)
     assert again.termination.output.key == "outputs/physics-dept/bonds/2222-bbbb/video.mp4"
+    # The whole video came from the cache, and the sheet too is made again, from the cached pictures.
+    assert again.termination.output.contact_sheet == "outputs/physics-dept/bonds/2222-bbbb/contact-sheet.png"
+    assert _object_bytes(client, minio_server.bucket, again.termination.output.contact_sheet) == sheet
+
+
+def _assert_sheet_shows(sheet_png: bytes, finished_pngs: list[bytes]) -> None:
+    """Two landscape cells side by side, each the scene's last frame shrunk to the cell (within rounding)."""
+    sheet = Image.open(io.BytesIO(sheet_png)).convert("RGB")
+    width = CELL_WIDTH["landscape"]
+    for index, data in enumerate(finished_pngs):
+        frame = Image.open(io.BytesIO(data)).convert("RGB")
+        height = round(frame.height * width / frame.width)
+        x = PADDING + index * (width + PADDING)
+        cell = sheet.crop((x, PADDING, x + width, PADDING + height))
+        expected = frame.resize((width, height), reducing_gap=3.0)
+        worst = max(high for _, high in ImageChops.difference(cell, expected).getextrema())
+        assert worst <= 8, f"cell {index + 1} is not scene {index + 1}'s finished picture (differs by {worst})"
+    assert sheet.size == (PADDING + 2 * (width + PADDING), PADDING + height + CAPTION_HEIGHT + PADDING)
 
 
 def test_large_files_go_up_in_parts_and_are_verified(minio_server, tmp_path):
