@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,11 @@ from videojob.contract import Result, Usage
 from videojob.renderer.assemble import AssembledVideo, assemble_video
 from videojob.renderer.cache import CACHE_VERSION, VIDEO_FILES, SceneCache, VideoEntry, scene_key, video_key
 from videojob.renderer.config import RenderConfig
+from videojob.renderer.contact_sheet import cached_pictures, draw_contact_sheet
 from videojob.renderer.narration import Narrator, build_narrator
 from videojob.renderer.progress import Progress
 from videojob.renderer.publish import publish
-from videojob.renderer.stages import finish_scenes
+from videojob.renderer.stages import FinishedScene, finish_scenes
 from videojob.renderer.usage import ResourceMeter
 from videojob.storyboard import Storyboard
 
@@ -34,10 +36,25 @@ class RenderReport:
     storyboard: Storyboard
 
 
+@dataclass(frozen=True)
+class SceneDrawing:
+    """How the assembling Pod of a fanned-out render gets its scenes (see shards.py): ``draw`` returns every
+    scene in order, its ``own`` share drawn (or cached), the other Pods' taken from the cache as they
+    appear. Its usage counts only its own share: the operator adds the other Pods' figures."""
+
+    draw: Callable[[list[str], Narrator, SceneCache, Path], list[FinishedScene]]
+    own: int
+
+
 def render_storyboard(
-    storyboard: Storyboard, config: RenderConfig, progress: Progress, usage: Usage | None = None
+    storyboard: Storyboard,
+    config: RenderConfig,
+    progress: Progress,
+    usage: Usage | None = None,
+    drawing: SceneDrawing | None = None,
 ) -> RenderReport:
-    """``storyboard`` rendered and stored as ``config`` says (see :func:`~videojob.renderer.config.resolve_config`)."""
+    """``storyboard`` rendered and stored as ``config`` says (see :func:`~videojob.renderer.config.resolve_config`);
+    ``drawing``: by the assembling Pod of a fanned-out render."""
     started, meter = time.monotonic(), ResourceMeter.start()
     narrator = build_narrator(config.voices, config.openai_speech)
     cache = SceneCache.open(config.cache, config.s3)
@@ -47,12 +64,21 @@ def render_storyboard(
         whole_key = video_key(keys, config.picture)
         video = _cached_video(cache, whole_key, narrator, work / "assembled")
         if video is not None:
-            rendered, cached = 0, len(keys)
+            pictures = cached_pictures(cache, keys, work / "pictures")
+            rendered, cached = 0, len(keys) if drawing is None else drawing.own
+            from_cache = True
             progress.report("Rendering", f"All {len(keys)} scenes cached", 1.0, len(keys), len(keys))
         else:
-            scenes = finish_scenes(storyboard, keys, config, narrator, cache, work, progress)
+            if drawing is None:
+                scenes = finish_scenes(storyboard, keys, config, narrator, cache, work, progress)
+            else:
+                scenes = drawing.draw(keys, narrator, cache, work)
+            pictures = [scene.last_frame for scene in scenes]
             cached = sum(scene.cached for scene in scenes)
             rendered = len(scenes) - cached
+            from_cache = rendered == 0 and drawing is None  # a fan-out's other Pods may have drawn them just now
+            if drawing is not None:
+                cached = max(0, drawing.own - rendered)
             progress.report("Assembling", "Assembling video", 0.0)
             video = assemble_video(scenes, config.preset.fps, work / "assembled")
             cache.put_video(
@@ -66,7 +92,8 @@ def render_storyboard(
                 ),
             )
         progress.report("Uploading", "Uploading", 0.0)
-        output = publish(video, config, cached=cached == len(keys))
+        sheet = draw_contact_sheet(storyboard, config, pictures, work / "sheet") if pictures else None
+        output = publish(video, config, cached=from_cache, contact_sheet=sheet)
         usage = (usage or Usage()).model_copy(
             update={
                 "tts_characters": narrator.characters,
