@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--theme", choices=sorted(THEMES), help="override the storyboard's theme")
     render.add_argument("--orientation", choices=["landscape", "portrait"], help="16:9, or 9:16 for reels")
     render.add_argument(
-        "--contact-sheet", action="store_true", help="also write contact-sheet.png: every scene's finished picture"
+        "--contact-sheet",
+        action="store_true",
+        help="kept for older scripts: contact-sheet.png (every scene's finished picture) is always written now",
     )
     render.add_argument("--voice", help="voice chain, e.g. piper, espeak:de or openai:alloy,piper,espeak:en-us")
     render.add_argument("-o", "--output", help="file://DIR or s3://BUCKET/PREFIX (default file://out)")
@@ -119,10 +121,6 @@ def main(argv: list[str] | None = None) -> int:
         if settings.shards > 1 and settings.shard_index is not None:
             return _render_share(job.storyboard, job.config, progress, settings.shard_index, settings.shards)
         report = render_storyboard(job.storyboard, job.config, progress, job.usage)
-        if arguments.contact_sheet:
-            from videojob.renderer.contact_sheet import write_contact_sheet
-
-            log.info("contact sheet: %s", write_contact_sheet(report.storyboard, job.config))
     except KeyboardInterrupt:
         progress.finish_line()
         log.warning("interrupted")
