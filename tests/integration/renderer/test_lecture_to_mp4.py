@@ -154,7 +154,7 @@ def test_the_thumbnail_is_a_png_and_the_manifest_lists_every_file_with_its_sha25
     out = lecture_runs["out"]
     assert (out / "thumbnail.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["files"]) == {"video.mp4", "video.vtt", "video.srt", "thumbnail.png"}
+    assert set(manifest["files"]) == {"video.mp4", "video.vtt", "video.srt", "thumbnail.png", "contact-sheet.png"}
     for name, entry in manifest["files"].items():
         assert entry["sha256"] == sha256_file(out / name)
     assert _result(lecture_runs["resumed"]).output.sha256 == manifest["files"]["video.mp4"]["sha256"]
