@@ -19,12 +19,9 @@ of its own, one after the other.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime
-import ipaddress
 import json
 import os
-import ssl
 import statistics
 import subprocess
 import tempfile
@@ -35,98 +32,17 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes
-from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from videojob.contract import ProgressEvent, encode_progress
 from videojob_devenv import REPO_ROOT
 from videojob_devenv.controlplane import ControlPlane
 from videojob_devenv.objects import videojob_manifest
 from videojob_devenv.operator_process import start_operator
+from videojob_devenv.pod_logs import PodLogServer, kubelet_serving_pair
 
 NODE = "progress-bench-node"
 NAME_LABEL = "videojob.dev/name"  # on every renderer Pod: its VideoJob's name
 THREAD_PER_POD_COMMIT = "908b453^"  # the commit before operator/logstream.py
-
-
-def serving_pair(pki_dir: Path, directory: Path) -> tuple[Path, Path]:
-    """A serving certificate for 127.0.0.1 signed by the cluster CA, which the API server checks kubelets against."""
-    ca_cert = x509.load_pem_x509_certificate((pki_dir / "ca.crt").read_bytes())
-    ca_key = serialization.load_pem_private_key((pki_dir / "ca.key").read_bytes(), password=None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "progress-bench-kubelet")]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=4))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "kubelet.crt", directory / "kubelet.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
-class LogServer:
-    """The node's containerLogs endpoint on an event loop of its own: one queue of lines per Pod."""
-
-    def __init__(self, certificate: Path, key: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.queues: dict[tuple[str, str], asyncio.Queue[str | None]] = {}
-        self.open_streams = 0
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certificate, key)
-        started = threading.Event()
-        self.port = 0
-
-        async def serve() -> None:
-            app = web.Application()
-            app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self._logs)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-            await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            started.set()
-
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        asyncio.run_coroutine_threadsafe(serve(), self.loop)
-        started.wait(10)
-
-    def _queue(self, namespace: str, pod: str) -> asyncio.Queue[str | None]:
-        return self.queues.setdefault((namespace, pod), asyncio.Queue())
-
-    async def _logs(self, request: web.Request) -> web.StreamResponse:
-        lines = self._queue(request.match_info["namespace"], request.match_info["pod"])
-        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
-        await response.prepare(request)
-        self.open_streams += 1
-        try:
-            while (line := await lines.get()) is not None:
-                await response.write((line + "\n").encode())
-        finally:
-            self.open_streams -= 1
-        return response
-
-    def say(self, namespace: str, pod: str, line: str) -> None:
-        self.loop.call_soon_threadsafe(lambda: self._queue(namespace, pod).put_nowait(line))
-
-    def end(self, namespace: str) -> None:
-        for (ns, pod), _ in list(self.queues.items()):
-            if ns == namespace:
-                self.say(ns, pod, None)  # type: ignore[arg-type]
 
 
 def baseline_tree(revision: str, directory: Path) -> Path:
@@ -184,7 +100,9 @@ def proc_field(pid: int, name: str) -> int:
     raise KeyError(name)
 
 
-def run_one(label: str, plane: ControlPlane, server: LogServer, args: argparse.Namespace, env: dict[str, str]) -> dict:
+def run_one(
+    label: str, plane: ControlPlane, server: PodLogServer, args: argparse.Namespace, env: dict[str, str]
+) -> dict:
     namespace = f"streams-{label}"
     plane.kubectl("create", "namespace", namespace)
     api = plane.api_client()
@@ -294,6 +212,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vj-streams-") as state:
         plane = ControlPlane(Path(state) / "controlplane")
         print(f"control plane ready in {plane.start():.1f}s", flush=True)
+        server = PodLogServer(kubelet_serving_pair(Path(plane.pki_dir), Path(state)))
         try:
             for crd in sorted((REPO_ROOT / "manifests" / "crd").glob("*.yaml")):
                 plane.kubectl("apply", "--server-side", "-f", str(crd))
@@ -304,18 +223,10 @@ def main() -> None:
                 if established.returncode == 0:
                     break
                 print(f"CRD not Established yet (try {attempt + 1}): {established.stderr.strip()}", flush=True)
-            server = LogServer(*serving_pair(Path(plane.pki_dir), Path(state)))
             node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE}, "spec": {"unschedulable": True}}
             plane.kubectl("apply", "-f", "-", input=json.dumps(node))
             capacity = {"cpu": "1000", "memory": "4Ti", "pods": "2000"}
-            node_status = {
-                "status": {
-                    "capacity": capacity,
-                    "allocatable": capacity,
-                    "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
-                    "daemonEndpoints": {"kubeletEndpoint": {"Port": server.port}},
-                }
-            }
+            node_status = {"status": {"capacity": capacity, "allocatable": capacity, **server.node_status()}}
             plane.kubectl("patch", "node", NODE, "--subresource=status", "--type=merge", "-p", json.dumps(node_status))
             base = baseline_tree(args.baseline, Path(state) / "baseline")
             order = ["this", "baseline"] if args.this_first else ["baseline", "this"]
@@ -323,6 +234,7 @@ def main() -> None:
             by_label = {label: run_one(label, plane, server, args, environments[label]) for label in order}
             results = [by_label["baseline"], by_label["this"]]
         finally:
+            server.stop()
             plane.stop()
     print(f"load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(

@@ -1,5 +1,5 @@
 """The operator tier's stand-ins, reused: the real control plane, a cordoned fake Node, a stand-in
-kubelet serving the renderer's log lines, and the stand-in renderer (tests/integration/operator/conftest.py);
+kubelet serving the renderer's log lines, and the stand-in renderer (tests/support/stand_ins.py);
 and the gateway tier's real gateway process under its own ServiceAccount (tests/integration/api/conftest.py).
 
 The stand-in renderer plays the renderer Pod's part through the API server exactly as the
@@ -13,7 +13,8 @@ from integration.api.conftest import (  # noqa: F401 - fixtures, re-exported for
     gateway_kubeconfig,
     start_gateway,
 )
-from integration.operator.conftest import (  # noqa: F401 - fixtures, re-exported for this directory
+
+from support.stand_ins import (  # noqa: F401 - fixtures, re-exported for this directory
     cluster,
     fake_kubelet,
     fake_node,
