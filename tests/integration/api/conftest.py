@@ -20,7 +20,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from integration.operator.conftest import (  # noqa: F401 - fixtures shared with the operator tests
+from minio import Minio
+
+from support import REPO_ROOT, wait_for
+from support.stand_ins import (  # noqa: F401 - fixtures shared with the operator tests
     Cluster,
     cluster,
     fake_kubelet,
@@ -28,9 +31,6 @@ from integration.operator.conftest import (  # noqa: F401 - fixtures shared with
     helpers,
     start_operator,
 )
-from minio import Minio
-
-from support import REPO_ROOT, wait_for
 from videojob.contract import Failure, Result, StoredOutput, Subtitles, Usage, encode_termination_message
 from videojob.s3 import job_output_prefix
 from videojob_devenv.processes import Component, free_port
