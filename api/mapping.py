@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,7 +40,8 @@ IDEMPOTENCY_ANNOTATION = f"{API_GROUP}/idempotency-key-sha256"
 MODEL_ANNOTATION = f"{API_GROUP}/model"
 CREATED_BY_LABEL = f"{API_GROUP}/created-by"
 DEFAULT_MODEL = "videojob-1"
-VARIANTS = ("video", "thumbnail", "vtt", "srt")
+Variant = Literal["video", "thumbnail", "contact_sheet", "vtt", "srt"]
+VARIANTS: tuple[Variant, ...] = get_args(Variant)
 Status = Literal["queued", "in_progress", "completed", "failed"]
 
 _SIZES: dict[str, tuple[QualityName, Orientation]] = {
@@ -332,22 +333,23 @@ def video_object(videojob: Mapping[str, Any], base_path: str = "/v1/videos") -> 
     return video
 
 
-def available_variants(output: Mapping[str, Any]) -> list[str]:
-    subtitles = output.get("subtitles") or {}
-    present = {
-        "video": output.get("key"),
-        "thumbnail": output.get("thumbnail"),
-        "vtt": subtitles.get("vtt"),
-        "srt": subtitles.get("srt"),
-    }
-    return [variant for variant in VARIANTS if present[variant]]
-
-
-def content_key(output: Mapping[str, Any], variant: str) -> str | None:
+def _variant_keys(output: Mapping[str, Any]) -> dict[Variant, str | None]:
+    """The object key of each variant in ``status.output``; None for one the renderer did not store
+    (a renderer from before the contact sheet stored none)."""
     subtitles = output.get("subtitles") or {}
     return {
         "video": output.get("key"),
         "thumbnail": output.get("thumbnail"),
+        "contact_sheet": output.get("contactSheet"),
         "vtt": subtitles.get("vtt"),
         "srt": subtitles.get("srt"),
-    }.get(variant)
+    }
+
+
+def available_variants(output: Mapping[str, Any]) -> list[Variant]:
+    keys = _variant_keys(output)
+    return [variant for variant in VARIANTS if keys[variant]]
+
+
+def content_key(output: Mapping[str, Any], variant: Variant) -> str | None:
+    return _variant_keys(output)[variant]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -11,12 +11,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from ..dependencies import KubeDep, MetricsDep, StorageDep, TenantDep
 from ..errors import GatewayError, documented
 from ..events import video_events
-from ..mapping import content_key, video_object
+from ..mapping import Variant, content_key, video_object
 from .videos import read_videojob
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"], responses=documented(401, 404, 422, 503))
 
-_FILE_NAMES = {"video": "video.mp4", "thumbnail": "thumbnail.png", "vtt": "video.vtt", "srt": "video.srt"}
+_FILE_NAMES: dict[Variant, str] = {
+    "video": "video.mp4",
+    "thumbnail": "thumbnail.png",
+    "contact_sheet": "contact-sheet.png",
+    "vtt": "video.vtt",
+    "srt": "video.srt",
+}
 
 
 @router.get(
@@ -37,7 +43,13 @@ async def download_content(
     tenant: TenantDep,
     kube: KubeDep,
     storage: StorageDep,
-    variant: Annotated[Literal["video", "thumbnail", "vtt", "srt"], Query()] = "video",
+    variant: Annotated[
+        Variant,
+        Query(
+            description="video (MP4), thumbnail (PNG, the title card), contact_sheet (PNG: every scene's "
+            "finished picture on one sheet), vtt or srt (subtitles). The video's `content` lists those it has."
+        ),
+    ] = "video",
     redirect: Annotated[bool, Query()] = True,
 ) -> Response:
     """A redirect to the file on S3 (valid ``presign_seconds``); 409 until the video is completed.
@@ -58,7 +70,13 @@ async def download_content(
     output = (videojob.get("status") or {}).get("output") or {}
     key = content_key(output, variant)
     if not key or not output.get("bucket"):
-        raise GatewayError(404, "variant_not_found", f"video {video_id} has no {variant} file", "variant")
+        why = " (it was rendered before contact sheets were made: render it again for one)"
+        raise GatewayError(
+            404,
+            "variant_not_found",
+            f"video {video_id} has no {variant} file{why if variant == 'contact_sheet' else ''}",
+            "variant",
+        )
     url = storage.presigned_url(output["bucket"], key, download_name=f"{video_id}-{_FILE_NAMES[variant]}")
     if not redirect:
         return JSONResponse(
