@@ -121,6 +121,43 @@ def stuck_diagnosis(pod: Mapping[str, Any]) -> Diagnosis | None:
     )
 
 
+SCRATCH_VOLUME = "scratch"  # the renderer's emptyDir (builders.py), the one volume it writes
+
+
+def scratch_limit(pod: Mapping[str, Any]) -> str | None:
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        if volume.get("name") == SCRATCH_VOLUME:
+            return (volume.get("emptyDir") or {}).get("sizeLimit")
+    return None
+
+
+def evicted_for_scratch(pod: Mapping[str, Any]) -> bool:
+    """The kubelet evicted the Pod because its scratch volume passed the sizeLimit.
+
+    The kubelet kills such a Pod with no DisruptionTarget condition (it is the Pod's own doing),
+    so the Job sees exit code 137 and only the Pod's status says why:
+    ``reason: Evicted``, ``message: Usage of EmptyDir volume "scratch" exceeds the limit "2Gi".``
+    """
+    status = pod.get("status") or {}
+    return status.get("reason") == "Evicted" and f'EmptyDir volume "{SCRATCH_VOLUME}"' in (status.get("message") or "")
+
+
+def _scratch_full(videojob: Mapping[str, Any], pod: Mapping[str, Any]) -> Diagnosis:
+    limit = scratch_limit(pod) or "its sizeLimit"
+    quality = (videojob.get("spec") or {}).get("quality") or "medium"
+    terminated = terminated_state(pod)
+    return Diagnosis(
+        reasons.SCRATCH_FULL,
+        f"The renderer ran out of scratch space: it wrote more than the {limit} sizeLimit of its {SCRATCH_VOLUME} "
+        "volume (audio, scene clips and the video while it is made), and the kubelet evicted it. "
+        f"The limit is the operator's scratch preset for quality {quality}: ask whoever runs the operator to "
+        f'raise it (VIDEOJOB_PRESETS=\'{{"{quality}": {{"scratch": "..."}}}}\', the chart\'s '
+        "operator.presets), or make the video shorter (spec.durationSeconds, fewer scenes) or a lower "
+        "quality, and create the VideoJob again.",
+        exit_code=terminated.get("exitCode") if terminated else None,
+    )
+
+
 def _oom(pod: Mapping[str, Any], attempts: int) -> Diagnosis:
     limit = memory_limit(pod) or "its limit"
     terminated = terminated_state(pod)
@@ -159,6 +196,9 @@ def failed_diagnosis(
         )
     if last is not None and terminated and terminated.get("reason") == "OOMKilled":
         return _oom(last, attempts)
+    evicted = next((pod for pod in reversed(pods_by_age(pods)) if evicted_for_scratch(pod)), None)
+    if evicted is not None:
+        return _scratch_full(videojob, evicted)
     if job_reason == "PodFailurePolicy" and exit_code == SIGKILL_EXIT_CODE:
         return Diagnosis(
             reasons.RENDER_FAILED,

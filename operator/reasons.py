@@ -46,3 +46,4 @@ DEADLINE_EXCEEDED = "DeadlineExceeded"
 BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"
 INVALID_STORYBOARD = FailureReason.INVALID_STORYBOARD
 JOB_DELETED = "RendererJobDeleted"
+SCRATCH_FULL = "ScratchFull"  # the kubelet evicted the Pod: its scratch emptyDir passed its sizeLimit

@@ -1,0 +1,48 @@
+"""A render that writes past its scratch volume's sizeLimit is evicted by the kubelet; the status says so.
+
+The Pod status here is the one the real kubelet writes (tests/e2e/test_chaos_scratch_full_on_a_real_node.py
+proves it on the real node): phase Failed, reason Evicted, the emptyDir named in the message, the container
+killed with exit code 137 and no DisruptionTarget condition, so the Job fails by its SIGKILL rule.
+"""
+
+from __future__ import annotations
+
+from videojob.operator.status import Observation, compute_status
+
+EVICTION_MESSAGE = 'Usage of EmptyDir volume "scratch" exceeds the limit "2Gi". '
+
+
+def _evicted_pod(kube, message: str = EVICTION_MESSAGE) -> dict:
+    pod = kube.pod(phase="Failed", state=kube.terminated(137, "Error"))
+    pod["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {"sizeLimit": "2Gi"}}]
+    pod["status"] |= {"reason": "Evicted", "message": message}
+    return pod
+
+
+def _failed_status(kube, pods, **spec):
+    job = kube.job(
+        failed=len(pods),
+        conditions=[
+            kube.job_condition("FailureTarget", "PodFailurePolicy"),
+            kube.job_condition("Failed", "PodFailurePolicy"),
+        ],
+    )
+    return compute_status(kube.videojob(**spec), Observation(now=kube.NOW, job=job, pods=pods))
+
+
+def test_scratch_past_its_size_limit_fails_as_scratch_full_naming_the_limit_and_the_setting(kube):
+    status = _failed_status(kube, [_evicted_pod(kube)], quality="low")
+    failure = status["failure"]
+    assert failure["reason"] == "ScratchFull"
+    assert "more than the 2Gi sizeLimit of its scratch volume" in failure["message"]
+    assert """VIDEOJOB_PRESETS='{"low": {"scratch": "..."}}'""" in failure["message"]
+    assert "operator.presets" in failure["message"] and "create the VideoJob again" in failure["message"]
+    assert "SIGKILL" not in failure["message"]  # was: "killed (SIGKILL, exit code 137) but not for memory"
+    assert failure["exitCode"] == 137
+    assert status["phase"] == "Failed"
+
+
+def test_an_eviction_for_another_reason_is_not_scratch_full(kube):
+    pod = _evicted_pod(kube, "The node was low on resource: memory. ")
+    status = _failed_status(kube, [pod])
+    assert status["failure"]["reason"] != "ScratchFull"
