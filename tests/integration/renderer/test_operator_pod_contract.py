@@ -6,11 +6,13 @@ MinIO, and the termination message is read back with the contract's parser, as t
 operator reads it.
 """
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from videojob.contract import EXIT_BAD_INPUT, Failure, FailureReason, Result, parse_termination_message
 from videojob.operator.builders import RENDERER_CONTAINER, SCRATCH_DIR, build_renderer_job, build_spec_configmap
@@ -25,8 +27,9 @@ LECTURE = "# Levers\n\nA lever trades force for distance.\n\n## The rule\n\n$$ F
 
 
 def _pod_run(
-    minio_server, tmp_path: Path, source: dict
+    minio_server, tmp_path: Path, source: dict, *, unchecked_spec: dict | None = None
 ) -> tuple[subprocess.CompletedProcess, Result | Failure | None, str]:
+    """``unchecked_spec``: the spec file as an operator from before a check would have written it."""
     videojob = {
         "apiVersion": "videojob.dev/v1alpha1",
         "kind": "VideoJob",
@@ -44,7 +47,8 @@ def _pod_run(
     (scratch / "tmp").mkdir(parents=True)
     spec_dir = tmp_path / "etc-videojob"
     spec_dir.mkdir()
-    (spec_dir / RENDERER_SPEC_FILE).write_text(configmap["data"][RENDERER_SPEC_FILE])
+    spec_file = configmap["data"][RENDERER_SPEC_FILE] if unchecked_spec is None else json.dumps(unchecked_spec)
+    (spec_dir / RENDERER_SPEC_FILE).write_text(spec_file)
     env = {
         "PATH": os.environ["PATH"],
         "PYTHONSAFEPATH": "1",
@@ -76,8 +80,13 @@ def test_a_storyboard_videojob_with_injected_latex_fails_as_bad_input(minio_serv
         "title": "Bad",
         "scenes": [{"template": "equation", "latex": r"\input{/etc/hostname}", "narration": "Look."}],
     }
-    run, failure, _ = _pod_run(minio_server, tmp_path, {"storyboard": storyboard})
+    # The operator refuses it before any Job (the spec model runs the LaTeX guard); a spec file
+    # written without that check still fails in the renderer as bad input, never retried.
+    with pytest.raises(ValidationError, match=r"latex: \\input is not allowed"):
+        VideoJobSpec.model_validate({"source": {"storyboard": storyboard}})
+    unchecked = {"source": {"storyboard": storyboard}, "quality": "low", "theme": "physics"}
+    run, failure, _ = _pod_run(minio_server, tmp_path, {"markdown": LECTURE}, unchecked_spec=unchecked)
     assert run.returncode == EXIT_BAD_INPUT
     assert isinstance(failure, Failure)
-    assert failure.reason == FailureReason.INVALID_STORYBOARD
+    assert failure.reason == FailureReason.INVALID_SPEC
     assert r"\input is not allowed" in failure.message
