@@ -118,9 +118,17 @@ def main(argv: list[str] | None = None) -> int:
             job = resolve_shared_job(arguments.source, arguments.prompt, settings)
         else:
             job = resolve_job(arguments.source, arguments.prompt, settings)
-        if settings.shards > 1 and settings.shard_index is not None:
-            return _render_share(job.storyboard, job.config, progress, settings.shard_index, settings.shards)
-        report = render_storyboard(job.storyboard, job.config, progress, job.usage)
+        index = settings.shard_index if settings.shards > 1 else None
+        if index is None:  # a single-Pod render (or, without an index, one that finds every share cached)
+            report = render_storyboard(job.storyboard, job.config, progress, job.usage)
+        else:
+            from videojob.renderer.shards import assembles, render_last_share, wait_bound_seconds
+
+            if not assembles(index, settings.shards):
+                return _render_share(job.storyboard, job.config, progress, index, settings)
+            # The last index: its own share, then the video of every share.
+            wait = wait_bound_seconds(settings)
+            report = render_last_share(job.storyboard, job.config, progress, settings.shards, job.usage, wait)
     except KeyboardInterrupt:
         progress.finish_line()
         log.warning("interrupted")
@@ -154,11 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _render_share(storyboard: Storyboard, config: RenderConfig, progress: Progress, index: int, shares: int) -> int:
-    """Draw one share into the scene cache; the summary line says what it did (the assembly Pod uploads)."""
+def _render_share(
+    storyboard: Storyboard, config: RenderConfig, progress: Progress, index: int, settings: RendererSettings
+) -> int:
+    """Draw one share into the scene cache; the summary line says what it did (the last index uploads)."""
     from videojob.renderer.shards import render_share
 
-    report = render_share(storyboard, config, progress, index, shares)
+    shares = settings.shards
+    report, done = render_share(storyboard, config, progress, index, shares)
+    write_termination_message(settings.termination_log, done)
     progress.finish_line()
     summary = (
         f"share {index + 1}/{shares}: {len(report.scenes)} scenes in the cache, {report.rendered} rendered, "

@@ -1,13 +1,17 @@
 """One share of a fanned-out render: narrate and draw some of the scenes into the shared cache.
 
-The operator runs a fanned-out VideoJob as an Indexed Job of N Pods, then one assembly Pod
-(see ``operator/fanout.py`` and the README's contract section). Each index calls
-:func:`render_share`: it takes its share of the storyboard's scenes (:func:`share_of`),
-takes those already in the cache from it (a retried index redraws only what it had not finished),
-narrates and draws the rest with the same stages as a single-Pod render, and stores each
-scene in the scene cache as soon as it is drawn. It uploads no video: the assembly Pod is
-an ordinary render that finds every scene cached, so the video it joins is the one a
-single Pod would have made of the same storyboard.
+The operator runs a fanned-out VideoJob as one Indexed Job of N Pods (see ``operator/fanout.py``
+and the README's contract section). Every index takes its share of the storyboard's scenes
+(:func:`share_of`), takes those already in the cache from it (a retried index redraws only what
+it had not finished), narrates and draws the rest with the same stages as a single-Pod render,
+and stores each scene in the scene cache as soon as it is drawn.
+
+The last index (:func:`assembles`) then goes on in the same Pod: it waits for the other shares'
+scenes to appear in the cache (their keys follow from the storyboard), fetching each as soon as
+it is there, and joins, muxes and uploads them with the pipeline of a single-Pod render
+(:func:`render_last_share`), so the video is the one a single Pod would have made of the same
+storyboard, and no Pod is started to hand over to. Every other index uploads no video and
+writes a :class:`~videojob.contract.ShareDone` with its usage (:func:`render_share`).
 
 Every Pod of the fan-out must draw from the same storyboard. A Markdown lecture or a
 storyboard is parsed the same way everywhere; a storyboard a language model writes is not
@@ -26,23 +30,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from videojob.contract import Usage
+from videojob.contract import ShareDone, Usage
+from videojob.limits import ACTIVE_DEADLINE_SECONDS_DEFAULT
 from videojob.renderer import spec_source
 from videojob.renderer.cache import SceneCache
 from videojob.renderer.config import RenderConfig, output_prefix, resolve_config
-from videojob.renderer.errors import InvalidSourceError, LLMUnavailableError
-from videojob.renderer.narration import build_narrator
-from videojob.renderer.pipeline import scene_keys
+from videojob.renderer.errors import InvalidSourceError, LLMUnavailableError, RenderError
+from videojob.renderer.narration import Narrator, build_narrator
+from videojob.renderer.pipeline import RenderReport, SceneDrawing, render_storyboard, scene_keys
 from videojob.renderer.progress import Progress
 from videojob.renderer.settings import RendererSettings
 from videojob.renderer.sources import RenderJob, resolve_job
-from videojob.renderer.stages import finish_scenes
+from videojob.renderer.stages import FinishedScene, finish_scenes
 from videojob.renderer.storage import BlobStore, S3Access, open_store
+from videojob.renderer.usage import ResourceMeter
 from videojob.storyboard import Storyboard, parse_storyboard
 
 SHARED_STORYBOARD = "storyboard.json"
 POLL_SECONDS = 1.0
 WAIT_MARGIN_SECONDS = 60.0  # beyond index 0's LLM calls at their longest: its Pod's start and the upload
+# How often the assembling index looks for the other shares' scenes: soon at first (a share ending
+# together with it), then less often, never more than a second behind the last scene's arrival.
+FIRST_LOOK_SECONDS = 0.2
+LONGEST_LOOK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -76,30 +86,144 @@ def share_of(weights: Sequence[int], index: int, shares: int) -> list[int]:
     return [scene for scene in range(len(weights)) if owner[scene] == index]
 
 
-def render_share(
-    storyboard: Storyboard, config: RenderConfig, progress: Progress, index: int, shares: int
-) -> ShareReport:
-    """Draw share ``index`` of ``shares`` of ``storyboard`` into the scene cache (see the module docstring)."""
-    started = time.monotonic()
+def assembles(index: int, shares: int) -> bool:
+    """Whether index ``index`` of ``shares`` joins the video once its own share is drawn: the last one."""
+    return index == shares - 1
+
+
+def _scene_weights(storyboard: Storyboard) -> list[int]:
+    return [len(scene.narration) for scene in storyboard.scenes]
+
+
+def _shared_cache(config: RenderConfig) -> SceneCache:
     cache = SceneCache.open(config.cache, config.s3)
     if cache.store is None:
         raise InvalidSourceError("a render shared by several Pods needs the scene cache; VIDEOJOB_CACHE is off")
-    total = len(storyboard.scenes)
-    mine = share_of([len(scene.narration) for scene in storyboard.scenes], index, shares)
-    progress.storyboard_scenes = total
+    return cache
+
+
+def _draw(
+    storyboard: Storyboard,
+    positions: Sequence[int],
+    keys: Sequence[str],
+    config: RenderConfig,
+    narrator: Narrator,
+    cache: SceneCache,
+    work: Path,
+    progress: Progress,
+) -> list[FinishedScene]:
+    """The scenes at ``positions``, from the cache where they are, else narrated and drawn into it."""
+    part = storyboard.model_copy(update={"scenes": [storyboard.scenes[position] for position in positions]})
+    # The stages report in the share's own numbers (scene 3/8), which is what the operator adds up.
+    return finish_scenes(part, [keys[p] for p in positions], config, narrator, cache, work, progress)
+
+
+def render_share(
+    storyboard: Storyboard, config: RenderConfig, progress: Progress, index: int, shares: int
+) -> tuple[ShareReport, ShareDone]:
+    """Draw share ``index`` of ``shares`` of ``storyboard`` into the scene cache (see the module docstring);
+    what it did, and the termination message with its usage."""
+    started, meter = time.monotonic(), ResourceMeter.start()
+    cache = _shared_cache(config)
+    mine = share_of(_scene_weights(storyboard), index, shares)
+    progress.storyboard_scenes = len(storyboard.scenes)
     label = f"Share {index + 1}/{shares}"
-    if not mine:
-        progress.report("Rendering", f"{label}: no scenes to draw", 1.0)
-        return ShareReport(index, shares, (), 0, 0, time.monotonic() - started)
     narrator = build_narrator(config.voices, config.openai_speech)
-    keys = scene_keys(storyboard, config)
-    share = storyboard.model_copy(update={"scenes": [storyboard.scenes[position] for position in mine]})
-    with tempfile.TemporaryDirectory(prefix="videojob-share-", dir=config.work_dir) as scratch:
-        # The stages report in the share's own numbers (scene 3/8), which is what the operator adds up.
-        finished = finish_scenes(share, [keys[p] for p in mine], config, narrator, cache, Path(scratch), progress)
-    cached = sum(scene.cached for scene in finished)
-    progress.report("Rendering", f"{label}: {len(mine)} scenes in the cache", 1.0, len(mine), len(mine))
-    return ShareReport(index, shares, tuple(mine), len(mine) - cached, cached, time.monotonic() - started)
+    cached = 0
+    if mine:
+        with tempfile.TemporaryDirectory(prefix="videojob-share-", dir=config.work_dir) as scratch:
+            keys = scene_keys(storyboard, config)
+            finished = _draw(storyboard, mine, keys, config, narrator, cache, Path(scratch), progress)
+        cached = sum(scene.cached for scene in finished)
+        progress.report("Rendering", f"{label}: {len(mine)} scenes in the cache", 1.0, len(mine), len(mine))
+    else:
+        progress.report("Rendering", f"{label}: no scenes to draw", 1.0)
+    usage = Usage(
+        tts_characters=narrator.characters,
+        scenes_rendered=len(mine) - cached,
+        scenes_cached=cached,
+        **meter.figures(),
+    )
+    report = ShareReport(index, shares, tuple(mine), len(mine) - cached, cached, time.monotonic() - started)
+    return report, ShareDone(index=index, shares=shares, usage=usage)
+
+
+def wait_bound_seconds(settings: RendererSettings) -> float:
+    """How long the assembling index waits for the other shares at most: the VideoJob's deadline
+    (spec.activeDeadlineSeconds; the Job controller stops the Pod then anyway), else the default's."""
+    if settings.spec_file and settings.spec_file.is_file():
+        return float(spec_source.read_spec(settings.spec_file).active_deadline_seconds)
+    return float(ACTIVE_DEADLINE_SECONDS_DEFAULT)
+
+
+def render_last_share(
+    storyboard: Storyboard,
+    config: RenderConfig,
+    progress: Progress,
+    shares: int,
+    usage: Usage | None = None,
+    wait_seconds: float = ACTIVE_DEADLINE_SECONDS_DEFAULT,
+) -> RenderReport:
+    """The assembling index: draw its share, gather the others' from the cache as they appear, then join,
+    mux and upload as a single-Pod render does (see the module docstring). Its usage counts its own share;
+    the operator adds the other Pods' (their :class:`~videojob.contract.ShareDone`)."""
+    index = shares - 1
+    _shared_cache(config)  # refused before anything is drawn when the cache is off
+    mine = share_of(_scene_weights(storyboard), index, shares)
+    progress.storyboard_scenes = len(storyboard.scenes)
+
+    def draw(keys: list[str], narrator: Narrator, cache: SceneCache, work: Path) -> list[FinishedScene]:
+        finished: dict[int, FinishedScene] = {}
+        if mine:
+            drawn = _draw(storyboard, mine, keys, config, narrator, cache, work / "own", progress)
+            finished.update(zip(mine, drawn, strict=True))
+        others = [position for position in range(len(keys)) if position not in finished]
+        _gather(storyboard, others, keys, config, narrator, cache, work, progress, finished, wait_seconds, shares)
+        return [finished[position] for position in range(len(keys))]
+
+    return render_storyboard(storyboard, config, progress, usage, SceneDrawing(draw, len(mine)))
+
+
+def _gather(
+    storyboard: Storyboard,
+    others: list[int],
+    keys: Sequence[str],
+    config: RenderConfig,
+    narrator: Narrator,
+    cache: SceneCache,
+    work: Path,
+    progress: Progress,
+    finished: dict[int, FinishedScene],
+    wait_seconds: float,
+    shares: int,
+) -> None:
+    """Fetch the other shares' scenes into ``finished`` as each appears in the cache, looking again after a
+    growing pause; a RenderError once ``wait_seconds`` have passed with scenes still missing."""
+    deadline, pause, look = time.monotonic() + wait_seconds, FIRST_LOOK_SECONDS, 0
+    mine = len(storyboard.scenes) - len(others)
+    missing, reported = list(others), 0
+    while missing:
+        there = [position for position in missing if cache.scene(keys[position]) is not None]
+        if there:
+            fetched = _draw(storyboard, there, keys, config, narrator, cache, work / f"fetched-{look}", progress)
+            finished.update(zip(there, fetched, strict=True))
+            missing = [position for position in missing if position not in finished]
+            pause = FIRST_LOOK_SECONDS
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            numbers = ", ".join(str(position + 1) for position in missing)
+            raise RenderError(
+                f"waited {wait_seconds:g}s (spec.activeDeadlineSeconds) for the other {shares - 1} share Pod(s), "
+                f"and scene(s) {numbers} never reached the scene cache: read those Pods' logs"
+            )
+        if len(missing) != reported:  # one line per change, not one per look
+            stage = f"Share {shares}/{shares}: waiting for {len(missing)} scenes from the other Pods"
+            progress.report("Rendering", stage, 1.0, mine or None, mine or None)
+            reported = len(missing)
+        look += 1
+        time.sleep(pause)
+        pause = min(pause * 2, LONGEST_LOOK_SECONDS)
 
 
 # --- one storyboard for every Pod ----------------------------------------------------------

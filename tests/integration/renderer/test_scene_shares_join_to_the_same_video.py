@@ -1,15 +1,20 @@
 """Shares of a fanned-out render, joined, are the video one render makes (real Manim, espeak-ng, ffmpeg).
 
 The CLI runs as the operator's Pods run it: two processes with VIDEOJOB_SHARDS=2 and the
-Indexed Job's JOB_COMPLETION_INDEX share one scene cache (a folder here; S3 in a cluster),
-then a plain render assembles from it. Each process draws one scene at a time, as a 1-CPU
-Pod does: two scenes drawn at once in one pool are not bit-reproducible.
+Indexed Job's JOB_COMPLETION_INDEX share one scene cache (a folder here; S3 in a cluster);
+the last index, once its own share is drawn, waits for the other's scenes and joins them.
+Each process draws one scene at a time, as a 1-CPU Pod does: two scenes drawn at once in one
+pool are not bit-reproducible.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from videojob.contract import parse_share_message, parse_termination_message
 
 STORYBOARD = {
     "title": "Circles",
@@ -33,32 +38,51 @@ def _decoded(video) -> list[str]:
     return [line for line in run.stdout.splitlines() if not line.startswith("#")]
 
 
-def test_two_shares_then_an_assembly_give_the_single_render_frame_for_frame(render_cli, tmp_path):
+def _share_message(path):
+    return parse_share_message(path.read_text()) if path.exists() else None
+
+
+def test_the_last_share_waits_for_the_other_and_joins_the_single_render_frame_for_frame(render_cli, tmp_path):
     source = tmp_path / "circles.json"
     source.write_text(json.dumps(STORYBOARD))
-    cache = f"file://{tmp_path}/shared-cache"
-    shares = [
-        render_cli(str(source), *VOICE, "--cache", cache, "-o", f"file://{tmp_path}/share-{index}",
-                   env=ONE_AT_A_TIME | {"VIDEOJOB_SHARDS": "2", "JOB_COMPLETION_INDEX": str(index)})
-        for index in (0, 1)
-    ]  # fmt: skip
-    for index, share in enumerate(shares):
-        assert share.returncode == 0, share.stderr
-        assert f"share {index + 1}/2: " in share.stderr
-        assert not (tmp_path / f"share-{index}").exists()  # a share uploads no video
-        assert {event.storyboard_scenes for event in share.events[1:]} == {3}  # after "Writing the storyboard"
-    sizes = sorted(share.events[-1].scenes for share in shares)
-    assert sizes == [1, 2]  # the longest narration alone, the two shorter together
+    cache = tmp_path / "shared-cache"
+    where = ("--cache", f"file://{cache}", "-o", f"file://{tmp_path}/joined")
+    ends = {index: tmp_path / f"share-{index}.termination" for index in (0, 1)}
 
-    joined = render_cli(str(source), *VOICE, "--cache", cache, "-o", f"file://{tmp_path}/joined", env=ONE_AT_A_TIME)
-    assert joined.returncode == 0, joined.stderr
-    assert joined.termination.usage.scenes_cached == 3 and joined.termination.usage.scenes_rendered == 0
+    def share(index: int):
+        env = ONE_AT_A_TIME | {"VIDEOJOB_SHARDS": "2", "JOB_COMPLETION_INDEX": str(index)}
+        return render_cli(str(source), *VOICE, *where, env=env | {"VIDEOJOB_TERMINATION_LOG": str(ends[index])})
+
+    # The last index starts alone: it draws its two scenes, then waits for the one index 0 has not drawn yet.
+    with ThreadPoolExecutor(1) as pool:
+        last = pool.submit(share, 1)
+        deadline = time.monotonic() + 120
+        while len(list(cache.glob("scenes/*/manifest.json"))) < 2:
+            assert not last.done(), last.result().stderr
+            assert time.monotonic() < deadline, "the last share drew nothing in 120 s"
+            time.sleep(0.2)
+        first = share(0)
+        assembled = last.result()
+    assert first.returncode == 0, first.stderr
+    assert assembled.returncode == 0, assembled.stderr
+    assert "share 1/2: " in first.stderr
+    waited = [event.stage for event in assembled.events if "waiting" in event.stage]
+    assert waited == ["Share 2/2: waiting for 1 scenes from the other Pods"]
+    assert [event.phase for event in assembled.events][-3:] == ["Assembling", "Uploading", "Uploading"]
+
+    # Each Pod counts what it drew itself, so that the operator can add them up.
+    done = _share_message(ends[0])
+    assert (done.index, done.shares, done.usage.scenes_rendered, done.usage.scenes_cached) == (0, 2, 1, 0)
+    assert done.usage.cpu_seconds > 0 and done.usage.peak_memory_bytes > 0
+    result = parse_termination_message(ends[1].read_text())
+    assert (result.usage.scenes_rendered, result.usage.scenes_cached) == (2, 0)
+    assert result.output.cached is False  # two Pods drew it just now
+
     single = render_cli(str(source), *VOICE, "--cache", "off", "-o", f"file://{tmp_path}/single", env=ONE_AT_A_TIME)
     assert single.returncode == 0, single.stderr
-
     assert _decoded(tmp_path / "joined" / "video.mp4") == _decoded(tmp_path / "single" / "video.mp4")
     assert (tmp_path / "joined" / "video.vtt").read_text() == (tmp_path / "single" / "video.vtt").read_text()
-    assert joined.termination.output.duration_seconds == single.termination.output.duration_seconds
+    assert result.output.duration_seconds == single.termination.output.duration_seconds
 
 
 def test_a_share_with_the_cache_off_is_refused_saying_why(render_cli, tmp_path):
@@ -90,19 +114,17 @@ def test_a_prompt_is_sent_once_and_every_pod_draws_the_storyboard_it_got(render_
         )
     llm = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai_stub.base_url} | ONE_AT_A_TIME
     where = ("--cache", f"file://{tmp_path}/shared-cache", "-o", f"file://{tmp_path}/out")
-    for index in (0, 1):
-        share = render_cli(
-            "--prompt",
-            "Explain circles",
-            *VOICE,
-            *where,
-            env=llm | {"VIDEOJOB_SHARDS": "2", "JOB_COMPLETION_INDEX": str(index)},
-        )
+    shares = [
+        render_cli("--prompt", "Explain circles", *VOICE, *where,
+                   env=llm | {"VIDEOJOB_SHARDS": "2", "JOB_COMPLETION_INDEX": str(index)})
+        for index in (0, 1)
+    ]  # fmt: skip
+    for share in shares:
         assert share.returncode == 0, share.stderr
-    assembly = render_cli("--prompt", "Explain circles", *VOICE, *where, env=llm | {"VIDEOJOB_SHARDS": "2"})
-    assert assembly.returncode == 0, assembly.stderr
+    assembly = shares[1]  # the last index joins the video
 
     assert len([r for r in openai_stub.requests if r["path"].endswith("/chat/completions")]) == 1
     stored = json.loads((tmp_path / "out" / "storyboard.json").read_text())
     assert [scene["narration"] for scene in stored["scenes"]] == ["Circles 1.", "Circles 2."]
-    assert (assembly.termination.usage.scenes_cached, assembly.termination.usage.scenes_rendered) == (2, 0)
+    assert (assembly.termination.usage.scenes_rendered, assembly.termination.usage.scenes_cached) == (1, 0)
+    assert (tmp_path / "out" / "video.mp4").exists()

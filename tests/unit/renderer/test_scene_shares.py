@@ -82,3 +82,46 @@ def test_a_pod_gives_up_waiting_for_the_storyboard_saying_where_it_looked(tmp_pa
     monkeypatch.setattr(shards, "WAIT_MARGIN_SECONDS", 0.1)
     with pytest.raises(LLMUnavailableError, match=r"never stored the storyboard at storyboard\.json"):
         shards.resolve_shared_job(None, "Explain tides", settings)
+
+
+def test_the_last_index_joins_and_every_other_index_only_draws():
+    from videojob.renderer.shards import assembles
+
+    assert [assembles(index, 3) for index in range(3)] == [False, False, True]
+    assert assembles(0, 1)
+
+
+def test_the_assembling_index_gives_up_on_a_scene_that_never_comes_naming_the_deadline(tmp_path, monkeypatch):
+    import json
+
+    from videojob.renderer import shards
+    from videojob.renderer.errors import RenderError
+    from videojob.renderer.progress import Progress
+    from videojob.renderer.settings import RendererSettings
+    from videojob.renderer.sources import resolve_job
+
+    # One scene and two shares: index 0 draws it, so the last index has nothing to draw and only waits.
+    storyboard = tmp_path / "one.json"
+    storyboard.write_text(json.dumps({"title": "T", "scenes": [{"narration": "Water.",
+                                      "visual": {"kind": "title_card", "title": "T"}}]}))  # fmt: skip
+    settings = RendererSettings(output=f"file://{tmp_path}/out", cache=f"file://{tmp_path}/cache",
+                                voice="espeak:en-us", shards=2, shard_index=1)  # fmt: skip
+    job = resolve_job(storyboard, None, settings)
+    monkeypatch.setattr(shards, "FIRST_LOOK_SECONDS", 0.01)
+    progress = Progress("none")
+    with pytest.raises(RenderError, match=r"waited 0.1s \(spec.activeDeadlineSeconds\) .* scene\(s\) 1 never"):
+        shards.render_last_share(job.storyboard, job.config, progress, 2, wait_seconds=0.1)
+    assert [event.stage for event in progress.events] == ["Share 2/2: waiting for 1 scenes from the other Pods"]
+    assert not (tmp_path / "out").exists()  # nothing uploaded
+
+
+def test_a_spec_deadline_bounds_the_wait(tmp_path):
+    from videojob.renderer.settings import RendererSettings
+    from videojob.renderer.shards import wait_bound_seconds
+    from videojob.spec import VideoJobSpec, renderer_spec_json
+
+    spec = tmp_path / "spec.json"
+    spec.write_text(renderer_spec_json(VideoJobSpec.model_validate({"source": {"markdown": "# T\n\nHi."},
+                                                                    "activeDeadlineSeconds": 900})))  # fmt: skip
+    assert wait_bound_seconds(RendererSettings(spec_file=spec)) == 900
+    assert wait_bound_seconds(RendererSettings()) == 3600  # limits.ACTIVE_DEADLINE_SECONDS_DEFAULT
