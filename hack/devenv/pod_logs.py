@@ -112,6 +112,8 @@ class PodLogServer:
                     return response
                 await response.write(item.encode())
             await response.write_eof()
+        except ConnectionResetError:
+            pass  # the reader went away (a Pod's stream the API server closed), as it may from a kubelet
         finally:
             self.open_streams -= 1
         return response
