@@ -13,6 +13,7 @@ renders. Kueue, when installed, admits Jobs by their queue-name label instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,7 @@ class Waiting:
 
 @dataclass(frozen=True)
 class SlotDecision:
-    admitted: frozenset[str]
+    admitted: AbstractSet[str]
     positions: Mapping[str, int]  # 1-based, for those not admitted
     length: int
 
@@ -79,9 +80,10 @@ class Admission:
 
     def decide(self, world: World, now: float) -> SlotDecision:
         if len(world) <= self.capacity:
-            # Room for every VideoJob there is: nobody waits, and a burst skips the O(n) scan.
+            # Room for every VideoJob there is: nobody waits, and a burst skips the O(n) scan
+            # (and the O(n) copy: the index's live key view answers `uid in admitted`).
             self._set_length(0, announce=False)
-            return SlotDecision(frozenset(world.uids()), {}, 0)
+            return SlotDecision(world.videojobs.keys(), {}, 0)
         running, waiting = 0, []
         for uid, body in world.all_videojobs():
             metadata, spec = body["metadata"], body.get("spec") or {}
