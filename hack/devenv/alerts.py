@@ -90,6 +90,19 @@ OPERATOR_ALERTS = (
         "UploadFailed (S3).",
     ),
     Alert(
+        "VideoJobRendersOutOfMemory",
+        f"sum(increase(videojob_oom_retries_total{{{OP}}}[1h])) "
+        f'/ sum(increase(videojob_phase_transitions_total{{{OP}, phase=~"Succeeded|Failed"}}[1h])) > 0.2 '
+        f"and sum(increase(videojob_oom_retries_total{{{OP}}}[1h])) >= 3",
+        "More than a fifth of the renders in the last hour ran out of memory and started again with more.",
+        "Each OOM retry loses the killed attempt's scene in progress (finished scenes stay in the scene cache), "
+        "costs its CPU again and delays the video. The Renders dashboard's peak-memory panel shows, by quality, "
+        "what renders need: raise that quality's memory in the chart's operator.presets (for example "
+        '{"medium": {"memory": "3Gi"}}) so that first attempts fit, or set spec.resources.limits.memory on the '
+        "VideoJobs that need more.",
+        for_="15m",
+    ),
+    Alert(
         "VideoJobsWaitingTooLong",
         f"max(videojob_oldest_waiting_seconds{{{OP}}}) > 1800",
         "A VideoJob has waited more than 30 minutes for its render to start.",

@@ -160,6 +160,27 @@ def renders() -> Dashboard:
             ],
             [
                 series(
+                    "Peak memory per render",
+                    "The renderer container's peak memory in successful renders, by quality: how close the "
+                    "quality's memory preset (or spec.resources) is to what renders need.",
+                    "bytes",
+                    *quantiles("videojob_render_peak_memory_bytes", "quality"),
+                ),
+                series(
+                    "CPU per render",
+                    "CPU seconds of each successful render, by quality.",
+                    "s",
+                    *quantiles("videojob_render_cpu_per_render_seconds", "quality"),
+                ),
+                series(
+                    "OOM retries",
+                    "Attempts started again with more memory after the renderer was OOMKilled, per hour, by quality.",
+                    "short",
+                    (f"sum by (quality) (rate(videojob_oom_retries_total{{{OP}}}[{RATE}])) * 3600", "{{quality}}"),
+                ),
+            ],
+            [
+                series(
                     "Failures by reason",
                     "Failed VideoJobs per hour, by the reason in status.failure.",
                     "short",

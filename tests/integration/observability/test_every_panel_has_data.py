@@ -57,6 +57,7 @@ def _result(cluster: Any, name: str, seconds: float) -> Result:
         ),
         usage=Usage(
             cpuSeconds=seconds * 4,
+            peakMemoryBytes=(300 + round(seconds)) * 2**20,
             scenesRendered=2,
             scenesCached=1,
             ttsCharacters=800,
@@ -113,7 +114,10 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(
     cluster, start_operator, fake_kubelet, prometheus_server
 ) -> None:
     port = free_port()
-    start_operator(VIDEOJOB_METRICS_PORT=str(port), VIDEOJOB_OOM_MEMORY_CEILING="1Gi")  # an OOM kill is final
+    # One OOM kill makes a bigger attempt (1Gi -> 1536Mi, the ceiling); a second one is final.
+    start_operator(
+        VIDEOJOB_METRICS_PORT=str(port), VIDEOJOB_OOM_MEMORY_FACTOR="1.5", VIDEOJOB_OOM_MEMORY_CEILING="1536Mi"
+    )
     prometheus_server.reconfigure({OPERATOR: [f"127.0.0.1:{port}"]}, rule_files=[RULES_FILE])
     prometheus_server.wait_scraped(OPERATOR)
     [up] = prometheus_server.query("up")
@@ -131,9 +135,17 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(
     cluster.fail(cluster.wait_new_pod(job), 75)
     _render(cluster, fake_kubelet, "flaky", cluster.wait_new_pod(job, seen=1), 30.0)
     _phase(cluster, "flaky", "Succeeded")
-    # Failures of three reasons: out of memory, S3 refusing the upload, and a bad storyboard.
-    cluster.videojob("too-big", retries=0)
-    cluster.fail(cluster.wait_new_pod(cluster.wait_job("too-big")), 137, "OOMKilled")
+    # Failures of three reasons: out of memory (after an OOM retry with more memory), S3 refusing the upload,
+    # and a bad storyboard.
+    cluster.videojob("too-big", retries=0, quality="low")  # 1Gi
+    first = cluster.wait_job("too-big")
+    cluster.fail(cluster.wait_new_pod(first), 137, "OOMKilled")
+    second = wait_for(
+        lambda: next((j for j in cluster.jobs("too-big") if j["metadata"]["uid"] != first["metadata"]["uid"]), None),
+        30,
+        "attempt 2 of too-big, with more memory",
+    )
+    cluster.fail(cluster.wait_new_pod(second), 137, "OOMKilled")
     cluster.videojob("no-upload", retries=0)
     cluster.fail(
         cluster.wait_new_pod(cluster.wait_job("no-upload")),
@@ -164,7 +176,11 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(
     }
     assert by_reason == {"OOMKilled": 1, "UploadFailed": 1, "InvalidStoryboard": 1}
     retries = prometheus_server.query(f'videojob_render_retries_total{{job="{OPERATOR.job}"}}')
-    assert float(retries[0]["value"][1]) == 1
+    assert float(retries[0]["value"][1]) == 2  # flaky's second Pod, too-big's second attempt
+    oom_retries = prometheus_server.query(f'videojob_oom_retries_total{{job="{OPERATOR.job}"}} > 0')
+    assert [(s["metric"]["quality"], float(s["value"][1])) for s in oom_retries] == [("low", 1)]
+    peaks = prometheus_server.query(f'sum(videojob_render_peak_memory_bytes_count{{job="{OPERATOR.job}"}})')
+    assert float(peaks[0]["value"][1]) == 3  # one per successful render
     video = prometheus_server.query(f'sum(videojob_rendered_video_seconds_total{{job="{OPERATOR.job}"}})')
     assert float(video[0]["value"][1]) == 42 + 95 + 30
 

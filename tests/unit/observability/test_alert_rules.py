@@ -68,6 +68,18 @@ CASES: dict[str, tuple[str, list[dict[str, str]], list[dict[str, str]]]] = {
             s(f'videojob_phase_transitions_total{{{OP}, phase="Succeeded"}}', "0+1x60"),
         ],
     ),
+    "VideoJobRendersOutOfMemory": (
+        "40m",
+        [
+            s(f'videojob_oom_retries_total{{{OP}, quality="medium"}}', "0+1x60"),
+            s(f'videojob_phase_transitions_total{{{OP}, phase="Succeeded"}}', "0+2x60"),
+        ],
+        # As many OOM retries, but among five times the renders: one in ten is the cost of tight presets.
+        [
+            s(f'videojob_oom_retries_total{{{OP}, quality="medium"}}', "0+1x60"),
+            s(f'videojob_phase_transitions_total{{{OP}, phase="Succeeded"}}', "0+10x60"),
+        ],
+    ),
     "VideoJobsWaitingTooLong": (
         "45m",
         [s(f"videojob_oldest_waiting_seconds{{{OP}}}", "0+60x60")],

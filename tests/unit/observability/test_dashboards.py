@@ -77,6 +77,9 @@ def test_the_four_dashboards_each_cover_their_subject() -> None:
         "CPU per video second",
         "Scene cache hit ratio",
         "Failures by reason",
+        "Peak memory per render",
+        "CPU per render",
+        "OOM retries",
     } <= titles["renders"]
     assert {"Requests by route", "Server errors", "Latency", "Refused: 429s, rate limit and quota"} <= titles["gateway"]
     assert {"Reconciles", "Reconcile errors", "Status lag", "Memory", "Restarts in the time range"} <= titles[
