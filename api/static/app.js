@@ -183,8 +183,9 @@ async function play(video) {
   if (player.dataset.videoId === video.id) return;
   player.dataset.videoId = video.id;
   const available = video.content || {};
-  const [src, vtt, srt, thumbnail] = await Promise.all(
-    ["video", "vtt", "srt", "thumbnail"].map((variant) => (available[variant] ? contentUrl(video, variant) : null)));
+  const [src, vtt, srt, thumbnail, sheet] = await Promise.all(
+    ["video", "vtt", "srt", "thumbnail", "contact_sheet"].map(
+      (variant) => (available[variant] ? contentUrl(video, variant) : null)));
   player.querySelectorAll("track").forEach((track) => track.remove());
   if (vtt) {
     const track = document.createElement("track");
@@ -194,11 +195,24 @@ async function play(video) {
   if (thumbnail) player.poster = thumbnail;
   player.src = src;
   for (const [id, url] of [["download-video", src], ["download-vtt", vtt], ["download-srt", srt],
-                           ["download-thumbnail", thumbnail]]) {
+                           ["download-thumbnail", thumbnail], ["download-contact-sheet", sheet]]) {
     $(id).href = url || "#";
     $(id).hidden = !url;
   }
+  showContactSheet(sheet);
   show("player-section", true);
+}
+
+// A video rendered before contact sheets has none: the figure stays hidden rather than show a broken image.
+function showContactSheet(url) {
+  const image = $("contact-sheet");
+  if (url) {
+    image.src = url;
+    $("contact-sheet-link").href = url;
+  } else {
+    image.removeAttribute("src");
+  }
+  show("contact-sheet-figure", Boolean(url));
 }
 
 // --- history ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from support.stand_ins import (  # noqa: F401 - fixtures shared with the operato
     start_operator,
 )
 from videojob.contract import Failure, Result, StoredOutput, Subtitles, Usage, encode_termination_message
+from videojob.renderer.contact_sheet import BACKGROUND, compose_sheet
 from videojob.s3 import job_output_prefix
 from videojob_devenv.processes import Component, free_port
 
@@ -192,6 +193,23 @@ def sample_video(directory: Path) -> bytes:
     return path.read_bytes()
 
 
+def sample_contact_sheet(directory: Path) -> bytes:
+    """A contact sheet as the renderer draws one (its own compose_sheet), of two frames of :func:`sample_video`."""
+    path = directory / "contact-sheet.png"
+    if not path.exists():
+        sample_video(directory)
+        frames = [directory / f"frame-{second}.png" for second in (1, 3)]
+        for second, frame in zip((1, 3), frames, strict=True):
+            subprocess.run(
+                ["ffmpeg", "-v", "error", "-y", "-ss", str(second), "-i", str(directory / "sample.mp4"),
+                 "-frames:v", "1", str(frame)],
+                check=True,
+                timeout=60,
+            )  # fmt: skip
+        compose_sheet(frames, ["1. title_card", "2. bullet_list"], BACKGROUND, portrait=False).save(path)
+    return path.read_bytes()
+
+
 @dataclass
 class StandInRenderer:
     """Plays the renderer Pod's part: progress lines on its log, files in MinIO, the termination message."""
@@ -200,6 +218,7 @@ class StandInRenderer:
     minio: Any
     kubelet: Any
     video: bytes
+    contact_sheet: bytes
 
     def start(self, name: str) -> dict[str, Any]:
         pod = self.cluster.wait_new_pod(self.cluster.wait_job(name))
@@ -224,6 +243,7 @@ class StandInRenderer:
             ("video.vtt", VTT.encode(), "text/vtt"),
             ("video.srt", SRT.encode(), "application/x-subrip"),
             ("thumbnail.png", thumbnail, "image/png"),
+            ("contact-sheet.png", self.contact_sheet, "image/png"),
         ):
             client.put_object(self.minio.bucket, prefix + file, io.BytesIO(data), len(data), content_type=kind)
         result = Result(
@@ -236,6 +256,7 @@ class StandInRenderer:
                     "durationSeconds": 4.0,
                     "subtitles": Subtitles(vtt=prefix + "video.vtt", srt=prefix + "video.srt"),
                     "thumbnail": prefix + "thumbnail.png",
+                    "contactSheet": prefix + "contact-sheet.png",
                 }
             ),
             usage=Usage.model_validate({"ttsCharacters": 120, "cpuSeconds": 3.5, "scenesRendered": 2}),
@@ -254,7 +275,8 @@ def renderer(
     fake_kubelet: Any,  # noqa: F811 - the fixture imported above
     tmp_path_factory: pytest.TempPathFactory,
 ) -> StandInRenderer:
-    return StandInRenderer(cluster, minio_server, fake_kubelet, sample_video(tmp_path_factory.getbasetemp()))
+    samples = tmp_path_factory.getbasetemp()
+    return StandInRenderer(cluster, minio_server, fake_kubelet, sample_video(samples), sample_contact_sheet(samples))
 
 
 @pytest.fixture

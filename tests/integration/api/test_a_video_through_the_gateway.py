@@ -42,6 +42,8 @@ def test_post_follow_download_list_delete(cluster, operator, renderer, create_te
     cluster.wait_status(video["id"], lambda s: s.get("progress") == 30, "progress 30")
     renderer.progress(pod, "Rendering", 70, "Rendering scene 2/2", eta=5)
     cluster.wait_status(video["id"], lambda s: s.get("progress") == 70, "progress 70")
+    early = api.get(f"/v1/videos/{video['id']}/content?variant=contact_sheet")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "video_not_ready"
     result = renderer.succeed(pod, video["id"])
     assert stream_done.wait(60), (
         f"the event stream did not end after completion; got {[e[2]['status'] for e in events]}"
@@ -63,6 +65,10 @@ def test_post_follow_download_list_delete(cluster, operator, renderer, create_te
     assert hashlib.sha256(downloaded.content).hexdigest() == done["output"]["sha256"]
     vtt = api.get(f"/v1/videos/{video['id']}/content?variant=vtt", follow_redirects=True)
     assert vtt.text.startswith("WEBVTT")
+    assert set(done["content"]) == {"video", "thumbnail", "contact_sheet", "vtt", "srt"}
+    sheet = api.get(done["content"]["contact_sheet"], follow_redirects=True)
+    assert sheet.status_code == 200 and sheet.headers["content-type"] == "image/png"
+    assert sheet.content == renderer.contact_sheet  # the object the renderer uploaded, byte for byte
 
     listed = api.get("/v1/videos").json()
     assert [item["id"] for item in listed["data"]] == [video["id"]] and listed["has_more"] is False

@@ -1,16 +1,19 @@
 """The web page in real Chromium (Debian's, driven by Selenium): a teacher enters a key, submits
 a Markdown lecture, watches the progress bar move through the stages, plays the video with its
-subtitles track; a lecture the renderer refuses shows the VideoJob's message. Screenshots of
-each step are saved in the test's tmp dir."""
+subtitles track and sees its contact sheet (on a phone too); a lecture the renderer refuses shows
+the VideoJob's message. Screenshots of each step are saved in the test's tmp dir."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -149,6 +152,7 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     page.screenshot("player", "player-section")
     history = page.find("history").text
     assert "completed" in history
+    _the_contact_sheet_is_shown(page, renderer.contact_sheet)
 
     # A lecture the renderer refuses: the page shows the VideoJob's own message.
     _submit_lecture(page, "# Broken\n\n| a | table |\n")
@@ -169,6 +173,47 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     assert len(cluster.get("vj")["items"]) == 2
 
 
+def _the_contact_sheet_is_shown(page: Page, uploaded: bytes) -> None:
+    """The finished video's contact sheet: an image that loaded, is the PNG the renderer uploaded, opens at
+    full size from its link, and fits a phone's width."""
+    page.wait(lambda: page.visible("contact-sheet-figure"), 30, "the contact sheet")
+    page.wait(
+        lambda: (
+            page.browser.execute_script("const i = document.getElementById('contact-sheet'); return i.complete")
+            and page.find("contact-sheet").get_property("naturalWidth") > 0
+        ),
+        30,
+        "the contact sheet image to load",
+    )
+    image = page.find("contact-sheet")
+    alt = image.get_attribute("alt")
+    assert "contact sheet" in alt.lower() and "every scene" in alt, alt
+    sheet = Image.open(io.BytesIO(uploaded))
+    assert (image.get_property("naturalWidth"), image.get_property("naturalHeight")) == sheet.size
+    source = image.get_property("currentSrc")
+    assert page.find("contact-sheet-link").get_property("href") == source  # the link opens the full PNG
+    assert page.find("download-contact-sheet").get_property("href") == source
+    shown = httpx2.get(source, timeout=30)
+    assert shown.status_code == 200 and shown.content == uploaded  # what the browser loaded is the renderer's object
+    page.screenshot("contact-sheet", "contact-sheet-figure")
+
+    page.browser.set_window_size(390, 844)
+    try:
+        page.wait(lambda: page.browser.execute_script("return window.innerWidth") <= 390, 10, "the phone-sized window")
+        fits = page.browser.execute_script(
+            "const box = document.getElementById('contact-sheet').getBoundingClientRect();"
+            "return {left: box.left, right: box.right, width: box.width, height: box.height,"
+            " viewport: document.documentElement.clientWidth,"
+            " overflow: document.documentElement.scrollWidth - window.innerWidth}"
+        )
+        assert fits["overflow"] <= 0 and fits["left"] >= 0 and fits["right"] <= fits["viewport"], fits
+        assert fits["width"] > 0.8 * (fits["viewport"] - 64), fits  # it fills the column, not a postage stamp
+        assert abs(fits["height"] / fits["width"] - sheet.height / sheet.width) < 0.02, fits  # not squashed
+        page.screenshot("contact-sheet-phone", "contact-sheet-figure")
+    finally:
+        page.browser.set_window_size(1280, 1600)
+
+
 def test_the_page_reads_on_a_phone_sized_screen(start_gateway, browser, tmp_path):
     gateway = start_gateway()
     browser.set_window_size(390, 844)
@@ -182,5 +227,5 @@ def test_the_page_reads_on_a_phone_sized_screen(start_gateway, browser, tmp_path
     )
     assert all(has for _, has in labels), labels
     page = Page(browser, tmp_path)
-    page.step = 7
+    page.step = 9
     page.screenshot("phone")
