@@ -9,8 +9,9 @@ cluster. Printed side by side, in the same run on the same cluster:
 - their ratio (goal <= 1.2), the operator's CPU seconds, and its resident memory with
   every VideoJob present (goal <= 400 MiB), with the machine's load average.
 
-``--profile FILE`` profiles the operator's event-loop thread with cProfile (a
-``sitecustomize`` on its PYTHONPATH) and prints the top functions by own time.
+``--profile FILE`` profiles the operator with cProfile (a ``sitecustomize`` on its
+PYTHONPATH): the event-loop thread into FILE, the other threads (the API calls) into
+FILE.threads, and prints the top functions of both by own time.
 
     PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/operator_10k.py [--count 10000] [--nodes 100]
 """
@@ -30,16 +31,35 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -P leaves the script's folder off sys.path
 
-from operator_harness import JobWatcher, operator_on_local_cluster, videojob, warm_up
+from operator_harness import JobWatcher, operator_on_local_cluster, requests_per_videojob, videojob, warm_up
 
 from videojob_devenv.processes import Component
 
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 PROFILE_HOOK = """\
-import atexit, cProfile, os
+import atexit, cProfile, os, pstats, threading
 _profile = cProfile.Profile()
+_threads = []
+_run = threading.Thread.run
+
+def _profiled_run(self):
+    profile = cProfile.Profile()
+    _threads.append(profile)
+    profile.enable()
+    try:
+        _run(self)
+    finally:
+        profile.disable()
+
+def _dump():
+    target = os.environ["VIDEOJOB_BENCH_PROFILE"]
+    _profile.dump_stats(target)
+    if _threads:
+        pstats.Stats(*_threads).dump_stats(target + ".threads")
+
+threading.Thread.run = _profiled_run
 _profile.enable()
-atexit.register(lambda: _profile.dump_stats(os.environ["VIDEOJOB_BENCH_PROFILE"]))
+atexit.register(_dump)
 """
 
 
@@ -126,7 +146,8 @@ def main() -> None:
             watcher.start()
             warm_up(bench, watcher)
             rss_idle, _ = bench.operator_rss_mib()
-            cpu_before = bench.operator_cpu_seconds()
+            cpu_before, loop_before = bench.operator_cpu_seconds(), bench.operator_loop_cpu_seconds()
+            requests_before = bench.operator_requests()
             print(f"load average before the burst: {load_average()}", flush=True)
             began = time.monotonic()
             with ThreadPoolExecutor(args.workers) as pool:
@@ -136,12 +157,21 @@ def main() -> None:
                 raise SystemExit(f"only {len(watcher.seen) - 1} of {burst_size} Jobs within 1800 s")
             burst = max(watcher.seen.values()) - began
             cpu = bench.operator_cpu_seconds() - cpu_before
+            loop = bench.operator_loop_cpu_seconds() - loop_before
             print(f"load average after the burst: {load_average()}", flush=True)
             print(f"{'':34}{'seconds':>10}")
             print(f"{'client creates ' + str(burst_size) + ' VideoJobs':34}{client:>10.1f}")
             print(f"{'every renderer Job exists':34}{burst:>10.1f}")
             print(f"ratio operator/client: {burst / client:.2f} (goal <= 1.2); operator CPU {cpu:.1f}s", flush=True)
+            per_videojob = 1000 / burst_size  # ms
+            print(
+                f"operator CPU per VideoJob: {cpu * per_videojob:.1f} ms (event loop {loop * per_videojob:.1f} ms, "
+                f"other threads {(cpu - loop) * per_videojob:.1f} ms)",
+                flush=True,
+            )
             time.sleep(args.settle)
+            requests = requests_per_videojob(requests_before, bench.operator_requests(), burst_size)
+            print(f"operator API requests per VideoJob (until {args.settle:.0f} s after): {requests}", flush=True)
             rss, peak = bench.operator_rss_mib()
             print(
                 f"operator memory with {args.count} VideoJobs on {args.nodes} kwok nodes: RSS {rss:.0f} MiB "
@@ -151,8 +181,10 @@ def main() -> None:
             watcher.stopping.set()
         finally:
             kwok.stop()
-    if args.profile and args.profile.exists():
-        pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(25)
+    for profile in (args.profile, Path(f"{args.profile}.threads")) if args.profile else ():
+        if profile.exists():
+            print(f"--- {profile.name}")
+            pstats.Stats(str(profile)).sort_stats("tottime").print_stats(25)
     hook_dir.cleanup()
 
 

@@ -12,16 +12,19 @@ import os
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import kubernetes
+from prometheus_client.parser import text_string_to_metric_families
 
 from videojob_devenv import REPO_ROOT
 from videojob_devenv.controlplane import ControlPlane
 from videojob_devenv.objects import videojob_manifest
 from videojob_devenv.operator_process import OperatorProcess, start_operator
+from videojob_devenv.processes import free_port
 
 NAMESPACE = "bench"
 
@@ -97,11 +100,25 @@ class JobWatcher:
             return self.seen.get(name)
 
 
+def _cpu_seconds(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def requests_per_videojob(before: dict[str, float], after: dict[str, float], count: int) -> str:
+    """``4.00 (POST jobs 1.00, ...); 3.10 reconciles``: what one VideoJob cost, on average."""
+    deltas = {key: (after.get(key, 0) - before.get(key, 0)) / count for key in after}
+    reconciles = deltas.pop("reconciles", 0)
+    parts = [f"{key} {value:.2f}" for key, value in sorted(deltas.items()) if value]
+    return f"{sum(deltas.values()):.2f} ({', '.join(parts)}); {reconciles:.2f} reconciles"
+
+
 @dataclass
 class Bench:
     plane: ControlPlane
     operator: OperatorProcess
     api: kubernetes.client.ApiClient
+    metrics_port: int = 0
 
     def create(self, body: dict) -> None:
         kubernetes.client.CustomObjectsApi(self.api).create_namespaced_custom_object(
@@ -109,8 +126,25 @@ class Bench:
         )
 
     def operator_cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.operator.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _cpu_seconds(Path(f"/proc/{self.operator.pid}/stat"))
+
+    def operator_loop_cpu_seconds(self) -> float:
+        """CPU of the operator's main thread, the one that runs the event loop (kopf, the reconciles)."""
+        return _cpu_seconds(Path(f"/proc/{self.operator.pid}/task/{self.operator.pid}/stat"))
+
+    def operator_requests(self) -> dict[str, float]:
+        """The operator's own counts (``verb resource`` -> requests, ``reconciles`` -> reconciles), from its metrics."""
+        if not self.metrics_port:
+            return {}
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).read().decode()
+        counts = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if family.name == "videojob_operator_api_requests" and sample.name.endswith("_total"):
+                    counts[f"{sample.labels['verb']} {sample.labels['resource']}"] = sample.value
+                elif family.name == "videojob_operator_reconciles" and sample.name.endswith("_total"):
+                    counts["reconciles"] = counts.get("reconciles", 0) + sample.value
+        return counts
 
     def operator_rss_mib(self) -> tuple[float, float]:
         """Resident memory now and at its peak, in MiB, from /proc."""
@@ -136,16 +170,18 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
                 print(f"CRD not Established yet (try {attempt + 1}): {established.stderr.strip()}", flush=True)
             plane.kubectl("create", "namespace", NAMESPACE)
             log = Path(state) / "operator.log"
+            metrics_port = free_port()
             settings = {
                 "VIDEOJOB_MAX_CONCURRENT_RENDERS": str(max_concurrent_renders),
                 "VIDEOJOB_LOG_LEVEL": os.environ.get("VIDEOJOB_LOG_LEVEL", "WARNING"),
+                "VIDEOJOB_METRICS_PORT": str(metrics_port),
             }
             operator = start_operator(plane.kubeconfig, NAMESPACE, log, settings=settings)
             print(f"operator live in {operator.started_in:.1f}s", flush=True)
             api = plane.api_client()
             api.configuration.connection_pool_maxsize = 32
             try:
-                yield Bench(plane, operator, api)
+                yield Bench(plane, operator, api, metrics_port)
             except BaseException:
                 print(
                     "operator log (last 40 lines):\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]),

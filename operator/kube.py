@@ -22,6 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from videojob.kubeconfig import load_configuration
 from videojob.spec import API_GROUP, API_VERSION, PLURAL
 
+from . import metrics
 from .errors import PermanentApiError, TransientApiError
 from .logstream import LogStreams
 
@@ -35,6 +36,13 @@ def load_client_config() -> kubernetes.client.ApiClient:
     # One pooled connection per thread: a thread that finds the pool full opens a new TLS connection.
     configuration.connection_pool_maxsize = API_THREADS + EVENT_THREADS
     return kubernetes.client.ApiClient(configuration)
+
+
+def _resource_of(path: str) -> str:
+    """``jobs``, ``videojobs/status``...: the resource a request path names, for the request counter."""
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    at = parts.index("namespaces") + 2 if "namespaces" in parts else len(parts) - 1
+    return "/".join(parts[at : at + 1] + parts[at + 2 : at + 3])
 
 
 def _translate(doing: str, error: ApiException) -> Exception:
@@ -78,40 +86,46 @@ class Kube:
         self._event_executor.shutdown(wait=False, cancel_futures=True)
         await self._logs.close()
 
-    def _open(
+    def _request(
         self,
         method: str,
         path: str,
         *,
         body: Any = None,
-        query: list[tuple[str, Any]] | None = None,
         content_type: str = "application/json",
-        timeout: float | None = 30,
-    ) -> Any:
-        serialized = self.api_client.param_serialize(
+        timeout: float = 30,
+        decode: bool = False,
+    ) -> dict[str, Any] | None:
+        """One request through the client's pool and credentials; the answer's JSON when ``decode``.
+
+        The body goes out as plain JSON: the manifests are dicts already, so the client's
+        recursive sanitising walk is skipped, and an answer that nothing reads (the created
+        Job, ConfigMap or Event) is not parsed.
+        """
+        _, url, headers, _, _ = self.api_client.param_serialize(
             method=method,
             resource_path=path,
-            query_params=query or [],
             header_params={"Accept": "application/json", "Content-Type": content_type},
-            body=body,
             auth_settings=["BearerToken"],
         )
-        method_, url, headers, body_, post = serialized
-        response = self.api_client.call_api(
-            method_, url, header_params=headers, body=body_, post_params=post, _request_timeout=timeout
+        metrics.API_REQUESTS.labels(method, _resource_of(path)).inc()
+        response = self.api_client.rest_client.pool_manager.request(
+            method,
+            url,
+            body=json.dumps(body).encode() if body is not None else None,
+            headers=headers,
+            timeout=urllib3.Timeout(total=timeout),
+            preload_content=False,
         )
+        data = response.read()
         if response.status >= 400:
-            response.read()
-            raise ApiException(status=response.status, reason=response.reason, body=response.data)
-        return response
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        return json.loads(self._open(method, path, **kwargs).read() or b"{}")
+            raise ApiException(status=response.status, reason=response.reason, body=data)
+        return json.loads(data or b"{}") if decode else None
 
     async def _call(
         self, doing: str, method: str, path: str, *, executor: ThreadPoolExecutor | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        """One request on the API thread pool; the answer as plain JSON."""
+    ) -> dict[str, Any] | None:
+        """One request on the API thread pool; the answer as plain JSON (``decode=True``), else None."""
         call = functools.partial(self._request, method, path, **kwargs)
         try:
             return await asyncio.get_running_loop().run_in_executor(executor or self._executor, call)
@@ -148,13 +162,16 @@ class Kube:
         return f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
 
     async def patch_videojob_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._call(
+        written = await self._call(
             f"writing the status of VideoJob {namespace}/{name}",
             "PATCH",
             self._videojob_path(namespace, name) + "/status",
             body={"status": dict(status)},
             content_type=MERGE_PATCH,
+            decode=True,  # its resourceVersion tells when the watch has caught up (world.WrittenStatuses)
         )
+        assert written is not None
+        return written
 
     async def set_videojob_finalizers(
         self, namespace: str, name: str, finalizers: list[str], resource_version: str

@@ -71,6 +71,20 @@ FAILURES = Counter(
 JOB_CREATION = Histogram(
     "videojob_job_creation_seconds", "From admitting a VideoJob to its renderer Job being created.", buckets=_QUICK
 )
+API_REQUESTS = Counter(
+    "videojob_operator_api_requests_total",
+    "Requests the operator sent to the Kubernetes API server, by verb and resource (watches and log streams aside).",
+    ["verb", "resource"],
+)
+API_REQUEST_KINDS = (
+    ("POST", "configmaps"),
+    ("POST", "jobs"),
+    ("PATCH", "jobs"),
+    ("PATCH", "videojobs"),
+    ("PATCH", "videojobs/status"),
+    ("DELETE", "videojobs"),
+    ("POST", "events"),
+)
 QUEUE_LENGTH = Gauge("videojob_queue_length", "VideoJobs waiting for a render slot.")
 PROGRESS_EVENTS = Counter("videojob_progress_events_total", "Progress events read from renderer logs.")
 
@@ -132,6 +146,8 @@ LLM_TOKENS = Counter(
 
 for _outcome in ("ok", "error"):
     RECONCILES.labels(_outcome)
+for _verb, _resource in API_REQUEST_KINDS:
+    API_REQUESTS.labels(_verb, _resource)
 for _phase in PHASES:
     PHASE_CHANGES.labels(_phase)
 for _reason in (*KNOWN_REASONS, OTHER_REASON):
