@@ -12,7 +12,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from videojob.spec import OutputSpec
+
 from .builders import ATTEMPT_LABEL
+from .cleanup import finalizers_for
+
+DEFAULT_RETENTION: str = OutputSpec.model_fields["retention"].default
 
 JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
 
@@ -107,6 +112,25 @@ class WrittenStatuses:
                 return written[1]
             del self._written[uid]  # the watch has caught up; no need to keep a copy
         return dict(body.get("status") or {})
+
+    def is_echo(self, body: Mapping[str, Any]) -> bool:
+        """The watch shows the VideoJob exactly as our last status write left it: nothing to reconcile.
+
+        Same resourceVersion, so nothing changed after the write; and the write saw every
+        change before it (kopf may fold those events into this one): the spec it observed
+        is the current generation, no deletion began, the finalizers are as retention wants.
+        """
+        metadata = body["metadata"]
+        written = self._written.get(metadata["uid"])
+        if written is None or written[0] != resource_version(body):
+            return False
+        del self._written[metadata["uid"]]  # the watch has caught up
+        retention = ((body.get("spec") or {}).get("output") or {}).get("retention") or DEFAULT_RETENTION
+        return (
+            metadata.get("generation") == (body.get("status") or {}).get("observedGeneration")
+            and not metadata.get("deletionTimestamp")
+            and finalizers_for(metadata, retention) is None
+        )
 
     def forget(self, uid: str) -> None:
         self._written.pop(uid, None)
