@@ -6,6 +6,8 @@ retries (``backoffLimit``). Only a renderer killed for memory (container reason
 ``OOMKilled``) starts attempt N+1, with the memory limit multiplied by
 ``VIDEOJOB_OOM_MEMORY_FACTOR`` and capped at ``VIDEOJOB_OOM_MEMORY_CEILING``; the scenes
 the killed attempt finished are in the S3 scene cache, so the next one draws only the rest.
+Every attempt shares one deadline, spec.activeDeadlineSeconds from the first attempt's start:
+attempt N+1's Job gets what is left of it (:func:`seconds_left`), and none starts once it is spent.
 
 Everything here is pure and reads only the Jobs and Pods that exist, so an operator that
 restarts between two attempts makes the same decision again and creates nothing twice.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
@@ -48,6 +51,38 @@ class NextAttempt:
     attempt: int
     memory: str  # the renderer's new memory limit
     after: str  # the limit the previous attempt was killed at
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def first_start(jobs: Iterable[Mapping[str, Any]]) -> datetime | None:
+    """When the first attempt started (its Job's startTime, else its creation): where the deadline counts from."""
+    moments = [
+        (job.get("status") or {}).get("startTime") or job["metadata"].get("creationTimestamp")
+        for job in by_attempt(jobs)[:1]
+    ]
+    return _moment(moments[0]) if moments and moments[0] else None
+
+
+def seconds_left(deadline_seconds: int, started: datetime | None, now: datetime) -> int:
+    """What is left of spec.activeDeadlineSeconds for the next attempt (whole seconds, 0 when spent)."""
+    if started is None:
+        return deadline_seconds
+    return max(0, math.floor(deadline_seconds - (now - started).total_seconds()))
+
+
+def deadline_spent(job: Mapping[str, Any], deadline_seconds: int, started: datetime | None, now: datetime) -> Diagnosis:
+    """Why attempt N+1 does not start after attempt N (``job``) was OOMKilled: the deadline is spent."""
+    used = round((now - started).total_seconds()) if started is not None else deadline_seconds
+    return Diagnosis(
+        reasons.DEADLINE_EXCEEDED,
+        f"The renderer ran out of memory (OOMKilled) on attempt {attempt_number(job)} at {memory_limit(job) or '?'}, "
+        f"and the attempts have used {used} s of spec.activeDeadlineSeconds ({deadline_seconds} s), so no bigger "
+        "attempt can start. Raise spec.activeDeadlineSeconds or spec.resources.limits.memory and create the "
+        "VideoJob again.",
+    )
 
 
 def quantity_bytes(quantity: str) -> int:
@@ -166,9 +201,15 @@ def outcome(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> str:
 def history(
     jobs: Iterable[Mapping[str, Any]], pods_of: Mapping[str, Sequence[Mapping[str, Any]]]
 ) -> list[dict[str, Any]]:
-    """status.attemptHistory: each attempt's number, Job, memory limit and outcome, oldest first."""
+    """status.attemptHistory: each attempt's number, Job, memory limit and outcome, oldest first.
+
+    One entry per attempt: of two Jobs with one number (an assembly Job an earlier version made
+    beside its shares Job) the first by name stands for the attempt."""
+    one_each: dict[int, Mapping[str, Any]] = {}
+    for job in sorted(jobs, key=lambda job: job["metadata"]["name"]):
+        one_each.setdefault(attempt_number(job), job)
     entries = []
-    for job in by_attempt(jobs)[-ATTEMPTS_MAX:]:
+    for job in by_attempt(one_each.values())[-ATTEMPTS_MAX:]:
         name = job["metadata"]["name"]
         entry: dict[str, Any] = {"attempt": attempt_number(job), "jobName": name}
         if (memory := memory_limit(job)) is not None:
@@ -184,7 +225,7 @@ class Review:
 
     history: list[dict[str, Any]]  # empty while there is a single attempt: its Job says it all
     earlier_starts: int
-    out_of_memory: Diagnosis | None
+    last_attempt: Diagnosis | None  # OOMKilled and no bigger attempt may start: why (the ceiling, or the deadline)
 
 
 def review(
@@ -192,8 +233,10 @@ def review(
     newest: Mapping[str, Any] | None,
     pods_of: Callable[[Mapping[str, Any]], Sequence[Mapping[str, Any]]],
     growth: MemoryGrowth,
+    deadline: tuple[int, datetime] | None = None,
 ) -> Review:
-    """The attempts of one VideoJob: ``jobs`` as the index has them, ``newest`` as the reconcile just made it."""
+    """The attempts of one VideoJob: ``jobs`` as the index has them, ``newest`` as the reconcile just made it;
+    ``deadline``: spec.activeDeadlineSeconds and now, for whether a bigger attempt may still start."""
     if newest is None:
         return Review([], 0, None)
     name = newest["metadata"]["name"]
@@ -202,6 +245,10 @@ def review(
     entries = history(every, {job["metadata"]["name"]: pods_of(job) for job in every})
     pods = pods_of(newest)
     last_word = None
-    if killed_for_memory(newest, pods) and next_attempt(newest, pods, growth) is None:
-        last_word = out_of_memory(newest, pods, entries, growth)
+    if killed_for_memory(newest, pods):
+        started = first_start(every)
+        if next_attempt(newest, pods, growth) is None:
+            last_word = out_of_memory(newest, pods, entries, growth)
+        elif deadline is not None and seconds_left(deadline[0], started, deadline[1]) <= 0:
+            last_word = deadline_spent(newest, deadline[0], started, deadline[1])
     return Review(entries if len(entries) > 1 else [], sum(pod_starts(job) for job in earlier), last_word)

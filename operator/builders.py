@@ -25,7 +25,7 @@ from videojob.spec import (
     renderer_spec_json,
 )
 
-from .fanout import ASSEMBLY_SUFFIX, STEP_ASSEMBLY, STEP_LABEL, STEP_SHARES, planned_pods
+from .fanout import STEP_LABEL, STEP_SHARES, planned_pods
 from .settings import OperatorSettings
 
 RENDERER_CONTAINER = "renderer"
@@ -38,18 +38,17 @@ ATTEMPT_LABEL = "videojob.dev/attempt"
 RENDERER_USER_ID = 10001
 SIGKILL_EXIT_CODE = 137  # 128 + SIGKILL: how an OOM kill ends the renderer
 MAX_NAME_LENGTH = 63  # a Job's name becomes a Pod label value
+# Earlier versions kept a character for a fan-out's assembly Job ("...-1a"); the stem still leaves it,
+# so that a VideoJob's Job names stay what they were and an upgraded operator creates no second Job.
+RESERVED_NAME_CHARACTERS = 1
 
 
-def job_name(name: str, uid: str, attempt: int = 1, step: str = "") -> str:
-    """``<name>-<hash of uid>-<attempt><step>``, at most 63 characters, stable for the same inputs.
-
-    ``step`` tells a fanned-out render's assembly Job (:data:`~.fanout.ASSEMBLY_SUFFIX`) from its
-    shares Job, which has the plain name, and sorts after it."""
+def job_name(name: str, uid: str, attempt: int = 1) -> str:
+    """``<name>-<hash of uid>-<attempt>``, at most 63 characters, stable for the same inputs."""
     digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
     suffix = f"-{digest}-{attempt}"
-    # The same stem for every step of an attempt, so that the assembly Job's name is its shares Job's plus the step.
-    stem = name[: MAX_NAME_LENGTH - len(suffix) - len(ASSEMBLY_SUFFIX)].rstrip("-.")
-    return f"{stem}{suffix}{step}"
+    stem = name[: MAX_NAME_LENGTH - len(suffix) - RESERVED_NAME_CHARACTERS].rstrip("-.")
+    return f"{stem}{suffix}"
 
 
 def spec_configmap_name(name: str, uid: str) -> str:
@@ -160,12 +159,18 @@ def _renderer_env(videojob: Mapping[str, Any], spec: VideoJobSpec, settings: Ope
 
 
 def build_renderer_job(
-    videojob: Mapping[str, Any], settings: OperatorSettings, *, attempt: int = 1, memory: str | None = None
+    videojob: Mapping[str, Any],
+    settings: OperatorSettings,
+    *,
+    attempt: int = 1,
+    memory: str | None = None,
+    deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
     """The batch/v1 Job that renders one VideoJob; the Job controller owns retries and deadlines.
 
     ``memory`` replaces the renderer's memory limit: a later attempt after an OOM kill (see attempts.py).
     A kill for memory fails the Job at once (exit code 137) instead of retrying at the same size.
+    ``deadline_seconds`` replaces spec.activeDeadlineSeconds: what a later attempt has left of it.
     """
     metadata = videojob["metadata"]
     spec = VideoJobSpec.model_validate(videojob["spec"])
@@ -232,7 +237,7 @@ def build_renderer_job(
         },
         "spec": {
             "backoffLimit": spec.retries,
-            "activeDeadlineSeconds": spec.active_deadline_seconds,
+            "activeDeadlineSeconds": spec.active_deadline_seconds if deadline_seconds is None else deadline_seconds,
             "suspend": spec.suspend,
             "completions": 1,
             "parallelism": 1,
@@ -264,14 +269,21 @@ def build_renderer_job(
 
 
 def build_shares_job(
-    videojob: Mapping[str, Any], settings: OperatorSettings, *, pods: int, attempt: int = 1, memory: str | None = None
+    videojob: Mapping[str, Any],
+    settings: OperatorSettings,
+    *,
+    pods: int,
+    attempt: int = 1,
+    memory: str | None = None,
+    deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
-    """A fanned-out render's Indexed Job: index i draws share i of the scenes into the cache (see fanout.py).
+    """A fanned-out render's Indexed Job: index i draws share i of the scenes into the cache, and the last
+    index then joins every share into the video (see fanout.py).
 
     Each index retries alone (``backoffLimitPerIndex``: spec.retries); bad input still fails the
     whole Job at once, and one index out of retries fails it without waiting for the others.
     """
-    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory)
+    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory, deadline_seconds=deadline_seconds)
     spec = job["spec"]
     for labels in (job["metadata"]["labels"], spec["template"]["metadata"]["labels"]):
         labels[STEP_LABEL] = STEP_SHARES
@@ -286,26 +298,18 @@ def build_shares_job(
     return job
 
 
-def build_assembly_job(
-    videojob: Mapping[str, Any], settings: OperatorSettings, *, pods: int, attempt: int = 1, memory: str | None = None
-) -> dict[str, Any]:
-    """The one Pod that joins a fanned-out render's shares: an ordinary render that finds every scene cached,
-    so it joins, muxes and uploads exactly as a single-Pod render does; created once every index succeeded.
-    VIDEOJOB_SHARDS without an index: it reads the storyboard the shares drew (one an LLM wrote is stored)."""
-    metadata = videojob["metadata"]
-    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory)
-    job["metadata"]["name"] = job_name(metadata["name"], metadata["uid"], attempt, ASSEMBLY_SUFFIX)
-    for labels in (job["metadata"]["labels"], job["spec"]["template"]["metadata"]["labels"]):
-        labels[STEP_LABEL] = STEP_ASSEMBLY
-    job["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "VIDEOJOB_SHARDS", "value": str(pods)})
-    return job
-
-
 def build_attempt_job(
-    videojob: Mapping[str, Any], settings: OperatorSettings, *, attempt: int = 1, memory: str | None = None
+    videojob: Mapping[str, Any],
+    settings: OperatorSettings,
+    *,
+    attempt: int = 1,
+    memory: str | None = None,
+    deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
-    """The Job that starts an attempt: a fanned-out render's shares Job, else the single-Pod renderer Job."""
+    """The Job of an attempt: a fanned-out render's shares Job, else the single-Pod renderer Job."""
     pods = planned_pods(VideoJobSpec.model_validate(videojob["spec"]))
     if pods > 1:
-        return build_shares_job(videojob, settings, pods=pods, attempt=attempt, memory=memory)
-    return build_renderer_job(videojob, settings, attempt=attempt, memory=memory)
+        return build_shares_job(
+            videojob, settings, pods=pods, attempt=attempt, memory=memory, deadline_seconds=deadline_seconds
+        )
+    return build_renderer_job(videojob, settings, attempt=attempt, memory=memory, deadline_seconds=deadline_seconds)

@@ -4,15 +4,17 @@ Pure functions, no API calls. The design (the README's contract section has the 
 
 * ``spec.parallelism`` 1 is one renderer Job of one Pod, as always.
 * N > 1 is an **Indexed Job** of N completions (the *shares* Job): index *i* narrates and
-  draws its share of the scenes into the shared S3 scene cache and uploads nothing else.
-  ``backoffLimitPerIndex`` retries a failed index alone, and finished scenes are cached,
-  so a retried index redraws only what it had not finished.
-* When every index has succeeded, the operator creates the **assembly** Job (one Pod, named
-  from the same VideoJob and attempt): an ordinary single-Pod render that finds every scene
-  in the cache, so it joins, muxes and uploads exactly as a single-Pod render does.
+  draws its share of the scenes into the shared S3 scene cache. ``backoffLimitPerIndex``
+  retries a failed index alone, and finished scenes are cached, so a retried index redraws
+  only what it had not finished.
+* The **last index** assembles, in its own Pod: once its share is drawn it takes the other
+  shares' scenes from the cache as they appear, then joins, muxes and uploads as a
+  single-Pod render does, and writes the one :class:`~videojob.contract.Result`. No Pod is
+  started to hand over to; every other index writes a ``share/v1`` message with its usage,
+  and the status adds every Pod's figures up (:func:`.status.every_pods_usage`).
 * ``auto`` picks N from the scene count and the quality: each Pod costs a start-up (the
-  image, Python, Manim's import) and the assembly Pod one more, so a Pod must get enough
-  drawing to pay for it, and drawing costs more the higher the quality.
+  image, Python, Manim's import), so a Pod must get enough drawing to pay for it, and
+  drawing costs more the higher the quality.
 
 The operator does not parse the source (the renderer does), so for ``auto`` it estimates the
 scene count: exact for a storyboard, the headings of a Markdown lecture (each starts at least
@@ -35,8 +37,8 @@ from videojob.quality import QualityName
 from videojob.spec import VideoJobSpec
 
 # Scenes one Pod should draw before another Pod pays for itself. Each extra Pod costs its
-# start-up (Pod, Python, Manim's import: seconds) and the assembly Pod one more; a scene
-# costs more to draw the higher the quality. Estimates, to refine with benchmarks/fanout_lecture.py.
+# start-up (Pod, Python, Manim's import: seconds); a scene costs more to draw the higher the
+# quality. Estimates, to refine with benchmarks/fanout_lecture.py.
 SCENES_PER_POD: Mapping[QualityName, int] = {"low": 6, "medium": 4, "high": 2}
 AUTO_MAX_PODS = 8  # so that auto never takes every CPU of a small cluster for one video
 SECONDS_PER_SCENE = 15  # a prompt's storyboard has about one scene per this much narration
@@ -44,14 +46,12 @@ _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
 
 STEP_LABEL = "videojob.dev/step"
 STEP_SHARES = "shares"  # the Indexed Job of a fanned-out render
-STEP_ASSEMBLY = "assembly"  # the one Pod that joins the shares
-ASSEMBLY_SUFFIX = "a"  # after the attempt: "<name>-<hash>-<attempt>a" sorts after its shares Job
 COMPLETION_INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 
-# The VideoJob's progress while the shares are drawn, and once the assembly Pod runs:
-# the same spans as a single Pod's (renderer/progress.py), so the figure only grows.
+# The VideoJob's progress while the shares are drawn: the same span as a single Pod's
+# (renderer/progress.py), so the figure only grows when the last index goes on to assemble.
 RENDERING_SPAN = (10.0, 85.0)
-ASSEMBLING_PROGRESS = 85.0
+JOINING_PHASES = ("Assembling", "Uploading")  # the last index's phases once every scene is in
 
 
 def estimated_scenes(spec: VideoJobSpec) -> int:
@@ -82,14 +82,6 @@ def planned_pods(spec: VideoJobSpec) -> int:
 def step(job: Mapping[str, Any] | None) -> str | None:
     """Which step of a fan-out this Job is (None: a single-Pod render)."""
     return ((job or {}).get("metadata") or {}).get("labels", {}).get(STEP_LABEL)
-
-
-def shares_job(jobs: Sequence[Mapping[str, Any]], attempt_of: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The shares Job of the same attempt as ``attempt_of`` (the assembly Job or the shares Job itself)."""
-    if step(attempt_of) == STEP_SHARES:
-        return attempt_of
-    stem = attempt_of["metadata"]["name"].removesuffix(ASSEMBLY_SUFFIX)
-    return next((job for job in jobs if job["metadata"]["name"] == stem and step(job) == STEP_SHARES), None)
 
 
 def completion_index(pod: Mapping[str, Any]) -> int | None:
@@ -134,6 +126,9 @@ def shares_progress(shares: Sequence[ShareSighting], pods: int) -> ProgressEvent
     events = [share.event for share in shares if share.event is not None]
     if not events:
         return None
+    last = next((share for share in shares if share.index == pods - 1), None)
+    if last is not None and last.event is not None and last.event.phase in JOINING_PHASES:
+        return last.event  # the last index joins the video: its own words from here on
     total = next((event.storyboard_scenes for event in events if event.storyboard_scenes), None)
     done = sum(_scenes_done(share) for share in shares)
     running = sum(1 for share in shares if share.pod_phase == "Running")
@@ -151,17 +146,6 @@ def shares_progress(shares: Sequence[ShareSighting], pods: int) -> ProgressEvent
         scene=min(done, total) or None,
         scenes=total,
         time=newest.time,
-    )
-
-
-def assembly_progress(event: ProgressEvent | None, scenes: int | None) -> ProgressEvent:
-    """The assembly Pod's events as the VideoJob shows them: it draws nothing (every scene is cached),
-    so its storyboard and cache steps are part of assembling, and the figure never goes back."""
-    if event is not None and event.phase in ("Assembling", "Uploading"):
-        return event
-    stage = f"Assembling: gathering {scenes} scenes from the cache" if scenes else "Assembling: starting the Pod"
-    return ProgressEvent(
-        phase="Assembling", progress=ASSEMBLING_PROGRESS, stage=stage, **({"time": event.time} if event else {})
     )
 
 
@@ -212,30 +196,20 @@ def share_sightings(
 
 def view(
     job: Mapping[str, Any] | None,
-    jobs: Sequence[Mapping[str, Any]],
     pods_of: Callable[[Mapping[str, Any]], Sequence[Mapping[str, Any]]],
     event_of: Callable[[str], ProgressEvent | None],
 ) -> FanOutView | None:
-    """What the status of ``job`` (a shares or assembly Job) is read from; None for a single-Pod render.
+    """What the status of ``job`` is read from when it is a shares Job; None for a single-Pod render.
 
-    While the shares draw: their Pods, and one event adding up every index's. From the moment
-    the shares are done until the assembly Pod runs: the shares' Pods (the newest has
-    Succeeded) with an "Assembling" event, so the status goes from Rendering to Assembling and
-    not back to Pending. Then the assembly Pod, whose events count from Assembling on.
+    Its Pods, and one event adding up every index's until the last index joins the video
+    (then its own events). While some index runs, a retried index's new Pod that is only
+    starting is left out, so that the status does not go back to Pending.
     """
-    if job is None or step(job) is None:
+    if job is None or step(job) != STEP_SHARES:
         return None
-    shares = shares_job(jobs, job)
-    share_pods = _by_age(pods_of(shares)) if shares is not None else []
-    sightings = share_sightings(share_pods, event_of)
-    completions = int(((shares or {}).get("spec") or {}).get("completions") or len(sightings))
-    rendering = shares_progress(sightings, completions)
-    if step(job) == STEP_SHARES:
-        if any(_phase(pod) == "Running" for pod in share_pods):  # a retried index's new Pod is no step back
-            share_pods = [pod for pod in share_pods if not _starting_normally(pod)]
-        return FanOutView(share_pods, rendering)
-    scenes = rendering.scenes if rendering is not None else None
-    assembling = _by_age(pods_of(job))
-    if not assembling or _starting_normally(assembling[-1]):
-        return FanOutView(share_pods, assembly_progress(None, scenes))
-    return FanOutView(assembling, assembly_progress(event_of(assembling[-1]["metadata"].get("uid") or ""), scenes))
+    share_pods = _by_age(pods_of(job))
+    completions = int((job.get("spec") or {}).get("completions") or 1)
+    rendering = shares_progress(share_sightings(share_pods, event_of), completions)
+    if any(_phase(pod) == "Running" for pod in share_pods):
+        share_pods = [pod for pod in share_pods if not _starting_normally(pod)]
+    return FanOutView(share_pods, rendering)

@@ -1,5 +1,5 @@
-"""Creating the renderer Jobs of a VideoJob: its first attempt, the next one after an OOM kill,
-the assembly step of a fanned-out render, and the spec ConfigMap they all mount.
+"""Creating the renderer Jobs of a VideoJob: its first attempt, the next one after an OOM kill
+(with what is left of the deadline), and the spec ConfigMap they all mount.
 
 The reconciler decides *when* (from the Jobs and Pods it sees); this module builds the Job
 with :mod:`.builders`, creates it if absent (a restarted operator creates nothing twice),
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from videojob.spec import VideoJobSpec
 
-from . import attempts, fanout, metrics
+from . import attempts, metrics
 from .admission import Admission
-from .builders import build_assembly_job, build_attempt_job, build_spec_configmap
+from .builders import build_attempt_job, build_spec_configmap
 from .events import EventSink
-from .failures import job_succeeded
 from .kube import ClusterApi
 from .settings import OperatorSettings
 
@@ -63,14 +63,23 @@ class Launcher:
             self._configmap_ensured.add(uid)
 
     async def grow_after_oom(
-        self, body: Mapping[str, Any], job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]
+        self,
+        body: Mapping[str, Any],
+        spec: VideoJobSpec,
+        job: Mapping[str, Any],
+        pods: Sequence[Mapping[str, Any]],
+        started: datetime | None,
+        now: datetime,
     ) -> dict[str, Any] | None:
-        """Attempt N+1 with more memory when attempt N (``job``) was OOMKilled; None for any other end."""
+        """Attempt N+1 with more memory when attempt N (``job``) was OOMKilled, given what is left of
+        spec.activeDeadlineSeconds since the first attempt ``started``; None for any other end, or when
+        the deadline is spent (the status says so: attempts.deadline_spent)."""
         uid = body["metadata"]["uid"]
         step = attempts.next_attempt(job, pods, self.memory_growth)
-        if step is None:
+        left = attempts.seconds_left(spec.active_deadline_seconds, started, now)
+        if step is None or left <= 0:
             return None
-        bigger = build_attempt_job(body, self.settings, attempt=step.attempt, memory=step.memory)
+        bigger = build_attempt_job(body, self.settings, attempt=step.attempt, memory=step.memory, deadline_seconds=left)
         self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the killed attempt held
         if await self.kube.create_if_absent(bigger):
             self._events()(
@@ -82,16 +91,3 @@ class Launcher:
             )
             metrics.OOM_RETRIES.labels((body.get("spec") or {}).get("quality") or "medium").inc()
         return bigger
-
-    async def assemble_when_shares_done(self, body: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Every index of a fanned-out render succeeded: its assembly Job (created once), which the status follows."""
-        if fanout.step(job) != fanout.STEP_SHARES or job_succeeded(job) is None:
-            return None
-        uid = body["metadata"]["uid"]
-        pods = int((job.get("spec") or {}).get("completions") or 1)
-        attempt, memory = attempts.attempt_number(job), attempts.memory_limit(job)
-        assembly = build_assembly_job(body, self.settings, pods=pods, attempt=attempt, memory=memory)
-        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the shares held, until it shows
-        if await self.kube.create_if_absent(assembly):
-            self._events()(body, "Normal", "JobCreated", f"Created assembly Job {assembly['metadata']['name']}")
-        return assembly

@@ -174,7 +174,7 @@ class Reconciler:
             await self._expire_if_due(body, spec, old_status, now)  # the Job went after the end: status says all
             return
         job, place = await self._apply(body, spec, job)
-        new_status = await self._write_status(body, self._observe(uid, job, place, now))
+        new_status = await self._write_status(body, self._observe(uid, spec, job, place, now))
         if new_status["phase"] in reasons.TERMINAL_PHASES:
             await self._expire_if_due(body, spec, new_status, now)
 
@@ -200,11 +200,10 @@ class Reconciler:
             place = None if spec.queue_name else self._render_slot(uid)  # Kueue, when named, is the cap
             return (await self.launcher.start(body, spec), None) if place is None else (None, place)
         if finished(job):
-            launch = self.launcher
-            pods = self.world.job_pods(uid, job) if self.world is not None else []
-            return await launch.grow_after_oom(body, job, pods) or await launch.assemble_when_shares_done(
-                body, job
-            ) or job, None
+            assert self.world is not None
+            pods, started = self.world.job_pods(uid, job), attempts.first_start(self.world.all_jobs(uid))
+            now = datetime.now(UTC)
+            return await self.launcher.grow_after_oom(body, spec, job, pods, started, now) or job, None
         await self.launcher.ensure_configmap(body, spec)
         if spec.suspend and not suspended(job):
             await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
@@ -218,7 +217,9 @@ class Reconciler:
             self.admission.admit(uid, asyncio.get_running_loop().time())
         return job, None
 
-    def _observe(self, uid: str, job: Mapping[str, Any] | None, place: Place | None, now: datetime) -> Observation:
+    def _observe(
+        self, uid: str, spec: VideoJobSpec, job: Mapping[str, Any] | None, place: Place | None, now: datetime
+    ) -> Observation:
         """What the status depends on: the Job, its Pods, the newest progress event and the place in the queue,
         and the earlier attempts (after an OOM kill)."""
         assert self.world is not None
@@ -226,14 +227,12 @@ class Reconciler:
         newest_pod_uid = pods[-1]["metadata"].get("uid") if pods else None
         progress = self.board.latest(uid, newest_pod_uid)
         world = self.world
-        fanned = fanout.view(
-            job, world.all_jobs(uid), lambda j: world.job_pods(uid, j), lambda pod: self.board.latest(uid, pod)
-        )
+        fanned = fanout.view(job, lambda j: world.job_pods(uid, j), lambda pod: self.board.latest(uid, pod))
         if fanned is not None:  # a render shared by several Pods: every index's progress, added up
             pods, progress = pods_by_age(fanned.pods), fanned.progress
         position, length = place or (None, None)
-        growth = self.launcher.memory_growth
-        seen = attempts.review(world.all_jobs(uid), job, lambda j: world.job_pods(uid, j), growth)
+        growth, deadline = self.launcher.memory_growth, (spec.active_deadline_seconds, now)
+        seen = attempts.review(world.all_jobs(uid), job, lambda j: world.job_pods(uid, j), growth, deadline)
         return Observation(
             now=now,
             job=job,
@@ -243,7 +242,7 @@ class Reconciler:
             queue_length=length,
             attempt_history=seen.history,
             earlier_starts=seen.earlier_starts,
-            out_of_memory=seen.out_of_memory,
+            last_attempt=seen.last_attempt,
             kueue=self._kueue_wait(uid, job),
         )
 

@@ -19,6 +19,11 @@ Phase choices worth knowing:
 * An image or Secret problem keeps phase **Pending** (Kubernetes keeps retrying) but
   sets ``failure`` and Progressing=False so the user sees what to fix; the Job's
   deadline eventually fails it.
+* **Succeeded** comes from the renderer Pods as soon as they show it, without waiting for
+  the Job controller's Complete condition (seconds later on a real node): every index's
+  newest Pod exited 0 and one of them wrote the Result (its video is stored by then).
+  ``completionTime`` is when the last renderer exited, the same before and after the Job
+  completes. A fanned-out render's ``usage`` adds up every share Pod's figures.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from videojob.contract import ProgressEvent, Result
+from videojob.contract import ProgressEvent, Result, Usage, parse_share_message
 from videojob.status import STAGE_MAX_CHARS
 
 from . import reasons
@@ -40,6 +45,7 @@ from .failures import (
     job_succeeded,
     pods_by_age,
     stuck_diagnosis,
+    terminated_state,
     termination_message,
     unschedulable_message,
 )
@@ -64,7 +70,7 @@ class Observation:
     invalid_spec: str | None = None
     attempt_history: Sequence[Mapping[str, Any]] = ()  # from attempts.history(), oldest first
     earlier_starts: int = 0  # renderer Pods started by the attempts before ``job``
-    out_of_memory: Diagnosis | None = None  # ``job`` was OOMKilled and may not grow: why it is the last
+    last_attempt: Diagnosis | None = None  # ``job`` was OOMKilled and no bigger attempt starts: why (see attempts.py)
     kueue: KueueWait | None = None  # Kueue holds ``job`` suspended: its reason
 
 
@@ -115,10 +121,54 @@ def _keep_transition_times(
     return new
 
 
-def _output(result: Result) -> tuple[dict[str, Any], dict[str, Any]]:
+def _output(result: Result, pods: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
     output = result.output.model_dump(mode="json", by_alias=True, exclude_none=True)
     output.setdefault("url", f"s3://{result.output.bucket}/{result.output.key}")
-    return output, result.usage.model_dump(mode="json", by_alias=True, exclude_none=True)
+    usage = every_pods_usage(result.usage, pods)
+    return output, usage.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def every_pods_usage(result: Usage, pods: Sequence[Mapping[str, Any]]) -> Usage:
+    """The Result's usage with every share Pod's (``share/v1`` termination messages) added: counts and CPU
+    seconds summed, peak memory the largest of any one Pod (each Pod has its own limit)."""
+    total = result
+    for pod in pods:
+        terminated = terminated_state(pod) or {}
+        done = parse_share_message(terminated.get("message"))
+        if done is None:
+            continue
+        usage = done.usage
+        total = total.model_copy(
+            update={
+                "llm_prompt_tokens": total.llm_prompt_tokens + usage.llm_prompt_tokens,
+                "llm_completion_tokens": total.llm_completion_tokens + usage.llm_completion_tokens,
+                "tts_characters": total.tts_characters + usage.tts_characters,
+                "cpu_seconds": round(total.cpu_seconds + usage.cpu_seconds, 2),
+                "scenes_rendered": total.scenes_rendered + usage.scenes_rendered,
+                "scenes_cached": total.scenes_cached + usage.scenes_cached,
+                "peak_memory_bytes": max(total.peak_memory_bytes, usage.peak_memory_bytes),
+            }
+        )
+    return total
+
+
+def _index(pod: Mapping[str, Any]) -> str:
+    return str((pod["metadata"].get("labels") or {}).get("batch.kubernetes.io/job-completion-index") or "0")
+
+
+def renderers_done(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> str | None:
+    """When the last renderer exited, if the render is over as far as its Pods show: every index's newest Pod
+    (by age; one index for a single-Pod render) exited 0, and one wrote the Result. None otherwise."""
+    completions = int(((job or {}).get("spec") or {}).get("completions") or 1)
+    newest = {_index(pod): pod for pod in pods_by_age(pods)}
+    if job is None or len(newest) < completions:
+        return None
+    ends = [terminated_state(pod) or {} for pod in newest.values()]
+    if any(end.get("exitCode") != 0 or "finishedAt" not in end for end in ends):
+        return None
+    if not any(isinstance(termination_message(pod), Result) for pod in newest.values()):
+        return None
+    return str(max(end["finishedAt"] for end in ends))
 
 
 def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, Any]:
@@ -145,25 +195,30 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     failure: Diagnosis | None = None
     invalid: Diagnosis | None = None
     newest = pods[-1] if pods else None
+    exited = renderers_done(job, pods)  # the Pods may show the end before the Job controller does
 
     if seen.invalid_spec is not None:
         invalid = failure = Diagnosis(reasons.INVALID_SPEC, seen.invalid_spec)
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Invalid spec: {seen.invalid_spec}"
-    elif job is not None and (succeeded := job_succeeded(job)) is not None:
+    elif job is not None and ((succeeded := job_succeeded(job)) is not None or exited is not None):
         phase, why, stage = reasons.PHASE_SUCCEEDED, reasons.RENDER_SUCCEEDED, "Done"
         status["progress"] = 100
         result = next((m for m in (termination_message(p) for p in reversed(pods)) if isinstance(m, Result)), None)
         if result is not None:
-            status["output"], status["usage"] = _output(result)
+            status["output"], status["usage"] = _output(result, pods)
         elif old.get("output"):
             status["output"], status["usage"] = old["output"], old.get("usage") or {}
         status["completionTime"] = (
-            job_status.get("completionTime") or succeeded.get("lastTransitionTime") or timestamp(seen.now)
+            (old.get("completionTime") if old.get("phase") == reasons.PHASE_SUCCEEDED else None)
+            or exited
+            or job_status.get("completionTime")
+            or (succeeded or {}).get("lastTransitionTime")
+            or timestamp(seen.now)
         )
     elif job is not None and (failed := job_failed(job)) is not None:
         failure = failed_diagnosis(videojob, job, pods)
-        if failure.reason == reasons.OOM_KILLED and seen.out_of_memory is not None:
-            failure = seen.out_of_memory
+        if failure.reason == reasons.OOM_KILLED and seen.last_attempt is not None:
+            failure = seen.last_attempt
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Failed: {failure.reason}"
         status["completionTime"] = failed.get("lastTransitionTime") or timestamp(seen.now)
     elif spec.get("suspend"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
@@ -20,15 +21,20 @@ from videojob.operator.cleanup import OutputCleaner
 from videojob.operator.kube import ClusterApi
 from videojob.operator.reconciler import Reconciler
 from videojob.operator.settings import OperatorSettings, SettingsError, load_settings
-from videojob.operator.status import Observation, compute_status
+from videojob.operator.status import Observation, compute_status, timestamp
 from videojob.operator.world import World
 
 GROWTH = attempts.MemoryGrowth(factor=1.5, ceiling="8Gi")
 
 
-def renderer_job(kube, attempt=1, memory=None, failed_by=None, active=0):
+def _ago(seconds: float) -> str:
+    return timestamp(datetime.now(UTC) - timedelta(seconds=seconds))
+
+
+def renderer_job(kube, attempt=1, memory=None, failed_by=None, active=0, started=None):
     job = build_renderer_job(kube.videojob(quality="low"), OperatorSettings(), attempt=attempt, memory=memory)
-    job["status"] = {"startTime": "2026-11-21T10:00:02Z"}
+    # The reconcile reads the clock: by default the first attempt started two minutes ago.
+    job["status"] = {"startTime": started or _ago(120)}
     if active:
         job["status"]["active"] = active
     if failed_by is not None:
@@ -141,7 +147,7 @@ def _fields(seen: attempts.Review) -> dict:
     return {
         "attempt_history": seen.history,
         "earlier_starts": seen.earlier_starts,
-        "out_of_memory": seen.out_of_memory,
+        "last_attempt": seen.last_attempt,
     }
 
 
@@ -205,3 +211,35 @@ def test_bad_growth_settings_name_the_variable(monkeypatch) -> None:
         load_settings()
     assert "VIDEOJOB_OOM_MEMORY_FACTOR" in str(error.value) and "VIDEOJOB_OOM_MEMORY_CEILING" in str(error.value)
     assert "'lots' is not a memory quantity" in str(error.value)
+
+
+# --- one deadline for every attempt ---------------------------------------------------------
+
+
+def test_the_bigger_attempt_gets_what_is_left_of_the_deadline(kube) -> None:
+    first = renderer_job(kube, failed_by="PodFailurePolicy", started=_ago(1000))
+    api, _ = _reconcile(kube, [first], [killed_pod(kube, first)])
+    (second,) = [m for m in api.created if m["kind"] == "Job"]
+    assert 2595 <= second["spec"]["activeDeadlineSeconds"] <= 2600  # 3600 s from the first attempt's start
+
+
+def test_a_deadline_spent_by_the_earlier_attempts_fails_with_deadline_exceeded_naming_the_field(kube) -> None:
+    first = renderer_job(kube, failed_by="PodFailurePolicy", started=_ago(3700))
+    api, _ = _reconcile(kube, [first], [killed_pod(kube, first)])
+    assert [m for m in api.created if m["kind"] == "Job"] == []  # no bigger attempt once the deadline is spent
+    status = api.patches[-1]
+    assert (status["phase"], status["failure"]["reason"]) == ("Failed", "DeadlineExceeded")
+    assert "spec.activeDeadlineSeconds (3600 s)" in status["failure"]["message"]
+    assert "OOMKilled" in status["failure"]["message"] and "1Gi" in status["failure"]["message"]
+
+
+def test_what_is_left_counts_from_the_first_attempt_whichever_attempt_the_index_lists_first(kube) -> None:
+    first = renderer_job(kube, failed_by="PodFailurePolicy", started="2026-11-21T10:00:00Z")
+    second = renderer_job(
+        kube, attempt=2, memory="1536Mi", failed_by="PodFailurePolicy", started="2026-11-21T10:20:00Z"
+    )
+    started = attempts.first_start([second, first])
+    assert started == datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    assert attempts.seconds_left(3600, started, datetime(2026, 11, 21, 10, 45, 30, tzinfo=UTC)) == 870
+    assert attempts.seconds_left(3600, started, datetime(2026, 11, 21, 11, 0, 1, tzinfo=UTC)) == 0
+    assert attempts.seconds_left(600, None, datetime(2026, 11, 21, 11, 0, tzinfo=UTC)) == 600  # nothing started yet

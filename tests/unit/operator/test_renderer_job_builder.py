@@ -8,7 +8,7 @@ import json
 import pytest
 
 from videojob.operator.builders import (
-    build_assembly_job,
+    build_attempt_job,
     build_renderer_job,
     build_shares_job,
     build_spec_configmap,
@@ -202,19 +202,16 @@ def test_a_fanned_out_render_is_an_indexed_job_whose_indexes_retry_alone():
     assert build_shares_job(videojob, OperatorSettings(), pods=3) == expected
 
 
-def test_the_assembly_job_is_a_single_pod_render_named_after_its_shares_job():
-    videojob = _videojob(parallelism=3)
-    assembly_labels = LABELS | {"videojob.dev/step": "assembly"}
-    expected = _expected_job(job_labels=assembly_labels, env=_env(({"name": "VIDEOJOB_SHARDS", "value": "3"},)))
-    expected["metadata"]["name"] = f"{JOB}a"
-    expected["spec"]["template"]["metadata"]["labels"] = assembly_labels
-    assert build_assembly_job(videojob, OperatorSettings(), pods=3) == expected
-    # It sorts after its shares Job and before the next attempt's, and stays a valid label value.
+def test_a_later_attempt_gets_what_is_left_of_the_deadline_and_long_names_keep_their_length():
+    videojob = _videojob(parallelism=3, activeDeadlineSeconds=600)
+    first, later = (build_attempt_job(videojob, OperatorSettings(), attempt=n, deadline_seconds=d)
+                    for n, d in ((1, None), (2, 412)))  # fmt: skip
+    assert (first["spec"]["activeDeadlineSeconds"], later["spec"]["activeDeadlineSeconds"]) == (600, 412)
+    single = build_renderer_job(_videojob(), OperatorSettings(), deadline_seconds=90)
+    assert single["spec"]["activeDeadlineSeconds"] == 90
+    # Names are what earlier versions made (a character kept for their assembly Job): no second Job on upgrade.
     long = _videojob(parallelism=3) | {"metadata": {"name": "x" * 63, "namespace": "team-a", "uid": UID}}
-    names = [build_shares_job(long, OperatorSettings(), pods=3, attempt=1)["metadata"]["name"]]
-    names += [build_assembly_job(long, OperatorSettings(), pods=3, attempt=1)["metadata"]["name"]]
-    names += [build_shares_job(long, OperatorSettings(), pods=3, attempt=2)["metadata"]["name"]]
-    assert names == sorted(names) and all(len(name) <= 63 for name in names)
+    assert build_shares_job(long, OperatorSettings(), pods=3, attempt=2)["metadata"]["name"] == "x" * 51 + "-58221766-2"
 
 
 def test_spec_resources_override_the_preset_field_by_field():

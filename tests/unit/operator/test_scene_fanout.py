@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from videojob.contract import ProgressEvent
+from videojob.contract import ProgressEvent, ShareDone, Usage, encode_termination_message, parse_termination_message
 from videojob.operator import fanout
 from videojob.operator.builders import build_attempt_job, build_shares_job
 from videojob.operator.cleanup import OutputCleaner
 from videojob.operator.reconciler import Reconciler
 from videojob.operator.settings import OperatorSettings
-from videojob.operator.status import Observation, compute_status
+from videojob.operator.status import Observation, compute_status, timestamp
 from videojob.operator.world import World
 from videojob.spec import VideoJobSpec
 
@@ -146,7 +146,7 @@ def test_the_videojob_status_says_which_scene_on_how_many_pods(kube):
     pods = [_share_pod(kube, job, index) for index in range(3)]
     events = {pods[0]["metadata"]["uid"]: _event(kube, "Rendering", 4, 8), pods[1]["metadata"]["uid"]: None,
               pods[2]["metadata"]["uid"]: _event(kube, "Rendering", 5, 8)}  # fmt: skip
-    seen = fanout.view(job, [job], lambda j: pods, events.get)
+    seen = fanout.view(job, lambda j: pods, events.get)
     status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
     assert (status["phase"], status["stage"], status["progress"]) == ("Rendering", "Rendering scene 9/24 on 3 Pods", 38)
 
@@ -161,7 +161,7 @@ def test_a_retried_index_does_not_send_the_status_back_to_pending(kube):
     events = {pods[0]["metadata"]["uid"]: _event(kube, "Rendering", 6, 8),
               failed["metadata"]["uid"]: _event(kube, "Rendering", 3, 8),  # its Pod is gone: counts no more
               pods[3]["metadata"]["uid"]: _event(kube, "Rendering", 2, 8)}  # fmt: skip
-    seen = fanout.view(job, [job], lambda j: pods, events.get)
+    seen = fanout.view(job, lambda j: pods, events.get)
     status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
     assert (status["phase"], status["stage"]) == ("Rendering", "Rendering scene 8/24 on 2 Pods")
 
@@ -173,48 +173,61 @@ def _reconciler():
     return Reconciler(settings, api, OutputCleaner(settings), lambda body, *event: events.append(event)), api, events
 
 
-def test_when_every_index_succeeded_the_assembly_job_starts_and_the_status_says_assembling(kube):
-    videojob, job = _shares_job(kube, succeeded=3, active=0, complete=True)
-    pods = [_share_pod(kube, job, index, phase="Succeeded") for index in range(3)]
-    reconciler, api, events = _reconciler()
+def _joining(kube, phase, stage, percent):
+    return ProgressEvent(phase=phase, progress=percent, stage=stage, storyboardScenes=24,
+                         time=kube.NOW + timedelta(seconds=9))  # fmt: skip
+
+
+def test_once_the_last_index_joins_the_video_the_status_says_assembling_and_never_goes_back(kube):
+    videojob, job = _shares_job(kube, succeeded=2, active=1)
+    pods = [_share_pod(kube, job, 0, phase="Succeeded"), _share_pod(kube, job, 1, phase="Succeeded"),
+            _share_pod(kube, job, 2)]  # fmt: skip
+    events = {pods[0]["metadata"]["uid"]: _event(kube, "Rendering", 8, 8),
+              pods[1]["metadata"]["uid"]: _event(kube, "Rendering", 8, 8),
+              pods[2]["metadata"]["uid"]: _event(kube, "Rendering", 8, 8)}  # fmt: skip
+    seen = fanout.view(job, lambda j: pods, events.get)
+    status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
+    assert (status["phase"], status["stage"]) == ("Rendering", "Rendering scene 24/24 on 1 Pod")
+    events[pods[2]["metadata"]["uid"]] = _joining(kube, "Assembling", "Assembling video", 85)
+    seen = fanout.view(job, lambda j: pods, events.get)
+    status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
+    assert (status["phase"], status["stage"], status["progress"]) == ("Assembling", "Assembling video", 85)
+    events[pods[2]["metadata"]["uid"]] = _joining(kube, "Uploading", "Uploading", 95)
+    assert fanout.view(job, lambda j: pods, events.get).progress.phase == "Uploading"
+
+
+def _done_share(kube, job, index, message):
+    pod = _share_pod(kube, job, index, phase="Succeeded")
+    pod["status"]["containerStatuses"][0]["state"] = kube.terminated(0, "Completed", message=message)
+    pod["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"] = f"2026-11-21T10:03:0{index}Z"
+    return pod
+
+
+def _share_done(index, cpu, peak, rendered):
+    usage = Usage(cpuSeconds=cpu, peakMemoryBytes=peak, scenesRendered=rendered, ttsCharacters=100)
+    return encode_termination_message(ShareDone(index=index, shares=3, usage=usage))
+
+
+def test_when_every_index_exited_the_videojob_succeeded_with_every_pods_usage_and_no_other_job(kube):
+    videojob, job = _shares_job(kube, succeeded=2, active=1)  # the Job controller has not counted the last yet
+    result = kube.result_message()
+    pods = [_done_share(kube, job, 0, _share_done(0, 30.5, 700 << 20, 8)),
+            _done_share(kube, job, 1, _share_done(1, 29.0, 900 << 20, 8)),
+            _done_share(kube, job, 2, result)]  # fmt: skip
+    reconciler, api, _ = _reconciler()
     uid = videojob["metadata"]["uid"]
     reconciler.bind(World(videojobs={uid: [videojob]}, jobs={uid: [job]}, pods={uid: pods}, priorities={}))
-    for pod in pods:
-        reconciler.board.record(uid, pod["metadata"]["uid"], _event(kube, "Rendering", 8, 8))
 
     asyncio.run(reconciler.reconcile(uid))
 
-    assembly = [made for made in api.created if made["kind"] == "Job"]
-    assert [made["metadata"]["name"] for made in assembly] == [job["metadata"]["name"] + "a"]
-    assert fanout.step(assembly[0]) == "assembly" and "completionMode" not in assembly[0]["spec"]
-    assert {"name": "VIDEOJOB_SHARDS", "value": "3"} in assembly[0]["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert ("Normal", "JobCreated", f"Created assembly Job {job['metadata']['name']}a") in events
+    assert [made for made in api.created if made["kind"] == "Job"] == []  # the last index joined: no hand-over
     status = api.status_patches[-1][1]
-    assert (status["phase"], status["stage"], status["progress"]) == (
-        "Assembling",
-        "Assembling: gathering 24 scenes from the cache",
-        85,
-    )
-    assert "output" not in status  # the shares uploaded nothing: only the assembly's result is the video
-
-
-def test_the_assembly_pods_events_never_take_the_progress_back(kube):
-    videojob, job = _shares_job(kube, succeeded=3, active=0, complete=True)
-    shares = [_share_pod(kube, job, index, phase="Succeeded") for index in range(3)]
-    assembly = kube.job(active=1, name=job["metadata"]["name"] + "a")
-    assembly["metadata"]["labels"] = {fanout.STEP_LABEL: fanout.STEP_ASSEMBLY}
-    pod = kube.pod(name="assembly-pod", created="2026-11-21T10:04:00Z", job_name=assembly["metadata"]["name"])
-    events = {"uid-assembly-pod": ProgressEvent(phase="Scripting", progress=0, stage="Writing the storyboard")}
-
-    def pods_of(owner):
-        return [pod] if owner is assembly else shares
-
-    seen = fanout.view(assembly, [job, assembly], pods_of, events.get)
-    status = compute_status(videojob, Observation(now=kube.NOW, job=assembly, pods=seen.pods, progress=seen.progress))
-    assert (status["phase"], status["progress"]) == ("Assembling", 85)
-    events["uid-assembly-pod"] = ProgressEvent(phase="Uploading", progress=95, stage="Uploading")
-    seen = fanout.view(assembly, [job, assembly], pods_of, events.get)
-    assert (seen.progress.phase, seen.progress.progress) == ("Uploading", 95)
+    assert (status["phase"], status["completionTime"]) == ("Succeeded", "2026-11-21T10:03:02Z")  # the last exit
+    assembled = parse_termination_message(result).usage
+    assert status["usage"]["cpuSeconds"] == round(30.5 + 29.0 + assembled.cpu_seconds, 2)
+    assert status["usage"]["peakMemoryBytes"] == max(900 << 20, assembled.peak_memory_bytes)
+    assert status["usage"]["scenesRendered"] == 16 + assembled.scenes_rendered
+    assert status["usage"]["ttsCharacters"] == 200 + assembled.tts_characters
 
 
 def test_each_pods_event_reaches_the_one_status_within_two_seconds(kube):
@@ -248,7 +261,7 @@ def test_the_pods_of_a_starting_fan_out_are_not_called_retries(kube):
     pods = [_share_pod(kube, job, index, phase="Pending") for index in range(3)]
     for pod in pods:
         pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "ContainerCreating"}}
-    seen = fanout.view(job, [job], lambda j: pods, lambda uid: None)
+    seen = fanout.view(job, lambda j: pods, lambda uid: None)
     status = compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))
     assert (status["phase"], status["stage"], status["attempts"]) == ("Pending", "Starting the renderer Pod", 3)
 
@@ -256,6 +269,7 @@ def test_the_pods_of_a_starting_fan_out_are_not_called_retries(kube):
 def test_a_share_killed_for_memory_starts_the_next_attempt_as_a_fan_out_with_more_memory(kube):
     videojob, job = _shares_job(kube, active=0)
     job["status"] |= {"failed": 1, "conditions": [kube.job_condition("Failed", "PodFailurePolicy")]}
+    job["status"]["startTime"] = timestamp(datetime.now(UTC) - timedelta(seconds=600))  # the reconcile reads the clock
     killed = _share_pod(kube, job, 1, phase="Failed")
     killed["status"]["containerStatuses"][0]["state"] = kube.terminated(137, "OOMKilled")
     reconciler, api, _ = _reconciler()
@@ -269,3 +283,4 @@ def test_a_share_killed_for_memory_starts_the_next_attempt_as_a_fan_out_with_mor
     assert (fanout.step(attempt_2), attempt_2["spec"]["completions"]) == ("shares", 3)  # every index again, cached
     limits = attempt_2["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     assert limits["memory"] == "3072Mi"  # the medium preset's 2Gi, grown by the default factor 1.5
+    assert 2995 <= attempt_2["spec"]["activeDeadlineSeconds"] <= 3000  # what is left of the 3600 s
