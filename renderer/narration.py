@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Protocol
 
 from videojob.renderer.errors import InvalidSourceError, NarrationError
-from videojob.renderer.piper_voice import DEFAULT_PIPER_VOICE, PiperEngine, check_piper_voice
+from videojob.renderer.piper_voice import DEFAULT_PIPER_VOICE, check_piper_voice
+from videojob.renderer.piper_worker import PiperEngine
 from videojob.renderer.voice_languages import (
     UnsupportedLanguageError,
     espeak_voice_for,
@@ -205,6 +206,16 @@ class Narrator:
     @property
     def first_choice(self) -> str:
         return self.chain[0].spec
+
+    def prepare(self) -> None:
+        """Start the first choice's engine now (Piper's worker loads its model) if it can be; never fails."""
+        voice = self.chain[0]
+        prepare = getattr(self._engines[voice.provider], "prepare", None)
+        if prepare is not None:
+            try:
+                prepare(voice)
+            except NarrationError as error:  # speaking will fail the same way, and fall back then
+                log.warning("voice %s could not be prepared: %s", voice.spec, error)
 
     def speak(self, text: str, target: Path) -> Speech:
         """``text`` spoken by the first voice of the chain that works."""

@@ -14,8 +14,14 @@ and length scales and its sample rate. Speaking is three steps:
    drops espeak-ng's language-switch marks such as ``(fr)``, and decomposes accents
    (NFD: the map holds combining marks, not precomposed letters).
 3. **Audio.** Per sentence: the symbols as ids, each followed by the pad id, between the
-   begin and end ids; onnxruntime (one thread: scene workers own the other cores) turns
-   them into a waveform, peak-normalised, joined with a short pause.
+   begin and end ids; onnxruntime turns them into a waveform, peak-normalised, joined
+   with a short pause. The model's random noise is an input here, drawn from a seed
+   derived from the sentence (:mod:`~videojob.renderer.piper_graph`), so the same words
+   give the same audio in every process and in any order: the scene cache and the
+   identical-output claims hold with this voice too.
+
+A render runs the voice in a process of its own (:mod:`~videojob.renderer.piper_worker`),
+so synthesis never shares the renderer's interpreter with Manim's import and drawing.
 
 espeak-ng is GPL-3.0; it runs here as a separate program and is never linked (see
 LICENSES.md). The ``piper-tts`` package is not used: it is GPL-3.0-or-later.
@@ -31,17 +37,16 @@ import re
 import subprocess
 import threading
 import unicodedata
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from videojob.renderer.errors import InvalidSourceError, NarrationError
+from videojob.renderer.piper_graph import SeededGraph, seeded_noise, sentence_seed, with_noise_inputs
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from videojob.renderer.narration import TtsVoice
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,8 @@ SENTENCE_PAUSE_SECONDS = 0.2  # between sentences, which the model speaks one at
 PEAK = 0.9  # of full scale, leaving headroom for resampling
 CLAUSE_MAX_CHARS = 300  # espeak-ng reads stdin lines in pieces; a longer clause is cut at a space first
 PAD, BOS, EOS = "_", "^", "$"
+NOISE_PER_ID = 1024  # noise values drawn per phoneme id before the model has said how many it needs
+NOISE_TRIES = 8  # each try doubles the noise drawn; more than this is a broken model, not a long sentence
 # A clause ends at punctuation before a space or the end (closing quotes and brackets may come between).
 CLAUSE = re.compile(r"(?P<words>.*?)(?P<punctuation>[.,;:!?]+)(?=[\"'”’»)\]]*(?:\s|$))|(?P<rest>.+)$", re.DOTALL)
 LANGUAGE_SWITCH = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)*\)")
@@ -209,16 +216,19 @@ def check_piper_voice(name: str) -> None:
 class PiperVoice:
     """One loaded voice: its config and an onnxruntime session (loaded once, on first use)."""
 
-    def __init__(self, model: Path, config: PiperConfig):
+    def __init__(self, model: Path, config: PiperConfig, threads: int = 1):
         self.model = model
         self.config = config
+        self.threads = threads
         self._session: Any = None  # an onnxruntime.InferenceSession (the package has no type hints)
+        self._graph: SeededGraph | None = None
+        self._noise_per_id: dict[str, float] = {}  # the most each noise input has needed per phoneme id
         self._loading = threading.Lock()
 
     @classmethod
-    def named(cls, name: str) -> PiperVoice:
+    def named(cls, name: str, threads: int = 1) -> PiperVoice:
         check_piper_voice(name)
-        return _installed_voice(name)
+        return _installed_voice(name, threads)
 
     @property
     def session(self) -> Any:
@@ -226,18 +236,23 @@ class PiperVoice:
             if self._session is None:
                 import onnxruntime  # type: ignore[import-untyped]
 
+                self._graph = with_noise_inputs(self.model.read_bytes())
                 options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = 1  # one core per synthesis: the scene workers use the rest
+                options.intra_op_num_threads = self.threads
                 options.inter_op_num_threads = 1
                 options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-                options.log_severity_level = 3  # errors only: its warnings are not the user's business
+                # Idle threads sleep instead of spinning: the cores they would spin on draw scenes.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                # Fatal only: a noise input found too short is an error it would print, and is retried here;
+                # every other failure reaches the caller as an exception anyway.
+                options.log_severity_level = 4
                 self._session = onnxruntime.InferenceSession(
-                    str(self.model), options, providers=["CPUExecutionProvider"]
+                    self._graph.model, options, providers=["CPUExecutionProvider"]
                 )
             return self._session
 
     def speak(self, text: str) -> np.ndarray:
-        """``text`` as 16-bit samples at the voice's sample rate."""
+        """``text`` as 16-bit samples at the voice's sample rate; the same text, the same samples."""
         import numpy as np
 
         clauses = split_clauses(text)
@@ -255,21 +270,37 @@ class PiperVoice:
         import numpy as np
 
         config = self.config
+        scales = (config.noise_scale, config.length_scale, config.noise_w)
         inputs = {
             "input": np.array([ids], dtype=np.int64),
             "input_lengths": np.array([len(ids)], dtype=np.int64),
-            "scales": np.array([config.noise_scale, config.length_scale, config.noise_w], dtype=np.float32),
+            "scales": np.array(scales, dtype=np.float32),
         }
-        try:
-            audio = self.session.run(None, inputs)[0].reshape(-1).astype(np.float32)
-        except Exception as error:  # onnxruntime raises its own exception types from C++
-            raise NarrationError(f"the Piper voice failed: {type(error).__name__}: {error}") from error
-        peak = float(np.abs(audio).max()) if audio.size else 0.0
-        return audio * (PEAK / peak) if peak > 1e-6 else audio
+        session, seed = self.session, sentence_seed(ids, scales)
+        assert self._graph is not None  # set with the session
+        noises = self._graph.noises
+        wanted = [max(1, round(self._noise_per_id.get(noise.input, NOISE_PER_ID) * len(ids))) for noise in noises]
+        for _ in range(NOISE_TRIES):
+            for number, (noise, count) in enumerate(zip(noises, wanted, strict=True)):
+                inputs[noise.input] = seeded_noise(seed, noise, number, count)
+            try:
+                audio, *needed = session.run(None, inputs)
+            except Exception as error:  # onnxruntime raises its own exception types from C++
+                if "/videojob/noise" not in str(error):
+                    raise NarrationError(f"the Piper voice failed: {type(error).__name__}: {error}") from error
+                wanted = [count * 2 for count in wanted]  # drawn from the same seed: only the length changes
+                continue
+            for noise, count in zip(noises, needed, strict=True):
+                per_id = int(count.reshape(-1)[0]) / len(ids) * 1.25  # a margin for the next sentence
+                self._noise_per_id[noise.input] = max(per_id, self._noise_per_id.get(noise.input, 0.0))
+            audio = audio.reshape(-1).astype(np.float32)
+            peak = float(np.abs(audio).max()) if audio.size else 0.0
+            return audio * (PEAK / peak) if peak > 1e-6 else audio
+        raise NarrationError(f"the Piper voice wanted more noise than {wanted} values for {len(ids)} phoneme ids")
 
 
 @functools.cache
-def _installed_voice(name: str) -> PiperVoice:
+def _installed_voice(name: str, threads: int) -> PiperVoice:
     """The voice from its package, read once per process (the model is tens of megabytes)."""
     try:
         package = importlib.import_module(PIPER_VOICES[name])
@@ -277,17 +308,4 @@ def _installed_voice(name: str) -> PiperVoice:
         config = PiperConfig.from_json(json.loads(config_file.read_text()))
     except (ImportError, OSError, ValueError, KeyError) as error:
         raise NarrationError(f"the Piper voice {name} is not installed properly: {error}") from error
-    return PiperVoice(model, config)
-
-
-class PiperEngine:
-    """The narration engine for ``piper:<voice>``."""
-
-    def synthesise(self, text: str, voice: TtsVoice, target: Path) -> None:
-        piper = PiperVoice.named(voice.name)
-        samples = piper.speak(text)
-        with wave.open(str(target), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(piper.config.sample_rate)
-            out.writeframes(samples.tobytes())
+    return PiperVoice(model, config, threads)

@@ -103,6 +103,7 @@ def finish_scenes(
         else:
             pending.append(_Pending(index, key, folder, speech))
     if pending:
+        narrator.prepare()  # the voice loads while Manim is imported
         _narrate_and_draw(storyboard, pending, config, narrator, cache, progress, finished)
     return [finished[index] for index in range(total)]
 
