@@ -72,6 +72,8 @@ def test_a_markdown_videojob_renders_from_the_pod_environment_into_its_output_pr
     stat = minio_server.client().stat_object(minio_server.bucket, result.output.key)
     assert stat.size == result.output.size_bytes and stat.metadata["x-amz-meta-sha256"] == result.output.sha256
     assert result.usage.scenes_rendered + result.usage.scenes_cached == 2
+    assert result.output.contact_sheet == f"{prefix.strip('/')}/contact-sheet.png"  # drawn in the Pod's scratch
+    assert minio_server.client().stat_object(minio_server.bucket, result.output.contact_sheet).size > 0
     assert not (tmp_path / "scratch" / "out").exists()  # nothing written outside the bucket but scratch
 
 
