@@ -10,20 +10,29 @@ never used): its files, frame count, speech length and the voice that actually s
 The key names the chain a render asked for; the manifest says which link of it
 answered, so a scene spoken by a fallback voice can be told apart from one spoken by
 the voice that was wanted (the pipeline decides what to do with that).
+
+For one Pod the cache is an optimisation: when S3 is down past the store's retries, a
+lookup counts as a miss and a write is dropped with a warning, and the render goes on
+(only its upload must reach S3). The Pods of a fanned-out render hand their scenes over
+through the cache, so they open it ``best_effort=False``: there a failed write fails the Pod.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
+from videojob.renderer.errors import UploadError
 from videojob.renderer.narration import SAMPLE_RATE
 from videojob.renderer.storage import BlobStore, S3Access, open_store
+
+log = logging.getLogger(__name__)
 
 # Bump when a template, timing rule, encoder setting or the entry layout changes what is cached.
 CACHE_VERSION = 5
@@ -94,15 +103,16 @@ class SceneCache:
     store: BlobStore | None
     prefix: str = "scenes"
     videos_prefix: str = "videos"
+    best_effort: bool = True  # a store that keeps failing is a miss, and a dropped write; see the module docstring
 
     @classmethod
-    def open(cls, location: str | None, s3: S3Access) -> SceneCache:
+    def open(cls, location: str | None, s3: S3Access, *, best_effort: bool = True) -> SceneCache:
         """The cache at ``location`` (None: no cache)."""
         if location is None:
             return cls(None)
         store, prefix = open_store(location, s3)
         base = f"{prefix}/" if prefix else ""
-        return cls(store, prefix=f"{base}scenes", videos_prefix=f"{base}videos")
+        return cls(store, prefix=f"{base}scenes", videos_prefix=f"{base}videos", best_effort=best_effort)
 
     def scene(self, key: str) -> SceneEntry | None:
         """The manifest of a cached scene; None when it is not (completely, or in this version) cached."""
@@ -128,7 +138,13 @@ class SceneCache:
     def _entry(self, prefix: str, model: type[Any]) -> Any:
         if self.store is None:
             return None
-        data = self.store.get_bytes(f"{prefix}/{MANIFEST}")
+        try:
+            data = self.store.get_bytes(f"{prefix}/{MANIFEST}")
+        except UploadError as error:
+            if not self.best_effort:
+                raise
+            log.warning("scene cache: %s; counted as not cached, so it is drawn again", error)
+            return None
         if data is None:
             return None
         try:
@@ -146,6 +162,16 @@ class SceneCache:
     def _put(self, prefix: str, files: dict[str, Path], entry: _Manifest) -> None:
         if self.store is None:
             return
+        try:
+            self._write(prefix, files, entry)
+        except UploadError as error:
+            if not self.best_effort:
+                raise
+            # No manifest was written, so no reader takes the half-stored entry; the render goes on.
+            log.warning("scene cache: %s; the render goes on without storing %s", error, prefix)
+
+    def _write(self, prefix: str, files: dict[str, Path], entry: _Manifest) -> None:
+        assert self.store is not None
         for role, path in files.items():
             self.store.upload(path, f"{prefix}/{entry.files[role]}")
         # The manifest goes last: it is what makes the entry exist.
