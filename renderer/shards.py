@@ -96,7 +96,8 @@ def _scene_weights(storyboard: Storyboard) -> list[int]:
 
 
 def _shared_cache(config: RenderConfig) -> SceneCache:
-    cache = SceneCache.open(config.cache, config.s3)
+    # The shares hand their scenes over through the cache: a write that fails must fail the Pod.
+    cache = SceneCache.open(config.cache, config.s3, best_effort=False)
     if cache.store is None:
         raise InvalidSourceError("a render shared by several Pods needs the scene cache; VIDEOJOB_CACHE is off")
     return cache
@@ -119,10 +120,15 @@ def _draw(
 
 
 def render_share(
-    storyboard: Storyboard, config: RenderConfig, progress: Progress, index: int, shares: int
+    storyboard: Storyboard,
+    config: RenderConfig,
+    progress: Progress,
+    index: int,
+    shares: int,
+    usage: Usage | None = None,
 ) -> tuple[ShareReport, ShareDone]:
     """Draw share ``index`` of ``shares`` of ``storyboard`` into the scene cache (see the module docstring);
-    what it did, and the termination message with its usage."""
+    what it did, and the termination message with its usage (``usage``: the storyboard's, index 0's LLM tokens)."""
     started, meter = time.monotonic(), ResourceMeter.start()
     cache = _shared_cache(config)
     mine = share_of(_scene_weights(storyboard), index, shares)
@@ -138,12 +144,8 @@ def render_share(
         progress.report("Rendering", f"{label}: {len(mine)} scenes in the cache", 1.0, len(mine), len(mine))
     else:
         progress.report("Rendering", f"{label}: no scenes to draw", 1.0)
-    usage = Usage(
-        tts_characters=narrator.characters,
-        scenes_rendered=len(mine) - cached,
-        scenes_cached=cached,
-        **meter.figures(),
-    )
+    figures = {"tts_characters": narrator.characters, "scenes_rendered": len(mine) - cached, "scenes_cached": cached}
+    usage = (usage or Usage()).model_copy(update=figures | meter.figures())
     report = ShareReport(index, shares, tuple(mine), len(mine) - cached, cached, time.monotonic() - started)
     return report, ShareDone(index=index, shares=shares, usage=usage)
 
