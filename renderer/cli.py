@@ -22,10 +22,10 @@ from videojob import logformat
 from videojob.renderer.errors import failure_for
 from videojob.renderer.progress import Progress, format_seconds, write_termination_message
 from videojob.renderer.settings import RendererSettings
-from videojob.storyboard import THEMES, Storyboard
+from videojob.storyboard import THEMES
 
 if TYPE_CHECKING:
-    from videojob.renderer.config import RenderConfig
+    from videojob.renderer.sources import RenderJob
 
 log = logging.getLogger("videojob.renderer")
 TEXT_FORMAT = "videojob: %(message)s"
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             from videojob.renderer.shards import assembles, render_last_share, wait_bound_seconds
 
             if not assembles(index, settings.shards):
-                return _render_share(job.storyboard, job.config, progress, index, settings)
+                return _render_share(job, progress, index, settings)
             # The last index: its own share, then the video of every share.
             wait = wait_bound_seconds(settings)
             report = render_last_share(job.storyboard, job.config, progress, settings.shards, job.usage, wait)
@@ -162,14 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _render_share(
-    storyboard: Storyboard, config: RenderConfig, progress: Progress, index: int, settings: RendererSettings
-) -> int:
+def _render_share(job: RenderJob, progress: Progress, index: int, settings: RendererSettings) -> int:
     """Draw one share into the scene cache; the summary line says what it did (the last index uploads)."""
     from videojob.renderer.shards import render_share
 
     shares = settings.shards
-    report, done = render_share(storyboard, config, progress, index, shares)
+    report, done = render_share(job.storyboard, job.config, progress, index, shares, job.usage)
     write_termination_message(settings.termination_log, done)
     progress.finish_line()
     summary = (

@@ -127,4 +127,6 @@ def test_a_prompt_is_sent_once_and_every_pod_draws_the_storyboard_it_got(render_
     stored = json.loads((tmp_path / "out" / "storyboard.json").read_text())
     assert [scene["narration"] for scene in stored["scenes"]] == ["Circles 1.", "Circles 2."]
     assert (assembly.termination.usage.scenes_rendered, assembly.termination.usage.scenes_cached) == (1, 0)
+    asked = _share_message(tmp_path / "termination-0.log")  # index 0's, which the operator adds to the Result's
+    assert asked is not None and asked.usage.llm_prompt_tokens > 0 and assembly.termination.usage.llm_prompt_tokens == 0
     assert (tmp_path / "out" / "video.mp4").exists()
