@@ -280,6 +280,7 @@ class PiperVoice:
         assert self._graph is not None  # set with the session
         noises = self._graph.noises
         wanted = [max(1, round(self._noise_per_id.get(noise.input, NOISE_PER_ID) * len(ids))) for noise in noises]
+        tried = wanted
         for _ in range(NOISE_TRIES):
             for number, (noise, count) in enumerate(zip(noises, wanted, strict=True)):
                 inputs[noise.input] = seeded_noise(seed, noise, number, count)
@@ -288,7 +289,7 @@ class PiperVoice:
             except Exception as error:  # onnxruntime raises its own exception types from C++
                 if "/videojob/noise" not in str(error):
                     raise NarrationError(f"the Piper voice failed: {type(error).__name__}: {error}") from error
-                wanted = [count * 2 for count in wanted]  # drawn from the same seed: only the length changes
+                tried, wanted = wanted, [count * 2 for count in wanted]  # the same seed: only the length changes
                 continue
             for noise, count in zip(noises, needed, strict=True):
                 per_id = int(count.reshape(-1)[0]) / len(ids) * 1.25  # a margin for the next sentence
@@ -296,7 +297,7 @@ class PiperVoice:
             audio = audio.reshape(-1).astype(np.float32)
             peak = float(np.abs(audio).max()) if audio.size else 0.0
             return audio * (PEAK / peak) if peak > 1e-6 else audio
-        raise NarrationError(f"the Piper voice wanted more noise than {wanted} values for {len(ids)} phoneme ids")
+        raise NarrationError(f"the Piper voice wanted more than {tried} noise values for {len(ids)} phoneme ids")
 
 
 @functools.cache

@@ -6,6 +6,7 @@ for the phonemes, the `videojob render` CLI, Manim and ffmpeg.
 
 import json
 import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -86,3 +87,74 @@ def test_each_scenes_cues_span_exactly_its_spoken_audio(render_cli, tmp_path):
         assert _loudness(audio, start, end) > 500
         offset += manifest["frames"] / manifest["fps"]
     assert cues == []
+
+
+SPEAK_IN_ANOTHER_PROCESS = """
+import sys
+from pathlib import Path
+from videojob.renderer.narration import OpenAISpeech, build_narrator, choose_voices
+narrator = build_narrator(choose_voices(None, "en"), OpenAISpeech())
+for number, text in enumerate(sys.argv[2:]):
+    narrator.speak(text, Path(sys.argv[1]) / f"{number}.wav")
+"""
+FIRST = "A force is a push or a pull. When the forces on a body do not cancel, its motion changes."
+SECOND = "Double the mass, and the acceleration halves."
+
+
+def _pcm(path: Path) -> bytes:
+    with wave.open(str(path)) as clip:
+        return clip.readframes(clip.getnframes())
+
+
+def test_the_same_words_give_the_same_audio_in_another_process_and_in_any_order(tmp_path):
+    """Joe's noise is drawn from a seed of each sentence, so a scene's audio (and so the cache, and every
+    identical-output claim) does not depend on the process or on what was spoken before."""
+    narrator = build_narrator(choose_voices(None, "en"), OpenAISpeech())
+    here = [narrator.speak(text, tmp_path / f"here-{number}.wav") for number, text in enumerate((FIRST, SECOND))]
+    assert {speech.voice for speech in here} == {JOE}
+    there = tmp_path / "there"
+    there.mkdir()
+    script = [sys.executable, "-P", "-c", SPEAK_IN_ANOTHER_PROCESS, str(there), SECOND, FIRST]  # the other order
+    subprocess.run(script, check=True, timeout=120)
+    assert (there / "1.wav").read_bytes() == here[0].path.read_bytes()
+    assert (there / "0.wav").read_bytes() == here[1].path.read_bytes()
+    again = narrator.speak(FIRST, tmp_path / "again.wav")  # and later in the same worker
+    assert again.path.read_bytes() == here[0].path.read_bytes()
+
+
+def test_different_words_still_give_different_audio(tmp_path):
+    narrator = build_narrator(choose_voices(None, "en"), OpenAISpeech())
+    one = narrator.speak("The cart speeds up.", tmp_path / "one.wav")
+    other = narrator.speak("The cart slows down.", tmp_path / "other.wav")
+    assert one.voice == other.voice == JOE
+    assert _pcm(one.path) != _pcm(other.path)
+
+
+SPEAK_AND_SAY_WHERE = """
+import json, sys
+from pathlib import Path
+from videojob.renderer import piper_worker
+from videojob.renderer.narration import OpenAISpeech, build_narrator, choose_voices
+narrator = build_narrator(choose_voices(None, "en"), OpenAISpeech())
+first = narrator.speak("Spoken in the worker.", Path(sys.argv[1]) / "first.wav")
+worker = piper_worker._WORKER._process
+worker.kill()  # a worker that died is started again for the next narration
+worker.wait()
+second = narrator.speak("Spoken in a new worker.", Path(sys.argv[1]) / "second.wav")
+print(json.dumps({"voices": [first.voice, second.voice], "onnxruntime_here": "onnxruntime" in sys.modules,
+                  "worker": piper_worker._WORKER._process.pid}))
+"""
+
+
+def test_the_voice_runs_in_a_process_of_its_own_that_ends_with_the_renderer(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-P", "-c", SPEAK_AND_SAY_WHERE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    said = json.loads(run.stdout.splitlines()[-1])
+    assert said["voices"] == [JOE, JOE]
+    assert said["onnxruntime_here"] is False  # the model never ran in the renderer's interpreter
+    assert not Path(f"/proc/{said['worker']}").exists()  # closed when the renderer exited (and reaped)
