@@ -117,7 +117,8 @@ def _assert_sheet_shows(sheet_png: bytes, finished_pngs: list[bytes]) -> None:
         x = PADDING + index * (width + PADDING)
         cell = sheet.crop((x, PADDING, x + width, PADDING + height))
         expected = frame.resize((width, height), reducing_gap=3.0)
-        worst = max(high for _, high in ImageChops.difference(cell, expected).getextrema())
+        bands = ImageChops.difference(cell, expected).getextrema()  # (low, high) of each of R, G, B
+        worst = max(int(band[1]) for band in bands if isinstance(band, tuple))
         assert worst <= 8, f"cell {index + 1} is not scene {index + 1}'s finished picture (differs by {worst})"
     assert sheet.size == (PADDING + 2 * (width + PADDING), PADDING + height + CAPTION_HEIGHT + PADDING)
 

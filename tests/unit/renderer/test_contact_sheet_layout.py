@@ -24,7 +24,7 @@ def _pictures(folder: Path, size: tuple[int, int]) -> list[Path]:
     return paths
 
 
-def _centre_of_cell(sheet: Image.Image, index: int, columns: int, width: int, height: int) -> tuple[int, ...]:
+def _centre_of_cell(sheet: Image.Image, index: int, columns: int, width: int, height: int) -> object:
     x = PADDING + (index % columns) * (width + PADDING) + width // 2
     y = PADDING + (index // columns) * (height + CAPTION_HEIGHT + PADDING) + height // 2
     return sheet.getpixel((x, y))
