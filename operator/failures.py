@@ -134,9 +134,12 @@ def scratch_limit(pod: Mapping[str, Any]) -> str | None:
 def evicted_for_scratch(pod: Mapping[str, Any]) -> bool:
     """The kubelet evicted the Pod because its scratch volume passed the sizeLimit.
 
-    The kubelet kills such a Pod with no DisruptionTarget condition (it is the Pod's own doing),
-    so the Job sees exit code 137 and only the Pod's status says why:
+    Seen on the real node (kubelet 1.34): the kubelet stops such a Pod with SIGTERM (exit code
+    143) and no DisruptionTarget condition (it is the Pod's own doing), so the Job counts an
+    ordinary failure, and only the Pod's status says why:
     ``reason: Evicted``, ``message: Usage of EmptyDir volume "scratch" exceeds the limit "2Gi".``
+    A podFailurePolicy rule cannot tell it from a deleted Pod (exit 143 too, which must be
+    retried), so the Job retries up to spec.retries at the same size before this diagnosis ends it.
     """
     status = pod.get("status") or {}
     return status.get("reason") == "Evicted" and f'EmptyDir volume "{SCRATCH_VOLUME}"' in (status.get("message") or "")
