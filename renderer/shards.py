@@ -50,9 +50,9 @@ SHARED_STORYBOARD = "storyboard.json"
 POLL_SECONDS = 1.0
 WAIT_MARGIN_SECONDS = 60.0  # beyond index 0's LLM calls at their longest: its Pod's start and the upload
 # How often the assembling index looks for the other shares' scenes: soon at first (a share ending
-# together with it), then less often, never more than a second behind the last scene's arrival.
+# together with it), then less often, never more than half a second behind the last scene's arrival.
 FIRST_LOOK_SECONDS = 0.2
-LONGEST_LOOK_SECONDS = 1.0
+LONGEST_LOOK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
