@@ -243,3 +243,14 @@ def test_what_is_left_counts_from_the_first_attempt_whichever_attempt_the_index_
     assert attempts.seconds_left(3600, started, datetime(2026, 11, 21, 10, 45, 30, tzinfo=UTC)) == 870
     assert attempts.seconds_left(3600, started, datetime(2026, 11, 21, 11, 0, 1, tzinfo=UTC)) == 0
     assert attempts.seconds_left(600, None, datetime(2026, 11, 21, 11, 0, tzinfo=UTC)) == 600  # nothing started yet
+
+
+def test_the_history_has_one_entry_per_attempt_even_beside_an_earlier_versions_assembly_job(kube) -> None:
+    first = renderer_job(kube, failed_by="PodFailurePolicy")
+    leftover = copy.deepcopy(first) | {"metadata": first["metadata"] | {"name": first["metadata"]["name"] + "a"}}
+    second = renderer_job(kube, attempt=2, memory="1536Mi", active=1)
+    entries = attempts.history([second, leftover, first], {first["metadata"]["name"]: [killed_pod(kube, first)]})
+    assert [(e["attempt"], e["jobName"], e["memory"], e["outcome"]) for e in entries] == [
+        (1, first["metadata"]["name"], "1Gi", "OOMKilled"),
+        (2, second["metadata"]["name"], "1536Mi", "Running"),
+    ]
