@@ -33,6 +33,11 @@ def cap_share(font_size: float) -> float:
 
 
 SMALLEST = size_for(MIN_CAP_SHARE)  # labels, captions, code, and anything shrunk to fit
+# TeX's capital X at MathTex font size 1, in scene units (measured: Computer Modern through dvisvgm and
+# Manim's scaling; tests/unit/renderer/test_equations_fit_the_frame.py measures it again with real TeX).
+MATH_CAP_PER_POINT = 0.00709
+SMALLEST_MATH = int(-(-MIN_CAP_SHARE * FRAME_HEIGHT / MATH_CAP_PER_POINT // 1))  # no equation is set smaller
+LARGEST_MATH = int(0.1 * FRAME_HEIGHT / MATH_CAP_PER_POINT)  # a short equation, capitals a tenth of the frame
 BODY = size_for(0.047)
 HEADING = size_for(0.062)
 TITLE = size_for(0.085)

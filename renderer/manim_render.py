@@ -64,6 +64,7 @@ def render_scene(job: SceneJob) -> RenderedScene:
 
     from videojob.renderer import manim_speedups
     from videojob.renderer.scenes import TEMPLATES
+    from videojob.renderer.scenes.equations import EquationTooWideError
 
     manim_speedups.install()
 
@@ -87,6 +88,8 @@ def render_scene(job: SceneJob) -> RenderedScene:
             try:
                 scene = TEMPLATES[visual.kind](visual, job.narration, THEMES[job.theme], job.timing)
                 scene.render()
+            except EquationTooWideError as error:  # bad input: no retry draws it any narrower
+                raise LatexRejectedError(f"scenes.{job.index}.visual.latex (scene {job.index + 1}): {error}") from None
             except Exception as error:
                 detail = log.read_text(errors="replace").strip()[-400:]
                 if visual.kind == "equation" and tex_failed(error, Path(scratch)):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from videojob.renderer.scenes.base import TemplateScene
 from videojob.renderer.scenes.diagrams import DiagramScene, FunctionPlotScene, TimelineScene
+from videojob.renderer.scenes.equations import EquationScene
 from videojob.renderer.scenes.text import (
     BulletListScene,
     CodeListingScene,
     ComparisonScene,
-    EquationScene,
     KeyTakeawaysScene,
     TitleCardScene,
 )

@@ -7,12 +7,10 @@ from itertools import zip_longest
 from manim import (
     DOWN,
     UP,
-    Circumscribe,
     Code,
     Create,
     Dot,
     Line,
-    MathTex,
     SurroundingRectangle,
     Text,
     VGroup,
@@ -132,37 +130,6 @@ class KeyTakeawaysScene(ListScene):
 
     def compose(self) -> None:
         self.present(self.build(), list(self.visual.points))
-
-
-class EquationScene(TemplateScene):
-    def build(self) -> list[Page]:
-        layout = self.layout
-        equation = MathTex(self.visual.latex, color=self.palette.text, font_size=120)
-        caption = None
-        if self.visual.caption:
-            caption = self.fitted(
-                self.visual.caption,
-                self.sizes_from(L.BODY),
-                layout.width,
-                layout.height * 0.35,
-                self.palette.muted,
-                centred=True,
-            )
-        room = layout.height - (caption.height + layout.gap * 1.5 if caption is not None else 0)
-        # Mathematics is scaled to fit rather than wrapped: TeX decides where an equation may break.
-        equation.scale(min(1.6, layout.width / equation.width, room * 0.7 / equation.height))
-        parts: list[VMobject] = [equation] + ([caption] if caption is not None else [])
-        VGroup(*parts).arrange(DOWN, buff=layout.gap * 1.5).move_to((0, (layout.top + layout.bottom) / 2, 0))
-        return [Page([Part(part) for part in parts])]
-
-    def compose(self) -> None:
-        parts = self.build()[0].mobjects
-        equation = parts[0]
-        self.animate(Write(equation), run_time=1.2)
-        if len(parts) > 1:
-            self.animate(self.appear(parts[1], UP * 0.2), run_time=0.4)
-        self.hold_until(self.timing.speech_start + self.timing.speech_seconds * 0.5)
-        self.animate(Circumscribe(equation, color=self.palette.accent, buff=0.2), run_time=1.0)
 
 
 ITEMS_UNDER_HEADERS = (L.BODY + L.HEADING) // 2  # a column's items stay smaller than its header

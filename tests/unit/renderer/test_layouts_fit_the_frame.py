@@ -1,10 +1,12 @@
 """For any valid storyboard, every template's pages fit the frame: inside the safe area, no two lines of
-text overlapping, no text below the smallest size of the type scale. Landscape and portrait.
+text (or of an equation) overlapping, no text below the smallest size of the type scale and no equation
+below the smallest size for mathematics (its capitals as tall as the smallest text's). Landscape and portrait.
 
 Storyboards are generated at and near the limits of videojob/limits.py (longest titles and items, most
-bullets, longest code, extreme plot ranges, most timeline events, crowded diagrams), in English, Chinese
-and Arabic words. The templates are laid out (Manim mobjects built and placed), never rendered: fast
-enough to try many. The equation template is left out: TeX sets it and it is scaled to fit as a whole.
+bullets, longest code, extreme plot ranges, most timeline events, crowded diagrams, the longest equations
+made of pieces a line may break between), in English, Chinese and Arabic words. The templates are laid
+out (Manim mobjects built and placed; equations typeset by the real TeX), never rendered: fast enough
+to try many. An equation with a part too wide to read even alone on a line is refused (tested below).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from videojob.renderer.layout import Box, Layout
 
 with warnings.catch_warnings():  # Manim's audio dependency imports audioop, deprecated in Python 3.11
     warnings.simplefilter("ignore", DeprecationWarning)
-    from manim import Text, tempconfig
+    from manim import MathTex, Text, tempconfig
 
     from videojob.renderer.scenes import TEMPLATES
+    from videojob.renderer.scenes.equations import EquationLine, EquationTooWideError
 from videojob.renderer.timing import plan_scene
 from videojob.storyboard import THEMES, Visual
 
@@ -49,6 +52,31 @@ def text_of(max_chars: int, min_chars: int = 1) -> st.SearchStrategy[str]:
 
 items = text_of(L.ITEM_MAX_CHARS)
 titles = text_of(L.TITLE_MAX_CHARS)
+# Pieces of mathematics each narrow enough for a portrait line at the smallest size, and what joins them.
+MATH_ATOMS = [
+    "x", "x^2", "a_{n}", r"\frac{1}{2}", r"\sqrt{x+1}", r"\alpha", r"\sin\theta", r"\int_0^1 f(x)\,dx",
+    r"\sum_{k=1}^{n} k", r"\left(a+b\right)", r"e^{i\pi}", "42", r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}",
+]  # fmt: skip
+MATH_JOINS = [" + ", " - ", " = ", r" \le ", r" \approx ", r" \cdot ", r" \\ "]
+
+
+def equation_of(max_chars: int) -> st.SearchStrategy[str]:
+    """Atoms joined by relations, operators and line breaks, up to ``max_chars``, often at the limit."""
+    chains = st.lists(st.tuples(st.sampled_from(MATH_JOINS), st.sampled_from(MATH_ATOMS)), max_size=60)
+    at_limit = st.just(True) | st.just(False)
+
+    def build(first: str, rest: list[tuple[str, str]], fill: bool) -> str:
+        latex = first
+        joined = rest * (1 + max_chars // max(1, len("".join(j + a for j, a in rest)))) if fill and rest else rest
+        for join, atom in joined:
+            if len(latex) + len(join) + len(atom) > max_chars:
+                break
+            latex += join + atom
+        return latex
+
+    return st.builds(build, st.sampled_from(MATH_ATOMS), chains, at_limit)
+
+
 code_lines = st.text(alphabet="abcdefghij (){}[]=+-*/:;,.'\"0123456789_", min_size=0, max_size=L.CODE_MAX_COLUMNS)
 
 VISUALS: dict[str, st.SearchStrategy[dict]] = {
@@ -90,6 +118,11 @@ VISUALS: dict[str, st.SearchStrategy[dict]] = {
             min_size=L.TIMELINE_EVENTS_MIN,
             max_size=L.TIMELINE_EVENTS_MAX,
         ),
+    ),
+    "equation": st.builds(
+        lambda latex, caption: {"kind": "equation", "latex": latex, "caption": caption},
+        equation_of(L.LATEX_MAX_CHARS),
+        st.none() | text_of(L.CAPTION_MAX_CHARS),
     ),
     "code": st.builds(
         lambda lines: {"kind": "code", "code": "\n".join(lines)[: L.CODE_MAX_CHARS] or "x"},
@@ -157,6 +190,11 @@ LONGEST: dict[str, dict[str, Any]] = {  # every list at its longest and every te
     },
     "timeline": {"kind": "timeline", "events": [{"when": "1" * 24, "label": "energy " * 8 + "wave"}] * 8},
     "code": {"kind": "code", "code": "\n".join(["x = '" + "y" * 74 + "'"] * L.CODE_MAX_LINES)},
+    "equation": {
+        "kind": "equation",
+        "latex": " + ".join([r"\frac{x_{k}^2}{2}"] * 100)[: L.LATEX_MAX_CHARS].rsplit(" + ", 1)[0],
+        "caption": ("wave energy 能量 " * 12)[: L.CAPTION_MAX_CHARS],
+    },
     "function_plot": {
         "kind": "function_plot", "expression": "1/x", "x_min": -999999, "x_max": 999999, "label": "w" * 80
     },
@@ -202,12 +240,18 @@ def check_fits(visual: dict, orientation: str, tmp_path) -> None:
                 f"{where}: {type(part).__name__} leaves the safe area: {Box.of(part)}"
             )
             lines += [m for m in part.get_family() if isinstance(m, Text) and m.submobjects]
+            lines += [m for m in part.get_family() if isinstance(m, EquationLine)]
         for line in lines:
-            assert line.font_size >= layout.SMALLEST - 0.5, f"{where}: {line.text!r} at {line.font_size:.1f} pt"
+            smallest = layout.SMALLEST_MATH if isinstance(line, EquationLine) else layout.SMALLEST
+            assert line.font_size >= smallest - 0.5, f"{where}: {shown(line)} at {line.font_size:.1f} pt"
         if visual["kind"] == "diagram":
             continue  # where shapes go is the author's choice, and two may be put on one spot
         for one, other in itertools.combinations(lines, 2):
-            assert not Box.of(one).overlaps(Box.of(other), slack=0.02), f"{where}: {one.text!r} overlaps {other.text!r}"
+            assert not Box.of(one).overlaps(Box.of(other), slack=0.02), f"{where}: {shown(one)} overlaps {shown(other)}"
+
+
+def shown(line) -> str:
+    return repr(line.text if isinstance(line, Text) else line.latex)
 
 
 @pytest.mark.parametrize("orientation", sorted(FRAMES))
@@ -222,7 +266,14 @@ def test_generated_storyboards_fit_every_template(kind, tmp_path_factory):
     # the longest storyboards above cover the limits in both frames every time.
     slow = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
-    @settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=slow, database=None)
+    # Equations are typeset by TeX, a fraction of a second each: a few more of them.
+    @settings(
+        max_examples=6 if kind == "equation" else 2,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=slow,
+        database=None,
+    )
     @given(VISUALS[kind], st.sampled_from(sorted(FRAMES)))
     def fits(visual, orientation):
         check_fits(visual, orientation, tmp_path_factory.mktemp("layout"))
@@ -235,3 +286,52 @@ def test_the_check_sees_text_that_leaves_the_frame(tmp_path):
     frame, pages = lay_out({"kind": "bullet_list", "bullets": ["wave"]}, "portrait", tmp_path)
     pages[0].mobjects[0].shift([frame.frame_width, 0, 0])
     assert not frame.inside(Box.of(pages[0].mobjects[0]))
+
+
+def test_the_smallest_equation_has_capitals_as_tall_as_the_smallest_text(tmp_path):
+    # The conversion the equation template sizes by, measured again with the real TeX.
+    with tempconfig({"media_dir": str(tmp_path), "verbosity": "ERROR"}):
+        capital = MathTex("X", font_size=layout.SMALLEST_MATH)
+    assert capital.height / layout.FRAME_HEIGHT >= layout.MIN_CAP_SHARE
+    assert capital.height / layout.SMALLEST_MATH == pytest.approx(layout.MATH_CAP_PER_POINT, rel=0.01)
+
+
+@pytest.mark.parametrize("orientation", sorted(FRAMES))
+def test_a_long_equation_is_set_on_lines_at_a_readable_size_not_shrunk(orientation, tmp_path):
+    latex = " + ".join(f"x_{{{k}}}^2" for k in range(30)) + r" = \sum_{k=0}^{29} x_k^2"
+    _, pages = lay_out({"kind": "equation", "latex": latex}, orientation, tmp_path)
+    lines = [
+        line for page in pages for part in page.mobjects for line in part.get_family() if isinstance(line, EquationLine)
+    ]
+    assert len(lines) > 1
+    assert min(line.font_size for line in lines) >= layout.SMALLEST_MATH
+
+
+def test_a_short_equation_stays_on_one_line_and_large(tmp_path):
+    _, pages = lay_out({"kind": "equation", "latex": "E = mc^2"}, "portrait", tmp_path)
+    [line] = [m for part in pages[0].mobjects for m in part.get_family() if isinstance(m, EquationLine)]
+    assert line.font_size > layout.SMALLEST_MATH * 1.5
+
+
+@pytest.mark.parametrize("orientation", sorted(FRAMES))
+def test_a_part_no_break_can_make_readable_is_refused_naming_it(orientation, tmp_path):
+    wide = r"\frac{" + "+".join(f"a_{{{k}}}" for k in range(45)) + "}{2}"  # a fraction bar cannot break
+    with pytest.raises(EquationTooWideError, match=r"the part \"= \\frac\{a_\{0\}\+a_\{1\}.*too wide.*break it with"):
+        lay_out({"kind": "equation", "latex": "y = " + wide}, orientation, tmp_path)
+
+
+def test_an_unreadable_equation_stops_the_render_as_bad_input_naming_the_field(tmp_path):
+    from videojob.renderer.errors import LatexRejectedError, failure_for
+    from videojob.renderer.manim_render import SceneJob, render_scene
+
+    wide = r"y = \frac{" + "+".join("abcdefghijklmnopqrstuvwxyz") + "}{2}"
+    job = SceneJob(
+        0, {"kind": "equation", "latex": wide}, "Look.", "default", plan_scene(2.0, 15), 480, 854, tmp_path / "s.mp4"
+    )
+    with pytest.raises(
+        LatexRejectedError, match=r"scenes\.0\.visual\.latex \(scene 1\): the part .* too wide .* portrait"
+    ) as caught:
+        render_scene(job)
+    failure, exit_code = failure_for(caught.value)
+    assert (failure.reason, exit_code) == ("InvalidStoryboard", 65)
+    assert not (tmp_path / "s.mp4").exists()
