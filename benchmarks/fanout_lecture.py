@@ -1,17 +1,21 @@
 """A two-minute lecture on 2 renderer Pods of 1 CPU each against 1 Pod of 1 CPU, on the real node.
 
-    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/fanout_lecture.py [--pods 2] [--repeat 1] [--quality low]
+    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/fanout_lecture.py [--pods 2] [--repeat 1] [--quality low,medium]
 
 Everything is real and started here: a control plane, a node (containerd + kubelet), a MinIO
 the Pods reach, the renderer image (built from this tree, layers cached), and the operator as
 a process. Each figure is one VideoJob from `kubectl apply` to phase Succeeded, on an empty
 scene cache (the cache is emptied before every run): the baseline is spec.parallelism 1 (one
 Pod draws every scene, one at a time on its CPU), the fan-out spec.parallelism N (N Pods draw
-their shares, then the assembly Pod joins them). Every Pod is limited to 1 CPU and requests 950m
-(see REQUEST_CPU). Under each figure, where the time went: each Pod's creation and the span
-its container ran, in seconds from the VideoJob's first Pod. Runs alternate, so both see the same load on
-a shared machine; the machine's load average is printed beside them. Not a test: it prints
-its figures.
+their shares; the last then joins them in its own Pod). Every Pod, at every quality, is limited
+to 1 CPU (a spec.resources override of the preset) and requests 950m (see REQUEST_CPU).
+
+Under each figure, where the time went, none of which depends on the load as the wall does:
+each Pod's CPU seconds (its own termination message), the span its container ran (the API's
+whole seconds, from the apply), and the critical path: apply -> first Pod created -> the
+container starts -> the last container ends -> phase Succeeded as `kubectl get` sees it.
+Runs alternate, so both see the same load on a shared machine; the machine's load average
+is printed beside them. Not a test: it prints its figures.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ import re
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from videojob.contract import parse_share_message, parse_termination_message
 from videojob_devenv import images
 from videojob_devenv.controlplane import ControlPlane
 from videojob_devenv.minio import MinioServer
@@ -40,6 +46,7 @@ S3_SECRET = "videojob-s3"
 # machine's 2 CPUs, and a system Pod's request (CoreDNS asked for 50m until 5d2a759) would leave room
 # for one 1-CPU request only, so that the Pods ran one by one.
 REQUEST_CPU = "950m"
+LIMIT_CPU = "1"  # the low preset's; medium and high are given the same, so only the Pod count differs
 SECTIONS = [
     ("Light", "Light is a wave of electric and magnetic fields that carries energy from the Sun to us, and its "
               "colour is set by how long its waves are."),
@@ -74,12 +81,41 @@ def empty_the_cache(minio: MinioServer) -> None:
         client.remove_object(minio.bucket, item.object_name)
 
 
-def render(plane: ControlPlane, namespace: str, name: str, parallelism: int, quality: str) -> tuple[float, dict]:
-    """Seconds from `kubectl apply` to Succeeded, and the final status."""
+@dataclass(frozen=True)
+class PodFigures:
+    label: str
+    created: float  # seconds from the apply, whole seconds from the API
+    started: float
+    ended: float
+    cpu_seconds: float | None  # from its termination message
+    render_seconds: float | None  # the renderer's own figure, from its log
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    status: dict
+    pods: list[PodFigures]
+    succeeded_seen: float  # seconds from the apply
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(pod.cpu_seconds or 0.0 for pod in self.pods)
+
+    def critical_path(self) -> str:
+        first = min(self.pods, key=lambda pod: pod.created)
+        last = max(self.pods, key=lambda pod: pod.ended)
+        return (f"apply -> Pod created {first.created:.0f}s -> container started {first.started:.0f}s -> "
+                f"last container ({last.label}) ended {last.ended:.0f}s -> Succeeded seen {self.succeeded_seen:.1f}s "
+                f"(end to Succeeded {self.succeeded_seen - last.ended:.1f}s)")  # fmt: skip
+
+
+def render(plane: ControlPlane, namespace: str, name: str, parallelism: int, quality: str) -> Run:
+    """One VideoJob from `kubectl apply` to Succeeded, and where its time went."""
+    resources = {"requests": {"cpu": REQUEST_CPU}, "limits": {"cpu": LIMIT_CPU}}
     manifest = videojob_manifest(name, source={"markdown": lecture()}, quality=quality, parallelism=parallelism,
-                                 voice={"provider": "espeak", "name": "en-us"},
-                                 resources={"requests": {"cpu": REQUEST_CPU}})  # fmt: skip
-    began = time.monotonic()
+                                 voice={"provider": "espeak", "name": "en-us"}, resources=resources)  # fmt: skip
+    began, applied = time.monotonic(), time.time()
     plane.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
 
     def finished() -> dict | None:
@@ -91,41 +127,51 @@ def render(plane: ControlPlane, namespace: str, name: str, parallelism: int, qua
     seconds = time.monotonic() - began
     if status["phase"] != "Succeeded":
         raise SystemExit(f"vj/{name} failed: {json.dumps(status.get('failure'))}")
-    print(f"  {name}: {steps(plane, namespace, name)}", flush=True)
-    return seconds, status
+    run = Run(seconds, status, pod_figures(plane, namespace, name, applied), seconds)
+    for pod in run.pods:
+        print(f"  {name} {pod.label}: created +{pod.created:.0f}s, ran {pod.started:.0f}-{pod.ended:.0f}s, "
+              f"{_figure(pod.cpu_seconds)} CPU-s, render {_figure(pod.render_seconds)}s", flush=True)  # fmt: skip
+    print(f"  {name} critical path: {run.critical_path()}", flush=True)
+    return run
+
+
+def _figure(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f}"
 
 
 def _seconds(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def steps(plane: ControlPlane, namespace: str, name: str) -> str:
-    """Where the time went, from the API's own timestamps (whole seconds): each Job, each Pod's container."""
+def pod_figures(plane: ControlPlane, namespace: str, name: str, applied: float) -> list[PodFigures]:
+    """Every finished renderer Pod of the VideoJob, oldest first, from the API's own timestamps and its messages."""
     pods = json.loads(plane.kubectl("get", "pods", "-n", namespace, "-l", f"videojob.dev/name={name}",
                                     "-o", "json").stdout)["items"]  # fmt: skip
-    created = min(_seconds(pod["metadata"]["creationTimestamp"]) for pod in pods)
-    parts = []
+    figures = []
     for pod in sorted(pods, key=lambda p: p["metadata"]["creationTimestamp"]):
         state = pod["status"]["containerStatuses"][0]["state"].get("terminated") or {}
         if not state:
             continue
-        began, ended = _seconds(state["startedAt"]), _seconds(state["finishedAt"])
         label = pod["metadata"]["labels"].get("videojob.dev/step") or "single"
         index = pod["metadata"]["labels"].get("batch.kubernetes.io/job-completion-index")
         label += f"[{index}]" if index is not None else ""
+        message = state.get("message") or ""
+        usage = parse_share_message(message) or parse_termination_message(message) or None
+        cpu = getattr(getattr(usage, "usage", None), "cpu_seconds", None)
         log = plane.kubectl("logs", pod["metadata"]["name"], "-n", namespace, check=False).stdout
-        own = re.findall(r"scenes? (?:rendered|in the cache).*? in (\d+\.\d)s", log)  # the renderer's own figure
-        parts.append(f"{label} created +{_seconds(pod['metadata']['creationTimestamp']) - created:.0f}s, "
-                     f"ran {began - created:.0f}-{ended - created:.0f}s"
-                     + (f" (render {own[-1]}s)" if own else ""))  # fmt: skip
-    return "; ".join(parts)
+        own = re.findall(r"(?:rendered|in the cache).*? in (\d+\.\d)s", log)  # the renderer's own figure
+        figures.append(PodFigures(label, _seconds(pod["metadata"]["creationTimestamp"]) - applied,
+                                  _seconds(state["startedAt"]) - applied, _seconds(state["finishedAt"]) - applied,
+                                  cpu, float(own[-1]) if own else None))  # fmt: skip
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, default=2, help="spec.parallelism of the fan-out (default 2)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the median is shown")
-    parser.add_argument("--quality", default="low", help="low is 1 CPU per Pod (the presets)")
+    parser.add_argument("--quality", default="low",
+                        help="low, medium or high, or several (low,medium); every Pod is limited to 1 CPU")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vj-fanout-") as state:
         plane = ControlPlane(Path(state) / "plane")
@@ -154,17 +200,20 @@ def main() -> None:
                 "VIDEOJOB_RENDERER_IMAGE": renderer.ref, "VIDEOJOB_S3_ENDPOINT": f"http://{minio.pod_endpoint}",
                 "VIDEOJOB_S3_BUCKET": minio.bucket, "VIDEOJOB_S3_SECRET_NAME": S3_SECRET,
             })  # fmt: skip
-            figures: dict[str, list[float]] = {"1 Pod": [], f"{args.pods} Pods": []}
+            qualities = args.quality.split(",")
+            figures: dict[str, dict[str, list[Run]]] = {q: {"1 Pod": [], f"{args.pods} Pods": []} for q in qualities}
             video_seconds = 0.0
-            for run in range(1, args.repeat + 1):
-                for label, pods in (("1 Pod", 1), (f"{args.pods} Pods", args.pods)):
-                    empty_the_cache(minio)
-                    load = os.getloadavg()[0]
-                    seconds, status = render(plane, namespace, f"sky-{pods}-{run}", pods, args.quality)
-                    video_seconds = status["output"]["durationSeconds"]
-                    figures[label].append(seconds)
-                    print(f"run {run}, {label:>7}: {seconds:6.1f}s wall for {video_seconds:.1f}s of video "
-                          f"(load average {load:.1f} at the start)", flush=True)  # fmt: skip
+            for number in range(1, args.repeat + 1):
+                for quality in qualities:
+                    for label, pods in (("1 Pod", 1), (f"{args.pods} Pods", args.pods)):
+                        empty_the_cache(minio)
+                        load = os.getloadavg()[0]
+                        run = render(plane, namespace, f"sky-{quality}-{pods}-{number}", pods, quality)
+                        video_seconds = run.status["output"]["durationSeconds"]
+                        figures[quality][label].append(run)
+                        print(f"run {number}, {quality}, {label:>7}: {run.wall:6.1f}s wall for {video_seconds:.1f}s "
+                              f"of video, {run.cpu_seconds:.1f} CPU-s in all Pods (load average {load:.1f} at the "
+                              f"start, {os.getloadavg()[0]:.1f} at the end)", flush=True)  # fmt: skip
         finally:
             if operator is not None:
                 operator.stop()
@@ -172,12 +221,28 @@ def main() -> None:
                 minio.stop()
             node.stop()
             plane.stop()
-    single, fanned = (statistics.median(values) for values in figures.values())
-    print(f"\n{args.quality} quality, {video_seconds:.1f}s of video, {os.cpu_count()} CPUs on this machine")
-    print(f"{'':>8} {'wall s':>8} {'s per video-s':>14}")
-    for label, value in (("1 Pod", single), (f"{args.pods} Pods", fanned)):
-        print(f"{label:>8} {value:8.1f} {value / video_seconds:14.3f}")
-    print(f"speed-up: {single / fanned:.2f}x (goal >= 1.6x with 2 Pods)")
+    for quality, runs in figures.items():
+        summary(runs, quality, video_seconds)
+
+
+def summary(figures: dict[str, list[Run]], quality: str, video_seconds: float) -> None:
+    """The medians side by side: wall, CPU, the containers' span and what came after the last one ended."""
+    print(f"\n{quality} quality, {video_seconds:.1f}s of video, every Pod limited to {LIMIT_CPU} CPU, "
+          f"{os.cpu_count()} CPUs on this machine, medians")  # fmt: skip
+    columns = ("wall s", "s/video-s", "CPU-s", "containers s", "end->Succeeded s")
+    print(f"{'':>8} " + " ".join(f"{column:>16}" for column in columns))
+    medians: dict[str, tuple[float, ...]] = {}
+    for label, runs in figures.items():
+        wall = statistics.median(run.wall for run in runs)
+        cpu = statistics.median(run.cpu_seconds for run in runs)
+        span = statistics.median(max(p.ended for p in run.pods) - min(p.started for p in run.pods) for run in runs)
+        tail = statistics.median(run.succeeded_seen - max(p.ended for p in run.pods) for run in runs)
+        medians[label] = (wall, wall / video_seconds, cpu, span, tail)
+        print(f"{label:>8} " + " ".join(f"{value:16.2f}" for value in medians[label]))
+    (single, fanned) = medians.values()
+    print(f"speed-up: {single[0] / fanned[0]:.2f}x wall (goal >= 1.6x with 2 Pods), "
+          f"{single[3] / max(fanned[3], 1e-9):.2f}x from the first container's start to the last one's end "
+          "(whole seconds)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Scene fan-out on the real node: one video's scenes drawn by two Pods, then joined by a third.
+"""Scene fan-out on the real node: one video's scenes drawn by two Pods, the last of which joins them.
 
 Nothing is played by the test: the operator runs as a process against the real API
 server, the Job controller runs the Indexed shares Job and retries the index whose Pod the
-test deletes, the kubelet runs the renderer image, and the scenes travel through the real
-MinIO's scene cache. The video must be the one a single Pod makes of the same storyboard:
-same streams, same length, same decoded frames and samples, same subtitles.
+test deletes (index 1, the one that assembles), the kubelet runs the renderer image, and
+the scenes travel through the real MinIO's scene cache. The video must be the one a single
+Pod makes of the same storyboard: same streams, same length, same decoded frames and
+samples, same subtitles; and no third Pod, no second Job, is started to join it.
 
 The renders are low quality (a 1-CPU limit per Pod, so each Pod draws one scene at a time;
 each requests 950m, so that two fit beside any small system Pod on the node's two CPUs):
@@ -24,6 +25,7 @@ import pytest
 
 from support import videojob_manifest, wait_for
 from support.node_operator import start_node_operator
+from videojob.renderer.shards import share_of
 
 COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
 INDEX_FAILURES = "batch.kubernetes.io/job-index-failure-count"
@@ -33,21 +35,19 @@ def _scene(template: str, narration: str, **fields) -> dict:
     return {"template": template, "narration": narration, **fields}
 
 
-STORYBOARD = {
-    "title": "Tides",
-    "scenes": [
-        _scene("title", "Why does the sea rise and fall twice a day?", title="Tides", subtitle="Moon and water"),
-        _scene("bullets", "The Moon pulls the near ocean, and the far ocean is left behind.", title="Two bulges",
-               bullets=["The near side is pulled", "The far side lags"]),
-        _scene("equation", "The pull falls with the cube of the distance.", latex=r"F \propto \frac{1}{d^3}",
-               caption="Tidal force"),
-        _scene("bullets", "The Earth turns under both bulges once a day.", title="Two tides a day",
-               bullets=["One bulge", "Then the other"]),
-        _scene("title", "The Sun adds its own, smaller tide.", title="Spring and neap", subtitle="Sun and Moon"),
-        _scene("takeaways", "Remember the two bulges and the turning Earth.", title="Key takeaways",
-               points=["Two bulges", "Earth turns", "Sun helps"]),
-    ],
-}  # fmt: skip
+SCENES = [
+    _scene("title", "Why does the sea rise and fall twice a day?", title="Tides", subtitle="Moon and water"),
+    _scene("bullets", "The Moon pulls the near ocean, and the far ocean is left behind.", title="Two bulges",
+           bullets=["The near side is pulled", "The far side lags"]),
+    _scene("equation", "The pull falls with the cube of the distance.", latex=r"F \propto \frac{1}{d^3}",
+           caption="Tidal force"),
+    _scene("bullets", "The Earth turns under both bulges once a day.", title="Two tides a day",
+           bullets=["One bulge", "Then the other"]),
+    _scene("title", "The Sun adds its own, smaller tide.", title="Spring and neap", subtitle="Sun and Moon"),
+    _scene("takeaways", "Remember the two bulges and the turning Earth.", title="Key takeaways",
+           points=["Two bulges", "Earth turns", "Sun helps"]),
+]  # fmt: skip
+STORYBOARD = {"title": "Tides", "scenes": SCENES}
 
 
 @pytest.fixture
@@ -104,6 +104,14 @@ def _streams(video: Path) -> list[tuple[str, str, str]]:
     return [(s["codec_type"], s["duration"], s["nb_frames"]) for s in json.loads(probe.stdout)["streams"]]
 
 
+def _phases_announced(kube_cluster, namespace: str, name: str) -> list[str]:
+    """The operator's Event reasons on the VideoJob, oldest first: one per phase it wrote."""
+    selector = f"involvedObject.name={name},involvedObject.kind=VideoJob"
+    listed = kube_cluster.kubectl("get", "events", "-n", namespace, "--field-selector", selector, "-o", "json")
+    events = sorted(json.loads(listed.stdout)["items"], key=lambda e: e.get("eventTime") or e.get("firstTimestamp"))
+    return [event["reason"] for event in events]
+
+
 def _forget_the_scene_cache(node_minio) -> None:
     client = node_minio.client()
     for item in client.list_objects(node_minio.bucket, prefix="cache/", recursive=True):
@@ -118,7 +126,8 @@ def test_two_pods_make_the_video_one_pod_makes_and_a_deleted_index_retries_alone
     single = _download(node_minio, single_status, tmp_path / "single.mp4")
     _forget_the_scene_cache(node_minio)  # the fan-out draws every scene again, in its own Pods
 
-    # Delete index 1's Pod once it has drawn (and cached) a scene of its share, but not all of them.
+    # Delete index 1's Pod (the last index: the one that joins the video) once it has drawn (and cached)
+    # a scene of its share, but not all of them.
     deleted: dict[str, str] = {}
 
     def delete_index_1_midway() -> None:
@@ -142,7 +151,8 @@ def test_two_pods_make_the_video_one_pod_makes_and_a_deleted_index_retries_alone
 
     # Every Pod's progress reached the one status, counted over the whole storyboard.
     assert any(re.fullmatch(r"Rendering scene [1-5]/6 on 2 Pods", stage) for stage in stages), stages
-    assert any(stage.startswith("Assembling") for stage in stages), stages
+    phases = _phases_announced(kube_cluster, namespace, "tides-two")
+    assert "Assembling" in phases and phases.index("Assembling") > phases.index("Rendering"), phases
 
     # The retry: index 1 alone got a new Pod, which found its finished scenes in the cache.
     assert deleted, "index 1's Pod was never seen between its first and last scene"
@@ -154,12 +164,18 @@ def test_two_pods_make_the_video_one_pod_makes_and_a_deleted_index_retries_alone
     assert by_index["1"]["metadata"]["uid"] != deleted["uid"]
     assert by_index["1"]["metadata"]["annotations"].get(INDEX_FAILURES) == "1"
     retried_log = kube_cluster.kubectl("logs", by_index["1"]["metadata"]["name"], "-n", namespace).stdout
-    summary = re.search(r"share 2/2: (\d+) scenes in the cache, (\d+) rendered, (\d+) cached", retried_log)
+    summary = re.search(r"(\d+) scenes? rendered, (\d+) cached", retried_log)  # the video's summary line
     assert summary, retried_log[-2000:]
-    size, rendered, cached = map(int, summary.groups())
-    assert cached >= 1 and rendered + cached == size, summary.group(0)
-    assembly = _get(kube_cluster, namespace, "jobs", "-l", "videojob.dev/step=assembly")["items"]
-    assert [job["status"].get("succeeded") for job in assembly] == [1]
+    rendered, cached = map(int, summary.groups())  # its own share: drawn now, or kept from the deleted Pod
+    own = share_of([len(str(scene["narration"])) for scene in SCENES], 1, 2)
+    assert cached >= 1 and rendered + cached == len(own), summary.group(0)
+    jobs = _get(kube_cluster, namespace, "jobs", "-l", "videojob.dev/name=tides-two")["items"]
+    assert [job["metadata"]["labels"].get("videojob.dev/step") for job in jobs] == ["shares"]  # no hand-over Job
+
+    # The usage covers both Pods that finished: every scene counted once, drawn or kept from the cache.
+    usage = fanned_status["usage"]
+    assert usage["scenesRendered"] + usage["scenesCached"] == len(SCENES), usage
+    assert usage["cpuSeconds"] > 0 and usage["peakMemoryBytes"] > 0, usage
 
     # The same video, decoded: streams, lengths, every frame and audio packet, the subtitles.
     assert _streams(fanned) == _streams(single)
