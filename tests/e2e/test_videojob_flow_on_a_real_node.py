@@ -94,6 +94,11 @@ def test_markdown_lecture_becomes_a_narrated_video_in_minio(kube_cluster, namesp
     assert abs(float(probe["format"]["duration"]) - output["durationSeconds"]) < 0.5
     assert output["subtitles"]["vtt"].endswith(".vtt")
     assert node_minio.client().stat_object(output["bucket"], output["subtitles"]["vtt"]).size > 0
+    # The contact sheet, which the gateway and web page tests take from a stand-in renderer: the real Pod's.
+    assert output["contactSheet"] == f"{output['key'].rsplit('/', 1)[0]}/contact-sheet.png"
+    sheet = node_minio.client().get_object(output["bucket"], output["contactSheet"])
+    assert sheet.read(8) == b"\x89PNG\r\n\x1a\n" and sheet.headers["Content-Type"] == "image/png"
+    sheet.close()
 
     # `kubectl describe vj/sky` tells the story as Events.
     events = json.loads(
