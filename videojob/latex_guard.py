@@ -267,3 +267,31 @@ def check_scene_latex(scene: Mapping[str, Any]) -> Mapping[str, Any]:
                     "unsafe_latex", "{field}: {problem}", {"field": field, "problem": str(error)}
                 ) from None
     return scene
+
+
+def admission_rule() -> str:
+    """A CEL rule for the CRD that refuses the guard's commands and ``^^`` escapes in a ``latex`` field.
+
+    Only a first wall: admission cannot decode what :func:`check_latex` decodes (``^^5c`` is refused
+    whole; a backslash spelled by ``\\csname`` is refused by name) or check environments and braces,
+    so the operator and the gateway run the full guard. A backslash counts when an even number of
+    backslashes come before it (``\\\\input`` is a line break, then the word).
+    """
+    return f"!self.matches('{_cel_string(admission_pattern())}') && !self.contains('^^')"
+
+
+def admission_pattern() -> str:
+    """The RE2 pattern of :func:`admission_rule`: a forbidden command after an even run of backslashes."""
+    names = "|".join(sorted(FORBIDDEN_COMMANDS))
+    prefixes = "|".join(FORBIDDEN_PREFIXES)
+    return rf"(^|[^\\])(\\\\)*\\(({names})([^A-Za-z@]|$)|({prefixes})[A-Za-z]*)"
+
+
+def _cel_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+ADMISSION_MESSAGE = (
+    "must be math only: commands that read or write files, load fonts, or redefine TeX "
+    "(\\input, \\write18, \\font, \\catcode, \\def, ...) and ^^ escapes are not allowed"
+)

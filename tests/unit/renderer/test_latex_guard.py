@@ -1,8 +1,16 @@
 """Dangerous LaTeX is rejected while the storyboard is validated, before TeX ever runs."""
 
+import re
+
 import pytest
 
-from videojob.latex_guard import UnsafeLatexError, check_latex
+from videojob.latex_guard import (
+    FORBIDDEN_COMMANDS,
+    UnsafeLatexError,
+    admission_pattern,
+    admission_rule,
+    check_latex,
+)
 from videojob.limits import LATEX_MAX_CHARS
 from videojob.storyboard import InvalidStoryboardError, parse_storyboard
 
@@ -71,19 +79,19 @@ def test_an_equation_over_the_length_limit_is_refused_with_the_limit():
         check_latex("x+" * LATEX_MAX_CHARS)
 
 
-@pytest.mark.parametrize(
-    "latex",
-    [
-        r"F = m a",
-        r"\frac{d}{dx} e^{x} = e^{x}",
-        r"\int_0^\infty e^{-x^2}\,dx = \frac{\sqrt{\pi}}{2}",
-        r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}",
-        r"f(x) = \begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}",
-        r"\sum_{n=1}^{\infty} \frac{1}{n^2} = \frac{\pi^2}{6}",
-        r"\operatorname{sinc}(x) = \frac{\sin x}{x}",
-        r"\overline{z} \cdot \underbrace{a + b}_{n} \mathbf{v} \mathrm{d}x \boxed{E = mc^2}",
-    ],
-)
+ORDINARY = [
+    r"F = m a",
+    r"\frac{d}{dx} e^{x} = e^{x}",
+    r"\int_0^\infty e^{-x^2}\,dx = \frac{\sqrt{\pi}}{2}",
+    r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}",
+    r"f(x) = \begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}",
+    r"\sum_{n=1}^{\infty} \frac{1}{n^2} = \frac{\pi^2}{6}",
+    r"\operatorname{sinc}(x) = \frac{\sin x}{x}",
+    r"\overline{z} \cdot \underbrace{a + b}_{n} \mathbf{v} \mathrm{d}x \boxed{E = mc^2}",
+]
+
+
+@pytest.mark.parametrize("latex", ORDINARY)
 def test_ordinary_math_passes_unchanged(latex):
     assert check_latex(latex) == latex
 
@@ -99,3 +107,46 @@ def test_an_injected_equation_makes_the_storyboard_invalid_with_a_clear_reason()
         r"scenes.0.visual.equation.latex: \input is not allowed in LaTeX "
         "(storyboard equations are math only)"
     ]
+
+
+# Admission's first wall (the CRD's CEL rule on a flat scene's latex). RE2 and Python's re agree on
+# this pattern's constructs (classes, alternation, anchors); the real API server runs it in
+# tests/integration/operator/test_admission_rejects_malformed_videojobs.py.
+ADMISSION = re.compile(admission_pattern())
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN_COMMANDS))
+def test_admission_refuses_every_command_the_guard_refuses(name):
+    assert ADMISSION.search(rf"x + \{name}{{a}}") and ADMISSION.search(rf"\{name}")
+
+
+# Environments and braces need the guard's parser: admission lets these through, the spec model refuses them.
+ADMISSION_CANNOT_SEE = [r"\begin{filecontents}{x.tex}\end{filecontents}", r"\end", r"{unbalanced"]
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [*(a for a in ATTACKS if a not in ADMISSION_CANNOT_SEE), r"\\\input{x}", r"\pdfprimitive", r"\showthe\count0"],
+)
+def test_admission_refuses_the_attacks_it_can_see(latex):
+    assert ADMISSION.search(latex) or "^^" in latex, latex
+
+
+@pytest.mark.parametrize("latex", ADMISSION_CANNOT_SEE)
+def test_what_admission_cannot_see_the_guard_refuses(latex):
+    assert not ADMISSION.search(latex)
+    with pytest.raises(UnsafeLatexError):
+        check_latex(latex)
+
+
+@pytest.mark.parametrize("latex", [*ORDINARY, r"a \\ input", r"\inputs", r"\text{write a def}", r"\defect"])
+def test_admission_never_refuses_what_the_guard_lets_through(latex):
+    check_latex(latex)
+    assert not ADMISSION.search(latex) and "^^" not in latex
+
+
+def test_admission_rule_is_that_pattern_as_a_cel_string():
+    rule = admission_rule()
+    assert rule.startswith("!self.matches('(^|[^\\\\\\\\])(\\\\\\\\\\\\\\\\)*\\\\\\\\((") and rule.endswith(
+        "&& !self.contains('^^')"
+    )
