@@ -14,7 +14,7 @@ from pydantic import AfterValidator, ConfigDict, Field, model_validator, with_co
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from videojob import limits as L
-from videojob.latex_guard import check_scene_latex
+from videojob.latex_guard import ADMISSION_MESSAGE, admission_rule, check_scene_latex
 from videojob.spec_model import SpecModel, immutable
 from videojob.storyboard import TEMPLATE_NAMES
 from videojob.structural import Rule, kube
@@ -59,6 +59,17 @@ class SceneSpec(TypedDict, total=False):
                 description=f"What is said during the scene, at most {L.NARRATION_MAX_CHARS:,} characters.",
             ),
         ]
+    ]
+    # Typed so that admission's CEL can see it (a scene's other keys are unknown fields, which CEL
+    # cannot read); the first wall only: the spec model runs the whole LaTeX guard.
+    latex: Annotated[
+        str,
+        Field(
+            max_length=L.LATEX_MAX_CHARS,
+            description="An equation scene's LaTeX math (no surrounding $), math only: no commands that "
+            f"read or write files, load fonts or define macros; at most {L.LATEX_MAX_CHARS:,} characters.",
+            json_schema_extra=kube(Rule(admission_rule(), ADMISSION_MESSAGE)),
+        ),
     ]
 
 
