@@ -58,5 +58,6 @@ def pod(body: Mapping[str, Any]) -> dict[str, Any]:
         "metadata": _pick(metadata, ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp"))
         | {"labels": _pick(metadata.get("labels"), _POD_LABELS)},
         "spec": {"containers": containers},
-        "status": _pick(status, ("phase", "conditions", "containerStatuses", "startTime")),
+        # reason and message: an eviction says why only there (failures.evicted_for_scratch).
+        "status": _pick(status, ("phase", "conditions", "containerStatuses", "startTime", "reason", "message")),
     }
