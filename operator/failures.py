@@ -6,6 +6,7 @@ Pure functions over the dicts the API returns. Every failure comes out as a reas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -124,11 +125,13 @@ def stuck_diagnosis(pod: Mapping[str, Any]) -> Diagnosis | None:
 SCRATCH_VOLUME = "scratch"  # the renderer's emptyDir (builders.py), the one volume it writes
 
 
+_EVICTION_LIMIT = re.compile(r'exceeds the limit "([^"]{1,40})"')
+
+
 def scratch_limit(pod: Mapping[str, Any]) -> str | None:
-    for volume in (pod.get("spec") or {}).get("volumes") or []:
-        if volume.get("name") == SCRATCH_VOLUME:
-            return (volume.get("emptyDir") or {}).get("sizeLimit")
-    return None
+    """The sizeLimit the kubelet enforced, from its eviction message (the operator keeps no Pod volumes)."""
+    found = _EVICTION_LIMIT.search((pod.get("status") or {}).get("message") or "")
+    return found.group(1) if found else None
 
 
 def evicted_for_scratch(pod: Mapping[str, Any]) -> bool:

@@ -8,6 +8,7 @@ and retries up to spec.retries before it fails with BackoffLimitExceeded.
 
 from __future__ import annotations
 
+from videojob.operator import slim
 from videojob.operator.status import Observation, compute_status
 
 EVICTION_MESSAGE = 'Usage of EmptyDir volume "scratch" exceeds the limit "2Gi". '
@@ -15,9 +16,8 @@ EVICTION_MESSAGE = 'Usage of EmptyDir volume "scratch" exceeds the limit "2Gi". 
 
 def _evicted_pod(kube, message: str = EVICTION_MESSAGE) -> dict:
     pod = kube.pod(phase="Failed", state=kube.terminated(143, "Error"))
-    pod["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {"sizeLimit": "2Gi"}}]
     pod["status"] |= {"reason": "Evicted", "message": message}
-    return pod
+    return slim.pod(pod)  # what the operator keeps of a watched Pod
 
 
 def _failed_status(kube, pods, **spec):
