@@ -151,8 +151,12 @@ def parse_progress_line(line: str) -> ProgressEvent | None:
 def encode_termination_message(message: Result | Failure | ShareDone) -> str:
     """The termination message, guaranteed to fit the kubelet's 4 KiB limit.
 
-    A failure message that is too long is shortened (the reason is kept); a result
-    is small by construction, and one that is not is a bug worth failing loudly on.
+    A failure message that is too long is shortened (the reason is kept). A result is small
+    unless its keys are long (a 256-character spec.output.prefix and a 253-character name
+    make each key over 600 bytes): then it leaves out, one by one, what a reader can do without,
+    ``url`` (s3://bucket/key again, which the operator writes back), ``manifest`` and the
+    contact sheet (both still stored beside the video); one still too long is a bug worth
+    failing loudly on.
     """
     text = _dump(message)
     if len(text.encode()) <= TERMINATION_MESSAGE_LIMIT:
@@ -161,6 +165,12 @@ def encode_termination_message(message: Result | Failure | ShareDone) -> str:
         overflow = len(text.encode()) - TERMINATION_MESSAGE_LIMIT
         shortened = message.message.encode()[: max(0, len(message.message.encode()) - overflow - 16)]
         return _dump(message.model_copy(update={"message": shortened.decode(errors="ignore") + " [truncated]"}))
+    output = message.output
+    for dispensable in ("url", "manifest", "contact_sheet"):
+        output = output.model_copy(update={dispensable: None})
+        text = _dump(message.model_copy(update={"output": output}))
+        if len(text.encode()) <= TERMINATION_MESSAGE_LIMIT:
+            return text
     raise ValueError(f"result message is {len(text.encode())} bytes, over the {TERMINATION_MESSAGE_LIMIT}-byte limit")
 
 
