@@ -60,3 +60,49 @@ def test_the_crd_keeps_the_contact_sheet_in_status_so_the_api_server_does_not_pr
     output = schema["properties"]["status"]["properties"]["output"]["properties"]
     assert output["contactSheet"]["type"] == "string"
     assert "every scene" in output["contactSheet"]["description"]
+
+
+def _longest_result(**output: str) -> Result:
+    # The longest keys a VideoJob can have: a 256-character spec.output.prefix, a 63-character namespace
+    # and a 253-character name.
+    prefix = f"{'p' * 255}/outputs/{'n' * 63}/{'v' * 253}/0f0e1234-5678-9abc-def0-123456789abc/"
+    return Result(
+        output=StoredOutput.model_validate(
+            {
+                "bucket": "b" * 63,
+                "key": prefix + "video.mp4",
+                "url": f"s3://{'b' * 63}/{prefix}video.mp4",
+                "sizeBytes": 10**12,
+                "sha256": "a" * 64,
+                "durationSeconds": 1234.567,
+                "subtitles": {"vtt": prefix + "video.vtt", "srt": prefix + "video.srt"},
+                "thumbnail": prefix + "thumbnail.png",
+                "manifest": prefix + "manifest.json",
+                "contactSheet": prefix + "contact-sheet.png",
+                **output,
+            }
+        ),
+        usage=Usage(llmPromptTokens=10**9, ttsCharacters=10**9, cpuSeconds=123456.789, peakMemoryBytes=10**12),
+    )
+
+
+def test_the_longest_keys_still_fit_the_termination_message_and_the_status_keeps_the_video(kube):
+    result = _longest_result()
+    message = encode_termination_message(result)
+    assert len(message.encode()) <= 4096
+    read = parse_termination_message(message)
+    assert isinstance(read, Result)
+    assert (read.output.key, read.output.subtitles, read.output.thumbnail) == (
+        result.output.key,
+        result.output.subtitles,
+        result.output.thumbnail,
+    )
+    status = _succeeded(kube, message)
+    assert status["output"]["url"] == result.output.url  # written back by the operator
+    assert status["usage"]["peakMemoryBytes"] == 10**12
+
+
+def test_a_result_with_short_keys_keeps_everything(kube):
+    message = _result_message(contactSheet=PREFIX + "contact-sheet.png", manifest=PREFIX + "manifest.json")
+    output = _succeeded(kube, message)["output"]
+    assert (output["contactSheet"], output["manifest"]) == (PREFIX + "contact-sheet.png", PREFIX + "manifest.json")
