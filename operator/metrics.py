@@ -52,6 +52,7 @@ KNOWN_REASONS = frozenset(
         reasons.INVALID_STORYBOARD,
         reasons.RENDER_FAILED,
         reasons.JOB_DELETED,
+        reasons.SCRATCH_FULL,
     }
     | STUCK_WAITING_REASONS
 )
