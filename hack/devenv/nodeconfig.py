@@ -161,6 +161,9 @@ def kubelet_config(
                 "imagefs.available": "1%",
                 "nodefs.inodesFree": "1%",
             },
+            # How often Pod volumes are measured (default 1m): an emptyDir past its sizeLimit is evicted
+            # within seconds, not a minute later (the scratch-full chaos test waits on it).
+            "volumeStatsAggPeriod": "5s",
             "serializeImagePulls": False,
             "shutdownGracePeriod": "0s",
             "logging": {"format": "text", "verbosity": 1},
