@@ -284,3 +284,22 @@ def test_a_share_killed_for_memory_starts_the_next_attempt_as_a_fan_out_with_mor
     limits = attempt_2["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     assert limits["memory"] == "3072Mi"  # the medium preset's 2Gi, grown by the default factor 1.5
     assert 2995 <= attempt_2["spec"]["activeDeadlineSeconds"] <= 3000  # what is left of the 3600 s
+
+
+def test_the_videojob_is_not_succeeded_while_an_index_is_still_out_or_failed(kube):
+    videojob, job = _shares_job(kube, succeeded=1, active=2)
+    finished = _done_share(kube, job, 0, _share_done(0, 30.5, 700 << 20, 8))
+    joined = _done_share(kube, job, 2, kube.result_message())
+    assert status_of(kube, videojob, job, [finished, _share_pod(kube, job, 1), joined]) != "Succeeded"
+    assert status_of(kube, videojob, job, [finished, joined]) != "Succeeded"  # index 1 not listed yet
+    failed = _share_pod(kube, job, 1, phase="Failed")
+    failed["status"]["containerStatuses"][0]["state"] = kube.terminated(75)
+    assert status_of(kube, videojob, job, [finished, failed, joined]) != "Succeeded"  # it retries alone
+    redone = _done_share(kube, job, 1, _share_done(1, 1.0, 1, 0))
+    redone["metadata"]["creationTimestamp"] = "2026-11-21T10:05:00Z"
+    assert status_of(kube, videojob, job, [finished, failed, redone, joined]) == "Succeeded"
+
+
+def status_of(kube, videojob, job, pods):
+    seen = fanout.view(job, lambda j: pods, lambda uid: None)
+    return compute_status(videojob, Observation(now=kube.NOW, job=job, pods=seen.pods, progress=seen.progress))["phase"]
