@@ -1,4 +1,6 @@
-"""What the tests share, in one place: paths, the poller, object factories, the operator launcher.
+"""What the tests share, in one place: paths, the poller, object factories, the operator launcher,
+and the operator tier's stand-ins (:mod:`support.stand_ins`: a fake Node, the stand-in renderer,
+the stand-in kubelet's log endpoint, and their fixtures).
 
 Importable as ``support`` (pytest puts ``tests/`` on sys.path; the repository root itself must
 stay off it, where ``operator/`` would shadow the standard library). The machinery itself
