@@ -217,6 +217,13 @@ class Narrator:
             except NarrationError as error:  # speaking will fail the same way, and fall back then
                 log.warning("voice %s could not be prepared: %s", voice.spec, error)
 
+    def close(self) -> None:
+        """Stop what the engines started (Piper's worker), so its CPU time is counted in this render's usage."""
+        for engine in self._engines.values():
+            close = getattr(engine, "close", None)
+            if close is not None:
+                close()
+
     def speak(self, text: str, target: Path) -> Speech:
         """``text`` spoken by the first voice of the chain that works."""
         speech = self._speak(text, target, self.chain)

@@ -11,8 +11,9 @@ request per narration over its stdin and stdout, one JSON line each way:
     {"samples": 275968}        or        {"error": "espeak-ng failed: ..."}
 
 It writes the WAV itself (at the voice's own rate); the narrator normalises it as it
-does every engine's clip. Its threads: :data:`SYNTHESIS_THREADS`. It ends when its stdin
-closes, so it never outlives the renderer; the renderer closes it when it exits.
+does every engine's clip. Its threads: :data:`SYNTHESIS_THREADS`. It stops at an empty
+line (the renderer sends one once every scene is spoken, and when it exits) or when its
+stdin ends, so it never outlives the renderer.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ def write_wav(target: Path, samples: np.ndarray, sample_rate: int) -> None:
 
 
 def serve(requests: IO[str], replies: IO[str], threads: int) -> None:
-    """Answer each request line until ``requests`` ends."""
+    """Answer each request line until an empty line or the end of ``requests``."""
     for line in requests:
+        if not line.strip():
+            return
         try:
             request = json.loads(line)
             voice = PiperVoice.named(request["voice"], threads)
@@ -90,7 +93,9 @@ class PiperWorker:
 
     def start(self, voice: str) -> subprocess.Popen[str]:
         """The running worker, started (loading ``voice``) if it is not running."""
-        if self._process is None or self._process.poll() is not None:
+        if self._process is not None and self._process.poll() is not None:
+            self.close()  # it died: its pipes are closed before a new one starts
+        if self._process is None:
             command = [sys.executable, "-P", "-m", "videojob.renderer.piper_worker"]
             command += ["--threads", str(SYNTHESIS_THREADS), "--voice", voice]
             try:
@@ -117,6 +122,7 @@ class PiperWorker:
                 problem = "no answer"
             if not line:
                 process.kill()
+                self.close()
                 raise NarrationError(f"the Piper worker stopped ({problem}; exit status {process.wait()})")
         reply = json.loads(line)
         if "error" in reply:
@@ -124,17 +130,22 @@ class PiperWorker:
         return int(reply["samples"])
 
     def close(self) -> None:
-        """Close the worker's stdin (it exits) and wait for it."""
+        """Ask the worker to stop and wait for it. An empty line, not only the end of its stdin: scene
+        workers forked since it started hold copies of that pipe, so it may never see the end."""
         process, self._process = self._process, None
         if process is None:
             return
         try:
             if process.stdin is not None:
+                process.stdin.write("\n")
                 process.stdin.close()
             process.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()
+        finally:
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 _WORKER = PiperWorker()  # one per renderer process, shared by every narrator in it
@@ -153,6 +164,10 @@ class PiperEngine:
 
     def synthesise(self, text: str, voice: TtsVoice, target: Path) -> None:
         self._worker.speak(voice.name, text, target)
+
+    def close(self) -> None:
+        """End the worker (a later narration starts a new one): waited for, its CPU counts as this process's."""
+        self._worker.close()
 
 
 if __name__ == "__main__":

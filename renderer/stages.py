@@ -104,7 +104,10 @@ def finish_scenes(
             pending.append(_Pending(index, key, folder, speech))
     if pending:
         narrator.prepare()  # the voice loads while Manim is imported
-        _narrate_and_draw(storyboard, pending, config, narrator, cache, progress, finished)
+        try:
+            _narrate_and_draw(storyboard, pending, config, narrator, cache, progress, finished)
+        finally:
+            narrator.close()  # every scene is spoken: the voice's worker ends, and its CPU time is counted
     return [finished[index] for index in range(total)]
 
 
@@ -175,3 +178,4 @@ def _narrate_and_draw(
                     workers.submit(job(ready))
                 spoken.clear()
             workers.collect()
+        narrator.close()  # all spoken: the voice's memory is free for the scenes still drawing

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from videojob.renderer import piper_worker
 from videojob.renderer.manim_render import RenderedScene, SceneJob
 from videojob.renderer.narration import OpenAISpeech, build_narrator, choose_voices
 from videojob.renderer.scene_workers import SceneWorkers
@@ -35,10 +36,15 @@ def test_a_scene_draws_in_a_worker_while_the_next_one_is_narrated(tmp_path):
         handed_over = time.monotonic() - started
         second = narrator.speak("This one is spoken while the first is drawn.", tmp_path / "second.wav")
         narrated_while_drawing = not drawn  # finished scenes are handed back only by collect()
+        voice = piper_worker._WORKER._process
+        assert voice is not None
+        narrator.close()  # the scene worker forked after the voice's worker holds its pipe: asked, it stops anyway
+        voice_stopped = voice.returncode
         workers.submit(_job(1, second.seconds, tmp_path))
         workers.collect(block=True)
         whole = time.monotonic() - started
     assert narrated_while_drawing
+    assert voice_stopped == 0, "the voice's worker had to be killed"
     assert handed_over < whole / 3, f"submitting took {handed_over:.2f} s of {whole:.2f} s: it drew in the caller"
     assert sorted(scene.index for scene in drawn) == [0, 1]
     assert all(
