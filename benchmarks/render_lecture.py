@@ -2,6 +2,7 @@
 
     PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/render_lecture.py [--baseline REV] [--current REV]
         [--repeat N] [--voice CHAIN] [--lecture examples/lecture.md] [--qualities low,medium]
+        [--session-nice -10]
 
 Each figure is one `videojob render` run as a user would start it (process start-up
 included), on an empty scene cache ("cold") and then again on the cache the cold run
@@ -15,11 +16,20 @@ time. The video lengths differ when the voices do: compare the per-second column
 makes both speak with one chain (VIDEOJOB_VOICE). On a busy shared machine, run it under
 ``nice -n -10`` to bring the figures nearer an idle machine's, and repeat: single runs vary
 by a third there. Not a test: it prints its figures.
+
+Two figures say where the wall time goes, whatever the load: "drawing at" is when the
+first scene was handed to the scene workers (its narration and Manim's import done: the
+critical path's start), "drawn at" when the last scene was drawn (then assembly and
+upload). On Linux the scheduler shares the CPU between sessions (autogroups), not between
+processes, so ``nice`` alone does little against other sessions' work: ``--session-nice -10``
+raises this session's share instead (root only), for runs on a machine others are using.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import resource
 import statistics
@@ -52,6 +62,8 @@ class Figures:
     wall: float
     cpu: float
     rendered: int
+    drawing_at: float  # seconds from the start until the first scene went to the scene workers (nan: none)
+    drawn_at: float  # seconds from the start until the last scene was drawn (nan: none)
 
 
 def _children_cpu() -> float:
@@ -86,7 +98,7 @@ def render(renderer: Renderer, lecture: Path, quality: str, voice: str | None, w
         "VIDEOJOB_CACHE": f"file://{work / 'cache'}",
         "VIDEOJOB_OUTPUT": f"file://{work / 'out'}",
         "VIDEOJOB_QUALITY": quality,
-        "VIDEOJOB_PROGRESS": "none",
+        "VIDEOJOB_PROGRESS": "json",
     }
     env.pop("OPENAI_API_KEY", None)
     if voice:
@@ -95,10 +107,21 @@ def render(renderer: Renderer, lecture: Path, quality: str, voice: str | None, w
         env["PYTHONPATH"] = renderer.python_path
     started, cpu_started = time.monotonic(), _children_cpu()
     command = [sys.executable, "-P", "-c", RUN_CLI, "render", str(lecture)]
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, cwd=work)
+    drawing_at = drawn_at = math.nan
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, cwd=work) as run:
+        assert run.stdout is not None
+        for line in run.stdout:  # the progress events, as the operator reads them
+            stage = json.loads(line).get("stage", "")
+            if stage.startswith("Rendering ") and " of " in stage and math.isnan(drawing_at):
+                drawing_at = time.monotonic() - started
+            elif stage.startswith("Rendering scene "):
+                drawn_at = time.monotonic() - started
+    if run.returncode != 0:
+        raise SystemExit(f"{renderer.label}: the render failed (exit status {run.returncode})")
     wall, cpu = time.monotonic() - started, _children_cpu() - cpu_started
     result = Result.model_validate_json(termination.read_text())
-    return Figures(result.output.duration_seconds, wall, cpu, result.usage.scenes_rendered)
+    figures = result.output.duration_seconds, wall, cpu, result.usage.scenes_rendered
+    return Figures(*figures, drawing_at, drawn_at)
 
 
 def median(runs: list[Figures]) -> Figures:
@@ -107,7 +130,15 @@ def median(runs: list[Figures]) -> Figures:
         statistics.median(run.wall for run in runs),
         statistics.median(run.cpu for run in runs),
         runs[0].rendered,
+        statistics.median(run.drawing_at for run in runs),
+        statistics.median(run.drawn_at for run in runs),
     )
+
+
+def raise_session_share(nice: int) -> None:
+    """Give this session's autogroup (this process, its renders and whatever else the session runs)
+    the nice value ``nice``: Linux with autogroups, root for a negative one."""
+    Path("/proc/self/autogroup").write_text(f"{nice}\n")
 
 
 def main() -> None:
@@ -118,7 +149,10 @@ def main() -> None:
     parser.add_argument("--current", default=None, help="a commit to measure instead of this working tree")
     parser.add_argument("--voice", default=None, help="the voice chain both speak with (default: each its own)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, alternating; the median is shown")
+    parser.add_argument("--session-nice", type=int, default=None, help="this session's autogroup nice (-20..19)")
     arguments = parser.parse_args()
+    if arguments.session_nice is not None:
+        raise_session_share(arguments.session_nice)
     lecture = arguments.lecture.resolve()
     with tempfile.TemporaryDirectory(prefix="bench-revisions-") as unpacked:
         renderers = [unpack(arguments.baseline, Path(unpacked) / "baseline")]
@@ -129,11 +163,11 @@ def main() -> None:
         print(
             f"lecture: {lecture.relative_to(REPO_ROOT)}   cpus: {len(os.sched_getaffinity(0))}   "
             f"load average before: {os.getloadavg()[0]:.1f}   runs of each: {arguments.repeat}   "
-            f"voice: {arguments.voice or 'each its default'}"
+            f"voice: {arguments.voice or 'each its default'}   session nice: {arguments.session_nice}"
         )
         print(
             f"{'renderer':<22} {'quality':<8} {'run':<7} {'video s':>8} {'wall s':>7} {'wall s / video s':>17} "
-            f"{'cpu s':>6} {'cpu s / video s':>16} {'rendered':>9}"
+            f"{'cpu s':>6} {'cpu s / video s':>16} {'rendered':>9} {'drawing at':>11} {'drawn at':>9}"
         )
         for quality in arguments.qualities.split(","):
             runs: dict[tuple[str, str], list[Figures]] = {}
@@ -151,7 +185,7 @@ def main() -> None:
                 print(
                     f"{name:<22} {quality:<8} {label:<7} {video:8.1f} {figures.wall:7.2f} "
                     f"{figures.wall / video:17.3f} {figures.cpu:6.1f} {figures.cpu / video:16.3f} "
-                    f"{figures.rendered:>9}"
+                    f"{figures.rendered:>9} {figures.drawing_at:11.2f} {figures.drawn_at:9.2f}"
                 )
         print(f"load average after: {os.getloadavg()[0]:.1f}")
 

@@ -6,7 +6,7 @@ was drawn, while another seed still changes it (the noise is used, not zeroed).
 """
 
 import numpy as np
-import onnxruntime
+import onnxruntime  # type: ignore[import-untyped]
 import pytest
 
 from videojob.renderer import piper_voice
