@@ -8,10 +8,14 @@ reconciler, which writes the status (well under the 2-second goal).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterable, Callable
 
 from videojob.contract import ProgressEvent, parse_progress_line
+
+from .errors import TransientApiError
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +62,51 @@ async def follow(lines: Callable[[], AsyncIterable[str]], on_event: Callable[[Pr
             count += 1
             on_event(event)
     return count
+
+
+# A log stream that ends while the render runs (its kubelet or the API server restarted) is followed again.
+QUIET_END_SECONDS = 2.0  # a stream that ends this fast with nothing new: the container has exited
+REFOLLOW_ATTEMPTS = 8  # failed reconnects in a row before giving up (the Pod is gone, its node is down)
+REFOLLOW_DELAY_MAX = 10.0
+
+
+async def follow_until_exit(lines: Callable[[], AsyncIterable[str]], on_event: Callable[[ProgressEvent], bool]) -> int:
+    """:func:`follow` again and again while the renderer may still run; how many new events were seen.
+
+    ``on_event`` answers whether an event was new (a replayed line after a reconnect is not). The
+    API server ends a followed log with the same clean EOF when the container exits and when the
+    kubelet behind it restarts, so a stream that ends is read again (its ``tailLines`` replayed and
+    dropped): one that ends at once with nothing new means the container has exited. A stream that
+    never opened gives up at once (a Pod without a log endpoint); one that breaks after it had
+    opened is retried with a growing pause, up to :data:`REFOLLOW_ATTEMPTS` failures in a row.
+    """
+    total, fresh, opened, failures = 0, 0, False, 0
+
+    def counted(event: ProgressEvent) -> None:
+        nonlocal total, fresh
+        if on_event(event):
+            total += 1
+            fresh += 1
+
+    def watched() -> AsyncIterable[str]:
+        async def lines_marking_open() -> AsyncIterable[str]:
+            nonlocal opened
+            async for line in lines():
+                opened = True
+                yield line
+
+        return lines_marking_open()
+
+    while True:
+        began, fresh = time.monotonic(), 0
+        try:
+            await follow(watched, counted)
+            failures = 0
+            if fresh == 0 and time.monotonic() - began < QUIET_END_SECONDS:
+                return total
+        except TransientApiError as error:
+            failures += 1
+            if not opened or failures > REFOLLOW_ATTEMPTS:
+                raise
+            logger.debug("log stream broke (%s); following again", error)
+        await asyncio.sleep(min(REFOLLOW_DELAY_MAX, 0.5 * 2**failures))

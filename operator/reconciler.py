@@ -30,7 +30,7 @@ from .events import EventSink
 from .failures import pods_by_age
 from .kube import ClusterApi
 from .launcher import Launcher
-from .progress import ProgressBoard, follow
+from .progress import ProgressBoard, follow_until_exit
 from .settings import OperatorSettings
 from .status import Observation, compute_status, status_patch
 from .workqueue import WorkQueue
@@ -344,10 +344,12 @@ class Reconciler:
     async def _follow(self, videojob_uid: str, pod: Mapping[str, Any]) -> None:
         metadata = pod["metadata"]
 
-        def on_event(event: ProgressEvent) -> None:
+        def on_event(event: ProgressEvent) -> bool:
             metrics.observe_progress_event(videojob_uid, metadata["uid"], event)
             if self.board.record(videojob_uid, metadata["uid"], event):
                 self.kick(videojob_uid)
+                return True
+            return False
 
         def lines() -> AsyncIterable[str]:
             return self.kube.follow_log(
@@ -355,7 +357,7 @@ class Reconciler:
             )
 
         try:
-            await follow(lines, on_event)
+            await follow_until_exit(lines, on_event)  # again after a kubelet or API server restart
         except Exception as error:
             logger.debug("stopped following %s/%s: %s", metadata["namespace"], metadata["name"], error)
         finally:
