@@ -21,6 +21,7 @@ from typing import Annotated, Any, Final, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from videojob import limits as L
+from videojob.diagram_geometry import drawn_on_top
 from videojob.expression import ExpressionError, parse_expression
 from videojob.frame_words import takeaways_heading
 from videojob.latex_guard import UnsafeLatexError, check_latex
@@ -210,6 +211,11 @@ class Diagram(_Strict):
         for motion in self.motions:
             if motion.shape not in ids:
                 raise ValueError(f"motion refers to unknown shape {motion.shape!r}")
+        for one, other in drawn_on_top(self.shapes):  # a shape may hold or overlap another, not hide it
+            raise ValueError(
+                f"shapes.{other} ({ids[other]!r}) is drawn on top of shapes.{one} ({ids[one]!r}): same place, "
+                f"same size; give {ids[other]!r} its own x and y (or a different size)"
+            )
         return self
 
 
