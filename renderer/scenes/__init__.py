@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from videojob.renderer.scenes.base import TemplateScene
-from videojob.renderer.scenes.diagrams import DiagramScene, FunctionPlotScene, TimelineScene
+from videojob.renderer.scenes.diagram import DiagramScene
+from videojob.renderer.scenes.diagrams import FunctionPlotScene, TimelineScene
 from videojob.renderer.scenes.equations import EquationScene
 from videojob.renderer.scenes.text import (
     BulletListScene,

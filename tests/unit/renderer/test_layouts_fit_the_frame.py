@@ -15,6 +15,7 @@ import itertools
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,7 @@ from videojob.renderer.layout import Box, Layout
 
 with warnings.catch_warnings():  # Manim's audio dependency imports audioop, deprecated in Python 3.11
     warnings.simplefilter("ignore", DeprecationWarning)
-    from manim import MathTex, Text, tempconfig
+    from manim import Circle, MathTex, Rectangle, Square, Text, tempconfig
 
     from videojob.renderer.scenes import TEMPLATES
     from videojob.renderer.scenes.equations import EquationLine, EquationTooWideError
@@ -144,26 +145,28 @@ VISUALS: dict[str, st.SearchStrategy[dict]] = {
     "diagram": st.integers(1, L.DIAGRAM_SHAPES_MAX).flatmap(
         lambda n: st.builds(
             lambda shapes, arrows: {"kind": "diagram", "shapes": shapes, "arrows": arrows},
-            st.tuples(
-                *[
-                    st.builds(
-                        lambda shape, label, x, y, size, i=i: {
-                            "id": f"s{i}",
-                            "shape": shape,
-                            "label": label,
-                            "x": x,
-                            "y": y,
-                            "size": size,
-                        },
+            st.builds(
+                lambda spots, looks: [
+                    {"id": f"s{i}", "shape": shape, "label": label, "x": x, "y": y, "size": size}
+                    for i, ((x, y), (shape, label, size)) in enumerate(zip(spots, looks, strict=True))
+                ],
+                # Each shape on its own spot: two on one spot are refused (tested below), not laid out.
+                st.lists(
+                    st.tuples(st.sampled_from([-6.5, -3.0, 0.0, 2.5, 6.5]), st.sampled_from([-3.5, -1.0, 0.0, 3.5])),
+                    min_size=n,
+                    max_size=n,
+                    unique=True,
+                ),
+                st.lists(
+                    st.tuples(
                         st.sampled_from(["circle", "square", "rectangle", "triangle", "dot"]),
                         st.none() | text_of(L.DIAGRAM_LABEL_MAX_CHARS),
-                        st.sampled_from([-6.5, -3.0, 0.0, 2.5, 6.5]),
-                        st.sampled_from([-3.5, -1.0, 0.0, 3.5]),
                         st.sampled_from([0.1, 1.0, 2.5, 4.0]),
-                    )
-                    for i in range(n)
-                ]
-            ).map(list),
+                    ),
+                    min_size=n,
+                    max_size=n,
+                ),
+            ),
             st.lists(
                 st.builds(
                     lambda a, b, label: {"source": f"s{a}", "target": f"s{b}", "label": label},
@@ -213,6 +216,11 @@ LONGEST: dict[str, dict[str, Any]] = {  # every list at its longest and every te
 
 
 def lay_out(visual: dict, orientation: str, tmp_path) -> tuple[Layout, list]:
+    scene = lay_out_scene(visual, orientation, tmp_path)
+    return scene.layout, scene.laid_out
+
+
+def lay_out_scene(visual: dict, orientation: str, tmp_path):
     width, height = FRAMES[orientation]
     options = {
         "pixel_width": width,
@@ -226,11 +234,15 @@ def lay_out(visual: dict, orientation: str, tmp_path) -> tuple[Layout, list]:
     parsed = TypeAdapter(Visual).validate_python(visual)
     with tempconfig(options):
         scene = TEMPLATES[parsed.kind](parsed, "Look at this.", THEMES["default"], plan_scene(4.0, 30))
-        return scene.layout, scene.build()
+        scene.laid_out = scene.build()
+        return scene
 
 
 def check_fits(visual: dict, orientation: str, tmp_path) -> None:
-    frame, pages = lay_out(visual, orientation, tmp_path)
+    scene = lay_out_scene(visual, orientation, tmp_path)
+    frame, pages = scene.layout, scene.laid_out
+    if visual["kind"] == "diagram":
+        check_labels_keep_to_their_shapes(scene, f"diagram ({orientation})")
     assert pages, "nothing laid out"
     for number, page in enumerate(pages, start=1):
         where = f"{visual['kind']} ({orientation}), page {number} of {len(pages)}"
@@ -244,10 +256,29 @@ def check_fits(visual: dict, orientation: str, tmp_path) -> None:
         for line in lines:
             smallest = layout.SMALLEST_MATH if isinstance(line, EquationLine) else layout.SMALLEST
             assert line.font_size >= smallest - 0.5, f"{where}: {shown(line)} at {line.font_size:.1f} pt"
-        if visual["kind"] == "diagram":
-            continue  # where shapes go is the author's choice, and two may be put on one spot
         for one, other in itertools.combinations(lines, 2):
             assert not Box.of(one).overlaps(Box.of(other), slack=0.02), f"{where}: {shown(one)} overlaps {shown(other)}"
+
+
+def check_labels_keep_to_their_shapes(scene, where: str) -> None:
+    """A shape's label is wholly inside its outline or wholly outside its box, never across its edge."""
+    for node in scene.nodes.values():
+        if len(node.submobjects) < 2:
+            continue
+        shape, label = node.submobjects[0], node.submobjects[-1]
+        outline, box = Box.of(shape), Box.of(label)
+        if not outline.overlaps(box):
+            continue
+        centre, radius = shape.get_center(), shape.width / 2
+        corners = [(x, y) for x in (box.left, box.right) for y in (box.bottom, box.top)]
+        if isinstance(shape, Circle):
+            inside = all(np.hypot(x - centre[0], y - centre[1]) <= radius + 0.01 for x, y in corners)
+        else:
+            inside = isinstance(shape, (Square, Rectangle)) and outline.left <= box.left and box.right <= outline.right
+            inside = inside and outline.bottom <= box.bottom and box.top <= outline.top
+        assert inside, (
+            f"{where}: the label {shown(label.submobjects[0])} crosses the edge of its {type(shape).__name__}"
+        )
 
 
 def shown(line) -> str:
@@ -335,3 +366,27 @@ def test_an_unreadable_equation_stops_the_render_as_bad_input_naming_the_field(t
     failure, exit_code = failure_for(caught.value)
     assert (failure.reason, exit_code) == ("InvalidStoryboard", 65)
     assert not (tmp_path / "s.mp4").exists()
+
+
+def test_two_shapes_on_one_spot_are_refused_naming_both():
+    shapes = [{"id": "sun", "x": 1.0, "y": 1.0, "size": 2.0}, {"id": "moon", "x": 1.1, "y": 1.0, "size": 2.0}]
+    with pytest.raises(ValueError, match=r"shapes\.1 \('moon'\) is drawn on top of shapes\.0 \('sun'\).*own x and y"):
+        TypeAdapter(Visual).validate_python({"kind": "diagram", "shapes": shapes})
+
+
+@pytest.mark.parametrize("orientation", sorted(FRAMES))
+def test_a_shape_inside_another_keeps_its_place_and_both_labels_stay_clear(orientation, tmp_path):
+    # An orbit and its sun: the author means the overlap, so it is drawn as placed.
+    visual = {
+        "kind": "diagram",
+        "shapes": [
+            {"id": "orbit", "shape": "circle", "label": "The orbit of the Earth", "size": 4.0},
+            {"id": "sun", "shape": "circle", "label": "Sun", "size": 0.8},
+            {"id": "earth", "shape": "dot", "label": "Earth", "x": 2.0},
+        ],
+        "arrows": [{"source": "sun", "target": "earth", "label": "gravity"}],
+    }
+    check_fits(visual, orientation, tmp_path)
+    scene = lay_out_scene(visual, orientation, tmp_path)
+    orbit, sun = (scene.nodes[key][0] for key in ("orbit", "sun"))
+    assert np.allclose(orbit.get_center(), sun.get_center())
