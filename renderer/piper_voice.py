@@ -241,6 +241,9 @@ class PiperVoice:
                 options.intra_op_num_threads = self.threads
                 options.inter_op_num_threads = 1
                 options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+                # Basic graph optimisations: a third less CPU to load than "all", and sentences run as fast
+                # (measured). Fixed, like the thread count: another level fuses other nodes, other last bits.
+                options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
                 # Idle threads sleep instead of spinning: the cores they would spin on draw scenes.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 # Fatal only: a noise input found too short is an error it would print, and is retried here;

@@ -5,9 +5,10 @@ for the next to use; nothing is left in a folder for a later stage to find.
 
 Narration overlaps drawing: scenes are narrated while Manim is imported (a core would
 otherwise wait), and once it is, each is handed to the scene workers as soon as its speech
-exists (its length paces the animation) while the next one is narrated. The longest
-narrations are spoken first, so the longest scenes start drawing first and the workers
-finish together.
+exists (its length paces the animation) while the next one is narrated. The shortest
+narration is spoken first, so that a worker starts drawing as soon as Manim is imported
+instead of waiting for the longest narration; then the longest, so the longest scenes
+start drawing first and the workers finish together (:func:`narration_order`).
 
 A cached scene is used only when the voice that spoke it is the one this render would
 speak with: the chain's first choice, or a fallback when every voice the chain prefers
@@ -120,7 +121,7 @@ def _narrate_and_draw(
     progress: Progress,
     finished: dict[int, FinishedScene],
 ) -> None:
-    """Narrate the pending scenes, longest first, each handed to the workers as soon as it is spoken."""
+    """Narrate the pending scenes in :func:`narration_order`, each handed to the workers as soon as it is spoken."""
     total, preset = len(storyboard.scenes), config.preset
     narrated: dict[int, NarratedScene] = {}
 
@@ -155,7 +156,7 @@ def _narrate_and_draw(
             scene.folder / SCENE_FILES["video"],
         )
 
-    order = sorted(pending, key=lambda scene: -len(storyboard.scenes[scene.index].narration))
+    order = narration_order(pending, storyboard, config.parallel_scenes)
     spoken: list[NarratedScene] = []  # narrated while Manim is still being imported: drawn once it is
     with SceneWorkers(config.parallel_scenes, done) as workers:
         for number, scene in enumerate(order, start=1):
@@ -174,8 +175,18 @@ def _narrate_and_draw(
                     cached = total - len(order)
                     stage = f"Rendering {len(order)} of {total} scenes ({cached} cached)"
                     progress.report("Rendering", stage, cached / total, None, total)
-                for ready in spoken:  # longest first, as they were narrated
+                for ready in spoken:  # in the order they were narrated
                     workers.submit(job(ready))
                 spoken.clear()
             workers.collect()
         narrator.close()  # all spoken: the voice's memory is free for the scenes still drawing
+
+
+def narration_order(pending: list[_Pending], storyboard: Storyboard, workers: int) -> list[_Pending]:
+    """Longest narration first (the longest scenes draw first, the workers finish together), except that
+    with scene workers and more than two scenes the shortest goes before them all: it is spoken soonest,
+    so a worker starts drawing once Manim is imported while the longest is still being spoken."""
+    order = sorted(pending, key=lambda scene: -len(storyboard.scenes[scene.index].narration))
+    if workers > 1 and len(order) > 2:
+        order.insert(0, order.pop())
+    return order
