@@ -108,7 +108,11 @@ def render(renderer: Renderer, lecture: Path, quality: str, voice: str | None, w
     started, cpu_started = time.monotonic(), _children_cpu()
     command = [sys.executable, "-P", "-c", RUN_CLI, "render", str(lecture)]
     drawing_at = drawn_at = math.nan
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, cwd=work) as run:
+    log = work / f"{label}.log"  # the CLI's own lines (its summary among them), shown only if it fails
+    with (
+        log.open("w") as errors,
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=work) as run,
+    ):
         assert run.stdout is not None
         for line in run.stdout:  # the progress events, as the operator reads them
             stage = json.loads(line).get("stage", "")
@@ -117,7 +121,7 @@ def render(renderer: Renderer, lecture: Path, quality: str, voice: str | None, w
             elif stage.startswith("Rendering scene "):
                 drawn_at = time.monotonic() - started
     if run.returncode != 0:
-        raise SystemExit(f"{renderer.label}: the render failed (exit status {run.returncode})")
+        raise SystemExit(f"{renderer.label}: the render failed ({run.returncode}):\n{log.read_text()[-2000:]}")
     wall, cpu = time.monotonic() - started, _children_cpu() - cpu_started
     result = Result.model_validate_json(termination.read_text())
     figures = result.output.duration_seconds, wall, cpu, result.usage.scenes_rendered
