@@ -15,6 +15,7 @@ drawing and narration could only take turns, and no fork is needed.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -22,6 +23,8 @@ from types import TracebackType
 
 from videojob.renderer.errors import LatexRejectedError, RenderError
 from videojob.renderer.manim_render import RenderedScene, SceneJob, preload, render_scene
+
+DRAWING_NICENESS = 5  # how much less CPU a scene worker gets than the narration when both want a core
 
 
 class SceneWorkers:
@@ -48,7 +51,9 @@ class SceneWorkers:
             self._on_done(_drawn(render_scene, job))
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_yield_to_narration
+            )
         self._pending.add(self._pool.submit(render_scene, job))
 
     def collect(self, block: bool = False) -> None:
@@ -90,6 +95,14 @@ class SceneWorkers:
         if self._importing is not None:
             self._importing.join()  # no thread may be running when the scene workers are forked
             self._importing = None
+
+
+def _yield_to_narration() -> None:
+    """A scene worker runs at a lower priority than the narration: a scene cannot start drawing before
+    it is spoken, so when the cores are short the voice goes first and keeps every worker fed (measured:
+    without it both workers sat idle while the longest narration was spoken beside them). Any user may
+    lower its own priority; the render's share against other programs is not changed by it."""
+    os.nice(DRAWING_NICENESS)
 
 
 def _drawn(draw: Callable[..., RenderedScene], *arguments: object) -> RenderedScene:

@@ -5,10 +5,10 @@ for the next to use; nothing is left in a folder for a later stage to find.
 
 Narration overlaps drawing: scenes are narrated while Manim is imported (a core would
 otherwise wait), and once it is, each is handed to the scene workers as soon as its speech
-exists (its length paces the animation) while the next one is narrated. The shortest
-narration is spoken first, so that a worker starts drawing as soon as Manim is imported
-instead of waiting for the longest narration; then the longest, so the longest scenes
-start drawing first and the workers finish together (:func:`narration_order`).
+exists (its length paces the animation) while the next one is narrated. A short scene
+per worker is spoken first, so that every worker starts drawing soon after Manim is
+imported instead of waiting for the longest narrations; then the longest first, so the
+long scenes start drawing early and the workers finish together (:func:`narration_order`).
 
 A cached scene is used only when the voice that spoke it is the one this render would
 speak with: the chain's first choice, or a fallback when every voice the chain prefers
@@ -184,9 +184,11 @@ def _narrate_and_draw(
 
 def narration_order(pending: list[_Pending], storyboard: Storyboard, workers: int) -> list[_Pending]:
     """Longest narration first (the longest scenes draw first, the workers finish together), except that
-    with scene workers and more than two scenes the shortest goes before them all: it is spoken soonest,
-    so a worker starts drawing once Manim is imported while the longest is still being spoken."""
+    with scene workers and more scenes than workers, one short scene per worker goes first, shortest
+    first: they are spoken soonest, so every worker is drawing soon after Manim is imported instead of
+    waiting while the longest narrations are spoken (drawing shares the cores with the voice)."""
     order = sorted(pending, key=lambda scene: -len(storyboard.scenes[scene.index].narration))
-    if workers > 1 and len(order) > 2:
-        order.insert(0, order.pop())
+    if workers > 1 and len(order) > workers:
+        openers = order[-workers:][::-1]
+        order = openers + order[:-workers]
     return order

@@ -1,5 +1,5 @@
-"""The order scenes are narrated in (renderer/stages.py): the shortest first when workers draw in
-parallel, so one starts drawing as soon as Manim is imported, then the longest first."""
+"""The order scenes are narrated in (renderer/stages.py): one short scene per worker first when
+workers draw in parallel, so each starts drawing soon after Manim is imported, then the longest first."""
 
 from pathlib import Path
 
@@ -26,10 +26,11 @@ def _order(pending: list[_Pending], workers: int) -> list[int]:
     return [scene.index for scene in narration_order(pending, STORYBOARD, workers)]
 
 
-def test_with_workers_the_shortest_is_spoken_first_then_the_longest_first():
-    assert _order(_pending(0, 1, 2, 3), workers=2) == [3, 2, 0, 1]
+def test_with_workers_one_short_scene_each_is_spoken_first_then_the_longest_first():
+    assert _order(_pending(0, 1, 2, 3), workers=2) == [3, 1, 2, 0]
+    assert _order(_pending(0, 1, 2, 3), workers=3) == [3, 1, 0, 2]
 
 
-def test_with_one_worker_or_two_scenes_it_is_longest_first():
+def test_with_one_worker_or_no_more_scenes_than_workers_it_is_longest_first():
     assert _order(_pending(0, 1, 2, 3), workers=1) == [2, 0, 1, 3]
     assert _order(_pending(0, 2), workers=2) == [2, 0]
