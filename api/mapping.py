@@ -42,6 +42,7 @@ CREATED_BY_LABEL = f"{API_GROUP}/created-by"
 DEFAULT_MODEL = "videojob-1"
 Variant = Literal["video", "thumbnail", "contact_sheet", "vtt", "srt"]
 VARIANTS: tuple[Variant, ...] = get_args(Variant)
+RequestedVariant = Literal["video", "thumbnail", "contact_sheet", "vtt", "srt", "spritesheet"]
 Status = Literal["queued", "in_progress", "completed", "failed"]
 
 _SIZES: dict[str, tuple[QualityName, Orientation]] = {
@@ -349,6 +350,14 @@ def _variant_keys(output: Mapping[str, Any]) -> dict[Variant, str | None]:
 def available_variants(output: Mapping[str, Any]) -> list[Variant]:
     keys = _variant_keys(output)
     return [variant for variant in VARIANTS if keys[variant]]
+
+
+def file_variant(requested: RequestedVariant) -> Variant:
+    """The file a ``variant`` asks for: ``spritesheet``, OpenAI's name for its grid of a video's frames,
+    is the contact sheet (so its client's ``download_content(variant="spritesheet")`` works)."""
+    if requested == "spritesheet":
+        return "contact_sheet"
+    return requested
 
 
 def content_key(output: Mapping[str, Any], variant: Variant) -> str | None:

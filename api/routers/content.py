@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from ..dependencies import KubeDep, MetricsDep, StorageDep, TenantDep
 from ..errors import GatewayError, documented
 from ..events import video_events
-from ..mapping import Variant, content_key, video_object
+from ..mapping import RequestedVariant, Variant, content_key, file_variant, video_object
 from .videos import read_videojob
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"], responses=documented(401, 404, 422, 503))
@@ -43,11 +43,13 @@ async def download_content(
     tenant: TenantDep,
     kube: KubeDep,
     storage: StorageDep,
-    variant: Annotated[
-        Variant,
+    requested: Annotated[
+        RequestedVariant,
         Query(
+            alias="variant",
             description="video (MP4), thumbnail (PNG, the title card), contact_sheet (PNG: every scene's "
-            "finished picture on one sheet), vtt or srt (subtitles). The video's `content` lists those it has."
+            "finished picture on one sheet; spritesheet, OpenAI's name, is the same file), vtt or srt "
+            "(subtitles). The video's `content` lists those it has.",
         ),
     ] = "video",
     redirect: Annotated[bool, Query()] = True,
@@ -57,6 +59,7 @@ async def download_content(
     ``redirect=false`` answers the URL as JSON instead (``{"url", "expires_at"}``), for a
     browser page whose ``<video>`` cannot send the API key.
     """
+    variant = file_variant(requested)
     videojob = await read_videojob(kube, tenant, video_id)
     video = video_object(videojob)
     if video["status"] != "completed":

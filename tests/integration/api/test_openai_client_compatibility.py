@@ -21,9 +21,12 @@ pytestmark = [
 LECTURE = "# Rainbows\n\nLight bends in a raindrop.\n"
 
 
-def test_create_and_poll_retrieve_list_download_delete(cluster, operator, renderer, create_tenant, start_gateway):
+def test_create_and_poll_retrieve_list_download_delete(
+    cluster, operator, renderer, create_tenant, start_gateway, request
+):
     gateway = start_gateway()
     client = openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=create_tenant(cluster.namespace), max_retries=0)
+    request.addfinalizer(client.close)  # its pooled connections (to the gateway and to MinIO) are closed
 
     started: dict[str, object] = {}
 
@@ -54,6 +57,7 @@ def test_create_and_poll_retrieve_list_download_delete(cluster, operator, render
     content = client.videos.download_content(video.id, variant="video").read()
     assert hashlib.sha256(content).hexdigest() == started["result"].output.sha256
     assert client.videos.download_content(video.id, variant="thumbnail").read().startswith(b"\x89PNG")
+    assert client.videos.download_content(video.id, variant="spritesheet").read() == renderer.contact_sheet
     deleted = client.videos.delete(video.id)
     assert deleted.deleted is True and deleted.id == video.id
     with pytest.raises(openai.NotFoundError):

@@ -55,6 +55,15 @@ def test_a_finished_video_links_its_contact_sheet_and_redirects_to_a_presigned_u
     assert as_json["variant"] == "contact_sheet" and urlsplit(as_json["url"]).path == url.path
 
 
+def test_openais_spritesheet_variant_is_the_contact_sheet(client, kube, tenant_a):
+    video_id = _create(client, tenant_a)
+    kube.set_status("team-a", video_id, phase="Succeeded", output=OUTPUT)
+    answer = client.get(f"/v1/videos/{video_id}/content?variant=spritesheet&redirect=false", headers=tenant_a)
+    assert answer.status_code == 200 and answer.json()["variant"] == "contact_sheet"
+    assert urlsplit(answer.json()["url"]).path == f"/videos/{PREFIX}contact-sheet.png"
+    assert "spritesheet" not in client.get(f"/v1/videos/{video_id}", headers=tenant_a).json()["content"]
+
+
 def test_the_contact_sheet_before_the_video_is_ready_is_409_with_the_progress(client, kube, tenant_a):
     video_id = _create(client, tenant_a)
     kube.set_status("team-a", video_id, phase="Assembling", progress=80, stage="Assembling video")

@@ -135,7 +135,7 @@ def test_content_redirects_to_a_presigned_url_of_each_variant(client, kube, tena
 
 def test_an_unknown_variant_is_422_naming_variant(client, tenant_a):
     video_id = _create(client, tenant_a)
-    answer = client.get(f"/v1/videos/{video_id}/content?variant=spritesheet", headers=tenant_a)
+    answer = client.get(f"/v1/videos/{video_id}/content?variant=poster", headers=tenant_a)
     assert answer.status_code == 422 and answer.json()["error"]["param"] == "variant"
 
 
