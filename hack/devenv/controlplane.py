@@ -273,6 +273,29 @@ class ControlPlane:
         self.components.append(component)
         return component
 
+    def restart_apiserver(self, *, with_etcd: bool = True) -> float:
+        """Stop the API server (and etcd), start them again; return seconds until the API server is ready.
+
+        The same processes come back as an upgrade or a crash loop would bring them: same ports,
+        same etcd data dir, same certificates and keys, so every client keeps its credentials and
+        must only reconnect (the chaos tests prove that the operator does so by itself).
+        """
+        began = time.monotonic()
+        by_name = {component.name: component for component in self.components}
+        apiserver, etcd = by_name["kube-apiserver"], by_name["etcd"]
+        apiserver.stop()
+        if with_etcd:
+            etcd.stop()
+            etcd.start()
+            etcd_url = next(arg.split("=", 1)[1] for arg in etcd.argv if arg.startswith("--listen-client-urls="))
+            etcd.wait_ready(lambda: https_ok(f"{etcd_url}/health"), START_TIMEOUT)
+        apiserver.start()
+        admin_tls = ssl.create_default_context(cafile=str(self.pki_dir / "ca.crt"))
+        admin_tls.load_cert_chain(str(self.pki_dir / "admin.crt"), str(self.pki_dir / "admin.key"))
+        apiserver.wait_ready(lambda: https_ok(f"{self.server}/readyz", context=admin_tls), START_TIMEOUT)
+        self._save_state()  # `hack/cluster status` finds the new pids
+        return time.monotonic() - began
+
     def stop(self) -> None:
         """Stop in reverse order of start; safe to call twice."""
         for component in reversed(self.components):

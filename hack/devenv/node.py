@@ -232,6 +232,27 @@ class Node:
         self.components.append(component)
         return component
 
+    def restart_kubelet(self) -> float:
+        """Stop the kubelet and start it again with the same config, certificates and root dir; return
+        seconds until the node is Ready again. Running containers belong to containerd and keep running,
+        as on a real node whose kubelet is upgraded or crashes."""
+        slot = self.slot
+        assert slot is not None, "the node is not started"
+        began = time.monotonic()
+        kubelet = next(component for component in self.components if component.name == "kubelet")
+        kubelet.stop()
+        sysctls = {name: Path("/proc/sys", name).read_text() for name in KUBELET_SYSCTLS}
+        kubelet.start()
+        nodehost.record_pids(slot, self.state_dir, {c.name: c.started_pid for c in self.components})
+        try:
+            kubelet.wait_ready(lambda: https_ok(f"http://{slot.node_ip}:{KUBELET_HEALTHZ_PORT}/healthz"), START_TIMEOUT)
+            kubelet.wait_ready(self.ready, START_TIMEOUT, poll=0.25)
+        finally:  # as at start: the kubelet sets them host-wide once
+            for name, value in sysctls.items():
+                Path("/proc/sys", name).write_text(value)
+        self._save_state()
+        return time.monotonic() - began
+
     def ready(self) -> bool:
         jsonpath = '{.status.conditions[?(@.type=="Ready")].status}'
         result = self.plane.kubectl("get", "node", self.name, "-o", f"jsonpath={jsonpath}", check=False)
