@@ -1,0 +1,159 @@
+"""Chaos on the real node: the API server (with etcd) and the kubelet restarted while VideoJobs render.
+
+Nothing is played: the restarts stop the real processes and start them again with the same
+ports, etcd data and certificates (``ControlPlane.restart_apiserver``, ``Node.restart_kubelet``),
+as an upgrade or a crash loop would. The operator is never touched: it must reconnect by itself
+(kopf's watches, its aiohttp log streams, the kubernetes client). The observer from the other
+chaos tests records what the API server showed, so the counts come from the cluster.
+
+The suite runs the short version; ``hack/chaos`` the full one (VIDEOJOB_CHAOS=full).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+import pytest
+
+from support import wait_for
+from support.node_operator import start_node_operator
+
+from .test_chaos_on_a_real_node import FULL, RENDER_CAP, TERMINAL, Observed, Observer, Report, _create, _print
+
+
+@pytest.fixture
+def steady_operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path):
+    process = start_node_operator(
+        kube_cluster,
+        namespace,
+        node_minio,
+        renderer_image,
+        tmp_path / "operator.log",
+        VIDEOJOB_MAX_CONCURRENT_RENDERS=str(RENDER_CAP),
+    )
+    yield process
+    process.stop()
+
+
+def _moved_after(observed: Observed, when: float) -> float | None:
+    """When the VideoJob's status first changed after ``when`` (the operator wrote it), if it did."""
+    return next((at for at, _, _ in observed.points if at > when), None)
+
+
+def _progress_after(observed: Observed, when: float) -> bool:
+    """The status showed new render progress after ``when`` and before the end: a log stream delivered it."""
+    return any(at > when and phase not in TERMINAL and progress > 0 for at, phase, progress in observed.points)
+
+
+def _assert_nothing_lost_or_doubled(observer: Observer, names: list[str], report: Report, operator) -> None:
+    seen = observer.seen
+    details = {name: (seen[name].phase, len(seen[name].job_uids), len(seen[name].pod_uids)) for name in names}
+    assert report.lost == 0, f"{details}\noperator log tail:\n{operator.log_tail(60)}"
+    assert report.duplicate_renders == 0, details
+    backwards = {name: seen[name].backwards() for name in names if seen[name].backwards()}
+    assert not backwards, backwards
+
+
+def test_the_api_server_and_etcd_restarted_mid_render_lose_nothing_and_the_operator_reconnects(
+    kube_cluster, namespace, steady_operator, tmp_path
+):
+    jobs, restarts = (10, 5) if FULL else (3, 2)
+    names = [f"apirestart-{n:02d}" for n in range(jobs)]
+    observer = Observer(kube_cluster, namespace)
+    observer.start()
+    _create(kube_cluster, namespace, names, sections=3)
+    report = Report("API server + etcd restarted", faults=0)
+    rng = random.Random(os.environ.get("VIDEOJOB_CHAOS_SEED", "14"))
+    operator_pid = steady_operator.pid
+    restarted_at: list[float] = []
+    rendering_at_restart: list[str] = []
+    deadline = time.monotonic() + (1500 if FULL else 480)
+    try:
+        while report.faults < restarts and not observer.finished(names) and time.monotonic() < deadline:
+            # Restart while something renders: that is when watches and log streams are open.
+            wait_for(
+                lambda: any(observer.seen[name].phase == "Rendering" for name in names) or observer.finished(names),
+                max(1.0, deadline - time.monotonic()),
+                "a VideoJob to be rendering",
+                interval=0.5,
+            )
+            time.sleep(rng.uniform(0.5, 5.0))
+            rendering_at_restart += [name for name in names if observer.seen[name].phase == "Rendering"]
+            began = time.monotonic()
+            kube_cluster.restart_apiserver(with_etcd=True)
+            report.faults += 1
+            restarted_at.append(began)
+        wait_for(lambda: observer.finished(names), max(60.0, deadline - time.monotonic()), "every VideoJob to finish")
+    except TimeoutError:
+        pass  # counted as lost below
+    finally:
+        observer.stop()
+    seen = observer.seen
+    report.finished = sum(seen[name].phase == "Succeeded" for name in names)
+    report.lost = jobs - report.finished
+    report.duplicate_renders = sum(max(0, len(seen[name].job_uids) - 1) for name in names)
+    # Recovery: from the restart to the first status the operator wrote afterwards, on any VideoJob.
+    recoveries = []
+    for began in restarted_at:
+        moved = [at for name in names if (at := _moved_after(seen[name], began)) is not None]
+        recoveries.append((min(moved) if moved else time.monotonic()) - began)
+    report.longest_recovery_s = max(recoveries, default=0.0)
+    _print(report, tmp_path)
+
+    assert report.faults >= 1, "no restart happened while a VideoJob rendered"
+    _assert_nothing_lost_or_doubled(observer, names, report, steady_operator)
+    assert steady_operator.running() and steady_operator.pid == operator_pid, "the operator itself restarted"
+    assert observer.most_running <= RENDER_CAP, f"{observer.most_running} renderer Pods ran at once"
+    # The log streams came back: a VideoJob rendering at a restart showed new progress after it.
+    assert any(_progress_after(seen[name], restarted_at[0]) for name in rendering_at_restart), {
+        name: seen[name].points for name in rendering_at_restart
+    }
+
+
+def test_the_kubelet_restarted_mid_render_keeps_the_pod_and_the_job_finishes_once(
+    kube_cluster, kube_node, namespace, steady_operator, tmp_path
+):
+    jobs = 3 if FULL else 1
+    names = [f"kubeletrestart-{n:02d}" for n in range(jobs)]
+    observer = Observer(kube_cluster, namespace)
+    observer.start()
+    _create(kube_cluster, namespace, names, sections=4)
+    report = Report("kubelet restarted", faults=0)
+    restarted_at: dict[str, float] = {}
+    try:
+        for name in names:
+            caught = wait_for(
+                lambda name=name: observer.seen[name].phase in ("Rendering", *TERMINAL) and observer.seen[name].phase,
+                600,
+                f"{name} to render",
+                interval=0.5,
+            )
+            if caught in TERMINAL:
+                continue  # finished before the restart: no fault injected on it
+            restarted_at[name] = time.monotonic()
+            kube_node.restart_kubelet()
+            report.faults += 1
+        wait_for(lambda: observer.finished(names), 600, "every VideoJob to finish")
+    except TimeoutError:
+        pass
+    finally:
+        observer.stop()
+    seen = observer.seen
+    report.finished = sum(seen[name].phase == "Succeeded" for name in names)
+    report.lost = jobs - report.finished
+    report.duplicate_renders = sum(max(0, len(seen[name].job_uids) - 1) for name in names)
+    recoveries = []  # from the restart to the next progress the operator read from the Pod's log
+    for name, began in restarted_at.items():
+        moved = _moved_after(seen[name], began)
+        recoveries.append((moved if moved is not None else time.monotonic()) - began)
+    report.longest_recovery_s = max(recoveries, default=0.0)
+    _print(report, tmp_path)
+
+    assert report.faults >= 1, "no VideoJob was caught rendering"
+    _assert_nothing_lost_or_doubled(observer, names, report, steady_operator)
+    for name in restarted_at:
+        # The Pod kept running under the new kubelet (containerd owns it): the render was not redone.
+        assert len(seen[name].pod_uids) == 1, seen[name]
+        assert _progress_after(seen[name], restarted_at[name]), seen[name].points
