@@ -11,6 +11,7 @@ The suite runs the short version; ``hack/chaos`` the full one (VIDEOJOB_CHAOS=fu
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import time
@@ -45,6 +46,12 @@ def _moved_after(observed: Observed, when: float) -> float | None:
 def _progress_after(observed: Observed, when: float) -> bool:
     """The status showed new render progress after ``when`` and before the end: a log stream delivered it."""
     return any(at > when and phase not in TERMINAL and progress > 0 for at, phase, progress in observed.points)
+
+
+def _phase_once_rendering(observer: Observer, name: str) -> str | None:
+    """The VideoJob's phase once it renders or has ended; None before."""
+    phase = observer.seen[name].phase
+    return phase if phase in ("Rendering", *TERMINAL) else None
 
 
 def _assert_nothing_lost_or_doubled(observer: Observer, names: list[str], report: Report, operator) -> None:
@@ -125,10 +132,7 @@ def test_the_kubelet_restarted_mid_render_keeps_the_pod_and_the_job_finishes_onc
     try:
         for name in names:
             caught = wait_for(
-                lambda name=name: observer.seen[name].phase in ("Rendering", *TERMINAL) and observer.seen[name].phase,
-                600,
-                f"{name} to render",
-                interval=0.5,
+                functools.partial(_phase_once_rendering, observer, name), 600, f"{name} to render", interval=0.5
             )
             if caught in TERMINAL:
                 continue  # finished before the restart: no fault injected on it
