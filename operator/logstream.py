@@ -43,7 +43,8 @@ class LogStreams:
         self.configuration = configuration
         self._session: aiohttp.ClientSession | None = None
 
-    def _headers(self) -> dict[str, str]:
+    def headers(self) -> dict[str, str]:
+        """The credentials of every request on this session (a rotated token is read again each time)."""
         headers = {"Accept": "*/*"}
         for setting in self.configuration.auth_settings().values():
             auth = cast(Mapping[str, str], setting)  # {"in": "header", "key": ..., "value": ...}
@@ -72,7 +73,7 @@ class LogStreams:
         # No total timeout: a render's log stays open for as long as the render runs.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30)
         try:
-            async with self.session.get(path, params=query, headers=self._headers(), timeout=timeout) as response:
+            async with self.session.get(path, params=query, headers=self.headers(), timeout=timeout) as response:
                 if response.status >= 400:
                     text = await response.text()
                     detail = f"while {doing}: {response.status} {response.reason}"
