@@ -14,7 +14,9 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
+import aiohttp
 import kubernetes
 import urllib3
 from kubernetes.client.exceptions import ApiException
@@ -28,6 +30,7 @@ from .logstream import LogStreams
 
 API_THREADS = 32  # a burst of VideoJobs is bound by API round trips: this many at once
 EVENT_THREADS = 4  # Events are posted on threads of their own, so that they never delay a Job's creation
+WATCH_READ_TIMEOUT = 360.0  # a watch asks the server to end it after 300 s; silence past this is a dead connection
 
 
 def load_client_config() -> kubernetes.client.ApiClient:
@@ -217,3 +220,38 @@ class Kube:
     def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> AsyncIterator[str]:
         """Lines of a container's log as they come, read on the event loop."""
         return self._logs.follow(namespace, pod, container, tail_lines)
+
+    async def list_page(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """One page of a collection (``limit``/``continue`` in ``params``), as plain JSON."""
+        page = await self._call(f"listing {path}", "GET", f"{path}?{urlencode(dict(params))}", decode=True)
+        assert page is not None
+        return page
+
+    async def watch(self, path: str, params: Mapping[str, str]) -> AsyncIterator[dict[str, Any]]:
+        """The watch events of a collection as they come, decoded, read on the event loop (like a log)."""
+        doing = f"watching {path}"
+        query = dict(params) | {"watch": "true", "allowWatchBookmarks": "true"}
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=WATCH_READ_TIMEOUT)
+        headers = self._logs.headers() | {"Accept": "application/json"}
+        try:
+            async with self._logs.session.get(path, params=query, headers=headers, timeout=timeout) as response:
+                if response.status == 410:  # as the server says it within a watch: list again
+                    yield {"type": "ERROR", "object": {"code": 410, "message": await response.text()}}
+                    return
+                if response.status >= 400:
+                    detail = f"while {doing}: {response.status} {response.reason}: {await response.text()}"
+                    if response.status in (400, 403):
+                        raise PermanentApiError(detail)
+                    raise TransientApiError(detail)
+                pending = bytearray()
+                async for chunk in response.content.iter_any():
+                    pending += chunk
+                    end = pending.rfind(b"\n")
+                    if end < 0:
+                        continue
+                    complete, pending = bytes(pending[:end]), pending[end + 1 :]
+                    for line in complete.split(b"\n"):
+                        if line.strip():
+                            yield json.loads(line)
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise TransientApiError(f"while {doing}: {error!r}") from error

@@ -78,6 +78,8 @@ API_REQUESTS = Counter(
     ["verb", "resource"],
 )
 API_REQUEST_KINDS = (
+    ("GET", "jobs"),
+    ("GET", "pods"),
     ("POST", "configmaps"),
     ("POST", "jobs"),
     ("PATCH", "jobs"),

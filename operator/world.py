@@ -110,7 +110,9 @@ class WrittenStatuses:
         if written is not None:
             if written[0] > resource_version(body):
                 return written[1]
-            del self._written[uid]  # the watch has caught up; no need to keep a copy
+            if written[0] < resource_version(body):
+                del self._written[uid]  # the watch is past our write; no need to keep a copy
+            # else: the watch shows our write; kept until its event handler sees it (is_echo)
         return dict(body.get("status") or {})
 
     def is_echo(self, body: Mapping[str, Any]) -> bool:

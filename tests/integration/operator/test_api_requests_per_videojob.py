@@ -54,6 +54,8 @@ def test_a_videojob_costs_one_configmap_one_job_and_a_status_write_and_event_per
         )
 
     counted = _requests(port)
+    # The renderer Jobs and Pods are listed once, at start-up, and watched from then on: no polling.
+    assert counted.pop(("GET", "jobs")) == 1 and counted.pop(("GET", "pods")) == 1, counted
     per_videojob = {key: value / VIDEOJOBS for key, value in counted.items() if value}
     assert per_videojob.get(("POST", "configmaps")) == 1, per_videojob
     assert per_videojob.get(("POST", "jobs")) == 1, per_videojob

@@ -16,6 +16,7 @@ import kopf
 
 from videojob.operator import handlers
 from videojob.operator.cleanup import FINALIZER, OutputCleaner
+from videojob.operator.informer import OwnedObjects
 from videojob.operator.reconciler import Reconciler
 from videojob.operator.settings import OperatorSettings
 
@@ -46,14 +47,8 @@ def _written_and_echoed(kube, monkeypatch, **changes: Any):
     settings = OperatorSettings()
     reconciler = Reconciler(settings, api, OutputCleaner(settings), events=lambda *event: None)
     videojob = kube.videojob()
-    indexes = {
-        "videojobs_by_uid": {kube.UID: [videojob]},
-        "jobs_by_videojob": {},
-        "pods_by_videojob": {},
-        "priority_values": {},
-        "workloads_by_job": {},
-    }
-    memo = kopf.Memo(reconciler=reconciler)
+    indexes = {"videojobs_by_uid": {kube.UID: [videojob]}, "priority_values": {}, "workloads_by_job": {}}
+    memo = kopf.Memo(reconciler=reconciler, jobs=OwnedObjects(), pods=OwnedObjects())
 
     async def main() -> int:
         handlers._reconciler(memo, indexes)
