@@ -165,12 +165,13 @@ def encode_termination_message(message: Result | Failure | ShareDone) -> str:
         overflow = len(text.encode()) - TERMINATION_MESSAGE_LIMIT
         shortened = message.message.encode()[: max(0, len(message.message.encode()) - overflow - 16)]
         return _dump(message.model_copy(update={"message": shortened.decode(errors="ignore") + " [truncated]"}))
-    output = message.output
-    for dispensable in ("url", "manifest", "contact_sheet"):
-        output = output.model_copy(update={dispensable: None})
-        text = _dump(message.model_copy(update={"output": output}))
-        if len(text.encode()) <= TERMINATION_MESSAGE_LIMIT:
-            return text
+    if isinstance(message, Result):
+        output = message.output
+        for dispensable in ("url", "manifest", "contact_sheet"):
+            output = output.model_copy(update={dispensable: None})
+            text = _dump(message.model_copy(update={"output": output}))
+            if len(text.encode()) <= TERMINATION_MESSAGE_LIMIT:
+                return text
     raise ValueError(f"result message is {len(text.encode())} bytes, over the {TERMINATION_MESSAGE_LIMIT}-byte limit")
 
 
