@@ -158,3 +158,28 @@ def test_the_voice_runs_in_a_process_of_its_own_that_ends_with_the_renderer(tmp_
     assert said["voices"] == [JOE, JOE]
     assert said["onnxruntime_here"] is False  # the model never ran in the renderer's interpreter
     assert not Path(f"/proc/{said['worker']}").exists()  # closed when the renderer exited (and reaped)
+
+
+def test_two_renders_of_one_storyboard_with_the_default_voice_give_the_same_speech_and_subtitles(render_cli, tmp_path):
+    """What the scene cache and the fan-out's identical-output claim rest on, now with Joe: two renders on
+    empty caches (so nothing is shared but the words) speak every scene with the same bytes."""
+    source = tmp_path / "forces.json"
+    source.write_text(json.dumps(STORYBOARD))
+    renders = []
+    for number in (1, 2):
+        cache, out = tmp_path / f"cache-{number}", tmp_path / f"out-{number}"
+        run = render_cli(
+            str(source), "--quality", "low", "-o", f"file://{out}", env={"VIDEOJOB_CACHE": f"file://{cache}"}
+        )
+        assert run.returncode == 0, run.stderr
+        renders.append((cache, out))
+    (first_cache, first_out), (second_cache, second_out) = renders
+    speeches = sorted(first_cache.glob("scenes/*/speech.wav"))
+    assert len(speeches) == len(STORYBOARD["scenes"])
+    for speech in speeches:
+        assert json.loads((speech.parent / "manifest.json").read_text())["voice"] == JOE
+        assert (second_cache / speech.relative_to(first_cache)).read_bytes() == speech.read_bytes()
+    assert (first_out / "video.vtt").read_text() == (second_out / "video.vtt").read_text()
+    assert _decoded_audio(first_out / "video.mp4", first_out).tobytes() == (
+        _decoded_audio(second_out / "video.mp4", second_out).tobytes()
+    )
