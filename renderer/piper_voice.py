@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from videojob.renderer.errors import InvalidSourceError, NarrationError
-from videojob.renderer.piper_graph import SeededGraph, seeded_noise, sentence_seed, with_noise_inputs
+from videojob.renderer.piper_graph import Noise, seeded_noise, sentence_seed, with_noise_inputs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -221,7 +221,8 @@ class PiperVoice:
         self.config = config
         self.threads = threads
         self._session: Any = None  # an onnxruntime.InferenceSession (the package has no type hints)
-        self._graph: SeededGraph | None = None
+        self._run_options: Any = None
+        self._noises: tuple[Noise, ...] = ()
         self._noise_per_id: dict[str, float] = {}  # the most each noise input has needed per phoneme id
         self._loading = threading.Lock()
 
@@ -236,7 +237,7 @@ class PiperVoice:
             if self._session is None:
                 import onnxruntime  # type: ignore[import-untyped]
 
-                self._graph = with_noise_inputs(self.model.read_bytes())
+                graph = with_noise_inputs(self.model.read_bytes())
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = self.threads
                 options.inter_op_num_threads = 1
@@ -249,9 +250,12 @@ class PiperVoice:
                 # Fatal only: a noise input found too short is an error it would print, and is retried here;
                 # every other failure reaches the caller as an exception anyway.
                 options.log_severity_level = 4
-                self._session = onnxruntime.InferenceSession(
-                    self._graph.model, options, providers=["CPUExecutionProvider"]
-                )
+                self._session = onnxruntime.InferenceSession(graph.model, options, providers=["CPUExecutionProvider"])
+                self._noises = graph.noises  # not the model's bytes: the session holds its own copy
+                # The arena gives back what a sentence needed once it is spoken: about 100 MiB less held
+                # between narrations, at no measured cost in speed.
+                self._run_options = onnxruntime.RunOptions()
+                self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
             return self._session
 
     def speak(self, text: str) -> np.ndarray:
@@ -280,15 +284,14 @@ class PiperVoice:
             "scales": np.array(scales, dtype=np.float32),
         }
         session, seed = self.session, sentence_seed(ids, scales)
-        assert self._graph is not None  # set with the session
-        noises = self._graph.noises
+        noises = self._noises
         wanted = [max(1, round(self._noise_per_id.get(noise.input, NOISE_PER_ID) * len(ids))) for noise in noises]
         tried = wanted
         for _ in range(NOISE_TRIES):
             for number, (noise, count) in enumerate(zip(noises, wanted, strict=True)):
                 inputs[noise.input] = seeded_noise(seed, noise, number, count)
             try:
-                audio, *needed = session.run(None, inputs)
+                audio, *needed = session.run(None, inputs, self._run_options)
             except Exception as error:  # onnxruntime raises its own exception types from C++
                 if "/videojob/noise" not in str(error):
                     raise NarrationError(f"the Piper voice failed: {type(error).__name__}: {error}") from error

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
+import ctypes
 import json
 import os
 import subprocess
@@ -68,6 +70,14 @@ def serve(requests: IO[str], replies: IO[str], threads: int) -> None:
             reply = {"error": f"{error}" if isinstance(error, NarrationError) else f"{type(error).__name__}: {error}"}
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
+        give_back_memory()
+
+
+def give_back_memory() -> None:
+    """Return the C heap's free pages to the system (glibc keeps them otherwise): the renderer's Pod
+    has a memory limit, and the scenes being drawn beside this process need it more."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back this way
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def main() -> int:
@@ -80,6 +90,7 @@ def main() -> int:
     os.dup2(2, 1)
     for name in arguments.voice:
         PiperVoice.named(name, arguments.threads).session  # noqa: B018 - the load itself is the point
+    give_back_memory()  # the model's parsed and rewritten copies (about 30 MiB) are garbage now
     serve(sys.stdin, replies, arguments.threads)
     return 0
 

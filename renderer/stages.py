@@ -170,7 +170,12 @@ def _narrate_and_draw(
             speech = scene.speech or narrator.speak(narration, scene.folder / SCENE_FILES["speech"])
             narrated[scene.index] = NarratedScene(scene.index, scene.key, narration, scene.folder, speech)
             spoken.append(narrated[scene.index])
-            if workers.ready or number == len(order):
+            last = number == len(order)
+            if last:
+                narrator.close()  # all spoken: the voice's memory is free for the scenes still to draw
+            # One worker draws in this process, so drawing would only take turns with the narration:
+            # everything is spoken first, and the voice's worker is gone before the first scene is drawn.
+            if (workers.ready and workers.workers > 1) or last:
                 if not workers.started:
                     cached = total - len(order)
                     stage = f"Rendering {len(order)} of {total} scenes ({cached} cached)"
@@ -179,7 +184,6 @@ def _narrate_and_draw(
                     workers.submit(job(ready))
                 spoken.clear()
             workers.collect()
-        narrator.close()  # all spoken: the voice's memory is free for the scenes still drawing
 
 
 def narration_order(pending: list[_Pending], storyboard: Storyboard, workers: int) -> list[_Pending]:
