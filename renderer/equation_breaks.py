@@ -176,7 +176,9 @@ def lines_and_pieces(latex: str) -> list[list[Piece]]:
     """The equation's lines as the author broke them (at top-level ``\\\\``), each cut into pieces
     at the places a line may break."""
     lines: list[list[Piece]] = []
-    current, text, before = [], "", "start"
+    current: list[Piece] = []
+    text = ""
+    before: Break = "start"
     depth = 0  # braces, \left...\right and environments all nest here
     previous = ""  # the last token that was not a space
     tokens = _TOKEN.findall(latex)

@@ -158,7 +158,7 @@ def is_right_to_left(text: str) -> bool:
 def estimated_width(text: str, size: float, bold: bool = False) -> float:
     """A generous estimate of ``text``'s width; :func:`wrap` measures again after drawing."""
     narrow = 0.66 if bold else 0.6
-    return sum(1.0 if is_wide(c) else narrow for c in text) * em(size)
+    return sum(1.0 if is_wide(c) else 0.95 if c in "mwMW" else narrow for c in text) * em(size)
 
 
 def _words(text: str) -> list[str]:

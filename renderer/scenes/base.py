@@ -38,6 +38,7 @@ class Paragraph(VGroup):
         super().__init__(*lines)
         self.size = size
         self.right_to_left = right_to_left
+        self.cuts_a_word = False  # set when its words came out wider than estimated and one had to be cut
         pitch = L.line_pitch(size)
         for index, line in enumerate(lines):
             line.move_to((0.0, -index * pitch, 0.0))
@@ -157,7 +158,12 @@ class TemplateScene(Scene, abc.ABC):
             if widest <= width:
                 break
             budget *= min(0.95, width / widest)
-        return Paragraph(drawn, size, L.is_right_to_left(content), centred)
+        paragraph = Paragraph(drawn, size, L.is_right_to_left(content), centred)
+        # Wrapped tighter than the estimate, it cut a word the estimate kept whole (not one longer than a line).
+        paragraph.cuts_a_word = L.breaks_a_word(content, budget, size, bold) and not L.breaks_a_word(
+            content, width, size, bold
+        )
+        return paragraph
 
     def _line(self, text: str, size: float, color: str | None, bold: bool) -> Text:
         if L.is_right_to_left(text):
@@ -194,7 +200,12 @@ class TemplateScene(Scene, abc.ABC):
             if L.estimated_height(content, width, size, bold) <= height:
                 chosen = size
                 break
-        return self.lines(content, chosen, width, color, bold, centred)
+        paragraph = self.lines(content, chosen, width, color, bold, centred)
+        for smaller in sizes[list(sizes).index(chosen) + 1 :]:
+            if not paragraph.cuts_a_word:
+                break
+            paragraph = self.lines(content, smaller, width, color, bold, centred)  # wider than estimated: smaller
+        return paragraph
 
     def sizes_from(self, preferred: float) -> list[float]:
         """``preferred`` down to the smallest size, in a few steps."""

@@ -139,14 +139,42 @@ def _fits_inside(label: Any, shape: Any, kind: str) -> bool:
     return False  # a triangle's or a dot's label goes beside it
 
 
-def _spiral(width: float, height: float, centre: np.ndarray, start: float) -> Iterator[np.ndarray]:
+def _spiral(width: float, height: float, centre: np.ndarray, start: float) -> Iterator[tuple[np.ndarray, bool]]:
     """Places further and further out from ``centre`` (past a neighbour's label that took the near ones),
     in rings a label's height apart, for when every near place is taken."""
     step = height + LABEL_GAP
     for ring in range(1, SPIRAL_RINGS + 1):
         radius = start + ring * step
         for angle in np.linspace(-np.pi / 2, 3 * np.pi / 2, 16, endpoint=False):  # from below, round
-            yield centre + np.array([np.cos(angle) * (radius + width / 2), np.sin(angle) * radius, 0.0])
+            yield centre + np.array([np.cos(angle) * (radius + width / 2), np.sin(angle) * radius, 0.0]), False
+
+
+def _holds(outer: Box, inner: Box) -> bool:
+    return (
+        outer.left <= inner.left
+        and inner.right <= outer.right
+        and outer.bottom <= inner.bottom
+        and inner.top <= outer.top
+    )
+
+
+def _crosses(box: Box, start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether the segment from ``start`` to ``end`` passes through ``box`` (Liang-Barsky clipping)."""
+    low, high = 0.0, 1.0
+    delta = end - start
+    for step, near, far in (
+        (delta[0], box.left - start[0], box.right - start[0]),
+        (delta[1], box.bottom - start[1], box.top - start[1]),
+    ):
+        if abs(step) < 1e-12:
+            if near > 0 or far < 0:
+                return False
+            continue
+        one, other = sorted((near / step, far / step))
+        low, high = max(low, one), min(high, other)
+        if low > high:
+            return False
+    return True
 
 
 def _edge_points(source: Any, target: Any):
@@ -183,7 +211,7 @@ class DiagramScene(ListScene):
         self._draw(drawing, keyed=True)
         entries = [Entry(None, f"{key}  {text}", marked=False) for key, text in self.keys]
         pages = self.pages_of(entries, key_area, lambda _item, _size: VGroup(), L.SMALLEST, centre=False)
-        self.key_pages = pages
+        self.key_pages[:] = pages
         return [Page(self._parts() + page.parts) for page in pages]
 
     def _parts(self) -> list[Part]:
@@ -217,6 +245,13 @@ class DiagramScene(ListScene):
             self.nodes[spec.id] = VGroup(shape)
         taken: list[Box] = [Box.of(m) for s in shapes.values() for m in s.submobjects[2:]]  # triangles' side labels
         outlines = {key: Box.of(shape) for key, shape in shapes.items()}
+        self.arrows, self.arrow_labels, self.label_offsets = [], [], []
+        for spec in self.visual.arrows:
+            source, target = shapes[spec.source], shapes[spec.target]
+            arrow = Arrow(source.get_center(), target.get_center(), buff=0.1, color=self.palette.muted)
+            arrow.put_start_and_end_on(*_edge_points(source, target))
+            self.arrows.append(arrow)
+        segments = [(arrow.get_start()[:2], arrow.get_end()[:2]) for arrow in self.arrows]
         for index, spec in enumerate(self.visual.shapes):
             if not spec.label:
                 continue
@@ -225,43 +260,47 @@ class DiagramScene(ListScene):
             if keyed:
                 self.keys.append((text, spec.label))
             label = self.lines(text, size, min(area.right - area.left, max(2.4, shape.width * 1.4)), centred=True)
-            others = [box for key, box in outlines.items() if key != spec.id]
+            # Best kept clear of: the other shapes, except one this shape sits inside, and the arrows.
+            mine = outlines[spec.id]
+            others = [box for key, box in outlines.items() if key != spec.id and not _holds(box, mine)]
             inside = spec.shape if not spec.legs else "right_triangle"
-            if not self._put_label(label, self._around(label, shape, inside), taken, others) and not keyed:
+            candidates = self._around(label, shape, inside, others)
+            placed = self._put_label(label, candidates, taken, others, segments, mine)
+            if not placed and not keyed:
                 return False  # crowded: no need to draw the rest before keying them
             self.nodes[spec.id].add(label)
-        self.arrows, self.arrow_labels, self.label_offsets = [], [], []
         letters = iter(string.ascii_lowercase)
-        for spec in self.visual.arrows:
-            source, target = shapes[spec.source], shapes[spec.target]
-            arrow = Arrow(source.get_center(), target.get_center(), buff=0.1, color=self.palette.muted)
-            arrow.put_start_and_end_on(*_edge_points(source, target))
-            self.arrows.append(arrow)
-            if spec.label:
-                text = next(letters) if keyed else spec.label
-                if keyed:
-                    self.keys.append((text, spec.label))
-                width = min(area.right - area.left, max(2.4, arrow.get_length()))
-                label = self.lines(text, size, width, self.palette.muted, centred=True)
-                if not self._put_label(label, self._along(label, arrow), taken, list(outlines.values())) and not keyed:
-                    return False
-                self.arrow_labels.append(label)
-                self.label_offsets.append(label.get_center() - arrow.get_center())
+        for arrow, spec in zip(self.arrows, self.visual.arrows, strict=True):
+            if not spec.label:
+                continue
+            text = next(letters) if keyed else spec.label
+            if keyed:
+                self.keys.append((text, spec.label))
+            width = min(area.right - area.left, max(2.4, arrow.get_length()))
+            label = self.lines(text, size, width, self.palette.muted, centred=True)
+            x, y = (float(c) for c in arrow.get_center()[:2])
+            others = [box for box in outlines.values() if not _holds(box, Box(x, x, y, y))]
+            if not self._put_label(label, self._along(label, arrow), taken, others, segments) and not keyed:
+                return False
+            self.arrow_labels.append(label)
+            self.label_offsets.append(label.get_center() - arrow.get_center())
         return True
 
-    def _around(self, label: Any, shape: Any, kind: str) -> Iterator[np.ndarray]:
-        """Where a shape's label may go, best first: centred inside, then below, above, right, left."""
+    def _around(self, label: Any, shape: Any, kind: str, others: list[Box]) -> Iterator[tuple[np.ndarray, bool]]:
+        """Where a shape's label may go, best first: centred inside (when clear of what else is in the
+        shape), then below, above, right, left, then further out."""
         centre, w, h = shape.get_center(), label.width, label.height
-        if _fits_inside(label, shape, kind):
-            yield centre
+        there = Box(centre[0] - w / 2, centre[0] + w / 2, centre[1] - h / 2, centre[1] + h / 2)
+        if _fits_inside(label, shape, kind) and not any(there.overlaps(other) for other in others):
+            yield centre, True
         half_w, half_h = shape.width / 2 + LABEL_GAP, shape.height / 2 + LABEL_GAP
-        yield centre + np.array([0.0, -(half_h + h / 2), 0.0])
-        yield centre + np.array([0.0, half_h + h / 2, 0.0])
-        yield centre + np.array([half_w + w / 2, 0.0, 0.0])
-        yield centre + np.array([-(half_w + w / 2), 0.0, 0.0])
+        yield centre + np.array([0.0, -(half_h + h / 2), 0.0]), True
+        yield centre + np.array([0.0, half_h + h / 2, 0.0]), True
+        yield centre + np.array([half_w + w / 2, 0.0, 0.0]), True
+        yield centre + np.array([-(half_w + w / 2), 0.0, 0.0]), True
         yield from _spiral(w, h, centre, max(shape.width, shape.height) / 2)
 
-    def _along(self, label: Any, arrow: Any) -> Iterator[np.ndarray]:
+    def _along(self, label: Any, arrow: Any) -> Iterator[tuple[np.ndarray, bool]]:
         """Where an arrow's label may go: beside its middle (above, or right of an upright arrow), then
         the other side, then beside a point a quarter or three quarters along it."""
         start, end, w, h = arrow.get_start(), arrow.get_end(), label.width, label.height
@@ -271,30 +310,49 @@ class DiagramScene(ListScene):
             sides = [UP * (h / 2 + LABEL_GAP), DOWN * (h / 2 + LABEL_GAP)]
         for share in (0.5, 0.25, 0.75):
             for side in sides:
-                yield start + (end - start) * share + side
+                yield start + (end - start) * share + side, True
         yield from _spiral(w, h, (start + end) / 2, 0.0)
 
-    def _put_label(self, label: Any, candidates: Iterator[np.ndarray], taken: list[Box], shapes: list[Box]) -> bool:
-        """``label`` at the first candidate inside the area that overlaps no label placed before (and,
-        when one allows it, no other shape); True unless every candidate met a label. Measured once,
-        moved once: the candidates are tried as boxes."""
+    def _put_label(
+        self,
+        label: Any,
+        candidates: Iterator[tuple[np.ndarray, bool]],
+        taken: list[Box],
+        shapes: list[Box],
+        segments: list[tuple[np.ndarray, np.ndarray]],
+        own: Box | None = None,
+    ) -> bool:
+        """``label`` at the first candidate inside the area that overlaps no label placed before, best one
+        also clear of ``shapes`` and the arrows' ``segments``; among the near candidates, one clear of
+        labels wins over a far one clear of everything (a label stays by what it names). True unless
+        every candidate met a label. A label placed beside ``own`` (its shape) never overlaps it.
+        Measured once, moved once: the candidates are tried as boxes."""
         w, h, area = label.width, label.height, self.area
-        fallback = None
-        for centre in candidates:
+        chosen = first = None
+        for centre, near in candidates:
+            if chosen is not None and not near:
+                break  # a near place clear of labels, if not of shapes: better than a far one
             x = float(np.clip(centre[0], area.left + w / 2, max(area.left + w / 2, area.right - w / 2)))
             y = float(np.clip(centre[1], area.bottom + h / 2, max(area.bottom + h / 2, area.top - h / 2)))
             box = Box(x - w / 2, x + w / 2, y - h / 2, y + h / 2)
+            first = first or (x, y)
             if any(box.overlaps(other) for other in taken):
                 continue
-            if not any(box.overlaps(other) for other in shapes):
-                fallback = (x, y)
+            beside = own is not None and not np.allclose(
+                centre[:2], ((own.left + own.right) / 2, (own.top + own.bottom) / 2)
+            )
+            if beside and own is not None and box.overlaps(own):  # pushed back onto its own shape by the frame's edge
+                continue
+            clear = not any(box.overlaps(other) for other in shapes)
+            clear = clear and not any(_crosses(box, *segment) for segment in segments)
+            if clear or not near:
+                chosen = (x, y)
                 break
-            if fallback is None:
-                fallback = (x, y)
-        else:
-            if fallback is None:
-                return False
-        label.move_to((*fallback, 0.0))
+            chosen = chosen or (x, y)
+        if chosen is None:
+            label.move_to((*(first or (0.0, 0.0)), 0.0))  # a key still goes by its shape when nothing is free
+            return False
+        label.move_to((*chosen, 0.0))
         taken.append(Box.of(label))
         return True
 

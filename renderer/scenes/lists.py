@@ -73,7 +73,10 @@ class ListScene(TemplateScene):
             if sum(L.estimated_height(e.text, text_width, size, e.bold) for e in entries) + gaps <= room:
                 chosen = size
                 break
-        pieces = self._flow(entries, chosen, width, room, marker)
+        for size in sizes[sizes.index(chosen) :]:
+            pieces, cut = self._flow(entries, size, width, room, marker)
+            if not cut:
+                break  # else a word came out wider than estimated and was cut: a smaller size keeps it whole
         return [self._place(page, area, centre=centre and len(pieces) == 1) for page in pieces]
 
     def _indent(self, marker: Marker, size: float) -> float:
@@ -82,13 +85,16 @@ class ListScene(TemplateScene):
 
     def _flow(
         self, entries: Sequence[Entry], size: float, width: float, room: float, marker: Marker
-    ) -> list[list[tuple[int | None, _Row]]]:
+    ) -> tuple[list[list[tuple[int | None, _Row]]], bool]:
+        """The entries in pages at ``size``, and whether some word had to be cut."""
         indent = self._indent(marker, size)
         by_item = {}
         blocks = []
+        cut = False
         for number, entry in enumerate(entries):
             text_width = width - (indent if entry.marked else 0.0)
             paragraph = self.lines(entry.text, size, text_width, entry.color, entry.bold)
+            cut = cut or paragraph.cuts_a_word
             by_item[number] = (entry, paragraph.right_to_left)
             blocks.append((number, paragraph.lines))
 
@@ -108,10 +114,11 @@ class ListScene(TemplateScene):
         def height_of(number: int | None, lines: list) -> float:
             return Paragraph.height_of(lines, size)
 
-        return [
+        pages = [
             [(item, make(item, lines, continued)) for item, lines, continued in page]
             for page in L.flow(blocks, room, L.em(size) * 0.6, height_of)
         ]
+        return pages, cut
 
     def _place(self, page: list[tuple[int | None, _Row]], area: Box, centre: bool) -> Page:
         y = area.top

@@ -107,7 +107,7 @@ class KeyTakeawaysScene(ListScene):
         if heading is not None and not self.heading_fits(heading, area):  # a storyboard's own, long heading
             entries.insert(0, Entry(None, self.visual.heading, self.palette.accent, bold=True, marked=False))
             heading = None
-        inset = 0.35
+        inset = 0.2 if self.layout.portrait else 0.35  # the frame around the points: narrow in a narrow frame
         area = Box(
             area.left + inset,
             area.right - inset,
@@ -198,7 +198,8 @@ def _wrap_code(code: str, columns: int) -> list[str]:
     rows = []
     for line in code.expandtabs(4).splitlines() or [" "]:
         while len(line) > columns:
-            cut = line.rfind(" ", columns // 2, columns)  # at a space when there is one late enough
+            # After a space or punctuation when there is one late enough, never inside a name or a number.
+            cut = max(line.rfind(mark, columns // 2, columns) for mark in " ,;([{=")
             cut = cut + 1 if cut > 0 else columns
             rows.append(line[:cut])
             line = "  " + line[cut:]
@@ -216,16 +217,20 @@ class CodeListingScene(TemplateScene):
         language = _lexer_name(self.visual.language)
         sizes = self.sizes_from(L.HEADING)
         for size in sizes:
-            columns = max(8, int((layout.width - 1.0) / (0.6 * L.em(size))))  # DejaVu Sans Mono's advance: 0.6 em
-            too_wide = any(len(line) > columns for line in self.visual.code.expandtabs(4).splitlines())
+            gutter = len(str(len(self.visual.code.splitlines()))) + 2  # the line numbers and their space
+            # DejaVu Sans Mono's advance is 0.6 em; the window's padding takes about a unit.
+            columns = max(8, int((layout.width - 1.0) / (0.6 * L.em(size))))
+            too_wide = any(len(line) > columns - gutter for line in self.visual.code.expandtabs(4).splitlines())
             if size != sizes[-1] and (too_wide or len(self.visual.code.splitlines()) > ROWS_PER_LISTING):
                 continue  # a smaller size shows every line whole: nothing drawn at this one
+            if not too_wide:
+                columns -= gutter  # numbered: every line whole beside its number
             while True:
                 rows = _wrap_code(self.visual.code, columns)
                 numbered = len(rows) == len(self.visual.code.splitlines())
                 listing = self._listing(rows[:ROWS_PER_LISTING], language, size, numbered)
-                if listing.width <= layout.width or columns == 8:
-                    break
+                if listing.width <= layout.width or columns == 8 or size != sizes[-1]:
+                    break  # too wide above the smallest size: the next size, rather than lines cut here
                 columns = max(8, columns - 2)
             fits = listing.height <= layout.height and listing.width <= layout.width
             if len(rows) <= ROWS_PER_LISTING and fits and (numbered or size == sizes[-1]):

@@ -234,7 +234,7 @@ def lay_out_scene(visual: dict, orientation: str, tmp_path):
     parsed = TypeAdapter(Visual).validate_python(visual)
     with tempconfig(options):
         scene = TEMPLATES[parsed.kind](parsed, "Look at this.", THEMES["default"], plan_scene(4.0, 30))
-        scene.laid_out = scene.build()
+        scene.laid_out = scene.build()  # type: ignore[attr-defined]  # what the checks read, beside the scene
         return scene
 
 
@@ -246,7 +246,7 @@ def check_fits(visual: dict, orientation: str, tmp_path) -> None:
     assert pages, "nothing laid out"
     for number, page in enumerate(pages, start=1):
         where = f"{visual['kind']} ({orientation}), page {number} of {len(pages)}"
-        lines = []
+        lines: list[Any] = []
         for part in page.mobjects:
             assert frame.inside(Box.of(part), slack=0.02), (
                 f"{where}: {type(part).__name__} leaves the safe area: {Box.of(part)}"
