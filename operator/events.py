@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 EventSink = Callable[[Mapping[str, Any], str, str, str], None]  # (object, type, reason, message)
 MAX_MESSAGE_LENGTH = 1024  # what the API server keeps of a message
 RETRY_DELAYS = (0.5, 2.0)
-POSTERS = 4
+POSTERS = 16  # Events posted at once (each VideoJob's in order, through one of them)
 
 
 class EventApi(Protocol):

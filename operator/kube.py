@@ -8,17 +8,12 @@ Every error message says what the operator was doing.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 from collections.abc import AsyncIterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
-from urllib.parse import urlencode
 
 import aiohttp
 import kubernetes
-import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from videojob.kubeconfig import load_configuration
@@ -28,17 +23,13 @@ from . import metrics
 from .errors import PermanentApiError, TransientApiError
 from .logstream import LogStreams
 
-API_THREADS = 32  # a burst of VideoJobs is bound by API round trips: this many at once
-EVENT_THREADS = 4  # Events are posted on threads of their own, so that they never delay a Job's creation
+REQUEST_TIMEOUT = 30.0
 WATCH_READ_TIMEOUT = 360.0  # a watch asks the server to end it after 300 s; silence past this is a dead connection
 
 
 def load_client_config() -> kubernetes.client.ApiClient:
     """A client for this process's API server (:func:`videojob.kubeconfig.load_configuration`)."""
-    configuration = load_configuration()
-    # One pooled connection per thread: a thread that finds the pool full opens a new TLS connection.
-    configuration.connection_pool_maxsize = API_THREADS + EVENT_THREADS
-    return kubernetes.client.ApiClient(configuration)
+    return kubernetes.client.ApiClient(load_configuration())
 
 
 def _resource_of(path: str) -> str:
@@ -72,70 +63,61 @@ class ClusterApi(Protocol):
 
 
 class Kube:
-    """Plain REST calls through the client's connection pool and auth.
+    """Plain REST calls on the event loop, with the client's credentials.
 
     The generated ``CoreV1Api`` and friends are not used on purpose: importing them costs
-    the operator about 90 MiB of resident memory for a handful of endpoints.
+    the operator about 90 MiB of resident memory for a handful of endpoints. Nor is the
+    client's blocking transport: a burst of VideoJobs is bound by API round trips, and a
+    pool of threads capped them (32 at once, ~0.35 s each on a loaded machine, so the
+    operator created Jobs more slowly than a client created VideoJobs). Here every
+    request is an aiohttp request on the session the log streams use, as many at once as
+    the reconcile workers and Event posters ask for, and no thread hand-off per call.
     """
 
     def __init__(self, api_client: kubernetes.client.ApiClient) -> None:
         self.api_client = api_client
-        self._executor = ThreadPoolExecutor(API_THREADS, thread_name_prefix="kube-api")
-        self._event_executor = ThreadPoolExecutor(EVENT_THREADS, thread_name_prefix="kube-events")
         self._logs = LogStreams(api_client.configuration)
 
     async def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._event_executor.shutdown(wait=False, cancel_futures=True)
         await self._logs.close()
 
-    def _request(
+    async def _call(
         self,
+        doing: str,
         method: str,
         path: str,
         *,
         body: Any = None,
+        params: Mapping[str, str] | None = None,
         content_type: str = "application/json",
-        timeout: float = 30,
+        timeout: float = REQUEST_TIMEOUT,
         decode: bool = False,
     ) -> dict[str, Any] | None:
-        """One request through the client's pool and credentials; the answer's JSON when ``decode``.
+        """One request; the answer's JSON when ``decode`` (an answer nobody reads is not parsed).
 
-        The body goes out as plain JSON: the manifests are dicts already, so the client's
-        recursive sanitising walk is skipped, and an answer that nothing reads (the created
-        Job, ConfigMap or Event) is not parsed.
+        The body goes out as plain JSON: the manifests are dicts already.
         """
-        _, url, headers, _, _ = self.api_client.param_serialize(
-            method=method,
-            resource_path=path,
-            header_params={"Accept": "application/json", "Content-Type": content_type},
-            auth_settings=["BearerToken"],
-        )
         metrics.API_REQUESTS.labels(method, _resource_of(path)).inc()
-        response = self.api_client.rest_client.pool_manager.request(
-            method,
-            url,
-            body=json.dumps(body).encode() if body is not None else None,
-            headers=headers,
-            timeout=urllib3.Timeout(total=timeout),
-            preload_content=False,
-        )
-        data = response.read()
-        if response.status >= 400:
-            raise ApiException(status=response.status, reason=response.reason, body=data)
-        return json.loads(data or b"{}") if decode else None
-
-    async def _call(
-        self, doing: str, method: str, path: str, *, executor: ThreadPoolExecutor | None = None, **kwargs: Any
-    ) -> dict[str, Any] | None:
-        """One request on the API thread pool; the answer as plain JSON (``decode=True``), else None."""
-        call = functools.partial(self._request, method, path, **kwargs)
+        headers = self._logs.headers() | {"Accept": "application/json", "Content-Type": content_type}
+        data = json.dumps(body).encode() if body is not None else None
         try:
-            return await asyncio.get_running_loop().run_in_executor(executor or self._executor, call)
-        except ApiException as error:
-            raise _translate(doing, error) from error
-        except (OSError, urllib3.exceptions.HTTPError) as error:
-            raise TransientApiError(f"while {doing}: {error}") from error
+            async with self._logs.session.request(
+                method,
+                path,
+                params=dict(params) if params else None,
+                data=data,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                answer = await response.read()
+                status, reason = response.status, response.reason or ""
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise TransientApiError(f"while {doing}: {error!r}") from error
+        if status >= 400:
+            refusal = ApiException(status=status, reason=reason)
+            refusal.body = answer.decode(errors="replace")
+            raise _translate(doing, refusal) from refusal
+        return json.loads(answer or b"{}") if decode else None
 
     async def create_if_absent(self, manifest: Mapping[str, Any]) -> bool:
         """Create a ConfigMap or Job; False when one of that name already exists (a restart, a race)."""
@@ -214,7 +196,6 @@ class Kube:
             "POST",
             f"/api/v1/namespaces/{namespace}/events",
             body=dict(event),
-            executor=self._event_executor,
         )
 
     def follow_log(self, namespace: str, pod: str, container: str, tail_lines: int) -> AsyncIterator[str]:
@@ -223,7 +204,7 @@ class Kube:
 
     async def list_page(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
         """One page of a collection (``limit``/``continue`` in ``params``), as plain JSON."""
-        page = await self._call(f"listing {path}", "GET", f"{path}?{urlencode(dict(params))}", decode=True)
+        page = await self._call(f"listing {path}", "GET", path, params=params, decode=True)
         assert page is not None
         return page
 
