@@ -7,6 +7,7 @@ API server drives the same code in every test of tests/integration/operator.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from videojob.operator import informer as informer_module
@@ -32,14 +33,14 @@ class ScriptedApi:
         self.watch_params: list[dict[str, str]] = []
         self.finished = asyncio.Event()
 
-    async def list_page(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+    async def list_page(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
         self.lists.append(dict(params))
         index = int(params.get("continue") or 0)
         items = self.pages[index]
         more = {"continue": str(index + 1)} if index + 1 < len(self.pages) else {}
         return {"items": items, "metadata": {"resourceVersion": str(100 + len(self.lists)), **more}}
 
-    async def watch(self, path: str, params: dict[str, str]):
+    async def watch(self, path: str, params: Mapping[str, str]) -> AsyncIterator[dict[str, Any]]:
         self.watch_params.append(dict(params))
         if not self.watches:
             self.finished.set()
@@ -98,7 +99,7 @@ def test_after_410_gone_it_lists_again_and_reports_what_vanished_meanwhile():
     api = ScriptedApi([[_pod("p1", "vj-a", 1), _pod("p2", "vj-b", 2)]], [gone])
     listed = api.list_page
 
-    async def list_without_p2(path, params):
+    async def list_without_p2(path: str, params: Mapping[str, str]) -> dict[str, Any]:
         page = await listed(path, params)
         if len(api.lists) > 1:
             page["items"] = [item for item in page["items"] if item["metadata"]["uid"] != "p2"]

@@ -10,7 +10,7 @@ seen the current spec, no deletion had begun and the finalizers were as retentio
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
@@ -36,7 +36,16 @@ class StatusEchoingApi:
         self.status_patches.append(dict(status))
         return {"metadata": {"resourceVersion": str(self.version)}, "status": dict(status)}
 
-    def follow_log(self, *args):
+    async def set_job_suspend(self, namespace, name, suspend):
+        raise AssertionError("not expected here")
+
+    async def set_videojob_finalizers(self, namespace, name, finalizers, resource_version):
+        raise AssertionError("not expected here")
+
+    async def delete_videojob(self, namespace, name, uid):
+        raise AssertionError("not expected here")
+
+    def follow_log(self, namespace, pod, container, tail_lines):
         raise AssertionError("not expected here")
 
 
@@ -56,7 +65,8 @@ def _written_and_echoed(kube, monkeypatch, **changes: Any):
         echo = {**videojob, "status": api.status_patches[-1]}
         echo["metadata"] = {**videojob["metadata"], "resourceVersion": str(api.version)} | changes.pop("metadata", {})
         echo.update(changes)
-        await handlers.videojob_changed(type="MODIFIED", uid=kube.UID, body=kopf.Body(echo), memo=memo, **indexes)
+        changed: Any = handlers.videojob_changed  # the plain coroutine under kopf's decorator
+        await changed(type="MODIFIED", uid=kube.UID, body=kopf.Body(cast(Any, echo)), memo=memo, **indexes)
         return len(reconciler.queue)
 
     return asyncio.run(main()), api
