@@ -390,3 +390,28 @@ def test_a_shape_inside_another_keeps_its_place_and_both_labels_stay_clear(orien
     scene = lay_out_scene(visual, orientation, tmp_path)
     orbit, sun = (scene.nodes[key][0] for key in ("orbit", "sun"))
     assert np.allclose(orbit.get_center(), sun.get_center())
+
+
+def test_a_word_wider_than_its_estimate_steps_the_size_down_rather_than_being_cut(tmp_path):
+    # Seen on a portrait takeaways card: "wavelength" came out wider than estimated and was drawn "wavelengt" + "h".
+    visual = {
+        "kind": "key_takeaways",
+        "heading": "Key takeaways",
+        "points": ["Speed equals frequency times wavelength"],
+    }
+    _, pages = lay_out(visual, "portrait", tmp_path)
+    drawn = [m.text for page in pages for part in page.mobjects for m in part.get_family() if isinstance(m, Text)]
+    assert "wavelength" in drawn
+
+
+@pytest.mark.parametrize("orientation", sorted(FRAMES))
+def test_a_diagram_too_crowded_to_label_in_place_keys_its_labels_and_lists_them(orientation, tmp_path):
+    scene = lay_out_scene(LONGEST["diagram"], orientation, tmp_path)
+    shown_words = [
+        m.text for page in scene.laid_out for part in page.mobjects for m in part.get_family() if isinstance(m, Text)
+    ]
+    keys = [str(n) for n in range(1, L.DIAGRAM_SHAPES_MAX + 1)] + list("abcdefghijk")
+    assert set(keys) <= set(shown_words)  # every shape and labelled arrow carries its key
+    listed = " ".join(shown_words)
+    # and every label is listed whole (each is 40 of one letter, wrapped as it must be)
+    assert listed.count("m") >= 40 * L.DIAGRAM_SHAPES_MAX and listed.count("n") >= 40 * 11
