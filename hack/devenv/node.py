@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -285,21 +286,43 @@ class Node:
         containers = self.ctr("containers", "list", "--quiet").stdout.split()
         if containers:
             self.ctr("containers", "delete", *containers, check=False)
-        stale = [
+        self._drop_images(lambda ref: not images.archive_path(ref).exists())
+
+    def _listed_images(self) -> dict[str, str]:
+        """Every image reference in the store and the manifest digest it points at."""
+        lines = self.ctr("images", "list").stdout.splitlines()[1:]
+        return {fields[0]: fields[2] for fields in map(str.split, lines) if len(fields) > 2}
+
+    def _drop_images(self, superseded: Callable[[str], bool]) -> None:
+        """Delete our images for which ``superseded(ref)`` holds, with the ID references CRI made for them.
+
+        The CRI plugin names every image a second time by its ID (``sha256:...``); deleting only the
+        ``localhost/`` name kept the layers alive, and a slot's store grew by every renderer build it
+        had imported (13 GiB in one slot). --sync waits for containerd's garbage collection.
+        """
+        listed = self._listed_images()
+        kept = {digest for ref, digest in listed.items() if ref.startswith("localhost/") and not superseded(ref)}
+        doomed = [
             ref
-            for ref in self.ctr("images", "list", "--quiet").stdout.split()
-            if ref.startswith("localhost/") and not images.archive_path(ref).exists()
+            for ref, digest in listed.items()
+            if digest not in kept and (ref.startswith("sha256:") or (ref.startswith("localhost/") and superseded(ref)))
         ]
-        if stale:
-            self.ctr("images", "delete", *stale, check=False)
+        if doomed:
+            self.ctr("images", "delete", "--sync", *doomed, check=False)
 
     def load(self, image: images.Image) -> float:
-        """Import an image archive into the node (once); return the seconds it took."""
+        """Import an image archive into the node (once), dropping its pruned builds; return the seconds it took."""
         if image.ref in self.imported:
             return 0.0
         began = time.monotonic()
         if image.ref not in self.ctr("images", "list", "--quiet").stdout.split():
             self.ctr("images", "import", str(image.archive))
+        repository = image.name
+        self._drop_images(
+            lambda ref: (
+                ref != image.ref and ref.rsplit(":", 1)[0] == repository and not images.archive_path(ref).exists()
+            )
+        )
         self.imported.add(image.ref)
         return time.monotonic() - began
 

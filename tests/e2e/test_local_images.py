@@ -223,3 +223,47 @@ def test_the_minio_image_serves_s3_as_10001_on_a_read_only_root(pods, minio_imag
     assert pod["status"]["phase"] == "Succeeded", logs + pods.kubectl("logs", "minio", "-c", "minio").stdout
     assert logs.strip() == "served by the minio image"
     assert minio_image.config()["config"]["User"] == f"{UID}:{UID}"
+
+
+def test_a_superseded_build_leaves_the_nodes_image_store(kube_node, tmp_path):
+    """A rebuilt image replaces its earlier build in the node's containerd store, layers included.
+
+    Two builds of one throwaway image (1 MiB layers of different bytes) are imported one after the
+    other; the first build's archive is gone, as a rebuild prunes it. CRI names every image a second
+    time by its ID (sha256:...); deleting only the localhost/ name kept the layers, and a long-lived
+    node kept every renderer build it had imported (13 GiB in one slot).
+    """
+    name = "localhost/videojob-prune-probe"
+    refs = []
+    for build in ("first", "second"):
+        layer_dir = tmp_path / build
+        layer_dir.mkdir()
+        (layer_dir / "payload").write_bytes(build.encode() * (2**20 // len(build)))
+        layer = tmp_path / f"{build}.tar"
+        with tarfile.open(layer, "w") as tar:
+            tar.add(layer_dir / "payload", arcname="payload")
+        tag = f"{build}-{time.time_ns()}"
+        archive = images.archive_path(f"{name}:{tag}")
+        images.write_docker_archive(archive, f"{name}:{tag}", layer, created_by=f"prune probe, {build} build")
+        refs.append(f"{name}:{tag}")
+    try:
+        first, second = (images.Image(name, ref.rsplit(":", 1)[1], images.archive_path(ref)) for ref in refs)
+        kube_node.load(first)
+        assert first.ref in kube_node.ctr("images", "list", "--quiet").stdout.split()
+        blobs_with_first = kube_node.ctr("content", "list", "--quiet").stdout.split()
+        first_digest = kube_node._listed_images()[first.ref]
+        first.archive.unlink()  # the rebuild prunes the earlier archive
+
+        kube_node.load(second)
+
+        listed = kube_node.ctr("images", "list", "--quiet").stdout.split()
+        assert second.ref in listed
+        assert first.ref not in listed
+        assert not [ref for ref, digest in kube_node._listed_images().items() if digest == first_digest]
+        blobs_now = set(kube_node.ctr("content", "list", "--quiet").stdout.split())
+        only_first = [blob for blob in blobs_with_first if blob not in blobs_now]
+        assert only_first, "the first build's layer, config and manifest should have left the content store"
+    finally:
+        for ref in refs:
+            images.archive_path(ref).unlink(missing_ok=True)
+        kube_node.ctr("images", "delete", "--sync", *refs, check=False)
