@@ -8,8 +8,9 @@ in, when no other thread of ours is running (forking while another thread holds 
 can leave the child deadlocked). Finished scenes are handed back on the caller's thread,
 in :meth:`SceneWorkers.collect`, so caching and progress never run on a pool thread.
 
-With one worker the scenes are drawn in this process, one after the other: on one core
-drawing and narration could only take turns, and no fork is needed.
+With one worker the scenes are drawn in this process, one after the other, and Manim is
+imported when the first is: on one core drawing, importing and narration could only take
+turns, no fork is needed, and the narration's memory is not held beside Manim's.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ class SceneWorkers:
         self._submitted = 0
 
     def __enter__(self) -> SceneWorkers:
-        self._importing = threading.Thread(target=preload, name="import-manim", daemon=True)
-        self._importing.start()  # Manim's import (seconds) overlaps the first scene's narration
+        if self.workers > 1:  # one worker: on one core the import could only take turns with the narration,
+            self._importing = threading.Thread(target=preload, name="import-manim", daemon=True)
+            self._importing.start()  # and Manim would hold its memory beside the voice's: it is imported later
         return self
 
     def submit(self, job: SceneJob) -> None:
