@@ -3,7 +3,7 @@
 TeX typesets the whole equation once, its pieces marked (:mod:`videojob.renderer.equation_breaks`
 says where a line may break), so every piece keeps the spacing TeX gave it. The pieces are then
 packed into lines no wider than the safe area at the largest size at which the lines also fit its
-height, kept on the author's lines while that size is a heading's or more: a short equation is set
+height, kept on the author's lines while that size is body text's or more: a short equation is set
 large, a long one on several lines (continuation lines start
 with their relation under the first line's, or indented), never smaller than
 :data:`~videojob.renderer.layout.SMALLEST_MATH`, whose capitals are as tall as the smallest text's.
@@ -26,9 +26,9 @@ from videojob.renderer.scenes.lists import Entry, ListScene
 
 REFERENCE_SIZE = 48.0  # the MathTex font size TeX sets the pieces at; they are scaled from it
 SIZE_STEPS = 12
-# Down to this size an equation stays on the lines its author wrote; below it, it is broken instead
-# (its capitals as tall as a heading's).
-UNBROKEN_DOWN_TO = L.cap_share(L.HEADING) * L.FRAME_HEIGHT / L.MATH_CAP_PER_POINT
+# Down to this size an equation stays on the lines its author wrote (a² + b² = c² on one line of a
+# portrait frame); below it, it is broken instead (its capitals as tall as body text's).
+UNBROKEN_DOWN_TO = L.cap_share(L.BODY) * L.FRAME_HEIGHT / L.MATH_CAP_PER_POINT
 
 
 class EquationTooWideError(ValueError):
