@@ -8,7 +8,8 @@ Each is a tiny line-oriented language read into a storyboard visual (data, never
   ``dot``, then an id, then ``at X,Y`` and ``size=N`` if wanted), ``earth: The Earth`` (a
   circle), ``triangle T a=3 b=4`` (a right triangle with legs 3 and 4, drawn to scale, its
   sides labelled), ``sun -> earth: gravity``, ``move earth to 3,1``, ``rotate box``, ``pulse sun``;
-  shapes without ``at`` stand in a row;
+  shapes without ``at`` stand in a row; a shape may hold or overlap another (an orbit, a Venn
+  diagram), but two on one spot (the same place and size) are refused naming the second's line;
 * ``timeline``: one ``WHEN: WHAT`` per line, in order (``1905: Special relativity``);
 * ``plot``: ``y = EXPRESSION`` (see :mod:`videojob.expression`), ``x: A..B``, ``y: A..B`` and
   ``label: TEXT``.
@@ -25,8 +26,17 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from videojob import limits as L
+from videojob.diagram_geometry import drawn_on_top
 from videojob.expression import ExpressionError, parse_expression
-from videojob.storyboard import Comparison, Diagram, FunctionPlot, InvalidStoryboardError, Timeline, plain_message
+from videojob.storyboard import (
+    Comparison,
+    Diagram,
+    DiagramShape,
+    FunctionPlot,
+    InvalidStoryboardError,
+    Timeline,
+    plain_message,
+)
 
 REFUSAL = "the lecture cannot become a video"
 DRAWING_LANGUAGES = ("diagram", "timeline", "plot")
@@ -141,9 +151,24 @@ def diagram_visual(text: str, first_line: int) -> dict[str, Any]:
                 lines[index], f"no shape is called {reference!r}: declare it ('{reference}: label')"
             )
     _in_a_row([shape for index, shape in enumerate(shapes) if index not in placed])
+    _none_on_top(shapes, lines)
     visual = {"kind": "diagram", "shapes": shapes, "arrows": arrows, "motions": motions}
     _validated(Diagram, visual, lines, first_line - 1)
     return visual
+
+
+def _none_on_top(shapes: list[dict[str, Any]], lines: dict[tuple[Any, ...], int]) -> None:
+    """Two shapes on one spot, refused naming the later one's line (the storyboard would name only the block)."""
+    try:
+        models = [DiagramShape.model_validate(shape) for shape in shapes]
+    except ValidationError:
+        return  # a bad shape: the storyboard's validation names it
+    for one, other in drawn_on_top(models):
+        raise InvalidBlockError(
+            lines[("shapes", other)],
+            f"{models[other].id!r} is drawn on top of {models[one].id!r} (line {lines[('shapes', one)]}): same place, "
+            "same size; move it with 'at X,Y' or give it another 'size=N'",
+        )
 
 
 def _shape_options(entry: dict[str, Any], options: str, line: int) -> bool:

@@ -96,6 +96,7 @@ def test_a_triangle_with_two_legs_is_a_right_triangle_drawn_to_scale():
         ("circle sun at 9,0", 6, "x: Input should be less than or equal to 6.5"),
         ("sun: " + "s" * (L.DIAGRAM_LABEL_MAX_CHARS + 1), 6, "label: at most 40 characters"),
         ("# only a comment", 5, "the diagram has no shapes"),
+        ("circle a at 1,1: A\ncircle b at 1.1,1: B", 7, "'b' is drawn on top of 'a' (line 6): same place, same size"),
         (
             "\n".join(f"s{n}: shape {n}" for n in range(L.DIAGRAM_SHAPES_MAX + 1)),
             5,
@@ -186,3 +187,11 @@ def test_the_readme_example_of_the_drawing_blocks_becomes_one_scene_each():
     example = readme.split("````markdown\n", 1)[1].split("````", 1)[0]
     kinds = [scene.visual.kind for scene in markdown_to_storyboard(example).scenes]
     assert kinds == ["title_card", "comparison", "diagram", "timeline", "function_plot"]
+
+
+def test_a_shape_may_sit_inside_or_across_another():
+    orbit = _visual(
+        "# T\n\n## S\n\n```diagram\ncircle orbit at 0,0 size=4: Orbit\ncircle sun at 0,0 size=0.8: Sun\n"
+        "circle venn at 1,0 size=4: Overlap\n```\n"
+    )
+    assert [(shape.id, shape.x) for shape in orbit.shapes] == [("orbit", 0.0), ("sun", 0.0), ("venn", 1.0)]
