@@ -24,13 +24,13 @@ from typing import Any
 
 import openai
 import pytest
-from integration.api.conftest import (  # noqa: F401 - fixtures shared with the gateway's integration tests
+
+from support.gateway import (  # noqa: F401 - fixtures shared with the gateway's integration tests
     Gateway,
     create_tenant,
     gateway_kubeconfig,
     start_gateway,
 )
-
 from support.node_operator import start_node_operator
 from support.openai_stub import OpenAIStub, Reply, chat_completion
 from videojob_devenv.minio import MinioServer
