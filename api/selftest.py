@@ -4,9 +4,11 @@
 
 It submits a one-scene storyboard (low quality, the espeak voice: no LLM, no paid API),
 follows the video until it is ``completed`` or ``failed``, downloads the MP4 from the
-presigned URL the gateway hands out and checks its sha256 against the status, then deletes the
-video (retention Delete removes its files). Exit 0 means a user's video would render;
-anything else prints what went wrong. ``helm test`` runs it in the chart's test Pod.
+presigned URL the gateway hands out and checks its sha256 against the status, and, when the status
+lists one, the contact sheet (it must be a PNG), then deletes the video (retention Delete removes its
+files). A renderer from before contact sheets makes none; the check says so and still passes.
+Exit 0 means a user's video would render; anything else prints what went wrong. ``helm test``
+runs it in the chart's test Pod.
 
 Only the standard library is used, so the check depends on nothing but the gateway's
 HTTP API as a user's client sees it.
@@ -32,6 +34,7 @@ TINY_STORYBOARD: dict[str, Any] = {
     "scenes": [{"template": "title", "title": "It works", "narration": "This release renders videos."}],
 }
 TERMINAL = ("completed", "failed")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class SelftestError(Exception):
@@ -116,6 +119,7 @@ def run(
         raise SelftestError(f"video {video['id']} failed: {error.get('code')}: {error.get('message')}")
     _check_download(client, video)
     say(f"video {video['id']} completed and its download matches sha256 {video['output']['sha256'][:16]}...")
+    say(_check_contact_sheet(client, video))
     if not keep:
         deleted = client.request("DELETE", f"/v1/videos/{video['id']}")
         if deleted.status != 200:
@@ -123,17 +127,36 @@ def run(
     return video
 
 
-def _check_download(client: Client, video: dict[str, Any]) -> None:
+def _download(client: Client, video: dict[str, Any], variant: str) -> bytes:
     """Fetch the presigned URL the content route hands out, without the API key (S3 must not see it)."""
-    answer = client.request("GET", f"/v1/videos/{video['id']}/content?redirect=false")
+    answer = client.request("GET", f"/v1/videos/{video['id']}/content?variant={variant}&redirect=false")
+    what = "content" if variant == "video" else f"{variant} content"
     if answer.status != 200:
-        raise SelftestError(f"the content of video {video['id']} answered {answer.status}: {_error_text(answer)}")
+        raise SelftestError(f"the {what} of video {video['id']} answered {answer.status}: {_error_text(answer)}")
     url = answer.json()["url"]
     try:
         with urllib.request.urlopen(url, timeout=client.timeout) as response:
-            data = response.read()
+            return response.read()
     except (urllib.error.URLError, OSError) as error:
-        raise SelftestError(f"downloading video {video['id']} from {url.split('?')[0]} failed: {error}") from None
+        raise SelftestError(
+            f"downloading the {variant} of video {video['id']} from {url.split('?')[0]} failed: {error}"
+        ) from None
+
+
+def _check_contact_sheet(client: Client, video: dict[str, Any]) -> str:
+    """The contact sheet, when the status lists one: it must be a PNG. What was checked, as a line to print."""
+    if "contact_sheet" not in (video.get("content") or {}):
+        return f"video {video['id']} has no contact sheet (its renderer makes none): not checked"
+    data = _download(client, video, "contact_sheet")
+    if not data.startswith(PNG_SIGNATURE):
+        raise SelftestError(
+            f"the contact sheet of video {video['id']} ({len(data)} bytes) is not a PNG: it starts {data[:8]!r}"
+        )
+    return f"video {video['id']} has a contact sheet: a PNG of {len(data)} bytes"
+
+
+def _check_download(client: Client, video: dict[str, Any]) -> None:
+    data = _download(client, video, "video")
     digest = hashlib.sha256(data).hexdigest()
     expected = (video.get("output") or {}).get("sha256")
     if digest != expected:

@@ -1,8 +1,9 @@
 """``videojob-gateway selftest`` (what ``helm test`` runs) against the real gateway process under
 its own ServiceAccount, the real API server, the real operator and real MinIO. The renderer
 Pod's part is played by the gateway tests' stand-in (it runs the Job's Pod on a fake Node,
-writes its progress lines and puts a real MP4 into MinIO), so the check's download and
-sha256 comparison are real.
+writes its progress lines and puts a real MP4 and contact sheet into MinIO:
+tests/support/gateway_renderer.py), so the check's downloads, its sha256 comparison and its
+PNG check are real.
 """
 
 from __future__ import annotations
@@ -14,19 +15,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from integration.api.conftest import (  # noqa: F401 - fixtures shared with the gateway tests
-    cluster,
-    create_tenant,
-    fake_kubelet,
-    fake_node,
-    gateway_kubeconfig,
-    helpers,
-    renderer,
-    start_gateway,
-    start_operator,
-)
 
 from support import wait_for
+from support.gateway import create_tenant, gateway_kubeconfig, start_gateway  # noqa: F401 - fixtures
+from support.gateway_renderer import renderer  # noqa: F401 - a fixture
+from support.stand_ins import (  # noqa: F401 - fixtures shared with the gateway tests
+    cluster,
+    fake_kubelet,
+    fake_node,
+    helpers,
+    start_operator,
+)
 from videojob.s3 import job_output_prefix
 
 pytestmark = [pytest.mark.cluster, pytest.mark.minio]
@@ -97,11 +96,38 @@ def test_selftest_follows_downloads_checks_and_deletes_the_video(
     out, err = selftest.communicate(timeout=60)
     assert selftest.returncode == 0, err
     assert f"completed and its download matches sha256 {result.output.sha256[:16]}" in out
+    assert f"video {name} has a contact sheet: a PNG of {len(renderer.contact_sheet)} bytes" in out, out
 
     wait_for(lambda: cluster.kubectl("get", "vj", name, check=False).returncode != 0, 30, f"vj/{name} to be deleted")
     prefix = job_output_prefix(cluster.namespace, name, videojob["metadata"]["uid"])
     left = list(minio_server.client().list_objects(minio_server.bucket, prefix=prefix, recursive=True))
     assert left == [], f"the self-test left {[o.object_name for o in left]}"
+
+
+def test_selftest_passes_against_a_renderer_that_makes_no_contact_sheet(
+    cluster: Any,  # noqa: F811
+    operator_with_keys: Any,
+    renderer: Any,  # noqa: F811
+    selftest: subprocess.Popen,
+) -> None:
+    name = submitted_video(selftest)
+    renderer.succeed(renderer.start(name), name, contact_sheet=False)  # as a renderer from before contact sheets
+    out, err = selftest.communicate(timeout=60)
+    assert selftest.returncode == 0, err
+    assert f"video {name} has no contact sheet (its renderer makes none): not checked" in out, out
+
+
+def test_selftest_fails_on_a_contact_sheet_that_is_not_a_png(
+    cluster: Any,  # noqa: F811
+    operator_with_keys: Any,
+    renderer: Any,  # noqa: F811
+    selftest: subprocess.Popen,
+) -> None:
+    name = submitted_video(selftest)
+    renderer.succeed(renderer.start(name), name, contact_sheet=b"<html>an error page, not a picture</html>")
+    _, err = selftest.communicate(timeout=60)
+    assert selftest.returncode == 1, err
+    assert f"the contact sheet of video {name} (41 bytes) is not a PNG: it starts b'<html>an'" in err, err
 
 
 def test_selftest_fails_with_the_renderers_reason(
