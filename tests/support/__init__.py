@@ -1,6 +1,8 @@
 """What the tests share, in one place: paths, the poller, object factories, the operator launcher,
 and the operator tier's stand-ins (:mod:`support.stand_ins`: a fake Node, the stand-in renderer,
-the stand-in kubelet's log endpoint, and their fixtures).
+the stand-in kubelet's log endpoint, and their fixtures), and the gateway tier's
+(:mod:`support.gateway`: the gateway process and a tenant; :mod:`support.gateway_renderer`: the
+stand-in renderer that uploads real files).
 
 Importable as ``support`` (pytest puts ``tests/`` on sys.path; the repository root itself must
 stay off it, where ``operator/`` would shadow the standard library). The machinery itself
