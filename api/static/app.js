@@ -69,7 +69,9 @@ async function useKey(key, remember) {
 function requestBody() {
   const source = document.querySelector("input[name=source]:checked").value;
   const [provider, name] = $("voice").value.split(":");
-  const body = { quality: $("quality").value, theme: $("theme").value, voice: { provider } };
+  const body = {
+    quality: $("quality").value, orientation: $("orientation").value, theme: $("theme").value, voice: { provider },
+  };
   if (name) body.voice.name = name;
   body[source] = $(source).value;
   return body;
@@ -178,10 +180,24 @@ async function contentUrl(video, variant) {
   return response.ok ? (await response.json()).url : null;
 }
 
+// The box takes the picture's own shape: the size the video object names until the file says its own.
+function shape(element, width, height) {
+  if (!(width > 0 && height > 0)) return;
+  element.style.setProperty("--shape-width", width);
+  element.style.setProperty("--shape-height", height);
+}
+
+function sizeOf(video) {
+  const [width, height] = String(video.size || "").split("x").map(Number);
+  return { width, height };
+}
+
 async function play(video) {
   const player = $("player");
   if (player.dataset.videoId === video.id) return;
   player.dataset.videoId = video.id;
+  const { width, height } = sizeOf(video);
+  shape(player, width, height);
   const available = video.content || {};
   const [src, vtt, srt, thumbnail, sheet] = await Promise.all(
     ["video", "vtt", "srt", "thumbnail", "contact_sheet"].map(
@@ -232,7 +248,8 @@ async function refreshHistory() {
     button.addEventListener("click", () => follow(video));
     const detail = document.createElement("span");
     detail.className = `badge ${video.status}`;
-    detail.textContent = `${video.quality}, ${video.theme}`;
+    const { width, height } = sizeOf(video);
+    detail.textContent = `${video.quality}, ${video.theme}${height > width ? ", portrait" : ""}`;
     item.append(button, " ", detail);
     list.appendChild(item);
   }
@@ -246,6 +263,9 @@ document.addEventListener("DOMContentLoaded", () => {
     useKey($("api-key").value, $("remember-key").checked);
   });
   $("create-form").addEventListener("submit", createVideo);
+  const player = $("player"), sheet = $("contact-sheet");
+  player.addEventListener("loadedmetadata", () => shape(player, player.videoWidth, player.videoHeight));
+  sheet.addEventListener("load", () => shape(sheet, sheet.naturalWidth, sheet.naturalHeight));
   $("sample-button").addEventListener("click", () => { $("markdown").value = SAMPLE; $("markdown").focus(); });
   $("refresh-button").addEventListener("click", refreshHistory);
   $("cancel-button").addEventListener("click", async () => {

@@ -1,7 +1,11 @@
 """The web page in real Chromium (Debian's, driven by Selenium): a teacher enters a key, submits
 a Markdown lecture, watches the progress bar move through the stages, plays the video with its
 subtitles track and sees its contact sheet (on a phone too); a lecture the renderer refuses shows
-the VideoJob's message. Screenshots of each step are saved in the test's tmp dir."""
+the VideoJob's message; a portrait video (for reels and shorts) asked for on the page plays in a
+portrait player that fits a phone's screen. Screenshots of each step are saved in the test's tmp dir.
+
+The renderer Pod's part is played by the gateway tier's stand-in (tests/support/gateway_renderer.py),
+which uploads a real MP4 in the VideoJob's orientation made by ffmpeg."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from support import wait_for
+from support.gateway_renderer import sample_contact_sheet
 
 pytestmark = [pytest.mark.cluster, pytest.mark.minio]
 
@@ -79,6 +84,39 @@ class Page:
         return path
 
 
+def _enter_key(page: Page, url: str, key: str) -> None:
+    page.browser.get(url + "/")
+    page.find("api-key").send_keys(key)
+    page.find("key-form").submit()
+    page.wait(lambda: page.visible("create-section"), what="the form after the key")
+
+
+def _box(page: Page, element_id: str) -> dict[str, float]:
+    """Where an element is drawn, with the viewport's size and the width its section's column offers."""
+    return page.browser.execute_script(
+        "const e = document.getElementById(arguments[0]), r = e.getBoundingClientRect();"
+        "const s = e.closest('section'), style = getComputedStyle(s);"
+        "return {left: r.left, right: r.right, width: r.width, height: r.height,"
+        " viewport: document.documentElement.clientWidth, viewportHeight: window.innerHeight,"
+        " column: s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),"
+        " overflow: document.documentElement.scrollWidth - window.innerWidth}",
+        element_id,
+    )
+
+
+def _player_shape(page: Page) -> tuple[int, int]:
+    """The video's own width and height, as the browser decoded them."""
+    size = page.browser.execute_script(
+        "const v = document.getElementById('player'); return [v.videoWidth, v.videoHeight]"
+    )
+    return size[0], size[1]
+
+
+def _phone_sized(page: Page) -> None:
+    page.browser.set_window_size(390, 844)
+    page.wait(lambda: page.browser.execute_script("return window.innerWidth") <= 390, 10, "the phone-sized window")
+
+
 def _submit_lecture(page: Page, markdown: str | None = None) -> None:
     if markdown is None:
         page.find("sample-button").click()
@@ -98,9 +136,7 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     browser.get(gateway.url + "/")
     assert browser.title.startswith("videojob")
     page.screenshot("key-entry")
-    page.find("api-key").send_keys(key)
-    page.find("key-form").submit()
-    page.wait(lambda: page.visible("create-section"), what="the form after the key")
+    _enter_key(page, gateway.url, key)
 
     page.find("sample-button").click()
     assert page.find("markdown").get_property("value").startswith("# How a rainbow forms")
@@ -110,6 +146,7 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     videojob = wait_for(lambda: cluster.get("vj")["items"], 20, "the VideoJob")[0]
     name = videojob["metadata"]["name"]
     assert videojob["spec"]["voice"] == {"provider": "piper", "name": "en_US-joe-medium"}  # the page's default
+    assert videojob["spec"].get("orientation", "landscape") == "landscape"  # the page's default, too
 
     pod = renderer.start(name)
     renderer.progress(pod, "Rendering", 25, "Rendering scene 1/3", eta=40)
@@ -150,8 +187,13 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     assert page.find("download-video").get_attribute("href").startswith("http")
     assert page.find("progress").get_property("value") == 100
     page.screenshot("player", "player-section")
+    width, height = _player_shape(page)
+    assert width > height, (width, height)  # the landscape sample
+    box = _box(page, "player")
+    assert abs(box["width"] - box["column"]) < 1, box  # a landscape player is as wide as the column, as before
+    assert abs(box["width"] / box["height"] - width / height) < 0.02, box
     history = page.find("history").text
-    assert "completed" in history
+    assert "completed" in history and "portrait" not in history
     _the_contact_sheet_is_shown(page, renderer.contact_sheet)
 
     # A lecture the renderer refuses: the page shows the VideoJob's own message.
@@ -197,19 +239,73 @@ def _the_contact_sheet_is_shown(page: Page, uploaded: bytes) -> None:
     assert shown.status_code == 200 and shown.content == uploaded  # what the browser loaded is the renderer's object
     page.screenshot("contact-sheet", "contact-sheet-figure")
 
-    page.browser.set_window_size(390, 844)
+    _phone_sized(page)
     try:
-        page.wait(lambda: page.browser.execute_script("return window.innerWidth") <= 390, 10, "the phone-sized window")
-        fits = page.browser.execute_script(
-            "const box = document.getElementById('contact-sheet').getBoundingClientRect();"
-            "return {left: box.left, right: box.right, width: box.width, height: box.height,"
-            " viewport: document.documentElement.clientWidth,"
-            " overflow: document.documentElement.scrollWidth - window.innerWidth}"
-        )
+        fits = _box(page, "contact-sheet")
         assert fits["overflow"] <= 0 and fits["left"] >= 0 and fits["right"] <= fits["viewport"], fits
         assert fits["width"] > 0.8 * (fits["viewport"] - 64), fits  # it fills the column, not a postage stamp
         assert abs(fits["height"] / fits["width"] - sheet.height / sheet.width) < 0.02, fits  # not squashed
         page.screenshot("contact-sheet-phone", "contact-sheet-figure")
+        player = _box(page, "player")  # the landscape player on a phone: the column's width, 16:9
+        assert abs(player["width"] - player["column"]) < 1 and player["width"] > player["height"], player
+    finally:
+        page.browser.set_window_size(1280, 1600)
+
+
+def test_a_portrait_video_from_the_page_plays_in_a_portrait_player_that_fits_a_phone(
+    cluster, operator, renderer, create_tenant, start_gateway, browser, tmp_path
+):
+    key = create_tenant(cluster.namespace)
+    gateway = start_gateway()
+    page = Page(browser, tmp_path)
+    page.step = 20
+    _enter_key(page, gateway.url, key)
+    shape = page.find("orientation")
+    assert shape.get_property("value") == "landscape"  # the default
+    label = browser.execute_script("return document.querySelector('label[for=orientation]').textContent")
+    assert label.strip(), "the orientation control has a label"
+    shape.send_keys("Portrait")  # by keyboard, as a user without a mouse chooses it
+    assert shape.get_property("value") == "portrait"
+    page.screenshot("portrait-form", "orientation")
+    _submit_lecture(page)
+    videojob = wait_for(lambda: cluster.get("vj")["items"], 20, "the VideoJob")[0]
+    name = videojob["metadata"]["name"]
+    assert videojob["spec"]["orientation"] == "portrait", videojob["spec"]  # what the page asked for
+    renderer.succeed(renderer.start(name), name)  # the stand-in uploads a portrait MP4, as the renderer would
+
+    page.wait(lambda: page.visible("player-section"), 60, "the player")
+    page.wait(
+        lambda: browser.execute_script("return document.getElementById('player').readyState") >= 1,
+        30,
+        "the video's metadata",
+    )
+    width, height = _player_shape(page)
+    assert height > width, (width, height)  # the file the player loaded is portrait
+    page.wait(lambda: "portrait" in page.find("history").text, 30, "the history naming the portrait video")
+    desktop = _box(page, "player")
+    assert desktop["height"] > desktop["width"], desktop
+    assert abs(desktop["width"] / desktop["height"] - width / height) < 0.02, desktop  # no black bars
+    assert desktop["height"] <= desktop["viewportHeight"], desktop  # never taller than the screen
+    page.screenshot("portrait-player", "player-section")
+
+    _phone_sized(page)
+    try:
+        phone = _box(page, "player")
+        assert phone["overflow"] <= 0 and phone["left"] >= 0 and phone["right"] <= phone["viewport"], phone
+        assert phone["height"] > phone["width"] and phone["height"] <= phone["viewportHeight"], phone
+        assert abs(phone["width"] / phone["height"] - width / height) < 0.02, phone
+        # It uses the phone: as wide as the column, or as tall as the screen allows (80% of it).
+        assert phone["width"] > phone["column"] - 1 or phone["height"] > 0.75 * phone["viewportHeight"], phone
+        page.screenshot("portrait-player-phone", "player")
+        page.wait(lambda: page.find("contact-sheet").get_property("naturalWidth") > 0, 30, "the portrait contact sheet")
+        sheet = Image.open(io.BytesIO(sample_contact_sheet(renderer.samples, "portrait")))
+        image = page.find("contact-sheet")
+        assert (image.get_property("naturalWidth"), image.get_property("naturalHeight")) == sheet.size
+        fits = _box(page, "contact-sheet")
+        assert fits["left"] >= 0 and fits["right"] <= fits["viewport"], fits
+        assert fits["height"] <= fits["viewportHeight"], fits
+        assert abs(fits["height"] / fits["width"] - sheet.height / sheet.width) < 0.02, fits  # not squashed
+        page.screenshot("portrait-contact-sheet-phone", "contact-sheet-figure")
     finally:
         page.browser.set_window_size(1280, 1600)
 
