@@ -238,8 +238,8 @@ def lay_out_scene(visual: dict, orientation: str, tmp_path):
         return scene
 
 
-def check_fits(visual: dict, orientation: str, tmp_path) -> None:
-    scene = lay_out_scene(visual, orientation, tmp_path)
+def check_fits(visual: dict, orientation: str, tmp_path, scene=None) -> None:
+    scene = scene or lay_out_scene(visual, orientation, tmp_path)
     frame, pages = scene.layout, scene.laid_out
     if visual["kind"] == "diagram":
         check_labels_keep_to_their_shapes(scene, f"diagram ({orientation})")
@@ -287,8 +287,21 @@ def shown(line) -> str:
 
 @pytest.mark.parametrize("orientation", sorted(FRAMES))
 @pytest.mark.parametrize("kind", sorted(VISUALS))
-def test_the_longest_storyboard_fits_every_template(kind, orientation, tmp_path):
-    check_fits(LONGEST[kind], orientation, tmp_path)
+def test_the_longest_storyboard_fits_every_template(kind, orientation, tmp_path, longest_laid_out):
+    check_fits(LONGEST[kind], orientation, tmp_path, longest_laid_out(kind, orientation))
+
+
+@pytest.fixture(scope="module")
+def longest_laid_out(tmp_path_factory):
+    """The longest storyboards laid out once each (the slowest to build), for every test that reads them."""
+    built: dict[tuple[str, str], Any] = {}
+
+    def laid_out(kind: str, orientation: str):
+        if (kind, orientation) not in built:
+            built[kind, orientation] = lay_out_scene(LONGEST[kind], orientation, tmp_path_factory.mktemp("longest"))
+        return built[kind, orientation]
+
+    return laid_out
 
 
 @pytest.mark.parametrize("kind", sorted(VISUALS))
@@ -405,8 +418,8 @@ def test_a_word_wider_than_its_estimate_steps_the_size_down_rather_than_being_cu
 
 
 @pytest.mark.parametrize("orientation", sorted(FRAMES))
-def test_a_diagram_too_crowded_to_label_in_place_keys_its_labels_and_lists_them(orientation, tmp_path):
-    scene = lay_out_scene(LONGEST["diagram"], orientation, tmp_path)
+def test_a_diagram_too_crowded_to_label_in_place_keys_its_labels_and_lists_them(orientation, longest_laid_out):
+    scene = longest_laid_out("diagram", orientation)
     shown_words = [
         m.text for page in scene.laid_out for part in page.mobjects for m in part.get_family() if isinstance(m, Text)
     ]
