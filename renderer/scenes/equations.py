@@ -14,6 +14,7 @@ scene is refused, naming what to break (:class:`EquationTooWideError`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,18 +135,22 @@ class EquationScene(ListScene):
     def _choose(self, measured: list[_Measured], width: float, room: float) -> tuple[list[_Row], float]:
         """The lines at the largest size whose lines all fit ``width`` and stand within ``room``;
         at the smallest size (then in pages) when none does."""
-        sizes = np.geomspace(L.LARGEST_MATH, L.SMALLEST_MATH, SIZE_STEPS)
         authors_lines = 1 + sum(item.forced for item in measured)
-        for size in sizes:  # as the author broke it, while that is still large enough to read at a glance
-            if size < UNBROKEN_DOWN_TO:
-                break
+
+        def as_written(size: float) -> list[_Row] | None:
             rows = self._break_lines(measured, width, size)
-            if rows is not None and len(rows) == authors_lines and self._lines_height(rows, size) <= room:
-                return rows, float(size)
-        for size in sizes:
+            fits = rows is not None and len(rows) == authors_lines and self._lines_height(rows, size) <= room
+            return rows if fits else None
+
+        def broken(size: float) -> list[_Row] | None:
             rows = self._break_lines(measured, width, size)
-            if rows is not None and self._lines_height(rows, size) <= room:
-                return rows, float(size)
+            return rows if rows is not None and self._lines_height(rows, size) <= room else None
+
+        # As the author broke it while that is still large enough to read at a glance, else broken further.
+        for fits, smallest in ((as_written, UNBROKEN_DOWN_TO), (broken, float(L.SMALLEST_MATH))):
+            found = _largest(fits, float(L.LARGEST_MATH), smallest)
+            if found is not None:
+                return found
         size = float(L.SMALLEST_MATH)
         rows = self._break_lines(measured, width, size)
         if rows is None:
@@ -231,6 +236,30 @@ class EquationScene(ListScene):
             self.animate(self.appear(rest[0], UP * 0.2), run_time=0.4)
         self.hold_until(self.timing.speech_start + self.timing.speech_seconds * 0.5)
         self.animate(Circumscribe(block, color=self.palette.accent, buff=0.2), run_time=1.0)
+
+
+def _largest(
+    fits: Callable[[float], list[_Row] | None], largest: float, smallest: float
+) -> tuple[list[_Row], float] | None:
+    """The largest size from ``largest`` down to ``smallest`` at which ``fits(size)`` gives lines: found in
+    steps, then narrowed between the last step that failed and the first that fitted (all arithmetic)."""
+    sizes = [float(size) for size in np.geomspace(largest, smallest, SIZE_STEPS)]
+    for index, size in enumerate(sizes):
+        rows = fits(size)
+        if rows is None:
+            continue
+        if index == 0:
+            return rows, size
+        low, high = size, sizes[index - 1]
+        for _ in range(6):
+            middle = (low + high) / 2
+            bigger = fits(middle)
+            if bigger is None:
+                high = middle
+            else:
+                low, rows = middle, bigger
+        return rows, low
+    return None
 
 
 def _quoted(latex: str, limit: int = 60) -> str:
