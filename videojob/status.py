@@ -113,7 +113,8 @@ class UsageStatus(_Status):
 
 
 class AttemptStatus(_Status):
-    """One renderer Job of this VideoJob: the first, or one started with more memory after an OOM kill."""
+    """One attempt at this VideoJob's render: one batch/v1 Job, of one Pod or an Indexed Job of spec.parallelism Pods \
+(one per share of the scenes); the first attempt, or one started with more memory after an OOM kill."""
 
     attempt: Annotated[int, Field(ge=1, le=ATTEMPTS_MAX)] = Field(description="1 for the first Job, then 2, 3...")
     job_name: Annotated[str, Field(max_length=63)] = Field(alias="jobName", description="The attempt's batch/v1 Job.")
@@ -169,7 +170,7 @@ class VideoJobStatus(_Status):
     attempt_history: Annotated[list[AttemptStatus], Field(max_length=ATTEMPTS_MAX)] | None = Field(
         None,
         alias="attemptHistory",
-        description=f"Each renderer Job so far, oldest first (at most {ATTEMPTS_MAX}): an attempt OOMKilled is "
+        description=f"Each attempt so far, oldest first (at most {ATTEMPTS_MAX}): an attempt OOMKilled is "
         "followed by one with more memory, up to the operator's ceiling (VIDEOJOB_OOM_MEMORY_CEILING).",
     )
     job_name: Annotated[str, Field(max_length=63)] | None = Field(
