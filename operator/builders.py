@@ -25,7 +25,7 @@ from videojob.spec import (
     renderer_spec_json,
 )
 
-from .fanout import STEP_LABEL, STEP_SHARES, planned_pods
+from .fanout import ASSEMBLY_SUFFIX, STEP_ASSEMBLY, STEP_LABEL, STEP_SHARES, planned_pods
 from .settings import OperatorSettings
 
 RENDERER_CONTAINER = "renderer"
@@ -295,6 +295,22 @@ def build_shares_job(
         backoffLimitPerIndex=spec.pop("backoffLimit"),
         maxFailedIndexes=0,
     )
+    return job
+
+
+def build_assembly_job(
+    videojob: Mapping[str, Any], settings: OperatorSettings, *, pods: int, attempt: int = 1, memory: str | None = None
+) -> dict[str, Any]:
+    """The one Pod that joins the shares of a fan-out an earlier operator version started (its renderer drew
+    every share and left the join to this Job): a render with VIDEOJOB_SHARDS and no index, which finds every
+    scene in the cache and reads the storyboard the shares drew, then joins, muxes and uploads. Named and
+    labelled as that version named it, so that a Job it had already made is not made twice."""
+    metadata = videojob["metadata"]
+    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory)
+    job["metadata"]["name"] = job_name(metadata["name"], metadata["uid"], attempt) + ASSEMBLY_SUFFIX
+    for labels in (job["metadata"]["labels"], job["spec"]["template"]["metadata"]["labels"]):
+        labels[STEP_LABEL] = STEP_ASSEMBLY
+    job["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "VIDEOJOB_SHARDS", "value": str(pods)})
     return job
 
 

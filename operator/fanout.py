@@ -46,6 +46,10 @@ _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
 
 STEP_LABEL = "videojob.dev/step"
 STEP_SHARES = "shares"  # the Indexed Job of a fanned-out render
+# An operator upgrade's gap: a shares Job started by an earlier version whose renderer left the join to
+# an assembly Job "<shares Job>a" of one Pod (status.shares_left_unjoined tells it; builders makes it).
+STEP_ASSEMBLY = "assembly"
+ASSEMBLY_SUFFIX = "a"
 COMPLETION_INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 
 # The VideoJob's progress while the shares are drawn: the same span as a single Pod's

@@ -17,7 +17,7 @@ from videojob.spec import VideoJobSpec
 
 from . import attempts, metrics
 from .admission import Admission
-from .builders import build_attempt_job, build_spec_configmap
+from .builders import build_assembly_job, build_attempt_job, build_spec_configmap
 from .events import EventSink
 from .kube import ClusterApi
 from .settings import OperatorSettings
@@ -61,6 +61,22 @@ class Launcher:
         if uid not in self._configmap_ensured:
             await self.kube.create_if_absent(build_spec_configmap(body, spec))
             self._configmap_ensured.add(uid)
+
+    async def assemble_old_shares(self, body: Mapping[str, Any], shares: Mapping[str, Any]) -> dict[str, Any]:
+        """The assembly Job of a shares Job an earlier operator version started (status.shares_left_unjoined),
+        for the same attempt with the same memory; created if absent."""
+        pods = int((shares.get("spec") or {}).get("completions") or 1)
+        attempt, memory = attempts.attempt_number(shares), attempts.memory_limit(shares)
+        job = build_assembly_job(body, self.settings, pods=pods, attempt=attempt, memory=memory)
+        if await self.kube.create_if_absent(job):
+            self._events()(
+                body,
+                "Normal",
+                "JobCreated",
+                f"Created assembly Job {job['metadata']['name']}: {shares['metadata']['name']} was started by an "
+                "earlier operator version, whose renderer leaves the join of its shares to a Job of its own",
+            )
+        return job
 
     async def grow_after_oom(
         self,

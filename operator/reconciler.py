@@ -32,7 +32,7 @@ from .kube import ClusterApi
 from .launcher import Launcher
 from .progress import ProgressBoard, follow_until_exit
 from .settings import OperatorSettings
-from .status import Observation, compute_status, status_patch
+from .status import Observation, compute_status, shares_left_unjoined, status_patch
 from .workqueue import WorkQueue
 from .world import World, WrittenStatuses
 
@@ -199,8 +199,10 @@ class Reconciler:
                 return None, None
             place = None if spec.queue_name else self._render_slot(uid)  # Kueue, when named, is the cap
             return (await self.launcher.start(body, spec), None) if place is None else (None, place)
+        assert self.world is not None
+        if shares_left_unjoined(job, self.world.job_pods(uid, job)):  # started before an upgrade: no video yet
+            return await self.launcher.assemble_old_shares(body, job), None
         if finished(job):
-            assert self.world is not None
             pods, started = self.world.job_pods(uid, job), attempts.first_start(self.world.all_jobs(uid))
             now = datetime.now(UTC)
             return await self.launcher.grow_after_oom(body, spec, job, pods, started, now) or job, None

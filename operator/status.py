@@ -49,6 +49,7 @@ from .failures import (
     termination_message,
     unschedulable_message,
 )
+from .fanout import STEP_LABEL, STEP_SHARES
 from .kueue import KueueWait
 
 OWNED_KEYS = (
@@ -156,19 +157,36 @@ def _index(pod: Mapping[str, Any]) -> str:
     return str((pod["metadata"].get("labels") or {}).get("batch.kubernetes.io/job-completion-index") or "0")
 
 
-def renderers_done(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> str | None:
-    """When the last renderer exited, if the render is over as far as its Pods show: every index's newest Pod
-    (by age; one index for a single-Pod render) exited 0, and one wrote the Result. None otherwise."""
+def _every_index_exited_0(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Every index's newest Pod (by age; one index for a single-Pod render) when each exited 0; else []."""
     completions = int(((job or {}).get("spec") or {}).get("completions") or 1)
     newest = {_index(pod): pod for pod in pods_by_age(pods)}
     if job is None or len(newest) < completions:
-        return None
+        return []
     ends = [terminated_state(pod) or {} for pod in newest.values()]
     if any(end.get("exitCode") != 0 or "finishedAt" not in end for end in ends):
+        return []
+    return list(newest.values())
+
+
+def renderers_done(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> str | None:
+    """When the last renderer exited, if the render is over as far as its Pods show: every index's newest Pod
+    (by age; one index for a single-Pod render) exited 0, and one wrote the Result. None otherwise."""
+    exited = _every_index_exited_0(job, pods)
+    if not any(isinstance(termination_message(pod), Result) for pod in exited):
         return None
-    if not any(isinstance(termination_message(pod), Result) for pod in newest.values()):
-        return None
-    return str(max(end["finishedAt"] for end in ends))
+    return str(max((terminated_state(pod) or {})["finishedAt"] for pod in exited))
+
+
+def shares_left_unjoined(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> bool:
+    """A shares Job whose every index exited 0 and none wrote the Result: its renderer is one from before the
+    last index joined the video (every index wrote share/v1 and left the join to an assembly Job), so the
+    Job completes with no video. The Pods' messages are what tells, not the Job: the operator keeps no
+    Job annotations or env (slim.py), and the old and new shares Jobs carry the same labels."""
+    if ((job or {}).get("metadata") or {}).get("labels", {}).get(STEP_LABEL) != STEP_SHARES:
+        return False
+    exited = _every_index_exited_0(job, pods)
+    return bool(exited) and not any(isinstance(termination_message(pod), Result) for pod in exited)
 
 
 def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, Any]:
@@ -200,6 +218,8 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     if seen.invalid_spec is not None:
         invalid = failure = Diagnosis(reasons.INVALID_SPEC, seen.invalid_spec)
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Invalid spec: {seen.invalid_spec}"
+    elif job is not None and shares_left_unjoined(job, pods):  # never Succeeded without a video
+        phase, why, stage = reasons.ASSEMBLING, reasons.RUNNING, "Assembling: every share is drawn, joining them"
     elif job is not None and ((succeeded := job_succeeded(job)) is not None or exited is not None):
         phase, why, stage = reasons.PHASE_SUCCEEDED, reasons.RENDER_SUCCEEDED, "Done"
         status["progress"] = 100
