@@ -3,8 +3,8 @@
 The CLI runs as the operator's Pods run it: two processes with VIDEOJOB_SHARDS=2 and the
 Indexed Job's JOB_COMPLETION_INDEX share one scene cache (a folder here; S3 in a cluster);
 the last index, once its own share is drawn, waits for the other's scenes and joins them.
-Each process draws one scene at a time, as a 1-CPU Pod does: two scenes drawn at once in one
-pool are not bit-reproducible.
+Each process draws one scene at a time, as a 1-CPU Pod does (the frames do not depend on it:
+test_a_scene_is_the_same_picture_wherever_it_is_drawn.py).
 """
 
 from __future__ import annotations
