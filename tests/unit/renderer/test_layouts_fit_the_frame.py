@@ -256,8 +256,9 @@ def check_fits(visual: dict, orientation: str, tmp_path, scene=None) -> None:
         for line in lines:
             smallest = layout.SMALLEST_MATH if isinstance(line, EquationLine) else layout.SMALLEST
             assert line.font_size >= smallest - 0.5, f"{where}: {shown(line)} at {line.font_size:.1f} pt"
-        for one, other in itertools.combinations(lines, 2):
-            assert not Box.of(one).overlaps(Box.of(other), slack=0.02), f"{where}: {shown(one)} overlaps {shown(other)}"
+        boxes = [(line, Box.of(line)) for line in lines]  # measured once: a crowded page has hundreds of pairs
+        for (one, box), (other, other_box) in itertools.combinations(boxes, 2):
+            assert not box.overlaps(other_box, slack=0.02), f"{where}: {shown(one)} overlaps {shown(other)}"
 
 
 def check_labels_keep_to_their_shapes(scene, where: str) -> None:
