@@ -74,7 +74,18 @@ def videojob_crd(kube_cluster: ControlPlane) -> list[Path]:
         pytest.fail(f"no CRD manifests in {CRD_DIR}", pytrace=False)
     for path in files:
         kube_cluster.kubectl("apply", "--server-side", "-f", str(path))
-    kube_cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"-f={p}" for p in files])
+    # Not `kubectl wait --for=condition=Established`: it fails at once ("accessor error: <nil>")
+    # when it reads the CRD before the API server has given it any condition, as under load.
+    query = '{.status.conditions[?(@.type=="Established")].status}'
+
+    def established() -> bool:
+        for path in files:
+            listed = kube_cluster.kubectl("get", "-f", str(path), "-o", f"jsonpath={query}", check=False)
+            if listed.returncode != 0 or listed.stdout.strip() != "True":
+                return False
+        return True
+
+    wait_for(established, 60, "the VideoJob CRD to be served (condition Established)")
     return files
 
 
