@@ -149,10 +149,6 @@ def _renderer_env(videojob: Mapping[str, Any], spec: VideoJobSpec, settings: Ope
         {"name": "TMPDIR", "value": f"{SCRATCH_DIR}/tmp"},
         # stderr as JSON lines naming the VideoJob (the renderer's default is text, for a person)
         {"name": "VIDEOJOB_LOG_FORMAT", "value": "json"},
-        # One string hash in every renderer Pod: with Python's random one per process, a scene drawn in
-        # another Pod differed in a few animation frames (measured: the e2e storyboard's scene 4, frames
-        # 6-12, one to three levels, with PYTHONHASHSEED 1 against 2; identical with the same seed).
-        {"name": "PYTHONHASHSEED", "value": "0"},
     ]
     if spec.llm.base_url:
         env.append({"name": "OPENAI_BASE_URL", "value": spec.llm.base_url})

@@ -64,7 +64,6 @@ def _env(extra=()):
         {"name": "HOME", "value": "/scratch"},
         {"name": "TMPDIR", "value": "/scratch/tmp"},
         {"name": "VIDEOJOB_LOG_FORMAT", "value": "json"},
-        {"name": "PYTHONHASHSEED", "value": "0"},
         *extra,
     ]
 
