@@ -13,7 +13,8 @@ libx264 runs a fixed number of threads (manim_render.ENCODER_THREADS; left to co
 it may use, its frames differed with that count, see
 tests/integration/renderer/test_a_scene_is_the_same_picture_wherever_it_is_drawn.py). Known
 open (issue 12): about one run in three or four, a few 7-frame bursts of animation differ by
-1-3 levels in tens of pixels; drawing one storyboard twice in one process reproduces it too.
+1-3 levels in tens of pixels. Off the cluster it shows as two variants of one scene (the
+storyboard's fourth, frames 6-12) between fresh processes drawing the same scenes, same seed.
 """
 
 from __future__ import annotations
