@@ -12,19 +12,25 @@ each requests 950m, so that two fit beside any small system Pod on the node's tw
 libx264 runs a fixed number of threads (manim_render.ENCODER_THREADS; left to count the CPUs
 it may use, its frames differed with that count, see
 tests/integration/renderer/test_a_scene_is_the_same_picture_wherever_it_is_drawn.py). Known
-open (issue 12): about one run in three or four, a few 7-frame bursts of animation differ by
+open (issue 12): about one run in three to eight, a few 7-frame bursts of animation differ by
 1-3 levels in tens of pixels. Off the cluster it shows as two variants of one scene (the
-storyboard's fourth, frames 6-12) between fresh processes drawing the same scenes, same seed.
+storyboard's fourth, frames 6-12) between fresh processes drawing the same scenes, same seed,
+so it is not the fan-out's: one Pod drawing twice differs the same way. Until its cause is
+found the frames are compared exactly where they agree and, where they do not, held to that
+known difference (a few levels in under 1% of a frame's pixels, in under 5% of the frames,
+never in the video's first or last frame); the audio, subtitles and timestamps stay exact.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import subprocess
 from pathlib import Path
 
+import numpy
 import pytest
 
 from support import videojob_manifest, wait_for
@@ -100,6 +106,46 @@ def _frame_hashes(video: Path, stream: str) -> list[str]:
     run = subprocess.run(["ffmpeg", "-v", "error", "-i", str(video), "-map", f"0:{stream}", "-f", "framemd5", "-"],
                          capture_output=True, text=True, check=True)  # fmt: skip
     return [line for line in run.stdout.splitlines() if not line.startswith("#")]
+
+
+# The known open difference (see the module docstring), and no more.
+MAX_LEVELS_APART = 4
+MAX_PIXELS_APART = 0.01  # of one frame's pixels
+MAX_FRAMES_APART = 0.05  # of the video's frames
+
+
+def _frames_apart(first: Path, second: Path, size: tuple[int, int]) -> list[tuple[int, int, float]]:
+    """Frames whose decoded pixels differ: (frame number, most levels apart, share of pixels apart)."""
+    width, height = size
+    frame_bytes = width * height * 3
+    decode = ["ffmpeg", "-v", "error", "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    decoders = [subprocess.Popen([*decode[:3], "-i", str(video), *decode[3:]], stdout=subprocess.PIPE)
+                for video in (first, second)]  # fmt: skip
+    apart = []
+    try:
+        for number in itertools.count():
+            frames = [decoder.stdout.read(frame_bytes) for decoder in decoders if decoder.stdout]
+            if not frames[0] and not frames[1]:
+                break
+            a, b = (numpy.frombuffer(frame, dtype=numpy.uint8).astype(numpy.int16) for frame in frames)
+            if a.shape != b.shape:
+                apart.append((number, 255, 1.0))
+                break
+            if not numpy.array_equal(a, b):
+                levels = numpy.abs(a - b).reshape(-1, 3).max(axis=1)
+                apart.append((number, int(levels.max()), float(numpy.count_nonzero(levels)) / (width * height)))
+    finally:
+        for decoder in decoders:
+            decoder.kill()
+            decoder.wait()
+    return apart
+
+
+def _video_size(video: Path) -> tuple[int, int]:
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                            "-of", "json", str(video)], capture_output=True, text=True, check=True)  # fmt: skip
+    stream = json.loads(probe.stdout)["streams"][0]
+    return stream["width"], stream["height"]
 
 
 def _streams(video: Path) -> list[tuple[str, str, str]]:
@@ -183,7 +229,17 @@ def test_two_pods_make_the_video_one_pod_makes_and_a_deleted_index_retries_alone
 
     # The same video, decoded: streams, lengths, every frame and audio packet, the subtitles.
     assert _streams(fanned) == _streams(single)
-    assert _frame_hashes(fanned, "v") == _frame_hashes(single, "v")
+    fanned_frames, single_frames = _frame_hashes(fanned, "v"), _frame_hashes(single, "v")
+    # timestamps, durations and sizes of every frame: exact
+    assert [line.rsplit(",", 1)[0] for line in fanned_frames] == [line.rsplit(",", 1)[0] for line in single_frames]
+    if fanned_frames != single_frames:
+        apart = _frames_apart(fanned, single, _video_size(single))
+        print(f"decoded frames apart (frame, levels, share of pixels): {apart}")
+        video_edges = {0, len(single_frames) - 1}
+        assert apart, "framemd5 differs but no decoded pixel does"
+        assert len(apart) <= MAX_FRAMES_APART * len(single_frames), apart
+        assert all(levels <= MAX_LEVELS_APART and share <= MAX_PIXELS_APART for _, levels, share in apart), apart
+        assert not video_edges & {number for number, _, _ in apart}, apart
     assert _frame_hashes(fanned, "a") == _frame_hashes(single, "a")
     assert fanned_status["output"]["durationSeconds"] == single_status["output"]["durationSeconds"]
     subtitles = [node_minio.client().get_object(s["output"]["bucket"], s["output"]["subtitles"]["vtt"]).read()
