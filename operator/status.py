@@ -223,6 +223,9 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     elif job is not None and ((succeeded := job_succeeded(job)) is not None or exited is not None):
         phase, why, stage = reasons.PHASE_SUCCEEDED, reasons.RENDER_SUCCEEDED, "Done"
         status["progress"] = 100
+        history = status.get("attemptHistory") or []
+        if history and history[-1].get("jobName") == job["metadata"]["name"]:
+            history[-1]["outcome"] = "Succeeded"  # as the phase says: the Pods show it before the Job does
         result = next((m for m in (termination_message(p) for p in reversed(pods)) if isinstance(m, Result)), None)
         if result is not None:
             status["output"], status["usage"] = _output(result, pods)

@@ -137,6 +137,27 @@ def test_a_second_attempt_is_shown_with_both_memories_while_it_starts(kube) -> N
     assert "failure" not in status
 
 
+def test_a_bigger_attempt_whose_pod_stored_the_video_is_succeeded_in_the_history_too(kube) -> None:
+    """The phase turns Succeeded from the Pod's exit, before the Job controller marks the Job
+    Complete; the history must not still call that attempt Running meanwhile."""
+    first = renderer_job(kube, failed_by="PodFailurePolicy")
+    second = renderer_job(kube, attempt=2, memory="1536Mi", active=1)
+    name = second["metadata"]["name"]
+    done = slim.pod(
+        kube.pod(name=f"{name}-y", phase="Succeeded", state=kube.terminated(0, "Completed", kube.result_message()),
+                 job_name=name)
+    )  # fmt: skip
+    pods = {first["metadata"]["name"]: [killed_pod(kube, first)], name: [done]}
+    seen = attempts.review([first], second, lambda job: pods[job["metadata"]["name"]], GROWTH)
+    assert seen.history[-1]["outcome"] == "Running"  # what the Job alone says
+    status = compute_status(
+        kube.videojob(quality="low", status={"phase": "Rendering"}),
+        Observation(now=kube.NOW, job=second, pods=[done], **_fields(seen)),
+    )
+    assert status["phase"] == "Succeeded"
+    assert [(a["attempt"], a["outcome"]) for a in status["attemptHistory"]] == [(1, "OOMKilled"), (2, "Succeeded")]
+
+
 def test_a_single_attempt_keeps_the_status_as_small_as_before(kube) -> None:
     job = renderer_job(kube, active=1)
     seen = attempts.review([job], job, lambda _: [], GROWTH)
