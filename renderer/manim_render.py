@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 
 from videojob.renderer.errors import LatexRejectedError, RenderError
 from videojob.renderer.layout import FRAME_HEIGHT
-from videojob.renderer.tex_sandbox import harden_tex, tex_complaint, tex_failed
+from videojob.renderer.tex_sandbox import tex_complaint, tex_confined_to, tex_failed
 from videojob.renderer.timing import SceneTiming
 from videojob.storyboard import THEMES, Visual
 
@@ -74,8 +74,7 @@ def render_scene(job: SceneJob) -> RenderedScene:
     manim_speedups.install()
 
     visual = TypeAdapter(Visual).validate_python(job.visual)
-    with tempfile.TemporaryDirectory(prefix=f"scene-{job.index}-") as scratch:
-        harden_tex(Path(scratch))
+    with tempfile.TemporaryDirectory(prefix=f"scene-{job.index}-") as scratch, tex_confined_to(Path(scratch)):
         options = {
             "pixel_width": job.width,
             "pixel_height": job.height,

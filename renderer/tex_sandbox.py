@@ -19,6 +19,7 @@ turns into the message the user reads.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
@@ -26,6 +27,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from videojob import limits as L
@@ -70,6 +72,21 @@ def harden_tex(scratch: Path) -> None:
     os.environ["TEXMFOUTPUT"] = str(scratch)
     os.environ[_NOTE_VARIABLE] = str(scratch / LIMIT_NOTE)
     os.environ["PATH"] = f"{wrappers}{os.pathsep}{_path_before_hardening}"
+
+
+@contextlib.contextmanager
+def tex_confined_to(scratch: Path) -> Iterator[None]:
+    """:func:`harden_tex` for the length of a ``with`` block, then the environment as it was.
+
+    A scene drawn in a long-lived process (a test, a notebook) must not leave TeX paranoid and
+    pointed at a scratch directory that is gone: every TeX that process started later failed."""
+    saved = os.environ.copy()
+    harden_tex(scratch)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def tex_complaint(scratch: Path) -> str:

@@ -6,6 +6,7 @@ scratch directory, and an equation that would keep TeX busy for good is stopped 
 """
 
 import json
+import multiprocessing
 import os
 import stat
 import subprocess
@@ -245,3 +246,26 @@ def test_an_equation_drawing_more_glyphs_than_allowed_is_refused_before_manim_pa
     assert (scratch / tex_sandbox.LIMIT_NOTE).read_text().strip() == (
         f"the equation draws 4000 glyphs, more than the {LATEX_GLYPHS_MAX} allowed"
     )
+
+
+def test_a_scene_drawn_in_a_long_lived_process_leaves_its_environment_as_it_was(tmp_path):
+    """render_scene confines TeX for its own scene only: a process that draws a scene (a test
+    session, a notebook) and starts TeX afterwards must not find it paranoid and pointed at a
+    scratch directory that is gone (it made every later TeX in the suite refuse its own file)."""
+    from videojob.renderer.manim_render import SceneJob, render_scene
+    from videojob.renderer.timing import plan_scene
+
+    job = SceneJob(1, {"kind": "equation", "latex": r"a^2 + b^2 = c^2"}, "Look.", "math", plan_scene(1.0, 15),
+                   854, 480, tmp_path / "scene.mp4")  # fmt: skip
+
+    def draw_then_compare() -> None:
+        before = dict(os.environ)
+        render_scene(job)
+        changed = {key for key in before.keys() | os.environ.keys() if before.get(key) != os.environ.get(key)}
+        (tmp_path / "changed").write_text(" ".join(sorted(changed)))
+
+    child = multiprocessing.get_context("fork").Process(target=draw_then_compare)
+    child.start()
+    child.join(timeout=300)
+    assert child.exitcode == 0 and (tmp_path / "scene.mp4").exists(), f"the scene was not drawn (exit {child.exitcode})"
+    assert (tmp_path / "changed").read_text() == "", "variables render_scene left changed"
