@@ -91,7 +91,10 @@ def main() -> int:
     for name in arguments.voice:
         PiperVoice.named(name, arguments.threads).session  # noqa: B018 - the load itself is the point
     give_back_memory()  # the model's parsed and rewritten copies (about 30 MiB) are garbage now
-    serve(sys.stdin, replies, arguments.threads)
+    try:
+        serve(sys.stdin, replies, arguments.threads)
+    except BrokenPipeError:  # the renderer is gone (stopped or killed): nobody to answer, nothing to say
+        os._exit(0)  # not a normal exit: flushing the dead pipe again would print a traceback at shutdown
     return 0
 
 
