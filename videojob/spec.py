@@ -315,7 +315,7 @@ class VideoJobSpec(SpecModel):
         L.PARALLELISM_MIN,
         description=f"How many renderer Pods share the video's scenes, {L.PARALLELISM_MIN} to "
         f"{L.PARALLELISM_MAX}, or '{L.PARALLELISM_AUTO}' to pick from the scene count and the quality. "
-        "Each Pod narrates and draws its share into the scene cache, then one more Pod joins them; "
+        "Each Pod narrates and draws its share into the scene cache, and the last one then joins them; "
         "1 renders in a single Pod. Inside a Pod, scenes are drawn one per CPU of its limit.",
     )
     queue_name: Annotated[str, Field(max_length=63, pattern=DNS_LABEL)] | None = Field(

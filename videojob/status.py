@@ -130,7 +130,7 @@ class FailureStatus(_Status):
     reason: str | None = Field(
         None,
         description="A CamelCase reason: OOMKilled, DeadlineExceeded, BackoffLimitExceeded, InvalidSpec, "
-        "InvalidStoryboard, ImagePullBackOff, LLMUnavailable, UploadFailed and others.",
+        "InvalidStoryboard, ImagePullBackOff, LLMUnavailable, UploadFailed, ScratchFull and others.",
     )
     message: str | None = Field(None, description="What went wrong and what to change.")
     exit_code: int | None = Field(None, alias="exitCode", description="The renderer's last exit code, when it had one.")
