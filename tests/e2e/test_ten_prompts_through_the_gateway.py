@@ -121,7 +121,7 @@ def operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, 
 
 
 class PodSampler(threading.Thread):
-    """Samples the renderer Pods once a second: how many are not finished (Pending or Running) at once,
+    """Samples the renderer Pods once a second: how many are unfinished (Pending, or rendering) at once,
     and each Pod's container start and finish as the kubelet reported them."""
 
     def __init__(self, kube_cluster: Any, namespace: str):
@@ -147,7 +147,7 @@ class PodSampler(threading.Thread):
             )
             if listed.returncode == 0:
                 items = json.loads(listed.stdout)["items"]
-                unfinished = [pod for pod in items if pod["status"].get("phase") not in ("Succeeded", "Failed")]
+                unfinished = [pod for pod in items if _renders(pod)]
                 self.most_unfinished = max(self.most_unfinished, len(unfinished))
                 self.samples += 1
                 self.pods |= {pod["metadata"]["name"]: pod for pod in items}
@@ -162,6 +162,19 @@ class PodSampler(threading.Thread):
                 if done and done.get("startedAt") and done.get("finishedAt"):
                     spans.append((_unix(done["startedAt"]), _unix(done["finishedAt"])))
         return spans
+
+
+def _renders(pod: dict[str, Any]) -> bool:
+    """Pending, or running a renderer container that has not ended.
+
+    Not the phase alone: the kubelet reports a container terminated, then tears the Pod down and
+    only then gives it phase Succeeded (seconds on a busy node). The operator, which reads the same
+    terminated state, gives the slot to the next VideoJob at once, whose Pod waits for the CPU the
+    old one still holds."""
+    if pod["status"].get("phase") in ("Succeeded", "Failed"):
+        return False
+    containers = pod["status"].get("containerStatuses") or []
+    return not containers or any("terminated" not in (c.get("state") or {}) for c in containers)
 
 
 def _unix(text: str) -> float:
