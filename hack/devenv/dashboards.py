@@ -362,6 +362,16 @@ def operator() -> Dashboard:
                     "short",
                     (f"sum(rate(process_cpu_seconds_total{{{OP}}}[{RATE}]))", "cores"),
                 ),
+                series(
+                    "Kubernetes API requests",
+                    "Requests the operator sent to the API server per second, by verb and resource "
+                    "(watches and log streams aside): what the operator costs the control plane.",
+                    "reqps",
+                    (
+                        f"sum by (verb, resource) (rate(videojob_operator_api_requests_total{{{OP}}}[{RATE}]))",
+                        "{{verb}} {{resource}}",
+                    ),
+                ),
             ],
         ],
     )
