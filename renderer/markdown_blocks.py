@@ -28,15 +28,8 @@ from pydantic import BaseModel, ValidationError
 from videojob import limits as L
 from videojob.diagram_geometry import drawn_on_top
 from videojob.expression import ExpressionError, parse_expression
-from videojob.storyboard import (
-    Comparison,
-    Diagram,
-    DiagramShape,
-    FunctionPlot,
-    InvalidStoryboardError,
-    Timeline,
-    plain_message,
-)
+from videojob.storyboard import InvalidStoryboardError, plain_message
+from videojob.visuals import Comparison, Diagram, DiagramShape, FunctionPlot, Timeline
 
 REFUSAL = "the lecture cannot become a video"
 DRAWING_LANGUAGES = ("diagram", "timeline", "plot")

@@ -32,7 +32,8 @@ with warnings.catch_warnings():  # Manim's audio dependency imports audioop, dep
     from videojob.renderer.scenes import TEMPLATES
     from videojob.renderer.scenes.equations import EquationLine, EquationTooWideError
 from videojob.renderer.timing import plan_scene
-from videojob.storyboard import THEMES, Visual
+from videojob.storyboard import THEMES
+from videojob.visuals import Visual
 
 FRAMES = {"landscape": (1280, 720), "portrait": (720, 1280)}
 WORDS = [
