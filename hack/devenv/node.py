@@ -22,10 +22,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from videojob_devenv import clusterdns, images, kubeproxy, nodeconfig, nodehost, nodenet, pki, tools
 from videojob_devenv.controlplane import (
     CLUSTER_DNS_IP,
@@ -46,19 +42,12 @@ CTR = "ctr"  # Debian's containerd package ships it
 KUBELET_SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops")
 
 
-class _LoadedAuthority(pki.CertificateAuthority):
+def _control_plane_authority(plane: ControlPlane) -> pki.CertificateAuthority:
     """The control plane's CA, read back from its files to issue the node's certificates."""
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.pair = pki.KeyPair(directory / "ca.crt", directory / "ca.key")
-        self._cert = x509.load_pem_x509_certificate(self.pair.cert.read_bytes())
-        key = serialization.load_pem_private_key(self.pair.key.read_bytes(), password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise StartError(
-                f"{self.pair.key} is not the EC key the control plane writes; run `hack/cluster down`, then up"
-            )
-        self._key = key
+    try:
+        return pki.CertificateAuthority.load(plane.pki_dir, issue_into=plane.pki_dir)
+    except ValueError as error:
+        raise StartError(f"{error}; run `hack/cluster down`, then up") from error
 
 
 @dataclasses.dataclass
@@ -158,7 +147,7 @@ class Node:
         self._forget_earlier_runs()
         self.load(pause)
 
-        ca = _LoadedAuthority(self.plane.pki_dir)
+        ca = _control_plane_authority(self.plane)
         client = ca.issue("kubelet-client", f"system:node:{self.name}", organization="system:nodes", client=True)
         serving = ca.issue(
             "kubelet-serving", self.name, server=True, dns_names=(self.name,), ip_addresses=(slot.node_ip,)
@@ -213,7 +202,7 @@ class Node:
         """kube-proxy, so that ClusterIPs lead somewhere, then CoreDNS, so that their names resolve."""
         slot = self.slot
         assert slot is not None
-        ca = _LoadedAuthority(self.plane.pki_dir)
+        ca = _control_plane_authority(self.plane)
         identity = ca.issue("kube-proxy-client", kubeproxy.IDENTITY, client=True)
         kubeconfig = _kubeconfig(
             self.state_dir / "kube-proxy.kubeconfig", self.plane.node_server, ca.pair.cert, identity, kubeproxy.IDENTITY
