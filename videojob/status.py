@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from videojob.limits import ATTEMPTS_MAX
 from videojob.structural import kube
 
-AttemptOutcome = Literal["Pending", "Running", "Succeeded", "OOMKilled", "Failed"]
+AttemptOutcome = Literal["Pending", "Running", "Succeeded", "OOMKilled", "ScratchFull", "Failed"]
 Phase = Literal["Pending", "Queued", "Suspended", "Scripting", "Rendering", "Assembling", "Uploading",
                 "Succeeded", "Failed"]  # fmt: skip
 PHASES: tuple[Phase, ...] = get_args(Phase)
@@ -114,15 +114,20 @@ class UsageStatus(_Status):
 
 class AttemptStatus(_Status):
     """One attempt at this VideoJob's render: one batch/v1 Job, of one Pod or an Indexed Job of spec.parallelism Pods \
-(one per share of the scenes); the first attempt, or one started with more memory after an OOM kill."""
+(one per share of the scenes); the first attempt, or one started with more memory after an OOM kill or more \
+scratch space after an eviction for it."""
 
     attempt: Annotated[int, Field(ge=1, le=ATTEMPTS_MAX)] = Field(description="1 for the first Job, then 2, 3...")
     job_name: Annotated[str, Field(max_length=63)] = Field(alias="jobName", description="The attempt's batch/v1 Job.")
     memory: Annotated[str, Field(max_length=32)] | None = Field(
         None, description="The renderer's memory limit in this attempt, for example 1536Mi."
     )
+    scratch: Annotated[str, Field(max_length=32)] | None = Field(
+        None, description="The sizeLimit of the renderer's scratch volume in this attempt, for example 4Gi."
+    )
     outcome: AttemptOutcome = Field(
-        description="Pending, Running, Succeeded, OOMKilled (the next attempt gets more memory) or Failed."
+        description="Pending, Running, Succeeded, OOMKilled (the next attempt gets more memory), ScratchFull "
+        "(evicted for its scratch volume: the next attempt gets a bigger one) or Failed."
     )
 
 
@@ -171,7 +176,8 @@ class VideoJobStatus(_Status):
         None,
         alias="attemptHistory",
         description=f"Each attempt so far, oldest first (at most {ATTEMPTS_MAX}): an attempt OOMKilled is "
-        "followed by one with more memory, up to the operator's ceiling (VIDEOJOB_OOM_MEMORY_CEILING).",
+        "followed by one with more memory, up to the operator's ceiling (VIDEOJOB_OOM_MEMORY_CEILING), one "
+        "evicted for its scratch volume (ScratchFull) by one with a bigger volume (VIDEOJOB_SCRATCH_CEILING).",
     )
     job_name: Annotated[str, Field(max_length=63)] | None = Field(
         None, alias="jobName", description="The renderer batch/v1 Job (the newest attempt's), in the same namespace."
