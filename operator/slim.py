@@ -38,14 +38,16 @@ def videojob(body: Mapping[str, Any]) -> dict[str, Any]:
 
 def job(body: Mapping[str, Any]) -> dict[str, Any]:
     metadata, spec = body.get("metadata") or {}, body.get("spec") or {}
-    # The containers' resources: a later attempt's memory grows from this one's (attempts.py).
+    # The containers' resources and the emptyDir sizes: a later attempt's memory or scratch grows from
+    # this one's (attempts.py).
     template = (spec.get("template") or {}).get("spec") or {}
     containers = [_pick(c, ("name", "resources")) for c in template.get("containers") or []]
+    volumes = [_pick(v, ("name", "emptyDir")) for v in template.get("volumes") or [] if "emptyDir" in v]
     return {
         "metadata": _pick(metadata, ("name", "namespace", "uid"))
         | {"labels": _pick(metadata.get("labels"), _JOB_LABELS)},
         "spec": _pick(spec, ("suspend", "activeDeadlineSeconds", "completions"))
-        | {"template": {"spec": {"containers": containers}}},
+        | {"template": {"spec": {"containers": containers, "volumes": volumes}}},
         "status": dict(body.get("status") or {}),
     }
 
