@@ -54,6 +54,7 @@ class ClusterApi(Protocol):
 
     async def create_if_absent(self, manifest: Mapping[str, Any]) -> bool: ...
     async def set_job_suspend(self, namespace: str, name: str, suspend: bool) -> None: ...
+    async def set_job_backoff_limit(self, namespace: str, name: str, limit: int) -> None: ...
     async def patch_videojob_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> dict[str, Any]: ...
     async def set_videojob_finalizers(
         self, namespace: str, name: str, finalizers: list[str], resource_version: str
@@ -140,6 +141,15 @@ class Kube:
             "PATCH",
             f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
             body={"spec": {"suspend": suspend}},
+            content_type=MERGE_PATCH,
+        )
+
+    async def set_job_backoff_limit(self, namespace: str, name: str, limit: int) -> None:
+        await self._call(
+            f"setting backoffLimit={limit} on Job {namespace}/{name}",
+            "PATCH",
+            f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
+            body={"spec": {"backoffLimit": limit}},
             content_type=MERGE_PATCH,
         )
 
