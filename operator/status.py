@@ -71,7 +71,7 @@ class Observation:
     invalid_spec: str | None = None
     attempt_history: Sequence[Mapping[str, Any]] = ()  # from attempts.history(), oldest first
     earlier_starts: int = 0  # renderer Pods started by the attempts before ``job``
-    last_attempt: Diagnosis | None = None  # ``job`` was OOMKilled and no bigger attempt starts: why (see attempts.py)
+    last_attempt: Diagnosis | None = None  # ``job`` ran out of room and no bigger attempt starts: why (attempts.py)
     kueue: KueueWait | None = None  # Kueue holds ``job`` suspended: its reason
 
 
@@ -240,7 +240,7 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         )
     elif job is not None and (failed := job_failed(job)) is not None:
         failure = failed_diagnosis(videojob, job, pods)
-        if failure.reason == reasons.OOM_KILLED and seen.last_attempt is not None:
+        if failure.reason in (reasons.OOM_KILLED, reasons.SCRATCH_FULL) and seen.last_attempt is not None:
             failure = seen.last_attempt
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Failed: {failure.reason}"
         status["completionTime"] = failed.get("lastTransitionTime") or timestamp(seen.now)
@@ -316,10 +316,15 @@ def _held_since_restart(
 
 
 def _grown(seen: Observation) -> str:
-    """The stage's note while a bigger attempt starts after an OOM kill."""
+    """The stage's note while a bigger attempt starts after an OOM kill or an eviction for scratch."""
     if len(seen.attempt_history) < 2:
         return ""
     newest, before = seen.attempt_history[-1], seen.attempt_history[-2]
+    if before.get("outcome") == reasons.SCRATCH_FULL:
+        return (
+            f" (attempt {newest.get('attempt')} with {newest.get('scratch', '?')} of scratch: "
+            f"attempt {before.get('attempt')} filled its {before.get('scratch', '?')})"
+        )
     return (
         f" (attempt {newest.get('attempt')} with {newest.get('memory', '?')}: "
         f"attempt {before.get('attempt')} ran out of memory at {before.get('memory', '?')})"
