@@ -57,6 +57,8 @@ def kick_when_settled(reconciler: Reconciler, videojob_uid: str) -> None:
 
 
 def renderer_job_changed(reconciler: Reconciler, kind: str, videojob_uid: str, job: Mapping[str, Any]) -> None:
+    if kind != "DELETED" and kueue.queue_of(job) is None:
+        reconciler.admission.weigh_job(videojob_uid, job)  # Kueue's Jobs take none of the operator's slots
     kick_when_settled(reconciler, videojob_uid)
 
 
@@ -119,7 +121,8 @@ async def stop_reconciler(memo: kopf.Memo, **_: Any) -> None:
 
 
 @kopf.index(API_GROUP, API_VERSION, PLURAL)
-async def videojobs_by_uid(uid: str, body: kopf.Body, **_: Any) -> dict[str, dict[str, Any]]:
+async def videojobs_by_uid(uid: str, body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[str, dict[str, Any]]:
+    memo.reconciler.admission.weigh_videojob(uid, body)  # as it enters the index: see Admission.decide
     return {uid: slim.videojob(body)}
 
 
@@ -152,6 +155,7 @@ def _reconciler(memo: kopf.Memo, indexes: dict[str, Any]) -> Reconciler:
 async def videojob_changed(type: str, uid: str, body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
     reconciler = _reconciler(memo, kwargs)
     if type == "DELETED":
+        reconciler.admission.drop(uid)
         reconciler.forget(uid)
     elif not (type == "MODIFIED" and reconciler.statuses.is_echo(body)):  # our own status write coming back
         reconciler.kick(uid)
