@@ -25,8 +25,9 @@ from videojob.spec import (
     renderer_spec_json,
 )
 
-from .fanout import ASSEMBLY_SUFFIX, STEP_ASSEMBLY, STEP_LABEL, STEP_SHARES, planned_pods
+from .fanout import ASSEMBLY_SUFFIX, STEP_ASSEMBLY, STEP_LABEL, STEP_SHARES
 from .settings import OperatorSettings
+from .slots import pods_at_once
 
 RENDERER_CONTAINER = "renderer"
 SCRATCH_DIR = "/scratch"
@@ -323,7 +324,7 @@ def build_attempt_job(
     deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
     """The Job of an attempt: a fanned-out render's shares Job, else the single-Pod renderer Job."""
-    pods = planned_pods(VideoJobSpec.model_validate(videojob["spec"]))
+    pods = pods_at_once(VideoJobSpec.model_validate(videojob["spec"]), settings.max_concurrent_renders)
     if pods > 1:
         return build_shares_job(
             videojob, settings, pods=pods, attempt=attempt, memory=memory, deadline_seconds=deadline_seconds
