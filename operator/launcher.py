@@ -21,6 +21,7 @@ from .builders import build_assembly_job, build_attempt_job, build_spec_configma
 from .events import EventSink
 from .kube import ClusterApi
 from .settings import OperatorSettings
+from .slots import lowered_note
 
 
 class Launcher:
@@ -52,6 +53,8 @@ class Launcher:
         self._configmap_ensured.add(uid)
         if created:
             self._events()(body, "Normal", "JobCreated", f"Created renderer Job {job['metadata']['name']}")
+            if (lowered := lowered_note(spec, self.settings.max_concurrent_renders)) is not None:
+                self._events()(body, "Normal", "ParallelismLowered", lowered)
             metrics.JOB_CREATION.observe(asyncio.get_running_loop().time() - admitted)
         return job
 
