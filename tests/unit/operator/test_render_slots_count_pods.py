@@ -6,7 +6,9 @@ and succeeded); the admission that reads them is the operator's own.
 
 from __future__ import annotations
 
+import asyncio
 import random
+from typing import cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,8 @@ from hypothesis import strategies as st
 from videojob.operator import slim
 from videojob.operator.admission import Admission, Waiting, decide
 from videojob.operator.builders import build_attempt_job
+from videojob.operator.kube import ClusterApi
+from videojob.operator.launcher import Launcher
 from videojob.operator.settings import OperatorSettings
 from videojob.operator.slots import lowered_note, pods_at_once
 from videojob.operator.world import World, WrittenStatuses
@@ -185,3 +189,28 @@ def test_renders_start_in_their_order_and_never_run_more_pods_than_the_cap(sizes
         if running:
             del running[rng.choice(sorted(running))]
     assert started == [f"u{i}" for i in range(len(sizes))]
+
+
+class _Api:
+    """Answers the two creates a first attempt makes, as the API server does when the objects are new."""
+
+    def __init__(self) -> None:
+        self.created: list[dict] = []
+
+    async def create_if_absent(self, manifest: dict) -> bool:
+        self.created.append(manifest)
+        return True
+
+
+def test_the_videojob_is_told_when_its_fan_out_is_lowered_to_the_cap(kube):
+    wide = _videojob(kube, "wide", 1, parallelism=6)
+    settings_ = OperatorSettings(max_concurrent_renders=2)
+    events: list[tuple[str, str, str]] = []
+    admission = _admission(2, [wide])
+    api = _Api()
+    launcher = Launcher(settings_, cast(ClusterApi, api), admission, lambda: lambda _, *event: events.append(event))
+    asyncio.run(launcher.start(wide, VideoJobSpec.model_validate(wide["spec"])))
+    job = next(m for m in api.created if m["kind"] == "Job")
+    assert job["spec"]["parallelism"] == 2
+    lowered = [message for _, reason, message in events if reason == "ParallelismLowered"]
+    assert lowered and lowered[0].startswith("spec.parallelism 6 is more than the operator's 2 render slot(s)")
