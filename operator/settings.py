@@ -54,7 +54,15 @@ class OperatorSettings(BaseSettings):
     namespaces: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Namespaces to watch, comma-separated; empty watches all."
     )
-    max_concurrent_renders: Annotated[int, Field(ge=1, le=10000)] = 4
+    max_concurrent_renders: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=10000,
+            description="Renderer Pods running at once (the operator's render slots): a fan-out of N Pods takes N, "
+            "one asking for more than the cap runs on the cap; VideoJobs with spec.queueName are Kueue's instead.",
+        ),
+    ] = 4
     renderer_image: Annotated[str, Field(min_length=1)] = "ghcr.io/videojob/renderer:0.1.0"
     renderer_image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     renderer_service_account: str | None = None
