@@ -13,6 +13,7 @@ import dataclasses
 import errno
 import json
 import os
+import random
 import signal
 import socket
 import ssl
@@ -41,10 +42,29 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join("    " + line for line in content[-lines:]) or "    (log is empty)"
 
 
+# Ports for servers the tests start, below Linux's ephemeral range (32768-60999 by default, where
+# the kernel picks every outgoing connection's source port and every bind to port 0) and below
+# Kubernetes' NodePort range (30000-32767): a port checked free here is not taken by a client's
+# connection before its server binds it, which a port from bind(("", 0)) could be.
+SERVER_PORTS = range(20000, 30000)
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A port no one listens on now, from :data:`SERVER_PORTS`, never the same twice in a process."""
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.choice(SERVER_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise StartError(f"no free port on {host} in {SERVER_PORTS.start}-{SERVER_PORTS.stop - 1} after 500 tries")
 
 
 def require_free_port(port: int, host: str, *, what: str, hint: str) -> int:

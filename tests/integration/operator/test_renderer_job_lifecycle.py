@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 
 import pytest
 
 from videojob.operator.builders import build_renderer_job
 from videojob.operator.settings import OperatorSettings
+from videojob_devenv.processes import free_port
 
 pytestmark = pytest.mark.cluster
 
@@ -57,14 +57,8 @@ def test_applying_a_videojob_creates_the_renderer_job_the_builder_describes(clus
     assert status["observedGeneration"] == 1
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_successful_render_reports_the_output_and_kubectl_wait_returns(cluster, start_operator, helpers):
-    metrics_port = _free_port()
+    metrics_port = free_port()
     start_operator(VIDEOJOB_METRICS_PORT=str(metrics_port))
     cluster.videojob("lesson")
     job = cluster.wait_job("lesson")

@@ -6,7 +6,6 @@ stand-in the design allows), misbehaving on purpose."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from videojob.renderer.config import llm_config
 from videojob.renderer.errors import LLMUnavailableError
 from videojob.renderer.llm_source import storyboard_from_prompt
 from videojob.renderer.settings import RendererSettings
+from videojob_devenv.processes import free_port
 
 RETRIES = 2  # so every fault costs at most 3 requests
 TIMEOUT = 2.0
@@ -58,10 +58,7 @@ def misbehaving_endpoint(delay: float, body: bytes, content_type: str = "applica
 
 
 def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"  # nothing listens there now
+    return f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there now
 
 
 def _llm(base_url: str):
