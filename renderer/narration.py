@@ -21,6 +21,7 @@ import logging
 import subprocess
 import tempfile
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -202,6 +203,8 @@ class Narrator:
         self._engines = engines
         self._failed: dict[str, str] = {}  # voice -> why, for the rest of this render
         self.characters = 0  # usage: characters sent to a speech engine
+        # Told of every clip as soon as it exists (text, clip): a fan-out's share hands its speech over early.
+        self.on_spoken: Callable[[str, Speech], None] | None = None
 
     @property
     def first_choice(self) -> str:
@@ -251,7 +254,10 @@ class Narrator:
                     log.warning("voice %s failed, not trying it again in this render: %s", voice.spec, error)
                     self._failed[voice.spec] = str(error)
                     continue
-            return Speech(target, wav_samples(target), voice.spec)
+            speech = Speech(target, wav_samples(target), voice.spec)
+            if self.on_spoken is not None:
+                self.on_spoken(text, speech)
+            return speech
         return None
 
 
