@@ -39,6 +39,9 @@ class StatusEchoingApi:
     async def set_job_suspend(self, namespace, name, suspend):
         raise AssertionError("not expected here")
 
+    async def set_job_backoff_limit(self, namespace, name, limit):
+        raise AssertionError("not expected here")
+
     async def set_videojob_finalizers(self, namespace, name, finalizers, resource_version):
         raise AssertionError("not expected here")
 

@@ -29,6 +29,9 @@ class RecordingApi:
     async def set_job_suspend(self, namespace, name, suspend):
         raise AssertionError("not expected here")
 
+    async def set_job_backoff_limit(self, namespace, name, limit):
+        raise AssertionError("not expected here")
+
     async def patch_videojob_status(self, namespace, name, status):
         self.version += 1
         self.status_patches.append((time.monotonic(), dict(status)))
