@@ -1,11 +1,14 @@
-"""Attempts of one VideoJob: after an OOM kill, the next renderer Job gets more memory.
+"""Attempts of one VideoJob: after an OOM kill or a full scratch volume, the next renderer Job gets more room.
 
 Each attempt is its own batch/v1 Job, named and labelled with its number (see
 :func:`.builders.job_name`); inside one attempt the Job controller owns the ordinary
-retries (``backoffLimit``). Only a renderer killed for memory (container reason
-``OOMKilled``) starts attempt N+1, with the memory limit multiplied by
-``VIDEOJOB_OOM_MEMORY_FACTOR`` and capped at ``VIDEOJOB_OOM_MEMORY_CEILING``; the scenes
-the killed attempt finished are in the S3 scene cache, so the next one draws only the rest.
+retries (``backoffLimit``). Two ends start attempt N+1 instead: a renderer killed for memory
+(container reason ``OOMKilled``) comes back with the memory limit multiplied by
+``VIDEOJOB_OOM_MEMORY_FACTOR`` and capped at ``VIDEOJOB_OOM_MEMORY_CEILING``; one the kubelet
+evicted because its scratch emptyDir passed its sizeLimit comes back with the sizeLimit multiplied by
+``VIDEOJOB_SCRATCH_FACTOR``, capped at ``VIDEOJOB_SCRATCH_CEILING`` (the attempt's Job is ended at the
+eviction, see :func:`scratch_eviction`, so that no Pod is retried at the same size). The other size
+is kept. The scenes the ended attempt finished are in the S3 scene cache, so the next one draws only the rest.
 Every attempt shares one deadline, spec.activeDeadlineSeconds from the first attempt's start:
 attempt N+1's Job gets what is left of it (:func:`seconds_left`), and none starts once it is spent.
 
@@ -26,17 +29,27 @@ from kubernetes.utils.quantity import parse_quantity
 from videojob.limits import ATTEMPTS_MAX
 
 from . import reasons
-from .builders import ATTEMPT_LABEL, RENDERER_CONTAINER
-from .failures import Diagnosis, job_failed, job_succeeded, pods_by_age, terminated_state
+from .builders import ATTEMPT_LABEL, RENDERER_CONTAINER, SCRATCH_VOLUME
+from .failures import (
+    Diagnosis,
+    evicted_for_scratch,
+    job_failed,
+    job_succeeded,
+    pods_by_age,
+    scratch_limit,
+    terminated_state,
+)
 
 MEBIBYTE = 2**20
 CEILING_VARIABLE = "VIDEOJOB_OOM_MEMORY_CEILING"
 FACTOR_VARIABLE = "VIDEOJOB_OOM_MEMORY_FACTOR"
+SCRATCH_CEILING_VARIABLE = "VIDEOJOB_SCRATCH_CEILING"
+SCRATCH_FACTOR_VARIABLE = "VIDEOJOB_SCRATCH_FACTOR"
 
 
 @dataclass(frozen=True)
-class MemoryGrowth:
-    """The two operator settings: how much more memory each attempt gets, and the most it may get."""
+class Growth:
+    """Two operator settings for one size: how much more each attempt gets, and the most it may get."""
 
     factor: float
     ceiling: str
@@ -47,10 +60,20 @@ class MemoryGrowth:
 
 
 @dataclass(frozen=True)
+class Growths:
+    """How each attempt grows: its memory after an OOM kill, its scratch sizeLimit after an eviction."""
+
+    memory: Growth
+    scratch: Growth
+
+
+@dataclass(frozen=True)
 class NextAttempt:
     attempt: int
-    memory: str  # the renderer's new memory limit
-    after: str  # the limit the previous attempt was killed at
+    memory: str | None  # the renderer's memory limit (grown after an OOM kill, else the previous attempt's)
+    after: str  # the size the previous attempt ran out of
+    scratch: str | None = None  # the scratch sizeLimit (grown after an eviction, else the previous attempt's)
+    grew: str = "memory"  # which size grew: "memory" or "scratch"
 
 
 def _moment(text: str) -> datetime:
@@ -73,15 +96,25 @@ def seconds_left(deadline_seconds: int, started: datetime | None, now: datetime)
     return max(0, math.floor(deadline_seconds - (now - started).total_seconds()))
 
 
-def deadline_spent(job: Mapping[str, Any], deadline_seconds: int, started: datetime | None, now: datetime) -> Diagnosis:
-    """Why attempt N+1 does not start after attempt N (``job``) was OOMKilled: the deadline is spent."""
+def deadline_spent(
+    job: Mapping[str, Any],
+    deadline_seconds: int,
+    started: datetime | None,
+    now: datetime,
+    pods: Sequence[Mapping[str, Any]] = (),
+) -> Diagnosis:
+    """Why attempt N+1 does not start after attempt N (``job``) ran out of room: the deadline is spent."""
     used = round((now - started).total_seconds()) if started is not None else deadline_seconds
+    if ended_by(job, pods) == reasons.SCRATCH_FULL:
+        what = f"filled its scratch volume (ScratchFull) on attempt {attempt_number(job)} at {scratch_size(job, pods)}"
+    else:
+        what = f"ran out of memory (OOMKilled) on attempt {attempt_number(job)} at {memory_limit(job) or '?'}"
     return Diagnosis(
         reasons.DEADLINE_EXCEEDED,
-        f"The renderer ran out of memory (OOMKilled) on attempt {attempt_number(job)} at {memory_limit(job) or '?'}, "
+        f"The renderer {what}, "
         f"and the attempts have used {used} s of spec.activeDeadlineSeconds ({deadline_seconds} s), so no bigger "
-        "attempt can start. Raise spec.activeDeadlineSeconds or spec.resources.limits.memory and create the "
-        "VideoJob again.",
+        "attempt can start. Raise spec.activeDeadlineSeconds (or, for memory, spec.resources.limits.memory) and "
+        "create the VideoJob again.",
     )
 
 
@@ -114,6 +147,30 @@ def memory_limit(job: Mapping[str, Any]) -> str | None:
     return None
 
 
+def scratch_limit_of(job: Mapping[str, Any]) -> str | None:
+    """The sizeLimit of the renderer's scratch emptyDir in the Job's Pod template."""
+    volumes = (((job.get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
+    for volume in volumes:
+        if volume.get("name") == SCRATCH_VOLUME:
+            return (volume.get("emptyDir") or {}).get("sizeLimit")
+    return None
+
+
+def scratch_eviction(pods: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The newest Pod the kubelet evicted for passing its scratch sizeLimit, if any.
+
+    The Job controller counts such a Pod as an ordinary failure and would start another at the same
+    size (see :func:`.failures.evicted_for_scratch`), so the operator ends the attempt's Job when it sees one.
+    """
+    return next((pod for pod in reversed(pods_by_age(pods)) if evicted_for_scratch(pod)), None)
+
+
+def scratch_size(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The scratch sizeLimit an attempt had: its Job's, else what the kubelet's eviction message names."""
+    evicted = scratch_eviction(pods)
+    return scratch_limit_of(job) or (scratch_limit(evicted) if evicted else None) or "?"
+
+
 def killed_for_memory(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> bool:
     """The Job failed and its last finished Pod's renderer was OOMKilled."""
     if job_failed(job) is None:
@@ -122,26 +179,40 @@ def killed_for_memory(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]])
     return bool(finished) and (terminated_state(finished[-1]) or {}).get("reason") == reasons.OOM_KILLED
 
 
-def grown_memory(current: int, growth: MemoryGrowth) -> int | None:
-    """The next attempt's limit in bytes, or None when ``current`` is already at the ceiling."""
+def ended_by(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> str | None:
+    """OOMKilled or ScratchFull when the Job failed for want of that room (a bigger attempt may follow)."""
+    if killed_for_memory(job, pods):
+        return reasons.OOM_KILLED
+    if job_failed(job) is not None and scratch_eviction(pods) is not None:
+        return reasons.SCRATCH_FULL
+    return None
+
+
+def grown_size(current: int, growth: Growth) -> int | None:
+    """The next attempt's size in bytes (whole MiB), or None when ``current`` is already at the ceiling."""
     if current >= growth.ceiling_bytes:
         return None
     return min(math.ceil(current * growth.factor / MEBIBYTE) * MEBIBYTE, growth.ceiling_bytes)
 
 
-def next_attempt(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], growth: MemoryGrowth) -> NextAttempt | None:
-    """Attempt N+1 when attempt N (``job``) was killed for memory and may grow; None otherwise."""
-    current = memory_limit(job)
-    attempt = attempt_number(job)
-    if current is None or attempt >= ATTEMPTS_MAX or not killed_for_memory(job, pods):
+def next_attempt(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], growths: Growths) -> NextAttempt | None:
+    """Attempt N+1 when attempt N (``job``) was killed for memory or evicted for scratch and that size may
+    grow; None otherwise. The size that did not run out stays as attempt N had it."""
+    cause = ended_by(job, pods)
+    memory, scratch = memory_limit(job), scratch_limit_of(job)
+    if cause is None or attempt_number(job) >= ATTEMPTS_MAX:
         return None
-    grown = grown_memory(quantity_bytes(current), growth)
-    if grown is None:
+    if cause == reasons.OOM_KILLED:
+        if memory is None or (grown := grown_size(quantity_bytes(memory), growths.memory)) is None:
+            return None
+        return NextAttempt(attempt_number(job) + 1, _tidy(grown, growths.memory), memory, scratch, "memory")
+    enforced = scratch_size(job, pods)
+    if enforced == "?" or (grown := grown_size(quantity_bytes(enforced), growths.scratch)) is None:
         return None
-    return NextAttempt(attempt + 1, _tidy(grown, growth), current)
+    return NextAttempt(attempt_number(job) + 1, memory, enforced, _tidy(grown, growths.scratch), "scratch")
 
 
-def _tidy(size: int, growth: MemoryGrowth) -> str:
+def _tidy(size: int, growth: Growth) -> str:
     return growth.ceiling if size == growth.ceiling_bytes else mebibytes(size)
 
 
@@ -149,7 +220,7 @@ def out_of_memory(
     job: Mapping[str, Any],
     pods: Sequence[Mapping[str, Any]],
     earlier: Sequence[Mapping[str, Any]],
-    growth: MemoryGrowth,
+    growth: Growth,
 ) -> Diagnosis:
     """Why ``job``, OOMKilled, is the last attempt: the ceiling is reached, or the attempts are used up.
 
@@ -158,7 +229,7 @@ def out_of_memory(
     current = memory_limit(job) or "?"
     steps = " -> ".join(str(entry.get("memory", "?")) for entry in earlier) or current
     attempt = attempt_number(job)
-    could_grow = current != "?" and grown_memory(quantity_bytes(current), growth) is not None
+    could_grow = current != "?" and grown_size(quantity_bytes(current), growth) is not None
     if could_grow:
         why = (
             f"on attempt {attempt}, the most a VideoJob makes (memory {steps}). Raise {FACTOR_VARIABLE} "
@@ -179,6 +250,39 @@ def out_of_memory(
     )
 
 
+def out_of_scratch(
+    job: Mapping[str, Any],
+    pods: Sequence[Mapping[str, Any]],
+    earlier: Sequence[Mapping[str, Any]],
+    growth: Growth,
+) -> Diagnosis:
+    """Why ``job``, evicted for its scratch volume, is the last attempt: the ceiling, or the attempts used up."""
+    enforced = scratch_size(job, pods)
+    steps = " -> ".join(str(entry.get("scratch", "?")) for entry in earlier) or enforced
+    attempt = attempt_number(job)
+    if enforced != "?" and grown_size(quantity_bytes(enforced), growth) is not None:
+        why = (
+            f"on attempt {attempt}, the most a VideoJob makes (scratch {steps}). Raise {SCRATCH_FACTOR_VARIABLE} "
+            f"(now {growth.factor}) on the operator so that each attempt grows more"
+        )
+    else:
+        why = (
+            f"at the operator's ceiling {SCRATCH_CEILING_VARIABLE}={growth.ceiling}, on attempt {attempt} "
+            f"(scratch {steps}): this render needs more than the ceiling. Raise {SCRATCH_CEILING_VARIABLE} on the "
+            "operator (chart: operator.scratchCeiling; a node must have that much disk to spare)"
+        )
+    evicted = scratch_eviction(pods)
+    terminated = terminated_state(evicted) if evicted else None
+    return Diagnosis(
+        reasons.SCRATCH_FULL,
+        f"The renderer ran out of scratch space: it wrote more than the {enforced} sizeLimit of its "
+        f"{SCRATCH_VOLUME} volume (audio, scene clips and the video while it is made) and the kubelet evicted it, "
+        f"{why}; or make the video shorter (spec.durationSeconds, fewer scenes) or a lower quality, and create "
+        "the VideoJob again.",
+        exit_code=terminated.get("exitCode") if terminated else None,
+    )
+
+
 def pod_starts(job: Mapping[str, Any]) -> int:
     """Renderer Pods the Job controller started for this attempt."""
     status = job.get("status") or {}
@@ -189,8 +293,8 @@ def outcome(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> str:
     """One word for an attempt in status.attemptHistory."""
     if job_succeeded(job) is not None:
         return "Succeeded"
-    if killed_for_memory(job, pods):
-        return reasons.OOM_KILLED
+    if (cause := ended_by(job, pods)) is not None:
+        return cause
     if job_failed(job) is not None:
         return "Failed"
     if ((job.get("status") or {}).get("active") or 0) > 0:
@@ -201,7 +305,7 @@ def outcome(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> str:
 def history(
     jobs: Iterable[Mapping[str, Any]], pods_of: Mapping[str, Sequence[Mapping[str, Any]]]
 ) -> list[dict[str, Any]]:
-    """status.attemptHistory: each attempt's number, Job, memory limit and outcome, oldest first.
+    """status.attemptHistory: each attempt's number, Job, memory limit, scratch size and outcome, oldest first.
 
     One entry per attempt: of two Jobs with one number (an assembly Job an earlier version made
     beside its shares Job) the first by name stands for the attempt."""
@@ -214,6 +318,8 @@ def history(
         entry: dict[str, Any] = {"attempt": attempt_number(job), "jobName": name}
         if (memory := memory_limit(job)) is not None:
             entry["memory"] = memory
+        if (scratch := scratch_limit_of(job)) is not None:
+            entry["scratch"] = scratch
         entry["outcome"] = outcome(job, pods_of.get(name) or ())
         entries.append(entry)
     return entries
@@ -225,14 +331,14 @@ class Review:
 
     history: list[dict[str, Any]]  # empty while there is a single attempt: its Job says it all
     earlier_starts: int
-    last_attempt: Diagnosis | None  # OOMKilled and no bigger attempt may start: why (the ceiling, or the deadline)
+    last_attempt: Diagnosis | None  # out of memory or scratch and no bigger attempt may start: why (ceiling, deadline)
 
 
 def review(
     jobs: Iterable[Mapping[str, Any]],
     newest: Mapping[str, Any] | None,
     pods_of: Callable[[Mapping[str, Any]], Sequence[Mapping[str, Any]]],
-    growth: MemoryGrowth,
+    growths: Growths,
     deadline: tuple[int, datetime] | None = None,
 ) -> Review:
     """The attempts of one VideoJob: ``jobs`` as the index has them, ``newest`` as the reconcile just made it;
@@ -245,10 +351,13 @@ def review(
     entries = history(every, {job["metadata"]["name"]: pods_of(job) for job in every})
     pods = pods_of(newest)
     last_word = None
-    if killed_for_memory(newest, pods):
+    if (cause := ended_by(newest, pods)) is not None:
         started = first_start(every)
-        if next_attempt(newest, pods, growth) is None:
-            last_word = out_of_memory(newest, pods, entries, growth)
-        elif deadline is not None and seconds_left(deadline[0], started, deadline[1]) <= 0:
-            last_word = deadline_spent(newest, deadline[0], started, deadline[1])
+        if next_attempt(newest, pods, growths) is not None:
+            if deadline is not None and seconds_left(deadline[0], started, deadline[1]) <= 0:
+                last_word = deadline_spent(newest, deadline[0], started, deadline[1], pods)
+        elif cause == reasons.OOM_KILLED:
+            last_word = out_of_memory(newest, pods, entries, growths.memory)
+        else:
+            last_word = out_of_scratch(newest, pods, entries, growths.scratch)
     return Review(entries if len(entries) > 1 else [], sum(pod_starts(job) for job in earlier), last_word)

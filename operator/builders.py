@@ -31,6 +31,7 @@ from .slots import pods_at_once
 
 RENDERER_CONTAINER = "renderer"
 SCRATCH_DIR = "/scratch"
+SCRATCH_VOLUME = "scratch"  # the renderer's emptyDir, the one volume it writes
 MANAGED_BY = "videojob-operator"
 KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 NAME_LABEL = "videojob.dev/name"
@@ -165,12 +166,14 @@ def build_renderer_job(
     *,
     attempt: int = 1,
     memory: str | None = None,
+    scratch: str | None = None,
     deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
     """The batch/v1 Job that renders one VideoJob; the Job controller owns retries and deadlines.
 
-    ``memory`` replaces the renderer's memory limit: a later attempt after an OOM kill (see attempts.py).
-    A kill for memory fails the Job at once (exit code 137) instead of retrying at the same size.
+    ``memory`` replaces the renderer's memory limit and ``scratch`` its scratch volume's sizeLimit: a later
+    attempt after an OOM kill or an eviction for scratch space (see attempts.py). A kill for memory fails
+    the Job at once (exit code 137) instead of retrying at the same size; an eviction the operator ends.
     ``deadline_seconds`` replaces spec.activeDeadlineSeconds: what a later attempt has left of it.
     """
     metadata = videojob["metadata"]
@@ -212,13 +215,13 @@ def build_renderer_job(
                 "terminationMessagePath": TERMINATION_MESSAGE_PATH,
                 "terminationMessagePolicy": "FallbackToLogsOnError",
                 "volumeMounts": [
-                    {"name": "scratch", "mountPath": SCRATCH_DIR},
+                    {"name": SCRATCH_VOLUME, "mountPath": SCRATCH_DIR},
                     {"name": "spec", "mountPath": RENDERER_SPEC_DIR, "readOnly": True},
                 ],
             }
         ],
         "volumes": [
-            {"name": "scratch", "emptyDir": {"sizeLimit": preset.scratch}},
+            {"name": SCRATCH_VOLUME, "emptyDir": {"sizeLimit": scratch or preset.scratch}},
             {"name": "spec", "configMap": {"name": spec_configmap_name(metadata["name"], metadata["uid"])}},
         ],
     }
@@ -276,6 +279,7 @@ def build_shares_job(
     pods: int,
     attempt: int = 1,
     memory: str | None = None,
+    scratch: str | None = None,
     deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
     """A fanned-out render's Indexed Job: index i draws share i of the scenes into the cache, and the last
@@ -284,7 +288,9 @@ def build_shares_job(
     Each index retries alone (``backoffLimitPerIndex``: spec.retries); bad input still fails the
     whole Job at once, and one index out of retries fails it without waiting for the others.
     """
-    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory, deadline_seconds=deadline_seconds)
+    job = build_renderer_job(
+        videojob, settings, attempt=attempt, memory=memory, scratch=scratch, deadline_seconds=deadline_seconds
+    )
     spec = job["spec"]
     for labels in (job["metadata"]["labels"], spec["template"]["metadata"]["labels"]):
         labels[STEP_LABEL] = STEP_SHARES
@@ -300,14 +306,20 @@ def build_shares_job(
 
 
 def build_assembly_job(
-    videojob: Mapping[str, Any], settings: OperatorSettings, *, pods: int, attempt: int = 1, memory: str | None = None
+    videojob: Mapping[str, Any],
+    settings: OperatorSettings,
+    *,
+    pods: int,
+    attempt: int = 1,
+    memory: str | None = None,
+    scratch: str | None = None,
 ) -> dict[str, Any]:
     """The one Pod that joins the shares of a fan-out an earlier operator version started (its renderer drew
     every share and left the join to this Job): a render with VIDEOJOB_SHARDS and no index, which finds every
     scene in the cache and reads the storyboard the shares drew, then joins, muxes and uploads. Named and
     labelled as that version named it, so that a Job it had already made is not made twice."""
     metadata = videojob["metadata"]
-    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory)
+    job = build_renderer_job(videojob, settings, attempt=attempt, memory=memory, scratch=scratch)
     job["metadata"]["name"] = job_name(metadata["name"], metadata["uid"], attempt) + ASSEMBLY_SUFFIX
     for labels in (job["metadata"]["labels"], job["spec"]["template"]["metadata"]["labels"]):
         labels[STEP_LABEL] = STEP_ASSEMBLY
@@ -321,12 +333,21 @@ def build_attempt_job(
     *,
     attempt: int = 1,
     memory: str | None = None,
+    scratch: str | None = None,
     deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
     """The Job of an attempt: a fanned-out render's shares Job, else the single-Pod renderer Job."""
     pods = pods_at_once(VideoJobSpec.model_validate(videojob["spec"]), settings.max_concurrent_renders)
     if pods > 1:
         return build_shares_job(
-            videojob, settings, pods=pods, attempt=attempt, memory=memory, deadline_seconds=deadline_seconds
+            videojob,
+            settings,
+            pods=pods,
+            attempt=attempt,
+            memory=memory,
+            scratch=scratch,
+            deadline_seconds=deadline_seconds,
         )
-    return build_renderer_job(videojob, settings, attempt=attempt, memory=memory, deadline_seconds=deadline_seconds)
+    return build_renderer_job(
+        videojob, settings, attempt=attempt, memory=memory, scratch=scratch, deadline_seconds=deadline_seconds
+    )

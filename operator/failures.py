@@ -14,7 +14,7 @@ from typing import Any
 from videojob.contract import EXIT_BAD_INPUT, Failure, FailureReason, Result, parse_termination_message
 
 from . import reasons
-from .builders import RENDERER_CONTAINER, SIGKILL_EXIT_CODE
+from .builders import RENDERER_CONTAINER, SCRATCH_VOLUME, SIGKILL_EXIT_CODE
 
 # Waiting reasons that will not clear on their own; the user or the platform must act.
 STUCK_WAITING_REASONS = frozenset(
@@ -122,9 +122,6 @@ def stuck_diagnosis(pod: Mapping[str, Any]) -> Diagnosis | None:
     )
 
 
-SCRATCH_VOLUME = "scratch"  # the renderer's emptyDir (builders.py), the one volume it writes
-
-
 _EVICTION_LIMIT = re.compile(r'exceeds the limit "([^"]{1,40})"')
 
 
@@ -142,7 +139,8 @@ def evicted_for_scratch(pod: Mapping[str, Any]) -> bool:
     ordinary failure, and only the Pod's status says why:
     ``reason: Evicted``, ``message: Usage of EmptyDir volume "scratch" exceeds the limit "2Gi".``
     A podFailurePolicy rule cannot tell it from a deleted Pod (exit 143 too, which must be
-    retried), so the Job retries up to spec.retries at the same size before this diagnosis ends it.
+    retried), so the operator ends the attempt's Job when it sees such a Pod and starts the next
+    attempt with a bigger sizeLimit (attempts.py), never a retry at the same size.
     """
     status = pod.get("status") or {}
     return status.get("reason") == "Evicted" and f'EmptyDir volume "{SCRATCH_VOLUME}"' in (status.get("message") or "")

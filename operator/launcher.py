@@ -1,5 +1,6 @@
-"""Creating the renderer Jobs of a VideoJob: its first attempt, the next one after an OOM kill
-(with what is left of the deadline), and the spec ConfigMap they all mount.
+"""Creating the renderer Jobs of a VideoJob: its first attempt, the next one after an OOM kill or an
+eviction for scratch space (with what is left of the deadline), and the spec ConfigMap they all mount;
+and ending an attempt whose Pod was evicted for scratch, so that no Pod is retried at that size.
 
 The reconciler decides *when* (from the Jobs and Pods it sees); this module builds the Job
 with :mod:`.builders`, creates it if absent (a restarted operator creates nothing twice),
@@ -15,7 +16,7 @@ from typing import Any
 
 from videojob.spec import VideoJobSpec
 
-from . import attempts, metrics
+from . import attempts, metrics, reasons
 from .admission import Admission
 from .builders import build_assembly_job, build_attempt_job, build_spec_configmap
 from .events import EventSink
@@ -34,11 +35,16 @@ class Launcher:
     ) -> None:
         # ``events`` is read at each use: a test may swap the reconciler's sink after construction.
         self.settings, self.kube, self.admission, self._events = settings, kube, admission, events
-        self.memory_growth = attempts.MemoryGrowth(settings.oom_memory_factor, settings.oom_memory_ceiling)
+        self.growths = attempts.Growths(
+            memory=attempts.Growth(settings.oom_memory_factor, settings.oom_memory_ceiling),
+            scratch=attempts.Growth(settings.scratch_factor, settings.scratch_ceiling),
+        )
         self._configmap_ensured: set[str] = set()
+        self._ended: dict[str, str] = {}  # VideoJob uid -> the Job this operator ended after an eviction
 
     def forget(self, uid: str) -> None:
         self._configmap_ensured.discard(uid)
+        self._ended.pop(uid, None)
 
     async def start(self, body: Mapping[str, Any], spec: VideoJobSpec) -> dict[str, Any]:
         """The first attempt's Job and the spec ConfigMap, created together."""
@@ -70,7 +76,8 @@ class Launcher:
         for the same attempt with the same memory; created if absent."""
         pods = int((shares.get("spec") or {}).get("completions") or 1)
         attempt, memory = attempts.attempt_number(shares), attempts.memory_limit(shares)
-        job = build_assembly_job(body, self.settings, pods=pods, attempt=attempt, memory=memory)
+        scratch = attempts.scratch_limit_of(shares)
+        job = build_assembly_job(body, self.settings, pods=pods, attempt=attempt, memory=memory, scratch=scratch)
         if await self.kube.create_if_absent(job):
             self._events()(
                 body,
@@ -81,7 +88,28 @@ class Launcher:
             )
         return job
 
-    async def grow_after_oom(
+    async def end_after_eviction(
+        self, body: Mapping[str, Any], job: Mapping[str, Any], evicted: Mapping[str, Any]
+    ) -> None:
+        """End attempt ``job`` now that the kubelet evicted its Pod ``evicted`` for scratch space: its
+        backoffLimit goes to 0, so the Job controller fails the Job (BackoffLimitExceeded, the failure
+        counted) instead of starting another Pod at the same size, as a podFailurePolicy FailJob does for an
+        OOM kill. Then :meth:`grow` starts the bigger attempt (or the status says why none may start)."""
+        uid, name = body["metadata"]["uid"], job["metadata"]["name"]
+        if self._ended.get(uid) == name:
+            return
+        await self.kube.set_job_backoff_limit(job["metadata"]["namespace"], name, 0)
+        self._ended[uid] = name
+        self._events()(
+            body,
+            "Warning",
+            reasons.SCRATCH_FULL,
+            f"The kubelet evicted Pod {evicted['metadata'].get('name', '?')}: its scratch volume passed its "
+            f"sizeLimit {attempts.scratch_size(job, [evicted])}; attempt {attempts.attempt_number(job)} "
+            f"({name}) ends here, no Pod is retried at that size",
+        )
+
+    async def grow(
         self,
         body: Mapping[str, Any],
         spec: VideoJobSpec,
@@ -90,23 +118,40 @@ class Launcher:
         started: datetime | None,
         now: datetime,
     ) -> dict[str, Any] | None:
-        """Attempt N+1 with more memory when attempt N (``job``) was OOMKilled, given what is left of
-        spec.activeDeadlineSeconds since the first attempt ``started``; None for any other end, or when
-        the deadline is spent (the status says so: attempts.deadline_spent)."""
+        """Attempt N+1 with more memory when attempt N (``job``) was OOMKilled, or more scratch when it was
+        evicted for it, given what is left of spec.activeDeadlineSeconds since the first attempt ``started``;
+        None for any other end, or when the deadline is spent (the status says so: attempts.deadline_spent)."""
         uid = body["metadata"]["uid"]
-        step = attempts.next_attempt(job, pods, self.memory_growth)
+        step = attempts.next_attempt(job, pods, self.growths)
         left = attempts.seconds_left(spec.active_deadline_seconds, started, now)
         if step is None or left <= 0:
             return None
-        bigger = build_attempt_job(body, self.settings, attempt=step.attempt, memory=step.memory, deadline_seconds=left)
-        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the killed attempt held
+        bigger = build_attempt_job(
+            body,
+            self.settings,
+            attempt=step.attempt,
+            memory=step.memory,
+            scratch=step.scratch,
+            deadline_seconds=left,
+        )
+        self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the ended attempt held
         if await self.kube.create_if_absent(bigger):
-            self._events()(
-                body,
-                "Warning",
-                "MemoryRaised",
-                f"Attempt {step.attempt - 1} ran out of memory at {step.after}; "
-                f"attempt {step.attempt} ({bigger['metadata']['name']}) starts with {step.memory}",
-            )
-            metrics.OOM_RETRIES.labels((body.get("spec") or {}).get("quality") or "medium").inc()
+            quality = (body.get("spec") or {}).get("quality") or "medium"
+            if step.grew == "scratch":
+                self._events()(
+                    body,
+                    "Warning",
+                    "ScratchRaised",
+                    f"Attempt {step.attempt - 1} filled its scratch volume at {step.after}; "
+                    f"attempt {step.attempt} ({bigger['metadata']['name']}) starts with {step.scratch} of scratch",
+                )
+            else:
+                self._events()(
+                    body,
+                    "Warning",
+                    "MemoryRaised",
+                    f"Attempt {step.attempt - 1} ran out of memory at {step.after}; "
+                    f"attempt {step.attempt} ({bigger['metadata']['name']}) starts with {step.memory}",
+                )
+                metrics.OOM_RETRIES.labels(quality).inc()
         return bigger

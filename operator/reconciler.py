@@ -205,7 +205,9 @@ class Reconciler:
         if finished(job):
             pods, started = self.world.job_pods(uid, job), attempts.first_start(self.world.all_jobs(uid))
             now = datetime.now(UTC)
-            return await self.launcher.grow_after_oom(body, spec, job, pods, started, now) or job, None
+            return await self.launcher.grow(body, spec, job, pods, started, now) or job, None
+        if (evicted := attempts.scratch_eviction(self.world.job_pods(uid, job))) is not None:
+            await self.launcher.end_after_eviction(body, job, evicted)  # then a bigger attempt, not the same size
         await self.launcher.ensure_configmap(body, spec)
         if spec.suspend and not suspended(job):
             await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
@@ -223,7 +225,7 @@ class Reconciler:
         self, uid: str, spec: VideoJobSpec, job: Mapping[str, Any] | None, place: Place | None, now: datetime
     ) -> Observation:
         """What the status depends on: the Job, its Pods, the newest progress event and the place in the queue,
-        and the earlier attempts (after an OOM kill)."""
+        and the earlier attempts (after an OOM kill or an eviction for scratch)."""
         assert self.world is not None
         pods = pods_by_age(self.world.job_pods(uid, job))
         newest_pod_uid = pods[-1]["metadata"].get("uid") if pods else None
@@ -233,8 +235,8 @@ class Reconciler:
         if fanned is not None:  # a render shared by several Pods: every index's progress, added up
             pods, progress = pods_by_age(fanned.pods), fanned.progress
         position, length = place or (None, None)
-        growth, deadline = self.launcher.memory_growth, (spec.active_deadline_seconds, now)
-        seen = attempts.review(world.all_jobs(uid), job, lambda j: world.job_pods(uid, j), growth, deadline)
+        growths, deadline = self.launcher.growths, (spec.active_deadline_seconds, now)
+        seen = attempts.review(world.all_jobs(uid), job, lambda j: world.job_pods(uid, j), growths, deadline)
         return Observation(
             now=now,
             job=job,

@@ -9,6 +9,8 @@
     VIDEOJOB_PRESETS='{"high": {"cpu": "8", "memory": "8Gi"}}'   # override part of the table
     VIDEOJOB_OOM_MEMORY_FACTOR=1.5          # an OOMKilled render comes back with 1.5 times the memory,
     VIDEOJOB_OOM_MEMORY_CEILING=8Gi         # ... but never more than this
+    VIDEOJOB_SCRATCH_FACTOR=2               # a render evicted for its scratch volume comes back with twice the
+    VIDEOJOB_SCRATCH_CEILING=40Gi           # sizeLimit, but never more than this
 
 The quality presets (resources per quality, requests = limits) come from
 :data:`videojob.quality.QUALITY_PRESETS`, the one table of quality names.
@@ -77,6 +79,8 @@ class OperatorSettings(BaseSettings):
     presets: dict[QualityName, Preset] = Field(default_factory=lambda: dict(DEFAULT_PRESETS))
     oom_memory_factor: Annotated[float, Field(ge=1.1, le=4.0)] = 1.5
     oom_memory_ceiling: str = "8Gi"
+    scratch_factor: Annotated[float, Field(ge=1.1, le=16.0)] = 2.0
+    scratch_ceiling: str = "40Gi"
     progress_log_tail_lines: Annotated[int, Field(ge=1, le=10000)] = 50
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
 
@@ -118,6 +122,17 @@ class OperatorSettings(BaseSettings):
             raise ValueError(f"{value!r} is not a memory quantity such as 8Gi or 6144Mi") from None
         if size < 64 * 2**20:
             raise ValueError(f"{value!r} is below 64Mi, too little for any render")
+        return value
+
+    @field_validator("scratch_ceiling")
+    @classmethod
+    def _ceiling_is_a_size(cls, value: str) -> str:
+        try:
+            size = parse_quantity(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a size such as 40Gi or 512Mi") from None
+        if size <= 0:
+            raise ValueError(f"{value!r} is no space at all")
         return value
 
     @model_validator(mode="after")

@@ -24,7 +24,7 @@ from videojob.operator.settings import OperatorSettings, SettingsError, load_set
 from videojob.operator.status import Observation, compute_status, timestamp
 from videojob.operator.world import World
 
-GROWTH = attempts.MemoryGrowth(factor=1.5, ceiling="8Gi")
+GROWTH = attempts.Growths(memory=attempts.Growth(factor=1.5, ceiling="8Gi"), scratch=attempts.Growth(2.0, "40Gi"))
 
 
 def _ago(seconds: float) -> str:
@@ -52,7 +52,7 @@ def test_an_oom_killed_attempt_comes_back_with_the_memory_times_the_factor(kube)
     first = renderer_job(kube, failed_by="PodFailurePolicy")
     assert attempts.memory_limit(first) == "1Gi"  # the low preset
     step = attempts.next_attempt(first, [killed_pod(kube, first)], GROWTH)
-    assert step == attempts.NextAttempt(attempt=2, memory="1536Mi", after="1Gi")
+    assert step == attempts.NextAttempt(attempt=2, memory="1536Mi", after="1Gi", scratch="2Gi", grew="memory")
 
     second = build_renderer_job(
         kube.videojob(quality="low"), OperatorSettings(), attempt=step.attempt, memory=step.memory
@@ -113,10 +113,10 @@ def test_an_attempt_still_running_or_done_makes_no_new_one(kube) -> None:
 
 
 def test_no_more_than_the_most_attempts_even_below_the_ceiling(kube) -> None:
-    growth = attempts.MemoryGrowth(factor=1.1, ceiling="64Gi")
+    growth = attempts.Growth(factor=1.1, ceiling="64Gi")
     last = renderer_job(kube, attempt=ATTEMPTS_MAX, memory="2Gi", failed_by="PodFailurePolicy")
     pods = [killed_pod(kube, last)]
-    assert attempts.next_attempt(last, pods, growth) is None
+    assert attempts.next_attempt(last, pods, attempts.Growths(growth, growth)) is None
     message = attempts.out_of_memory(last, pods, [], growth).message
     assert f"attempt {ATTEMPTS_MAX}, the most a VideoJob makes" in message and "VIDEOJOB_OOM_MEMORY_FACTOR" in message
 
