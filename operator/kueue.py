@@ -6,6 +6,13 @@ unsuspends the Job when its ClusterQueue has quota. Suspending and resuming such
 Kueue's, not the operator's, and the operator's own render slots do not apply to it: Kueue
 is the cap. While it waits, the Workload's QuotaReserved condition carries Kueue's reason
 and message ("insufficient unused quota for cpu in flavor ..."), which the status shows.
+
+Kueue may also take an admitted Job back: preempted for a workload of higher priority (or
+deactivated, or its Pods not ready in time), its Workload says ``Evicted`` (reason
+``Preempted``, ...), Kueue suspends the Job and the Job controller deletes its Pods. That
+is not a failed attempt: the Job is the same, no retry is spent, and the VideoJob is
+Queued again with the eviction's reason until Kueue admits the Job once more; the
+renderer then starts over, taking the scenes it had finished from the scene cache.
 """
 
 from __future__ import annotations
@@ -20,21 +27,28 @@ API_GROUP = "kueue.x-k8s.io"
 API_VERSION = "v1beta2"
 PLURAL = "workloads"
 WAITING_CONDITION = "QuotaReserved"
+EVICTED_CONDITION = "Evicted"  # True from an eviction until Kueue reserves quota again
 
 
 @dataclass(frozen=True)
 class KueueWait:
     queue: str
-    reason: str  # Kueue's CamelCase reason, for example Pending or Inadmissible
+    reason: str  # Kueue's CamelCase reason, for example Pending, Inadmissible or (evicted) Preempted
     message: str
+    evicted: bool = False  # Kueue had admitted the Job and took it back: its render starts again
 
     @property
     def progressing_reason(self) -> str:
-        """The VideoJob's Progressing reason: Kueue's own, said to be Kueue's (KueuePending)."""
+        """The VideoJob's Progressing reason: Kueue's own, said to be Kueue's (KueuePending, KueuePreempted)."""
         return f"Kueue{self.reason}"
 
     @property
     def stage(self) -> str:
+        if self.evicted:
+            return (
+                f"Queued by Kueue (LocalQueue {self.queue}) again, evicted ({self.reason}): {self.message}; "
+                "it renders again once readmitted, reusing the scenes it finished"
+            )
         return f"Queued by Kueue (LocalQueue {self.queue}): {self.message}"
 
 
@@ -65,7 +79,10 @@ def waiting(job: Mapping[str, Any] | None, workload: Mapping[str, Any] | None) -
     queue = queue_of(job)
     if queue is None or not ((job or {}).get("spec") or {}).get("suspend"):
         return None
-    for condition in ((workload or {}).get("status") or {}).get("conditions") or []:
-        if condition.get("type") == WAITING_CONDITION and condition.get("status") == "False":
-            return KueueWait(queue, condition.get("reason") or "Pending", condition.get("message") or "")
+    conditions = {c.get("type"): c for c in ((workload or {}).get("status") or {}).get("conditions") or []}
+    evicted, quota = conditions.get(EVICTED_CONDITION) or {}, conditions.get(WAITING_CONDITION) or {}
+    if evicted.get("status") == "True":
+        return KueueWait(queue, evicted.get("reason") or "Evicted", evicted.get("message") or "", evicted=True)
+    if quota.get("status") == "False":
+        return KueueWait(queue, quota.get("reason") or "Pending", quota.get("message") or "")
     return KueueWait(queue, "Pending", f"waiting for Kueue to admit it through LocalQueue {queue}")

@@ -111,3 +111,89 @@ def test_the_operator_never_resumes_a_job_kueue_holds(kube) -> None:
     reconciler, _ = _reconciler(kube, [videojob], {kube.UID: [queued_job(kube)]}, workloads={"job-uid-1": [workload()]})
     asyncio.run(reconciler.reconcile(kube.UID))  # would raise in set_job_suspend
     assert reconciler.videojob_of_job("job-uid-1") == kube.UID  # so Workload events find their VideoJob
+
+
+PREEMPTED = "Preempted to accommodate a workload (UID: 5d1c, JobUID: 77aa) due to prioritization in the ClusterQueue"
+
+
+def preempted_workload():
+    """A Workload as Kueue leaves it after preempting its Job: Evicted, and its quota given back."""
+    owner = {"apiVersion": "batch/v1", "kind": "Job", "name": "lesson-5b2d0e56-1", "uid": "job-uid-1"}
+    conditions = [
+        {"type": "Evicted", "status": "True", "reason": "Preempted", "message": PREEMPTED},
+        {"type": "Preempted", "status": "True", "reason": "InClusterQueue", "message": PREEMPTED},
+        {"type": "Requeued", "status": "True", "reason": "Preempted", "message": PREEMPTED},
+        {"type": "QuotaReserved", "status": "False", "reason": "Pending", "message": PREEMPTED},
+        {
+            "type": "Admitted",
+            "status": "False",
+            "reason": "NoReservation",
+            "message": "The workload has no reservation",
+        },
+    ]
+    return kueue.slim_workload(
+        {
+            "metadata": {"name": "job-lesson-5b2d0e56-1-9f2c1", "ownerReferences": [owner]},
+            "status": {"conditions": conditions},
+        }
+    )
+
+
+def preempted_job(kube):
+    """The Job once Kueue suspended it again: the Job controller deleted its Pod, counted no failure."""
+    job = queued_job(kube)
+    job["status"] = {
+        "startTime": "2026-11-21T10:00:02Z",
+        "conditions": [kube.job_condition("Suspended", "JobSuspended", "Job suspended")],
+    }
+    return job
+
+
+def test_a_preempted_render_is_queued_again_with_kueues_reason_not_failed(kube) -> None:
+    rendering = {
+        "phase": "Rendering",
+        "progress": 40,
+        "stage": "Rendering scene 2/4",
+        "estimatedCompletionTime": "2026-11-21T10:35:00Z",
+        "attempts": 1,
+        "jobName": "lesson-5b2d0e56-1",
+    }
+    videojob = kube.videojob(queueName="renders", status=rendering)
+    # The renderer got SIGTERM when its Pod was deleted; the kubelet may still show it going.
+    going = kube.pod(
+        phase="Failed",
+        state=kube.terminated(143),
+        conditions=[kube.job_condition("DisruptionTarget", "PreemptionByScheduler")],
+    )
+    job = preempted_job(kube)
+    seen = Observation(now=kube.NOW, job=job, pods=[going], kueue=kueue.waiting(job, preempted_workload()))
+    status = compute_status(videojob, seen)
+    assert status["phase"] == "Queued" and "failure" not in status
+    assert status["stage"].startswith("Queued by Kueue (LocalQueue renders) again, evicted (Preempted): ")
+    assert PREEMPTED in status["stage"] and "reusing the scenes it finished" in status["stage"]
+    progressing = next(c for c in status["conditions"] if c["type"] == "Progressing")
+    assert (progressing["status"], progressing["reason"]) == ("False", "KueuePreempted")
+    failed = next(c for c in status["conditions"] if c["type"] == "Failed")
+    assert failed["status"] == "False"
+    assert status["attempts"] == 1 and "estimatedCompletionTime" not in status  # no retry spent, no stale ETA
+
+
+def test_a_preempted_render_keeps_its_job_and_the_operator_leaves_it_to_kueue(kube) -> None:
+    videojob = kube.videojob(queueName="renders", status={"phase": "Rendering", "jobName": "lesson-5b2d0e56-1"})
+    jobs = {kube.UID: [preempted_job(kube)]}
+    reconciler, api = _reconciler(kube, [videojob], jobs, workloads={"job-uid-1": [preempted_workload()]})
+    asyncio.run(reconciler.reconcile(kube.UID))  # would raise in set_job_suspend
+    assert [m for m in api.created if m["kind"] == "Job"] == []  # the same attempt, no new Job
+    assert reconciler.statuses.newest(videojob)["phase"] == "Queued"
+
+
+def test_once_readmitted_the_workload_no_longer_says_evicted(kube) -> None:
+    conditions = [
+        {"type": "Evicted", "status": "False", "reason": "QuotaReserved", "message": f"Previously: {PREEMPTED}"},
+        {"type": "QuotaReserved", "status": "True", "reason": "QuotaReserved", "message": "Quota reserved"},
+    ]
+    readmitted = kueue.slim_workload({"metadata": {"name": "w"}, "status": {"conditions": conditions}})
+    assert kueue.waiting(queued_job(kube, suspended=False), readmitted) is None
+    # Readmitted, still suspended for a moment: waiting for the Job to be resumed, not evicted.
+    wait = kueue.waiting(queued_job(kube), readmitted)
+    assert wait is not None and not wait.evicted
