@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videojob.contract import Result, Usage
-from videojob.renderer.assemble import AssembledVideo, assemble_video
+from videojob.renderer.assemble import AssembledVideo, NarrationTrack, assemble_video
 from videojob.renderer.cache import CACHE_VERSION, VIDEO_FILES, SceneCache, VideoEntry, scene_key, video_key
 from videojob.renderer.config import RenderConfig
 from videojob.renderer.contact_sheet import cached_pictures, draw_contact_sheet
@@ -40,9 +40,10 @@ class RenderReport:
 class SceneDrawing:
     """How the assembling Pod of a fanned-out render gets its scenes (see shards.py): ``draw`` returns every
     scene in order, its ``own`` share drawn (or cached), the other Pods' taken from the cache as they
-    appear. Its usage counts only its own share: the operator adds the other Pods' figures."""
+    appear, and the narration track it has fed with them meanwhile (``renderer/join_ahead.py``). Its
+    usage counts only its own share: the operator adds the other Pods' figures."""
 
-    draw: Callable[[list[str], Narrator, SceneCache, Path], list[FinishedScene]]
+    draw: Callable[[list[str], Narrator, SceneCache, Path], tuple[list[FinishedScene], NarrationTrack]]
     own: int
 
 
@@ -69,10 +70,11 @@ def render_storyboard(
             from_cache = True
             progress.report("Rendering", f"All {len(keys)} scenes cached", 1.0, len(keys), len(keys))
         else:
+            track = None
             if drawing is None:
                 scenes = finish_scenes(storyboard, keys, config, narrator, cache, work, progress)
             else:
-                scenes = drawing.draw(keys, narrator, cache, work)
+                scenes, track = drawing.draw(keys, narrator, cache, work)
             pictures = [scene.last_frame for scene in scenes]
             cached = sum(scene.cached for scene in scenes)
             rendered = len(scenes) - cached
@@ -80,7 +82,7 @@ def render_storyboard(
             if drawing is not None:
                 cached = max(0, drawing.own - rendered)
             progress.report("Assembling", "Assembling video", 0.0)
-            video = assemble_video(scenes, config.preset.fps, work / "assembled")
+            video = assemble_video(scenes, config.preset.fps, work / "assembled", track)
             cache.put_video(
                 whole_key,
                 video.files,

@@ -32,10 +32,13 @@ from pathlib import Path
 
 from videojob.contract import ShareDone, Usage
 from videojob.limits import ACTIVE_DEADLINE_SECONDS_DEFAULT
+from videojob.quality import QualityName
 from videojob.renderer import spec_source
+from videojob.renderer.assemble import NarrationTrack
 from videojob.renderer.cache import SceneCache
 from videojob.renderer.config import RenderConfig, output_prefix, resolve_config
 from videojob.renderer.errors import InvalidSourceError, LLMUnavailableError, RenderError
+from videojob.renderer.join_ahead import TrackFeeder, announce_speeches
 from videojob.renderer.narration import Narrator, build_narrator
 from videojob.renderer.pipeline import RenderReport, SceneDrawing, render_storyboard, scene_keys
 from videojob.renderer.progress import Progress
@@ -49,6 +52,10 @@ from videojob.storyboard import Storyboard, parse_storyboard
 SHARED_STORYBOARD = "storyboard.json"
 POLL_SECONDS = 1.0
 WAIT_MARGIN_SECONDS = 60.0  # beyond index 0's LLM calls at their longest: its Pod's start and the upload
+# The join's CPU over the drawing's for the same video, by quality: the assembling share draws that much
+# less. Estimates from benchmarks/fanout_lecture.py (1-CPU Pods): the join takes about 0.022 CPU-s per
+# second of video (1.8 of 2.5 CPU-s for 113 s is the narration's AAC), drawing 0.07 (low) to 0.18 (medium).
+JOIN_WEIGHT: dict[QualityName, float] = {"low": 0.3, "medium": 0.12, "high": 0.06}
 # How often the assembling index looks for the other shares' scenes: soon at first (a share ending
 # together with it), then less often, never more than half a second behind the last scene's arrival.
 FIRST_LOOK_SECONDS = 0.2
@@ -67,17 +74,19 @@ class ShareReport:
     seconds: float
 
 
-def share_of(weights: Sequence[int], index: int, shares: int) -> list[int]:
+def share_of(weights: Sequence[int], index: int, shares: int, join_weight: int = 0) -> list[int]:
     """The scenes (0-based, in order) that index ``index`` of ``shares`` draws.
 
     ``weights`` estimate each scene's drawing time (its narration's length: a scene lasts as
-    long as it is spoken). Longest first, each scene goes to the share with the least weight
-    so far (ties to the lower index): the Pods finish close together. Pure and deterministic,
-    so every Pod computes the same split.
+    long as it is spoken); ``join_weight``, the assembling (last) share's join in the same
+    units, is where that share starts. Longest first, each scene goes to the share with the
+    least weight so far (ties to the lower index): the Pods finish close together. Pure and
+    deterministic, so every Pod computes the same split.
     """
     if not 0 <= index < shares:
         raise ValueError(f"share index {index} is not in 0..{shares - 1}")
-    loads = [(0, share) for share in range(shares)]
+    loads = [(join_weight if assembles(share, shares) else 0, share) for share in range(shares)]
+    heapq.heapify(loads)
     owner: dict[int, int] = {}
     for scene in sorted(range(len(weights)), key=lambda position: (-weights[position], position)):
         load, share = heapq.heappop(loads)
@@ -91,8 +100,11 @@ def assembles(index: int, shares: int) -> bool:
     return index == shares - 1
 
 
-def _scene_weights(storyboard: Storyboard) -> list[int]:
-    return [len(scene.narration) for scene in storyboard.scenes]
+def my_share(storyboard: Storyboard, quality: QualityName, index: int, shares: int) -> list[int]:
+    """:func:`share_of` the storyboard: its scenes weighed by their narration, the join by the video's
+    length (the narration track's encoding is most of it) relative to drawing at ``quality``."""
+    weights = [len(scene.narration) for scene in storyboard.scenes]
+    return share_of(weights, index, shares, round(sum(weights) * JOIN_WEIGHT[quality]))
 
 
 def _shared_cache(config: RenderConfig) -> SceneCache:
@@ -131,7 +143,7 @@ def render_share(
     what it did, and the termination message with its usage (``usage``: the storyboard's, index 0's LLM tokens)."""
     started, meter = time.monotonic(), ResourceMeter.start()
     cache = _shared_cache(config)
-    mine = share_of(_scene_weights(storyboard), index, shares)
+    mine = my_share(storyboard, config.quality, index, shares)
     progress.storyboard_scenes = len(storyboard.scenes)
     label = f"Share {index + 1}/{shares}"
     narrator = build_narrator(config.voices, config.openai_speech)
@@ -139,6 +151,7 @@ def render_share(
     if mine:
         with tempfile.TemporaryDirectory(prefix="videojob-share-", dir=config.work_dir) as scratch:
             keys = scene_keys(storyboard, config)
+            announce_speeches(narrator, cache, storyboard, keys, mine)
             finished = _draw(storyboard, mine, keys, config, narrator, cache, Path(scratch), progress)
         cached = sum(scene.cached for scene in finished)
         progress.report("Rendering", f"{label}: {len(mine)} scenes in the cache", 1.0, len(mine), len(mine))
@@ -171,17 +184,28 @@ def render_last_share(
     the operator adds the other Pods' (their :class:`~videojob.contract.ShareDone`)."""
     index = shares - 1
     _shared_cache(config)  # refused before anything is drawn when the cache is off
-    mine = share_of(_scene_weights(storyboard), index, shares)
+    mine = my_share(storyboard, config.quality, index, shares)
     progress.storyboard_scenes = len(storyboard.scenes)
 
-    def draw(keys: list[str], narrator: Narrator, cache: SceneCache, work: Path) -> list[FinishedScene]:
+    def draw(
+        keys: list[str], narrator: Narrator, cache: SceneCache, work: Path
+    ) -> tuple[list[FinishedScene], NarrationTrack]:
         finished: dict[int, FinishedScene] = {}
-        if mine:
-            drawn = _draw(storyboard, mine, keys, config, narrator, cache, work / "own", progress)
-            finished.update(zip(mine, drawn, strict=True))
-        others = [position for position in range(len(keys)) if position not in finished]
-        _gather(storyboard, others, keys, config, narrator, cache, work, progress, finished, wait_seconds, shares)
-        return [finished[position] for position in range(len(keys))]
+        track = NarrationTrack(work / "track")  # fed while the scenes are drawn: renderer/join_ahead.py
+        looks = SceneCache.open(config.cache, config.s3)  # the feeder's own, from its thread
+        try:
+            with TrackFeeder(storyboard, keys, mine, config.preset.fps, looks, narrator, track, work / "fed"):
+                if mine:
+                    drawn = _draw(storyboard, mine, keys, config, narrator, cache, work / "own", progress)
+                    finished.update(zip(mine, drawn, strict=True))
+                others = [position for position in range(len(keys)) if position not in finished]
+                _gather(
+                    storyboard, others, keys, config, narrator, cache, work, progress, finished, wait_seconds, shares
+                )
+        except BaseException:
+            track.discard()
+            raise
+        return [finished[position] for position in range(len(keys))], track
 
     return render_storyboard(storyboard, config, progress, usage, SceneDrawing(draw, len(mine)))
 

@@ -2,7 +2,8 @@
 
 The CLI runs as the operator's Pods run it: two processes with VIDEOJOB_SHARDS=2 and the
 Indexed Job's JOB_COMPLETION_INDEX share one scene cache (a folder here; S3 in a cluster);
-the last index, once its own share is drawn, waits for the other's scenes and joins them.
+the last index, once its own share is drawn, waits for the other's scenes and joins them,
+having encoded the narration meanwhile from the speech the other handed over early.
 Each process draws one scene at a time, as a 1-CPU Pod does (the frames do not depend on it:
 test_a_scene_is_the_same_picture_wherever_it_is_drawn.py).
 """
@@ -15,6 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from videojob.contract import parse_share_message, parse_termination_message
+from videojob.renderer.shards import JOIN_WEIGHT, share_of
 
 STORYBOARD = {
     "title": "Circles",
@@ -28,6 +30,7 @@ STORYBOARD = {
         },
     ],
 }
+WEIGHTS = [len(scene["narration"]) for scene in STORYBOARD["scenes"]]  # what renderer/shards.my_share weighs
 ONE_AT_A_TIME = {"VIDEOJOB_MAX_PARALLEL_SCENES": "1"}
 VOICE = ("--voice", "espeak:en-us", "--quality", "low")
 
@@ -53,11 +56,13 @@ def test_the_last_share_waits_for_the_other_and_joins_the_single_render_frame_fo
         env = ONE_AT_A_TIME | {"VIDEOJOB_SHARDS": "2", "JOB_COMPLETION_INDEX": str(index)}
         return render_cli(str(source), *VOICE, *where, env=env | {"VIDEOJOB_TERMINATION_LOG": str(ends[index])})
 
-    # The last index starts alone: it draws its two scenes, then waits for the one index 0 has not drawn yet.
+    # The last index starts alone: it draws its one scene (it joins, so it draws less: shards.JOIN_WEIGHT),
+    # then waits for the two index 0 has not drawn yet.
+    assert [share_of(WEIGHTS, index, 2, round(sum(WEIGHTS) * JOIN_WEIGHT["low"])) for index in (0, 1)] == [[0, 2], [1]]
     with ThreadPoolExecutor(1) as pool:
         last = pool.submit(share, 1)
         deadline = time.monotonic() + 120
-        while len(list(cache.glob("scenes/*/manifest.json"))) < 2:
+        while len(list(cache.glob("scenes/*/manifest.json"))) < 1:
             assert not last.done(), last.result().stderr
             assert time.monotonic() < deadline, "the last share drew nothing in 120 s"
             time.sleep(0.2)
@@ -67,15 +72,20 @@ def test_the_last_share_waits_for_the_other_and_joins_the_single_render_frame_fo
     assert assembled.returncode == 0, assembled.stderr
     assert "share 1/2: " in first.stderr
     waited = [event.stage for event in assembled.events if "waiting" in event.stage]
-    assert waited == ["Share 2/2: waiting for 1 scenes from the other Pods"]
+    assert waited[0] == "Share 2/2: waiting for 2 scenes from the other Pods", waited
     assert [event.phase for event in assembled.events][-3:] == ["Assembling", "Uploading", "Uploading"]
+    # Index 0 handed each speech over as soon as it was spoken, and the last index encoded the whole
+    # narration from them (and its own) before it joined: none of it had to be encoded again.
+    assert len(list(cache.glob("spoken/*/manifest.json"))) == 2
+    assert "3 of 3 scenes were fed to the encoder while they were drawn" in assembled.stderr, assembled.stderr
+    assert "encoded again" not in assembled.stderr
 
     # Each Pod counts what it drew itself, so that the operator can add them up.
     done = _share_message(ends[0])
-    assert (done.index, done.shares, done.usage.scenes_rendered, done.usage.scenes_cached) == (0, 2, 1, 0)
+    assert (done.index, done.shares, done.usage.scenes_rendered, done.usage.scenes_cached) == (0, 2, 2, 0)
     assert done.usage.cpu_seconds > 0 and done.usage.peak_memory_bytes > 0
     result = parse_termination_message(ends[1].read_text())
-    assert (result.usage.scenes_rendered, result.usage.scenes_cached) == (2, 0)
+    assert (result.usage.scenes_rendered, result.usage.scenes_cached) == (1, 0)
     assert result.output.cached is False  # two Pods drew it just now
 
     single = render_cli(str(source), *VOICE, "--cache", "off", "-o", f"file://{tmp_path}/single", env=ONE_AT_A_TIME)
