@@ -1,6 +1,7 @@
 """A two-minute lecture on 2 renderer Pods of 1 CPU each against 1 Pod of 1 CPU, on the real node.
 
     PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/fanout_lecture.py [--pods 2] [--repeat 1] [--quality low,medium]
+        [--baseline REV]
 
 Everything is real and started here: a control plane, a node (containerd + kubelet), a MinIO
 the Pods reach, the renderer image (built from this tree, layers cached), and the operator as
@@ -16,6 +17,11 @@ whole seconds, from the apply), and the critical path: apply -> first Pod create
 container starts -> the last container ends -> phase Succeeded as `kubectl get` sees it.
 Runs alternate, so both see the same load on a shared machine; the machine's load average
 is printed beside them. Not a test: it prints its figures.
+
+With ``--baseline REV`` the renderer image of that commit (built from ``git archive REV``, as
+``localhost/videojob-renderer-baseline``) runs the same renders in the same cluster, its runs
+alternating with this tree's; the operator is this tree's for both, restarted with the image
+each uses.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,6 +41,7 @@ from pathlib import Path
 from videojob.contract import parse_share_message, parse_termination_message
 from videojob_devenv import images
 from videojob_devenv.controlplane import ControlPlane
+from videojob_devenv.dockerfiles import dockerfile_image
 from videojob_devenv.minio import MinioServer
 from videojob_devenv.node import Node
 from videojob_devenv.objects import videojob_manifest
@@ -89,6 +97,7 @@ class PodFigures:
     ended: float
     cpu_seconds: float | None  # from its termination message
     render_seconds: float | None  # the renderer's own figure, from its log
+    fed_ahead: str  # how much of the narration the assembling Pod encoded while scenes were drawn ("" if none)
 
 
 @dataclass(frozen=True)
@@ -130,7 +139,8 @@ def render(plane: ControlPlane, namespace: str, name: str, parallelism: int, qua
     run = Run(seconds, status, pod_figures(plane, namespace, name, applied), seconds)
     for pod in run.pods:
         print(f"  {name} {pod.label}: created +{pod.created:.0f}s, ran {pod.started:.0f}-{pod.ended:.0f}s, "
-              f"{_figure(pod.cpu_seconds)} CPU-s, render {_figure(pod.render_seconds)}s", flush=True)  # fmt: skip
+              f"{_figure(pod.cpu_seconds)} CPU-s, render {_figure(pod.render_seconds)}s"
+              + (f", narration fed ahead for {pod.fed_ahead} scenes" if pod.fed_ahead else ""), flush=True)  # fmt: skip
     print(f"  {name} critical path: {run.critical_path()}", flush=True)
     return run
 
@@ -160,11 +170,26 @@ def pod_figures(plane: ControlPlane, namespace: str, name: str, applied: float) 
         cpu = getattr(getattr(usage, "usage", None), "cpu_seconds", None)
         log = plane.kubectl("logs", pod["metadata"]["name"], "-n", namespace, check=False).stdout
         own = re.findall(r"(?:rendered|in the cache).*? in (\d+\.\d)s", log)  # the renderer's own figure
+        fed = re.search(r"narration: (\d+ of \d+) scenes were fed", log)
         # The API's timestamps are whole seconds, cut down: up to a second before the apply reads as 0.
         created, started, ended = (max(0.0, _seconds(moment) - applied) for moment in (
             pod["metadata"]["creationTimestamp"], state["startedAt"], state["finishedAt"]))  # fmt: skip
-        figures.append(PodFigures(label, created, started, ended, cpu, float(own[-1]) if own else None))
+        render_seconds = float(own[-1]) if own else None
+        figures.append(PodFigures(label, created, started, ended, cpu, render_seconds, fed.group(1) if fed else ""))
     return figures
+
+
+def baseline_image(revision: str, work: Path) -> tuple[str, images.Image]:
+    """The renderer image of ``revision`` (its label, and the image)."""
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", revision],
+                            capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    context = work / "baseline"
+    context.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(context)], input=archive, check=True)
+    image = dockerfile_image("localhost/videojob-renderer-baseline", context / "Dockerfile.renderer", context,
+                             images.base_image(), images.runtime_base_image())  # fmt: skip
+    return f"{revision} ({commit})", image
 
 
 def main() -> None:
@@ -173,6 +198,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the median is shown")
     parser.add_argument("--quality", default="low",
                         help="low, medium or high, or several (low,medium); every Pod is limited to 1 CPU")  # fmt: skip
+    parser.add_argument("--baseline", default=None, help="also run the renderer of this commit, alternating")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vj-fanout-") as state:
         plane = ControlPlane(Path(state) / "plane")
@@ -186,8 +212,11 @@ def main() -> None:
             minio.start()
             assert minio.port is not None
             node.open_port(minio.port)
-            renderer = images.renderer_image(images.base_image())
-            node.load(renderer)
+            renderers = [("this tree", images.renderer_image(images.base_image()))]
+            if args.baseline:
+                renderers.insert(0, baseline_image(args.baseline, Path(state)))
+            for _, image in renderers:
+                node.load(image)
             for crd in sorted((REPO / "manifests" / "crd").glob("*.yaml")):
                 plane.kubectl("apply", "--server-side", "-f", str(crd))
             plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/videojobs.videojob.dev")
@@ -197,24 +226,34 @@ def main() -> None:
             plane.kubectl("create", "secret", "generic", S3_SECRET, "-n", namespace,
                           f"--from-literal=accessKey={minio.access_key}",
                           f"--from-literal=secretKey={minio.secret_key}")  # fmt: skip
-            operator = start_operator(plane.kubeconfig, namespace, Path(state) / "operator.log", settings={
-                "VIDEOJOB_RENDERER_IMAGE": renderer.ref, "VIDEOJOB_S3_ENDPOINT": f"http://{minio.pod_endpoint}",
-                "VIDEOJOB_S3_BUCKET": minio.bucket, "VIDEOJOB_S3_SECRET_NAME": S3_SECRET,
-            })  # fmt: skip
             qualities = args.quality.split(",")
-            figures: dict[str, dict[str, list[Run]]] = {q: {"1 Pod": [], f"{args.pods} Pods": []} for q in qualities}
+            figures: dict[tuple[str, str], dict[str, list[Run]]] = {
+                (name, q): {"1 Pod": [], f"{args.pods} Pods": []} for name, _ in renderers for q in qualities
+            }
             video_seconds = 0.0
             for number in range(1, args.repeat + 1):
                 for quality in qualities:
-                    for label, pods in (("1 Pod", 1), (f"{args.pods} Pods", args.pods)):
-                        empty_the_cache(minio)
-                        load = os.getloadavg()[0]
-                        run = render(plane, namespace, f"sky-{quality}-{pods}-{number}", pods, quality)
-                        video_seconds = run.status["output"]["durationSeconds"]
-                        figures[quality][label].append(run)
-                        print(f"run {number}, {quality}, {label:>7}: {run.wall:6.1f}s wall for {video_seconds:.1f}s "
-                              f"of video, {run.cpu_seconds:.1f} CPU-s in all Pods (load average {load:.1f} at the "
-                              f"start, {os.getloadavg()[0]:.1f} at the end)", flush=True)  # fmt: skip
+                    for variant, (name, image) in enumerate(renderers):
+                        if operator is None or len(renderers) > 1:
+                            if operator is not None:
+                                operator.stop()
+                            operator = start_operator(plane.kubeconfig, namespace, Path(state) / "operator.log",
+                                                      settings={
+                                "VIDEOJOB_RENDERER_IMAGE": image.ref,
+                                "VIDEOJOB_S3_ENDPOINT": f"http://{minio.pod_endpoint}",
+                                "VIDEOJOB_S3_BUCKET": minio.bucket, "VIDEOJOB_S3_SECRET_NAME": S3_SECRET,
+                            })  # fmt: skip
+                        for label, pods in (("1 Pod", 1), (f"{args.pods} Pods", args.pods)):
+                            empty_the_cache(minio)
+                            load = os.getloadavg()[0]
+                            job = f"sky-{quality}-{pods}-{number}-{variant}"
+                            run = render(plane, namespace, job, pods, quality)
+                            video_seconds = run.status["output"]["durationSeconds"]
+                            figures[(name, quality)][label].append(run)
+                            print(f"run {number}, {name}, {quality}, {label:>7}: {run.wall:6.1f}s wall for "
+                                  f"{video_seconds:.1f}s of video, {run.cpu_seconds:.1f} CPU-s in all Pods (load "
+                                  f"average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)",
+                                  flush=True)  # fmt: skip
         finally:
             if operator is not None:
                 operator.stop()
@@ -222,8 +261,8 @@ def main() -> None:
                 minio.stop()
             node.stop()
             plane.stop()
-    for quality, runs in figures.items():
-        summary(runs, quality, video_seconds)
+    for (name, quality), runs in figures.items():
+        summary(runs, f"{name}: {quality}", video_seconds)
 
 
 def summary(figures: dict[str, list[Run]], quality: str, video_seconds: float) -> None:
