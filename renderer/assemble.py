@@ -15,6 +15,7 @@ difference.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import queue
@@ -135,13 +136,17 @@ class NarrationTrack:
         return self._digests[position] == hashlib.sha256(piece).hexdigest()
 
     def _feed(self) -> None:
-        assert self._process.stdin is not None
+        pipe = self._process.stdin
+        assert pipe is not None
         try:
             while (piece := self._pieces.get()) is not None:
-                self._process.stdin.write(piece)
-            self._process.stdin.close()
-        except OSError as error:  # ffmpeg ended early: finish() says why
+                pipe.write(piece)
+            pipe.flush()
+        except OSError as error:  # ffmpeg ended early (or was stopped): finish() says why
             self._broken = error
+        finally:
+            with contextlib.suppress(OSError):
+                pipe.close()
 
     def finish(self) -> Path:
         """Every piece encoded: the track's path."""

@@ -35,6 +35,26 @@ def test_the_split_is_the_same_in_every_pod_and_every_run():
     assert _split(weights, 3) == _split(list(weights), 3)
 
 
+def test_the_assembling_pod_draws_less_by_what_its_join_costs():
+    weights = [100] * 10
+    plain, weighed = _split(weights, 2), [share_of(weights, index, 2, 200) for index in range(2)]
+    assert [len(share) for share in plain] == [5, 5]
+    assert [len(share) for share in weighed] == [6, 4]  # 600 drawn against 400 drawn + 200 joined
+    assert sorted(scene for share in weighed for scene in share) == list(range(10))
+
+
+def test_the_join_weighs_more_where_drawing_is_cheaper():
+    from videojob.renderer.shards import JOIN_WEIGHT, my_share
+    from videojob.storyboard import parse_storyboard
+
+    scenes = [{"narration": "x" * 100, "visual": {"kind": "title_card", "title": f"S{n}"}} for n in range(12)]
+    storyboard = parse_storyboard({"title": "T", "scenes": scenes})
+    assert JOIN_WEIGHT["low"] > JOIN_WEIGHT["medium"] > JOIN_WEIGHT["high"]
+    drawn_last = {quality: len(my_share(storyboard, quality, 1, 2)) for quality in ("low", "medium", "high")}
+    assert drawn_last == {"low": 4, "medium": 5, "high": 6}  # of 12: the other Pod draws the rest
+    assert len(my_share(storyboard, "low", 0, 2)) == 8
+
+
 def test_more_pods_than_scenes_leaves_the_extra_pods_nothing():
     assert _split([10, 20], 4) == [[1], [0], [], []]
 
