@@ -5,11 +5,20 @@ with its own CRDs and webhooks: its mutating webhook suspends each queue-labelle
 the operator creates, and it resumes one when the ClusterQueue has CPU for it. The
 ClusterQueue here holds one CPU, a low-quality render asks for one, so of two VideoJobs
 one renders while the other shows Queued with Kueue's reason, and renders after.
+
+The same queue preempts by priority (``withinClusterQueue: LowerPriority``): a render in
+flight is preempted by a VideoJob of a higher PriorityClass (real preemption, chosen over
+deactivating the Workload because it is what takes a running render away in a shared
+cluster). Kueue suspends its Job, the Job controller deletes its Pod; the VideoJob goes
+back to Queued with Kueue's reason, keeps its Job and its count of attempts, and once
+readmitted renders again, taking the scene it had finished from the cache.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +29,7 @@ from videojob_devenv.kueue import Kueue
 from videojob_devenv.processes import StartError
 
 QUEUE = "renders"
+PRIORITIES = {"videojob-e2e-low": 100, "videojob-e2e-high": 10_000}
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +55,7 @@ def one_cpu_queue(kube_cluster, kueue, namespace) -> Iterator[str]:
             "metadata": {"name": cluster_queue},
             "spec": {
                 "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+                "preemption": {"withinClusterQueue": "LowerPriority"},  # Kueue reads the Pods' PriorityClass
                 "resourceGroups": [
                     {
                         "coveredResources": ["cpu", "memory"],
@@ -126,3 +137,90 @@ def test_a_cpu_quota_admits_one_render_and_queues_the_next_with_kueues_reason(
     assert {n: s["phase"] for n, s in statuses.items()} == {"first": "Succeeded", "second": "Succeeded"}, statuses
     other = "first" if waiting == "second" else "second"
     assert statuses[waiting]["startTime"] >= statuses[other]["completionTime"][:19], statuses  # one CPU, one at a time
+
+
+@pytest.fixture
+def priority_classes(kube_cluster) -> Iterator[None]:
+    for name, value in PRIORITIES.items():
+        item = {
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": name},
+            "value": value,
+        }
+        kube_cluster.kubectl("apply", "-f", "-", input=json.dumps(item))
+    yield
+    kube_cluster.kubectl("delete", "priorityclass", *PRIORITIES, "--wait=false", check=False)
+
+
+def test_a_render_kueue_preempts_is_queued_again_keeps_its_attempt_and_reuses_its_scenes(
+    kube_cluster, namespace, one_cpu_queue, priority_classes, operator, kueue
+):
+    # Long enough scenes that one is in the cache while the others are still being drawn when Kueue preempts.
+    lecture = "\n\n".join(
+        f"# Part {part}\n\nThis part of the lecture has a long paragraph of narration, so that drawing it "
+        "takes a while on one CPU, and the render is still in flight when a more urgent one comes."
+        for part in (1, 2, 3)
+    )
+    low = videojob_manifest("low", source={"markdown": lecture}, queueName=QUEUE, priorityClassName="videojob-e2e-low")
+    kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(low))
+
+    def one_scene_stored() -> dict | None:
+        status = _videojob(kube_cluster, namespace, "low").get("status") or {}
+        drawn = re.match(r"Rendering scene (\d+)/(\d+)", status.get("stage") or "")
+        return status if drawn and 0 < int(drawn[1]) < int(drawn[2]) else None
+
+    def fail(what: str) -> None:
+        pytest.fail(f"{what}\noperator log:\n{operator.log_tail(40)}\nkueue log:\n{kueue.log_tail(40)}", pytrace=False)
+
+    try:
+        before = wait_for(one_scene_stored, 300, "the low-priority render to store a scene", interval=0.3)
+    except TimeoutError:
+        fail("the low-priority render never had a scene stored with more to draw")
+    high = videojob_manifest("high", queueName=QUEUE, priorityClassName="videojob-e2e-high")
+    kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(high))
+
+    seen: list[dict] = []  # every status of "low" polled from here on
+
+    def low_status() -> dict:
+        status = _videojob(kube_cluster, namespace, "low").get("status") or {}
+        seen.append(status)
+        return status
+
+    def requeued() -> dict | None:
+        status = low_status()
+        return status if status.get("phase") == "Queued" else None
+
+    try:
+        queued = wait_for(requeued, 120, "low to be preempted", interval=0.3)
+    except TimeoutError:
+        fail(f"the running render was not preempted; its phases: {[s.get('phase') for s in seen[-5:]]}")
+    progressing = _condition(queued, "Progressing")
+    assert progressing["reason"] == "KueuePreempted", progressing
+    assert queued["stage"].startswith(f"Queued by Kueue (LocalQueue {QUEUE}) again, evicted (Preempted): "), queued
+    assert queued["jobName"] == before["jobName"] and queued.get("attempts") == before.get("attempts"), queued
+    assert "failure" not in queued and "estimatedCompletionTime" not in queued, queued
+    job = json.loads(kube_cluster.kubectl("get", "job", queued["jobName"], "-n", namespace, "-o", "json").stdout)
+    assert job["spec"]["suspend"] is True, job["spec"]
+
+    def both_done() -> dict | None:
+        statuses = {"low": low_status(), "high": _videojob(kube_cluster, namespace, "high").get("status") or {}}
+        return statuses if all(s.get("phase") in ("Succeeded", "Failed") for s in statuses.values()) else None
+
+    began = time.monotonic()
+    try:
+        statuses = wait_for(both_done, 600, "both VideoJobs to finish", interval=1)
+    except TimeoutError:
+        fail("the preempting and the preempted render did not both finish")
+    low_done, high_done = statuses["low"], statuses["high"]
+    assert (low_done["phase"], high_done["phase"]) == ("Succeeded", "Succeeded"), statuses
+    assert not any(s.get("phase") == "Failed" or s.get("failure") for s in seen), [s.get("phase") for s in seen]
+    # The same Job, readmitted: no new attempt, no retry spent; its finished scene came from the cache.
+    assert low_done["jobName"] == before["jobName"] and "attemptHistory" not in low_done, low_done
+    assert low_done["attempts"] == before["attempts"], (before.get("attempts"), low_done.get("attempts"))
+    assert low_done["usage"]["scenesCached"] >= 1, low_done["usage"]
+    assert high_done["completionTime"] <= low_done["completionTime"], statuses
+    print(
+        f"preempted at {before['stage']!r} (attempts {before['attempts']}); queued as {queued['stage'][:160]!r}; "
+        f"readmitted and finished {time.monotonic() - began:.0f} s later with usage {low_done['usage']}"
+    )
