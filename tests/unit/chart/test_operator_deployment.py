@@ -44,6 +44,8 @@ DEFAULT_ENV = [
     value("VIDEOJOB_MAX_CONCURRENT_RENDERS", "4"),
     value("VIDEOJOB_OOM_MEMORY_FACTOR", "1.5"),
     value("VIDEOJOB_OOM_MEMORY_CEILING", "8Gi"),
+    value("VIDEOJOB_SCRATCH_FACTOR", "2"),
+    value("VIDEOJOB_SCRATCH_CEILING", "40Gi"),
     value("VIDEOJOB_PROGRESS_LOG_TAIL_LINES", "50"),
     value("VIDEOJOB_RENDERER_IMAGE", "ghcr.io/videojob/renderer:0.1.0"),
     value("VIDEOJOB_RENDERER_IMAGE_PULL_POLICY", "IfNotPresent"),
