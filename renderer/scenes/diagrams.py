@@ -19,7 +19,7 @@ from videojob.expression import evaluate
 from videojob.renderer import layout as L
 from videojob.renderer.layout import Box, Page, Part
 from videojob.renderer.scenes.base import TemplateScene
-from videojob.renderer.scenes.diagram import clamp
+from videojob.renderer.scenes.diagram_canvas import clamp
 from videojob.renderer.scenes.lists import Entry, ListScene
 
 PLOT_SAMPLES = 400
