@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,16 +60,21 @@ def render_storyboard(
     started, meter = time.monotonic(), ResourceMeter.start()
     narrator = build_narrator(config.voices, config.openai_speech)
     cache = SceneCache.open(config.cache, config.s3)
-    with tempfile.TemporaryDirectory(prefix="videojob-", dir=config.work_dir) as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="videojob-", dir=config.work_dir) as scratch,
+        ThreadPoolExecutor(2, thread_name_prefix="render-finish") as beside,
+    ):
         work = Path(scratch)
         keys = scene_keys(storyboard, config)
         whole_key = video_key(keys, config.picture)
         video = _cached_video(cache, whole_key, narrator, work / "assembled")
+        stored: Future[None] | None = None
         if video is not None:
             pictures = cached_pictures(cache, keys, work / "pictures")
             rendered, cached = 0, len(keys) if drawing is None else drawing.own
             from_cache = True
             progress.report("Rendering", f"All {len(keys)} scenes cached", 1.0, len(keys), len(keys))
+            sheet = _start_sheet(beside, storyboard, config, pictures, work)
         else:
             track = None
             if drawing is None:
@@ -82,20 +88,20 @@ def render_storyboard(
             if drawing is not None:
                 cached = max(0, drawing.own - rendered)
             progress.report("Assembling", "Assembling video", 0.0)
+            # The contact sheet (CPU) is drawn while ffmpeg joins and the files travel to S3 (waiting mostly).
+            sheet = _start_sheet(beside, storyboard, config, pictures, work)
             video = assemble_video(scenes, config.preset.fps, work / "assembled", track)
-            cache.put_video(
-                whole_key,
-                video.files,
-                VideoEntry(
-                    version=CACHE_VERSION,
-                    files=VIDEO_FILES,
-                    duration_seconds=video.duration_seconds,
-                    voices=list(video.voices),
-                ),
+            entry = VideoEntry(
+                version=CACHE_VERSION,
+                files=VIDEO_FILES,
+                duration_seconds=video.duration_seconds,
+                voices=list(video.voices),
             )
+            stored = beside.submit(cache.put_video, whole_key, video.files, entry)
         progress.report("Uploading", "Uploading", 0.0)
-        sheet = draw_contact_sheet(storyboard, config, pictures, work / "sheet") if pictures else None
-        output = publish(video, config, cached=from_cache, contact_sheet=sheet)
+        output = publish(video, config, cached=from_cache, contact_sheet=sheet.result() if sheet else None)
+        if stored is not None:
+            stored.result()
         usage = (usage or Usage()).model_copy(
             update={
                 "tts_characters": narrator.characters,
@@ -106,6 +112,16 @@ def render_storyboard(
         )
         progress.report("Uploading", "Done", 1.0)
     return RenderReport(Result(output=output, usage=usage), rendered, cached, time.monotonic() - started, storyboard)
+
+
+def _start_sheet(
+    beside: ThreadPoolExecutor,
+    storyboard: Storyboard,
+    config: RenderConfig,
+    pictures: Sequence[Path] | None,
+    work: Path,
+) -> Future[Path] | None:
+    return beside.submit(draw_contact_sheet, storyboard, config, pictures, work / "sheet") if pictures else None
 
 
 def scene_keys(storyboard: Storyboard, config: RenderConfig) -> list[str]:

@@ -14,11 +14,12 @@ import json
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from videojob.contract import parse_share_message, parse_termination_message
 from videojob.renderer.shards import JOIN_WEIGHT, share_of
 
-STORYBOARD = {
+STORYBOARD: dict[str, Any] = {
     "title": "Circles",
     "theme": "math",
     "scenes": [
