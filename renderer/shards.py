@@ -4,13 +4,16 @@ The operator runs a fanned-out VideoJob as one Indexed Job of N Pods (see ``oper
 and the README's contract section). Every index takes its share of the storyboard's scenes
 (:func:`share_of`), takes those already in the cache from it (a retried index redraws only what
 it had not finished), narrates and draws the rest with the same stages as a single-Pod render,
-and stores each scene in the scene cache as soon as it is drawn.
+and stores each scene in the scene cache as soon as it is drawn (and each speech as soon as it is
+spoken: ``renderer/join_ahead.py``).
 
 The last index (:func:`assembles`) then goes on in the same Pod: it waits for the other shares'
 scenes to appear in the cache (their keys follow from the storyboard), fetching each as soon as
 it is there, and joins, muxes and uploads them with the pipeline of a single-Pod render
 (:func:`render_last_share`), so the video is the one a single Pod would have made of the same
-storyboard, and no Pod is started to hand over to. Every other index uploads no video and
+storyboard, and no Pod is started to hand over to. The join is work the other Pods do not do,
+so the last share starts with its weight (:data:`JOIN_WEIGHT`) and draws that much less; most
+of it (the narration's encoding) runs while the scenes are still drawn. Every other index uploads no video and
 writes a :class:`~videojob.contract.ShareDone` with its usage (:func:`render_share`).
 
 Every Pod of the fan-out must draw from the same storyboard. A Markdown lecture or a
@@ -57,9 +60,9 @@ WAIT_MARGIN_SECONDS = 60.0  # beyond index 0's LLM calls at their longest: its P
 # second of video (1.8 of 2.5 CPU-s for 113 s is the narration's AAC), drawing 0.07 (low) to 0.18 (medium).
 JOIN_WEIGHT: dict[QualityName, float] = {"low": 0.3, "medium": 0.12, "high": 0.06}
 # How often the assembling index looks for the other shares' scenes: soon at first (a share ending
-# together with it), then less often, never more than half a second behind the last scene's arrival.
+# together with it), then less often, never more than a quarter second behind the last scene's arrival.
 FIRST_LOOK_SECONDS = 0.2
-LONGEST_LOOK_SECONDS = 0.5
+LONGEST_LOOK_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
