@@ -184,7 +184,9 @@ class Admission:
         admitted = self._admitted_at.get(uid)
         if admitted is not None and now - admitted < ADMISSION_GRACE_SECONDS:
             # A resumed Job that still shows suspended holds what it will run; a new attempt what it is built with.
-            return pods_held(job) if suspended(job) else self._new_attempt_slots(uid, metadata, spec)
+            if job is not None and suspended(job):
+                return pods_held(job)
+            return self._new_attempt_slots(uid, metadata, spec)
         return 0
 
     def _new_attempt_slots(self, uid: str, metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> int:
