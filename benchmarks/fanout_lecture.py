@@ -212,11 +212,13 @@ def main() -> None:
             minio.start()
             assert minio.port is not None
             node.open_port(minio.port)
+            # Each loaded as soon as it is built: another build of the image (a test run beside this one)
+            # removes the archive of the tag it replaces.
             renderers = [("this tree", images.renderer_image(images.base_image()))]
+            node.load(renderers[0][1])
             if args.baseline:
                 renderers.insert(0, baseline_image(args.baseline, Path(state)))
-            for _, image in renderers:
-                node.load(image)
+                node.load(renderers[0][1])
             for crd in sorted((REPO / "manifests" / "crd").glob("*.yaml")):
                 plane.kubectl("apply", "--server-side", "-f", str(crd))
             plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/videojobs.videojob.dev")
