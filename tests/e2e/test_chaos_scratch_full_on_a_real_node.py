@@ -3,11 +3,18 @@
 Nothing is played: the operator gives the renderer's emptyDir a small sizeLimit (its quality
 preset, VIDEOJOB_PRESETS), the real renderer writes its audio and scene clips there, and the
 kubelet's eviction manager evicts the Pod (it measures Pod volumes every volumeStatsAggPeriod,
-5 s on the local node, and checks every 10 s). The user sees ScratchFull and what to change,
-not "failed 1 time(s) ... last exit: Error with exit code 143".
+5 s on the local node, and checks every 10 s). The kubelet stops the Pod with SIGTERM and no
+DisruptionTarget condition (exit code 143, or 137 when the renderer takes more than the grace period),
+so the Job controller counts an ordinary failure and would retry it spec.retries times at the same
+size (a 137 the podFailurePolicy fails at once); the operator ends that attempt and starts the next
+with VIDEOJOB_SCRATCH_FACTOR times the sizeLimit, up to VIDEOJOB_SCRATCH_CEILING, and at the
+ceiling the user sees ScratchFull and what to change. spec.retries keeps its default (2) here,
+so one Pod per attempt proves that no Pod was retried at the same size.
 
-The kubelet stops the Pod with SIGTERM and no DisruptionTarget condition, so the Job counts an
-ordinary failure and would retry spec.retries times at the same size; spec.retries is 0 here.
+Sizes measured in Pods on this node (low quality, espeak): a render's scratch holds about 3 MiB
+before its first scene is narrated (its caches under HOME), then about 2.4 MiB more per scene:
+3.6 MiB for 2 scenes, 18 MiB for 8. A quarter of a CPU keeps each render slow (tens of seconds)
+so that the eviction manager, up to 15 s behind, always sees the volume full before the render ends.
 """
 
 from __future__ import annotations
@@ -17,89 +24,145 @@ import json
 import secrets
 import time
 
+import pytest
+
 from support import videojob_manifest, wait_for
 from support.node_operator import start_node_operator
 
 from .test_chaos_on_a_real_node import Report, _print
 
-TOO_SMALL = "512Ki"  # one scene's narration (about 20 s of 22 kHz audio) is already more
-# Eight such scenes take the renderer a minute or more: time for the eviction manager to see it.
-PARTS = 8
+EXIT_SIGTERM, EXIT_SIGKILL = 143, 137  # 143 the operator ends (it looks like a deleted Pod); 137 fails the Job
+TOO_SMALL = "2Mi"  # under the 3 MiB a render holds from its start
+SLOW = {"requests": {"cpu": "250m"}, "limits": {"cpu": "250m"}}
+ESPEAK = {"provider": "espeak"}  # a small program: the render's time and scratch are its scenes'
 SENTENCE = "A render writes its narration, its scene clips and the video into the scratch volume"
 
 
-def failure_exit(pod: dict) -> int | None:
-    state = pod["status"]["containerStatuses"][0]["state"].get("terminated") or {}
-    return state.get("exitCode")
-
-
-def _status(kube_cluster, namespace: str, name: str) -> dict:
-    return json.loads(kube_cluster.kubectl("get", "vj", name, "-n", namespace, "-o", "json").stdout).get("status") or {}
-
-
-def test_a_render_past_its_scratch_size_limit_fails_as_scratch_full_saying_what_to_raise(
-    kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path
-):
-    operator = start_node_operator(
-        kube_cluster,
-        namespace,
-        node_minio,
-        renderer_image,
-        tmp_path / "operator.log",
-        VIDEOJOB_PRESETS=json.dumps({"low": {"scratch": TOO_SMALL}}),
-    )
+def _lecture(parts: int) -> str:
     token = secrets.token_hex(4)  # nothing from another test's scene cache
-    lecture = f"# Disk {token}\n\nA lecture that fills its disk, {token}.\n" + "".join(
-        f"\n## Part {n}\n\n" + f"{SENTENCE}, part {n}, {token}. " * 4 + "\n" for n in range(1, PARTS)
+    return f"# Disk {token}\n\nA lecture that fills its disk, {token}.\n" + "".join(
+        f"\n## Part {n}\n\n" + f"{SENTENCE}, part {n}, {token}. " * 4 + "\n" for n in range(1, parts)
     )
-    name = "scratch-full"
-    kube_cluster.kubectl(
-        "apply",
-        "-n",
-        namespace,
-        "-f",
-        "-",
-        input=json.dumps(videojob_manifest(name, source={"markdown": lecture}, retries=0)),
-    )
-    created = time.monotonic()
-    try:
-        with contextlib.suppress(TimeoutError):  # the assertions say what was seen
-            wait_for(
-                lambda: _status(kube_cluster, namespace, name).get("phase") in ("Succeeded", "Failed"),
-                300,
-                f"vj/{name} to finish",
-                interval=0.5,
-            )
-        status = _status(kube_cluster, namespace, name)
-        pods = json.loads(
-            kube_cluster.kubectl("get", "pods", "-n", namespace, "-l", f"videojob.dev/name={name}", "-o", "json").stdout
-        )["items"]
-        jobs = json.loads(
-            kube_cluster.kubectl("get", "jobs", "-n", namespace, "-l", f"videojob.dev/name={name}", "-o", "json").stdout
-        )["items"]
-        report = Report(
-            "scratch sizeLimit exceeded",
-            faults=1,
-            finished=int(status.get("phase") == "Failed"),
-            lost=int(status.get("phase") != "Failed"),
-            longest_recovery_s=time.monotonic() - created,  # here: from creation to the clear failure
-        )
-        _print(report, tmp_path)
 
-        assert status.get("phase") == "Failed", (
-            f"{json.dumps(status, indent=1)}\npods: {[p['status'] for p in pods]}\n{operator.log_tail(40)}"
+
+def _get(kube_cluster, namespace: str, *args: str) -> dict:
+    return json.loads(kube_cluster.kubectl("get", *args, "-n", namespace, "-o", "json").stdout)
+
+
+def _settled(status: dict) -> bool:
+    unsettled = [a for a in status.get("attemptHistory") or () if a.get("outcome") in ("Running", "Pending")]
+    return status.get("phase") in ("Succeeded", "Failed") and not unsettled
+
+
+def _render(kube_cluster, namespace: str, name: str, parts: int, operator) -> tuple[dict, list, list, float]:
+    manifest = videojob_manifest(name, source={"markdown": _lecture(parts)}, voice=ESPEAK, resources=SLOW)
+    kube_cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
+    created = time.monotonic()
+    with contextlib.suppress(TimeoutError):  # the assertions say what was seen
+        wait_for(
+            lambda: _settled(_get(kube_cluster, namespace, "vj", name).get("status") or {}),
+            300,
+            f"vj/{name} to finish",
+            interval=0.5,
         )
-        # What the kubelet did, on the real node: evicted for the emptyDir, SIGTERM, no DisruptionTarget.
-        evicted = [pod for pod in pods if pod["status"].get("reason") == "Evicted"]
-        assert evicted, [pod["status"] for pod in pods]
-        assert 'EmptyDir volume "scratch" exceeds the limit' in evicted[0]["status"]["message"]
-        assert "DisruptionTarget" not in [c["type"] for c in evicted[0]["status"].get("conditions") or []]
-        assert failure_exit(evicted[0]) == 143
-        # What the user sees: the reason, the limit, the setting and what to do; no retry at the same size.
-        failure = status["failure"]
-        assert failure["reason"] == "ScratchFull", failure
-        assert f"more than the {TOO_SMALL} sizeLimit of its scratch volume" in failure["message"]
-        assert "VIDEOJOB_PRESETS" in failure["message"] and "create the VideoJob again" in failure["message"]
-        assert len(pods) == 1 and len(jobs) == 1, "spec.retries is 0: one Pod, one Job"
-    finally:
-        operator.stop()
+    took = time.monotonic() - created
+    status = _get(kube_cluster, namespace, "vj", name).get("status") or {}
+    pods = _get(kube_cluster, namespace, "pods", "-l", f"videojob.dev/name={name}")["items"]
+    jobs = _get(kube_cluster, namespace, "jobs", "-l", f"videojob.dev/name={name}")["items"]
+    assert status.get("phase") in ("Succeeded", "Failed"), (
+        f"{json.dumps(status, indent=1)}\npods: {[p['status'] for p in pods]}\n{operator.log_tail(40)}"
+    )
+    print(f"vj/{name}: {status['phase']} after {took:.0f} s, attempts {status.get('attemptHistory')}")
+    return status, pods, jobs, took
+
+
+def _evicted_by_the_kubelet(pod: dict, limit: str) -> int:
+    """What the kubelet did, on the real node: evicted for the emptyDir, no DisruptionTarget, SIGTERM with
+    the grace period of an immediate eviction (1 s, which the runtime makes its minimum of 2 s): exit code
+    143, or 137 (SIGKILL) when the renderer was not done stopping by then (seen while it narrated)."""
+    assert pod["status"].get("reason") == "Evicted", pod["status"]
+    assert f'EmptyDir volume "scratch" exceeds the limit "{limit}"' in pod["status"]["message"]
+    assert "DisruptionTarget" not in [c["type"] for c in pod["status"].get("conditions") or []]
+    exit_code = pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"]
+    assert exit_code in (EXIT_SIGTERM, EXIT_SIGKILL), exit_code
+    return exit_code
+
+
+def _one_pod_per_attempt(pods: list, jobs: list) -> dict[str, dict]:
+    names = [job["metadata"]["name"] for job in jobs]
+    by_job = {name: [pod for pod in pods if pod["metadata"]["labels"].get("job-name") == name] for name in names}
+    assert sorted(len(each) for each in by_job.values()) == [1] * len(jobs), {k: len(v) for k, v in by_job.items()}
+    return {name: each[0] for name, each in by_job.items()}
+
+
+@pytest.fixture
+def start_operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path):
+    started = []
+
+    def start(**settings: str):
+        process = start_node_operator(
+            kube_cluster,
+            namespace,
+            node_minio,
+            renderer_image,
+            tmp_path / "operator.log",
+            VIDEOJOB_PRESETS=json.dumps({"low": {"scratch": TOO_SMALL}}),
+            **settings,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def test_a_render_evicted_for_its_scratch_comes_back_with_a_bigger_volume_and_succeeds(
+    kube_cluster, namespace, start_operator
+):
+    operator = start_operator(VIDEOJOB_SCRATCH_FACTOR="16", VIDEOJOB_SCRATCH_CEILING="1Gi")
+    status, pods, jobs, took = _render(kube_cluster, namespace, "scratch-grows", 4, operator)  # needs ~8 MiB
+
+    assert status["phase"] == "Succeeded", f"{json.dumps(status, indent=1)}\n{operator.log_tail(40)}"
+    history = status["attemptHistory"]
+    assert [(a["attempt"], a["scratch"], a["outcome"]) for a in history] == [
+        (1, TOO_SMALL, "ScratchFull"),
+        (2, "32Mi", "Succeeded"),  # 16 x 2Mi, four times what the render needs
+    ]
+    pod_of = _one_pod_per_attempt(pods, jobs)  # no retry at 2Mi, though spec.retries is 2
+    print(f"attempt 1 exit code {_evicted_by_the_kubelet(pod_of[history[0]['jobName']], TOO_SMALL)}")
+    events = _get(kube_cluster, namespace, "events", "--field-selector", "involvedObject.name=scratch-grows")["items"]
+    raised = [e["message"] for e in events if e["reason"] == "ScratchRaised"]
+    assert raised and "starts with 32Mi of scratch" in raised[0], [e["reason"] for e in events]
+    _print(Report("scratch sizeLimit exceeded, grown", faults=1, finished=1, longest_recovery_s=took), None)
+
+
+def test_a_render_that_needs_more_scratch_than_the_ceiling_fails_as_scratch_full_at_once(
+    kube_cluster, namespace, start_operator
+):
+    operator = start_operator(VIDEOJOB_SCRATCH_FACTOR="2", VIDEOJOB_SCRATCH_CEILING="4Mi")
+    status, pods, jobs, took = _render(kube_cluster, namespace, "scratch-full", 8, operator)  # needs ~18 MiB
+    report = Report(
+        "scratch sizeLimit exceeded, past the ceiling",
+        faults=len(jobs),
+        finished=int(status["phase"] == "Failed"),
+        lost=int(status["phase"] != "Failed"),
+        longest_recovery_s=took,  # here: from creation to the clear failure
+    )
+    _print(report, None)
+
+    assert status["phase"] == "Failed", json.dumps(status, indent=1)
+    history = status["attemptHistory"]
+    assert [(a["attempt"], a["scratch"], a["outcome"]) for a in history] == [
+        (1, TOO_SMALL, "ScratchFull"),
+        (2, "4Mi", "ScratchFull"),
+    ]
+    pod_of = _one_pod_per_attempt(pods, jobs)
+    exits = [_evicted_by_the_kubelet(pod_of[attempt["jobName"]], attempt["scratch"]) for attempt in history]
+    print(f"exit codes {exits}")
+    # What the user sees: the reason, the size enforced, the setting and what to do.
+    failure = status["failure"]
+    assert (failure["reason"], failure["exitCode"]) == ("ScratchFull", exits[-1]), failure
+    assert "more than the 4Mi sizeLimit of its scratch volume" in failure["message"]
+    assert "VIDEOJOB_SCRATCH_CEILING=4Mi" in failure["message"] and "needs more than the ceiling" in failure["message"]
+    assert "create the VideoJob again" in failure["message"]
