@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import math
 from collections.abc import AsyncIterable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 WORKERS = 32  # reconciles at once; each waits on one or two of the API threads (kube.API_THREADS)
 RESYNC_SECONDS = 60.0  # a safety net for anything a watch missed; cheap, unchanged status is never written
+RESYNC_TICKS = 60  # ... spread over the period in this many steps, not one burst
 REFRESH_DELAY = 0.05  # waiting VideoJobs' places are rewritten at most this often
 MAX_TTL_WAIT = 3600.0  # a far-off TTL is checked again at least this often
 Place = tuple[int | None, int]  # (position, length) in the render queue
@@ -140,10 +142,24 @@ class Reconciler:
             metrics.RECONCILES.labels("ok").inc()
 
     async def _resync_forever(self) -> None:
+        """Every VideoJob not yet over, once per RESYNC_SECONDS, a share of them at each of RESYNC_TICKS steps.
+
+        Spread, so that 10,000 VideoJobs are not one burst of reconciles that the watch events of that
+        moment wait behind (seconds of status lag, once a minute). Not the Succeeded or Failed ones:
+        nothing periodic concerns them (a TTL has its own timer, armed again by any reconcile, the
+        first after a restart too), and most VideoJobs of a long-lived cluster are over."""
         while True:
-            await asyncio.sleep(RESYNC_SECONDS)
-            for uid in self.world.uids() if self.world else ():
-                self.queue.add(uid)
+            world = self.world
+            uids = [
+                uid
+                for uid, body in (world.all_videojobs() if world else ())
+                if self.statuses.newest(body).get("phase") not in reasons.TERMINAL_PHASES
+            ]
+            share = max(1, math.ceil(len(uids) / RESYNC_TICKS))
+            for start in range(0, RESYNC_TICKS * share, share):
+                await asyncio.sleep(RESYNC_SECONDS / RESYNC_TICKS)
+                for uid in uids[start : start + share]:
+                    self.queue.add(uid)
 
     def _kick_waiting(self) -> None:
         self._refresh_pending = False
