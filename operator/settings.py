@@ -83,6 +83,15 @@ class OperatorSettings(BaseSettings):
     scratch_ceiling: str = "40Gi"
     progress_log_tail_lines: Annotated[int, Field(ge=1, le=10000)] = 50
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    resync_seconds: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=3600,
+            description="Every VideoJob not yet over is reconciled once per this many seconds, spread over the "
+            "period: a safety net for anything no watch event caused. 0 turns it off.",
+        ),
+    ] = 60.0
 
     @field_validator("namespaces", mode="before")
     @classmethod
