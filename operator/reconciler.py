@@ -40,8 +40,7 @@ from .world import World, WrittenStatuses
 logger = logging.getLogger(__name__)
 
 WORKERS = 32  # reconciles at once; each waits on one or two of the API threads (kube.API_THREADS)
-RESYNC_SECONDS = 60.0  # a safety net for anything a watch missed; cheap, unchanged status is never written
-RESYNC_TICKS = 60  # ... spread over the period in this many steps, not one burst
+RESYNC_TICKS = 60  # the resync (settings.resync_seconds) is spread over its period in this many steps
 REFRESH_DELAY = 0.05  # waiting VideoJobs' places are rewritten at most this often
 MAX_TTL_WAIT = 3600.0  # a far-off TTL is checked again at least this often
 Place = tuple[int | None, int]  # (position, length) in the render queue
@@ -66,7 +65,8 @@ class Reconciler:
     def start(self, workers: int = WORKERS) -> None:
         for _ in range(workers):
             self._spawn(self._work())
-        self._spawn(self._resync_forever())
+        if self.settings.resync_seconds > 0:
+            self._spawn(self._resync_forever())
 
     def bind(self, world: World) -> None:
         """The indexes, from the first handler call (kopf has filled them by then)."""
@@ -142,7 +142,8 @@ class Reconciler:
             metrics.RECONCILES.labels("ok").inc()
 
     async def _resync_forever(self) -> None:
-        """Every VideoJob not yet over, once per RESYNC_SECONDS, a share of them at each of RESYNC_TICKS steps.
+        """Every VideoJob not yet over, once per settings.resync_seconds, a share of them at each of RESYNC_TICKS
+        steps (cheap: an unchanged status is never written).
 
         Spread, so that 10,000 VideoJobs are not one burst of reconciles that the watch events of that
         moment wait behind (seconds of status lag, once a minute). Not the Succeeded or Failed ones:
@@ -157,7 +158,7 @@ class Reconciler:
             ]
             share = max(1, math.ceil(len(uids) / RESYNC_TICKS))
             for start in range(0, RESYNC_TICKS * share, share):
-                await asyncio.sleep(RESYNC_SECONDS / RESYNC_TICKS)
+                await asyncio.sleep(self.settings.resync_seconds / RESYNC_TICKS)
                 for uid in uids[start : start + share]:
                     self.queue.add(uid)
 
