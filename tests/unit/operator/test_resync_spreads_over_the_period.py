@@ -20,14 +20,13 @@ class PeriodOver(Exception):
 
 
 def test_the_resync_spreads_the_videojobs_not_over_across_its_period(kube, monkeypatch) -> None:
-    monkeypatch.setattr(reconciler_module, "RESYNC_SECONDS", 0.4)
     monkeypatch.setattr(reconciler_module, "RESYNC_TICKS", 4)
     bodies = {}
     for i, phase in enumerate(["Rendering", "Queued", "Succeeded", "Pending", "Failed", "Rendering", "Suspended"]):
         body = kube.videojob(name=f"vj-{i}", status={"phase": phase})
         body["metadata"]["uid"] = f"uid-{i}"
         bodies[f"uid-{i}"] = [body]
-    settings = OperatorSettings()
+    settings = OperatorSettings(resync_seconds=0.4)
     reconciler = Reconciler(settings, cast(ClusterApi, object()), OutputCleaner(settings), lambda *_: None)
     reconciler.bind(World(videojobs=bodies, jobs={}, pods={}, priorities={}))
     events: list[str] = []  # "tick" for each pause of the resync, a uid for each VideoJob it queues
@@ -48,3 +47,16 @@ def test_the_resync_spreads_the_videojobs_not_over_across_its_period(kube, monke
     groups = " ".join(events).split("tick")[1:5]  # what each step of the first period queued
     assert [group.split() for group in groups] == [["uid-0", "uid-1"], ["uid-3", "uid-5"], ["uid-6"], []]
     # uid-2 (Succeeded) and uid-4 (Failed) are not resynced.
+
+
+def test_a_resync_of_0_seconds_is_off(kube) -> None:
+    settings = OperatorSettings(resync_seconds=0)
+    reconciler = Reconciler(settings, cast(ClusterApi, object()), OutputCleaner(settings), lambda *_: None)
+
+    async def started() -> int:
+        reconciler.start(workers=1)
+        tasks = len(reconciler._tasks)
+        await reconciler.close()
+        return tasks
+
+    assert asyncio.run(started()) == 1  # the one worker, no resync
