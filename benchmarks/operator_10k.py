@@ -7,7 +7,11 @@ cluster. Printed side by side, in the same run on the same cluster:
 - the client: seconds a plain client (16 threads) needs to create the 10,000 VideoJobs;
 - the operator: seconds from the first create until every renderer Job exists;
 - their ratio (goal <= 1.2), the operator's CPU seconds, and its resident memory with
-  every VideoJob present (goal <= 400 MiB), with the machine's load average.
+  every VideoJob present (goal <= 400 MiB), with the machine's load average;
+- then, idle (every Pod running, nothing changing), the operator's CPU per minute with its
+  periodic resync on (``VIDEOJOB_RESYNC_SECONDS=60``) and off (``0``), side by side on the
+  same cluster, the operator restarted for each and settled first (``--idle`` seconds each,
+  ``--idle-rounds`` alternations): what the resync costs at this count.
 
 ``--profile FILE`` profiles the operator with cProfile (a ``sitecustomize`` on its
 PYTHONPATH): the event-loop thread into FILE, the other threads (the API calls) into
@@ -26,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -P leaves the script's folder off sys.path
@@ -116,12 +122,127 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+@dataclass
+class IdleSecond:
+    cpu: float  # operator CPU seconds used in this second
+    reconciles: float  # reconciles finished in it
+    failed: float  # of which failed (retried with backoff)
+
+
+def sample_idle(bench, seconds: float) -> list[IdleSecond]:
+    """The operator's CPU and reconciles, second by second, while nothing happens."""
+    samples: list[IdleSecond] = []
+    cpu, counts = bench.operator_cpu_seconds(), bench.operator_requests()
+    ticks = time.monotonic()
+    for _ in range(int(seconds)):
+        ticks += 1.0
+        time.sleep(max(0.0, ticks - time.monotonic()))
+        cpu_now, now = bench.operator_cpu_seconds(), bench.operator_requests()
+        samples.append(
+            IdleSecond(
+                cpu_now - cpu,
+                now.get("reconciles", 0.0) - counts.get("reconciles", 0.0),
+                now.get("reconcile errors", 0.0) - counts.get("reconcile errors", 0.0),
+            )
+        )
+        cpu, counts = cpu_now, now
+    return samples
+
+
+def runs(values: list[int]) -> str:
+    """``0x12 2000 0x47``: a series with its repeats folded."""
+    parts: list[str] = []
+    for value in values:
+        if parts and parts[-1].split("x")[0] == str(value):
+            head, _, times = parts[-1].partition("x")
+            parts[-1] = f"{head}x{int(times or 1) + 1}"
+        else:
+            parts.append(str(value))
+    return " ".join(parts)
+
+
+def wait_settled(bench, most_per_second: float, seconds_in_a_row: int = 5, timeout: float = 900) -> float:
+    """Wait until the operator's start-up pass over every VideoJob (and the burst's tail: the Job controller still
+    making Pods, kwok running them) is over: this many seconds in a row with at most ``most_per_second``
+    reconciles. The seconds waited."""
+    began, calm = time.monotonic(), 0
+    before = bench.operator_requests().get("reconciles", 0.0)
+    while calm < seconds_in_a_row and time.monotonic() - began < timeout:
+        time.sleep(1.0)
+        now = bench.operator_requests().get("reconciles", 0.0)
+        calm = calm + 1 if now - before <= most_per_second else 0
+        before = now
+    return time.monotonic() - began
+
+
+@dataclass
+class IdleRun:
+    resync: str  # the VIDEOJOB_RESYNC_SECONDS it ran with
+    samples: list[IdleSecond]
+    requests: str
+    load: str
+
+    def per_minute(self, values: Iterable[float]) -> float:
+        return sum(values) * 60 / len(self.samples)
+
+
+def idle_run(bench, resync: str, seconds: float, count: int) -> IdleRun:
+    """Restart the operator with this resync period, let it settle, and sample it idle."""
+    started = bench.restart_operator(VIDEOJOB_RESYNC_SECONDS=resync)
+    waited = wait_settled(bench, most_per_second=count / 60 * 1.5 + 5)
+    load = load_average()
+    print(
+        f"resync {resync} s: operator restarted in {started:.1f} s, settled after {waited:.0f} s; "
+        f"idle for {seconds:.0f} s (load average {load}) ...",
+        flush=True,
+    )
+    requests_before = bench.operator_requests()
+    samples = sample_idle(bench, seconds)
+    requests = requests_per_videojob(requests_before, bench.operator_requests(), 1)
+    print(f"  reconciles in each second: {runs([round(s.reconciles) for s in samples])}", flush=True)
+    return IdleRun(resync, samples, requests, load)
+
+
+def measure_resync(bench, seconds: float, count: int, rounds: int) -> None:
+    """The idle operator's CPU per minute with its resync on (60 s) and off (0), alternating, side by side."""
+    if seconds <= 0:
+        return
+    results = [idle_run(bench, resync, seconds, count) for _ in range(rounds) for resync in ("60", "0")]
+    print(f"idle with {count} VideoJobs (every Pod running), per minute:")
+    print(
+        f"{'resync':>8}{'CPU s':>8}{'reconciles':>12}{'busiest s':>11}{'failed':>8}  load before  API requests (total)"
+    )
+    for run in results:
+        cpu = run.per_minute(s.cpu for s in run.samples)
+        reconciles = run.per_minute(s.reconciles for s in run.samples)
+        failed = run.per_minute(s.failed for s in run.samples)
+        busiest = max(s.cpu for s in run.samples)
+        print(
+            f"{run.resync + ' s':>8}{cpu:>8.2f}{reconciles:>12.0f}{busiest:>11.2f}{failed:>8.0f}  {run.load}  "
+            f"{run.requests.split(';')[0]}",
+            flush=True,
+        )
+    on = [r for r in results if r.resync != "0"]
+    off = [r for r in results if r.resync == "0"]
+    cost = sum(r.per_minute(s.cpu for s in r.samples) for r in on) / len(on) - sum(
+        r.per_minute(s.cpu for s in r.samples) for r in off
+    ) / len(off)
+    reconciles = sum(r.per_minute(s.reconciles for s in r.samples) for r in on) / len(on)
+    print(
+        f"the resync costs {cost:.2f} CPU s per minute ({cost / 60 * 100:.1f}% of one core; "
+        f"{cost / max(reconciles, 1) * 1000:.2f} ms per reconcile)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000, help="VideoJobs in all, the warm-up included")
     parser.add_argument("--nodes", type=int, default=100)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait before reading memory")
+    parser.add_argument("--idle", type=float, default=130.0, help="seconds of idle per resync setting; 0: none")
+    parser.add_argument("--idle-rounds", type=int, default=1, help="times to alternate resync on and off")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the operator's event loop here")
     args = parser.parse_args()
     hook_dir = tempfile.TemporaryDirectory(prefix="vj-profile-")
@@ -178,6 +299,7 @@ def main() -> None:
                 f"(idle before {rss_idle:.0f} MiB, peak {peak:.0f} MiB; goal <= 400 MiB)",
                 flush=True,
             )
+            measure_resync(bench, args.idle, args.count, args.idle_rounds)
             watcher.stopping.set()
         finally:
             kwok.stop()

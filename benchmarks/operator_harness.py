@@ -108,9 +108,9 @@ def _cpu_seconds(stat: Path) -> float:
 def requests_per_videojob(before: dict[str, float], after: dict[str, float], count: int) -> str:
     """``4.00 (POST jobs 1.00, ...); 3.10 reconciles``: what one VideoJob cost, on average."""
     deltas = {key: (after.get(key, 0) - before.get(key, 0)) / count for key in after}
-    reconciles = deltas.pop("reconciles", 0)
+    reconciles, failed = deltas.pop("reconciles", 0), deltas.pop("reconcile errors", 0)
     parts = [f"{key} {value:.2f}" for key, value in sorted(deltas.items()) if value]
-    return f"{sum(deltas.values()):.2f} ({', '.join(parts)}); {reconciles:.2f} reconciles"
+    return f"{sum(deltas.values()):.2f} ({', '.join(parts)}); {reconciles:.2f} reconciles ({failed:.2f} failed)"
 
 
 @dataclass
@@ -119,6 +119,17 @@ class Bench:
     operator: OperatorProcess
     api: kubernetes.client.ApiClient
     metrics_port: int = 0
+    settings: dict[str, str] = field(default_factory=dict)
+    log: Path | None = None
+
+    def restart_operator(self, **changed: str) -> float:
+        """Stop the operator and start it again with these settings changed (the rest as before); its start-up
+        seconds. Its counters start from 0 again."""
+        assert self.log is not None
+        self.operator.stop(grace=20)
+        self.settings = self.settings | changed
+        self.operator = start_operator(self.plane.kubeconfig, NAMESPACE, self.log, settings=self.settings)
+        return self.operator.started_in
 
     def create(self, body: dict) -> None:
         kubernetes.client.CustomObjectsApi(self.api).create_namespaced_custom_object(
@@ -133,7 +144,8 @@ class Bench:
         return _cpu_seconds(Path(f"/proc/{self.operator.pid}/task/{self.operator.pid}/stat"))
 
     def operator_requests(self) -> dict[str, float]:
-        """The operator's own counts (``verb resource`` -> requests, ``reconciles`` -> reconciles), from its metrics."""
+        """The operator's own counts (``verb resource`` -> requests, ``reconciles`` and ``reconcile errors``), from its
+        metrics."""
         if not self.metrics_port:
             return {}
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).read().decode()
@@ -144,6 +156,8 @@ class Bench:
                     counts[f"{sample.labels['verb']} {sample.labels['resource']}"] = sample.value
                 elif family.name == "videojob_operator_reconciles" and sample.name.endswith("_total"):
                     counts["reconciles"] = counts.get("reconciles", 0) + sample.value
+                    if sample.labels.get("outcome") == "error":
+                        counts["reconcile errors"] = sample.value
         return counts
 
     def operator_rss_mib(self) -> tuple[float, float]:
@@ -157,7 +171,7 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
     with tempfile.TemporaryDirectory(prefix="vj-bench-") as state:
         plane = ControlPlane(Path(state) / "controlplane")
         print(f"control plane ready in {plane.start():.1f}s", flush=True)
-        operator = None
+        bench = None
         try:
             for crd in sorted((REPO_ROOT / "manifests" / "crd").glob("*.yaml")):
                 plane.kubectl("apply", "--server-side", "-f", str(crd))
@@ -180,8 +194,9 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
             print(f"operator live in {operator.started_in:.1f}s", flush=True)
             api = plane.api_client()
             api.configuration.connection_pool_maxsize = 32
+            bench = Bench(plane, operator, api, metrics_port, settings, log)
             try:
-                yield Bench(plane, operator, api, metrics_port)
+                yield bench
             except BaseException:
                 print(
                     "operator log (last 40 lines):\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]),
@@ -199,8 +214,8 @@ def operator_on_local_cluster(max_concurrent_renders: int = 10_000) -> Iterator[
                 f"operator log: {len(errors)} error line(s)" + (f"; first: {errors[0]}" if errors else ""), flush=True
             )
         finally:
-            if operator is not None:
-                operator.stop(grace=20)
+            if bench is not None:
+                bench.operator.stop(grace=20)
             plane.stop()
 
 
