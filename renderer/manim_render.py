@@ -35,6 +35,12 @@ LAST_FRAME = "last_frame.png"
 # worker, pinned to 1 CPU or free on 2, differed in 55 of 60 decoded frames), so a scene drawn in
 # another Pod, on another node or beside another worker would not be the same picture.
 ENCODER_THREADS = 2
+# The threads each encode whole frames. PyAV asks for slice threads unless told, and x264's two
+# slice threads race: the same pixels encoded again came out different in 2 to 40 of 100 encodes
+# of a 7-frame animation, depending on the load (1-4 levels in tens of pixels once decoded; gone
+# with frame threads, or with deblocking, B-frames or mbtree off). Frame threads are
+# deterministic: 0 of 1,000 such encodes differed, for the same CPU time.
+ENCODER_OPTIONS = {"preset": "veryfast", "threads": str(ENCODER_THREADS), "thread_type": "frame"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ def render_scene(job: SceneJob) -> RenderedScene:
             "disable_caching": True,
             "progress_bar": "none",
             "verbosity": "ERROR",
-            "video_encoder_options": {"preset": "veryfast", "threads": str(ENCODER_THREADS)},
+            "video_encoder_options": dict(ENCODER_OPTIONS),
             "max_inflight_encoders": 2,
             "output_file": "scene",
         }
