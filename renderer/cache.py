@@ -35,7 +35,7 @@ from videojob.renderer.storage import BlobStore, S3Access, open_store
 log = logging.getLogger(__name__)
 
 # Bump when a template, timing rule, encoder setting or the entry layout changes what is cached.
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 MANIFEST = "manifest.json"
 
 
