@@ -4,10 +4,12 @@ A fan-out's video joins scenes drawn by several Pods and promises the decoded fr
 makes. Drawing is repeatable (the pixels Manim hands the encoder were the same in every fresh process
 tried); the encoder was not: with PyAV's default slice threads, x264's two threads raced, and the
 same animation frames encoded again came out 1-4 levels apart in tens of pixels, in some encodes
-only (2 in 100 on a quiet machine, a third under load), so a scene drawn twice was two pictures.
+only (measured on a busy 2-core machine: 4 in 100 one at a time, 158 in 500 four at a time; this
+test failed 7 times in 7 with them, 3 to 36 of its 48 encodes apart), so a scene drawn twice was
+two pictures. Frame threads are deterministic.
 
 Real Manim draws one animated scene (the fan-out e2e's fourth) once, with render_scene; the frames of
-its first animation, exactly as Manim handed them to its segment encoder, are encoded again many
+its animations, exactly as Manim handed them to its segment encoders, are encoded again many
 times through Manim's own encoder with the settings that render resolved (so with whatever
 manim_render.ENCODER_OPTIONS says), several encodes at once as a busy node runs them, and every
 encode is decoded by FFmpeg (through PyAV) and compared pixel for pixel.
