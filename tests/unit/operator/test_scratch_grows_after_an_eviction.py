@@ -240,3 +240,15 @@ def test_bad_scratch_settings_name_the_variable(monkeypatch) -> None:
         load_settings()
     assert "VIDEOJOB_SCRATCH_FACTOR" in str(error.value) and "VIDEOJOB_SCRATCH_CEILING" in str(error.value)
     assert "'plenty' is not a size" in str(error.value)
+
+
+def test_a_deadline_spent_by_the_evicted_attempt_fails_with_deadline_exceeded_naming_the_scratch(kube) -> None:
+    first = renderer_job(kube, failed_by="BackoffLimitExceeded")
+    first["status"]["startTime"] = _ago(3700)
+    reconciler, api, _ = _reconciler(kube, [first], [evicted_pod(kube, first, "2Gi")])
+    asyncio.run(reconciler.reconcile(kube.UID))
+    assert [m for m in api.created if m["kind"] == "Job"] == []  # no bigger attempt once the deadline is spent
+    failure = api.patches[-1]["failure"]
+    assert failure["reason"] == "DeadlineExceeded"
+    assert "filled its scratch volume (ScratchFull) on attempt 1 at 2Gi" in failure["message"]
+    assert "spec.activeDeadlineSeconds (3600 s)" in failure["message"]
