@@ -38,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -P leaves the script's folder off sys.path
 
 from operator_harness import JobWatcher, operator_on_local_cluster, requests_per_videojob, videojob, warm_up
+from prometheus_client.parser import text_string_to_metric_families
 
 from videojob_devenv.processes import Component
 
@@ -116,6 +117,22 @@ def wait_nodes_ready(bench, count: int, kwok_log: Path, timeout: float = 120) ->
         time.sleep(2)
     tail = "\n".join(kwok_log.read_text(errors="replace").splitlines()[-20:])
     raise SystemExit(f"only {ready} of {count} kwok nodes Ready within {timeout:.0f} s; kwok's log:\n{tail}")
+
+
+def refused_creates(bench) -> str:
+    """The API server's own count of creates it refused, by resource and code (409: the name was taken), from
+    every client: the operator's, the Job controller's, kwok's and this benchmark's."""
+    text = bench.plane.kubectl("get", "--raw", "/metrics").stdout
+    refused: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != "apiserver_request":
+            continue
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name.endswith("_total") and labels.get("verb") == "POST" and labels.get("code", "2")[0] != "2":
+                key = f"{labels.get('resource')} {labels.get('code')}"
+                refused[key] = refused.get(key, 0) + sample.value
+    return ", ".join(f"{key}: {count:.0f}" for key, count in sorted(refused.items())) or "none"
 
 
 def load_average() -> str:
@@ -293,6 +310,7 @@ def main() -> None:
             time.sleep(args.settle)
             requests = requests_per_videojob(requests_before, bench.operator_requests(), burst_size)
             print(f"operator API requests per VideoJob (until {args.settle:.0f} s after): {requests}", flush=True)
+            print(f"creates the API server refused (all clients): {refused_creates(bench)}", flush=True)
             rss, peak = bench.operator_rss_mib()
             print(
                 f"operator memory with {args.count} VideoJobs on {args.nodes} kwok nodes: RSS {rss:.0f} MiB "
