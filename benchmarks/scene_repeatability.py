@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import importlib
 import json
 import os
 import resource
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SLICE_THREADS = {"preset": "veryfast", "threads": "2"}  # the renderer's options before frame threads
@@ -38,9 +40,8 @@ SLICE_THREADS = {"preset": "veryfast", "threads": "2"}  # the renderer's options
 def storyboard() -> dict:
     """The fan-out e2e's storyboard, from the test itself (one definition)."""
     sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
-    import test_scene_fanout_on_a_real_node as fanout_e2e
-
-    return fanout_e2e.STORYBOARD
+    fanout_e2e = importlib.import_module("test_scene_fanout_on_a_real_node")
+    return dict(fanout_e2e.STORYBOARD)
 
 
 def narration_seconds(scenes: list[dict]) -> list[float]:
@@ -64,11 +65,11 @@ def draw(out: Path, options: dict[str, str], seconds: list[float]) -> None:
     drawn: list[str] = []
     handed_over = scene_file_writer.SceneFileWriter.write_frame
 
-    def recorded(writer, pixels, *, repeat=1):  # type: ignore[no-untyped-def]
+    def recorded(writer: Any, pixels: Any, *, repeat: int = 1) -> None:
         drawn.append(f"{hashlib.md5(pixels.tobytes()).hexdigest()}x{repeat}")
-        return handed_over(writer, pixels, repeat=repeat)
+        handed_over(writer, pixels, repeat=repeat)
 
-    scene_file_writer.SceneFileWriter.write_frame = recorded
+    scene_file_writer.SceneFileWriter.write_frame = recorded  # type: ignore[method-assign,assignment]  # observes
     board = Storyboard.model_validate(storyboard())
     low = QUALITY_PRESETS["low"]
     order = sorted(range(len(board.scenes)), key=lambda n: -len(board.scenes[n].narration))
