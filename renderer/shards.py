@@ -55,10 +55,12 @@ from videojob.storyboard import Storyboard, parse_storyboard
 SHARED_STORYBOARD = "storyboard.json"
 POLL_SECONDS = 1.0
 WAIT_MARGIN_SECONDS = 60.0  # beyond index 0's LLM calls at their longest: its Pod's start and the upload
-# The join's CPU over the drawing's for the same video, by quality: the assembling share draws that much
-# less. Estimates from benchmarks/fanout_lecture.py (1-CPU Pods): the join takes about 0.022 CPU-s per
-# second of video (1.8 of 2.5 CPU-s for 113 s is the narration's AAC), drawing 0.07 (low) to 0.18 (medium).
-JOIN_WEIGHT: dict[QualityName, float] = {"low": 0.3, "medium": 0.12, "high": 0.06}
+# The join's CPU before the last scene lands (the narration's AAC, fetching the others' scenes) over the
+# drawing's for the same video, by quality: the assembling share draws that much less. Estimates from
+# benchmarks/fanout_lecture.py (113 s of video, 1-CPU Pods): the join took 2.5 CPU-s (quiet) to 3.4 (under
+# load), about 0.7 of it after the last scene; drawing about 0.06 (low) and 0.15-0.18 (medium) CPU-s per
+# second of video.
+JOIN_WEIGHT: dict[QualityName, float] = {"low": 0.3, "medium": 0.16, "high": 0.08}
 # How often the assembling index looks for the other shares' scenes: soon at first (a share ending
 # together with it), then less often, never more than a quarter second behind the last scene's arrival.
 FIRST_LOOK_SECONDS = 0.2
