@@ -3,7 +3,9 @@
 A shape may hold another (an atom's nucleus, the sun inside an orbit) or overlap it (a Venn
 diagram): the author placed them so, and the renderer draws them so. Two shapes drawn on top
 of each other, about the same place and size, show as one and hide a label: such a storyboard
-is refused, naming both shapes, since no drawing of it could be what the author meant.
+is refused, naming both shapes, since no drawing of it could be what the author meant. The
+same holds where a ``move`` motion leaves a shape: the places are followed motion by motion
+(a rotation by half a turn, the only one there is, and a pulse leave a shape's box where it was).
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ def half_extent(shape: Any) -> tuple[float, float]:
     return hw * grow, hh * grow
 
 
-def _overlap(one: Any, other: Any) -> float:
+def _overlap(one: Any, at: tuple[float, float], other: Any, other_at: tuple[float, float]) -> float:
+    """Intersection over union of the boxes of ``one`` centred at ``at`` and ``other`` at ``other_at``."""
     (w1, h1), (w2, h2) = half_extent(one), half_extent(other)
-    across = min(one.x + w1, other.x + w2) - max(one.x - w1, other.x - w2)
-    up = min(one.y + h1, other.y + h2) - max(one.y - h1, other.y - h2)
+    (x1, y1), (x2, y2) = at, other_at
+    across = min(x1 + w1, x2 + w2) - max(x1 - w1, x2 - w2)
+    up = min(y1 + h1, y2 + h2) - max(y1 - h1, y2 - h2)
     if across <= 0 or up <= 0:
         return 0.0
     shared = across * up
@@ -53,8 +57,26 @@ def drawn_on_top(shapes: Sequence[Any]) -> list[tuple[int, int]]:
         (i, j)
         for i in range(len(shapes))
         for j in range(i + 1, len(shapes))
-        if _overlap(shapes[i], shapes[j]) >= ON_TOP_OVERLAP
+        if _overlap(shapes[i], (shapes[i].x, shapes[i].y), shapes[j], (shapes[j].x, shapes[j].y)) >= ON_TOP_OVERLAP
     ]
 
 
-__all__ = ["HALF_EXTENT", "ON_TOP_OVERLAP", "drawn_on_top", "half_extent", "legs_extent"]
+def moved_on_top(shapes: Sequence[Any], motions: Sequence[Any]) -> list[tuple[int, int]]:
+    """(motion, shape) for each ``move`` that leaves its shape on top of another shape (indices), each
+    shape where the motions before it left it."""
+    places = {shape.id: (shape.x, shape.y) for shape in shapes}
+    found = []
+    for number, motion in enumerate(motions):
+        if motion.action != "move":
+            continue
+        places[motion.shape] = (motion.x, motion.y)
+        moved = next(shape for shape in shapes if shape.id == motion.shape)
+        found += [
+            (number, index)
+            for index, other in enumerate(shapes)
+            if other.id != moved.id and _overlap(moved, places[moved.id], other, places[other.id]) >= ON_TOP_OVERLAP
+        ]
+    return found
+
+
+__all__ = ["HALF_EXTENT", "ON_TOP_OVERLAP", "drawn_on_top", "half_extent", "legs_extent", "moved_on_top"]

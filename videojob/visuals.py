@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from videojob import limits as L
-from videojob.diagram_geometry import drawn_on_top
+from videojob.diagram_geometry import drawn_on_top, moved_on_top
 from videojob.expression import parse_expression
 from videojob.latex_guard import check_latex
 
@@ -172,7 +173,37 @@ class Diagram(StrictModel):
                 f"shapes.{other} ({ids[other]!r}) is drawn on top of shapes.{one} ({ids[one]!r}): same place, "
                 f"same size; give {ids[other]!r} its own x and y (or a different size)"
             )
+        for number, arrow in enumerate(self.arrows):
+            if arrow.source == arrow.target:
+                raise _problem_at(
+                    ("arrows", number),
+                    arrow,
+                    f"the arrow goes from {arrow.source!r} to itself",
+                    "arrow_to_itself",
+                    "point it at another shape, or remove it",
+                )
+        for number, other in moved_on_top(self.shapes, self.motions):
+            motion = self.motions[number]
+            raise _problem_at(
+                ("motions", number),
+                motion,
+                f"moving {motion.shape!r} to ({motion.x:g}, {motion.y:g}) puts it on top of shapes.{other} "
+                f"({ids[other]!r}): same place, same size",
+                "motion_ends_on_top",
+                f"move {motion.shape!r} to another x and y",
+            )
         return self
+
+
+def _problem_at(
+    where: tuple[str | int, ...], given: BaseModel, problem: str, kind: str, advice: str
+) -> ValidationError:
+    """A problem of one item of the diagram, located at that item (``motions.2``, not the whole diagram), so that
+    the storyboard's message and a Markdown lecture's line both name it."""
+    error = PydanticCustomError(kind, "{problem}: {advice}", {"problem": problem, "advice": advice})
+    return ValidationError.from_exception_data(
+        "Diagram", [InitErrorDetails(type=error, loc=where, input=given.model_dump())]
+    )
 
 
 class TimelineEvent(StrictModel):

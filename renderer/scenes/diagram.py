@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,13 +41,35 @@ from videojob.renderer.scenes.diagram_canvas import (
     Canvas,
     clamp,
     crosses,
-    edge_points,
     fits_inside,
     holds,
+    join,
     right_triangle,
     spiral,
 )
 from videojob.renderer.scenes.lists import Entry, ListScene
+
+
+@dataclass(frozen=True)
+class MotionEnd:
+    """Where one motion leaves what it moves: the shape's new centre (None: it stays put) and the new
+    centres of the labels that follow it."""
+
+    centre: np.ndarray | None
+    labels: list[tuple[Any, np.ndarray]]
+
+
+def half_turn(shape: Any, turns_labels: bool) -> list[Any]:
+    """A half turn of ``shape`` about its centre; a right triangle's side labels go round with their sides
+    but stay upright (Manim would turn them upside down). The shape's box ends where it began."""
+    if not turns_labels:
+        return [Rotate(shape, angle=np.pi)]
+    centre = shape.get_center()
+    outline, labels = VGroup(*shape.submobjects[:2]), shape.submobjects[2:]
+    return [Rotate(outline, angle=np.pi, about_point=centre)] + [
+        label.animate.move_to(2 * centre - label.get_center()) for label in labels
+    ]
+
 
 KEY_SHARE = 0.4  # of the frame's width (landscape) or height (portrait) the key takes when labels are keyed
 
@@ -108,11 +131,11 @@ class DiagramScene(ListScene):
             self.nodes[spec.id] = VGroup(shape)
         taken: list[Box] = [Box.of(m) for s in shapes.values() for m in s.submobjects[2:]]  # triangles' side labels
         outlines = {key: Box.of(shape) for key, shape in shapes.items()}
-        self.arrows, self.arrow_labels, self.label_offsets = [], [], []
+        self.arrows, self.arrow_labels = [], []
         for spec in self.visual.arrows:
             source, target = shapes[spec.source], shapes[spec.target]
             arrow = Arrow(source.get_center(), target.get_center(), buff=0.1, color=self.palette.muted)
-            arrow.put_start_and_end_on(*edge_points(source, target))
+            join(arrow, source, target, area)
             self.arrows.append(arrow)
         segments = [(arrow.get_start()[:2], arrow.get_end()[:2]) for arrow in self.arrows]
         for index, spec in enumerate(self.visual.shapes):
@@ -146,8 +169,57 @@ class DiagramScene(ListScene):
             if not self._put_label(label, self._along(label, arrow), taken, others, segments) and not keyed:
                 return False
             self.arrow_labels.append(label)
-            self.label_offsets.append(label.get_center() - arrow.get_center())
-        return True
+        self.motion_ends, every_label_placed = self._plan_motions()
+        return keyed or every_label_placed
+
+    def _plan_motions(self) -> tuple[list[MotionEnd], bool]:
+        """Where each motion leaves what it moves, worked out on the laid-out picture and then undone.
+        A moved shape takes its label along, placed again by the rules of the still picture (inside it,
+        else beside it, clear of every label that stays, inside the frame), and so are the labels of its
+        arrows. False beside them when one of those finds no free place: the diagram is keyed instead, as a
+        crowded still one is. A half turn or a pulse ends where it began."""
+        shapes = {key: node[0] for key, node in self.nodes.items()}
+        labels = {key: node[-1] for key, node in self.nodes.items() if len(node) > 1}
+        numbered = [index for index, spec in enumerate(self.visual.arrows) if spec.label]
+        arrow_labels = dict(zip(numbered, self.arrow_labels, strict=True))
+        kinds = {spec.id: "right_triangle" if spec.legs else spec.shape for spec in self.visual.shapes}
+        drawn = [(m, m.get_center().copy()) for m in [*shapes.values(), *labels.values(), *self.arrow_labels]]
+        arrows_drawn = [arrow.copy() for arrow in self.arrows]
+        ends: list[MotionEnd] = []
+        every_label_placed = True
+        for motion in self.visual.motions:
+            if motion.action != "move":
+                ends.append(MotionEnd(None, []))
+                continue
+            shape = shapes[motion.shape].move_to(self.canvas.point(motion.x, motion.y))
+            clamp(shape, self.area)
+            joined = [i for i, spec in enumerate(self.visual.arrows) if motion.shape in (spec.source, spec.target)]
+            for i in joined:
+                spec = self.visual.arrows[i]
+                join(self.arrows[i], shapes[spec.source], shapes[spec.target], self.area)
+            following = [labels[motion.shape]] if motion.shape in labels else []
+            following += [arrow_labels[i] for i in joined if i in arrow_labels]
+            staying = [m for m in [*labels.values(), *self.arrow_labels] if all(m is not f for f in following)]
+            taken = [Box.of(m) for m in staying] + [Box.of(m) for s in shapes.values() for m in s.submobjects[2:]]
+            outlines = {key: Box.of(s) for key, s in shapes.items()}
+            segments = [(arrow.get_start()[:2], arrow.get_end()[:2]) for arrow in self.arrows]
+            if motion.shape in labels:
+                mine = outlines[motion.shape]
+                others = [box for key, box in outlines.items() if key != motion.shape and not holds(box, mine)]
+                candidates = self._around(labels[motion.shape], shape, kinds[motion.shape], others)
+                every_label_placed &= self._put_label(labels[motion.shape], candidates, taken, others, segments, mine)
+            for i in joined:
+                if i in arrow_labels:
+                    label, arrow = arrow_labels[i], self.arrows[i]
+                    x, y = (float(c) for c in arrow.get_center()[:2])
+                    others = [box for box in outlines.values() if not holds(box, Box(x, x, y, y))]
+                    every_label_placed &= self._put_label(label, self._along(label, arrow), taken, others, segments)
+            ends.append(MotionEnd(shape.get_center().copy(), [(m, m.get_center().copy()) for m in following]))
+        for mobject, centre in drawn:
+            mobject.move_to(centre)
+        for arrow, before in zip(self.arrows, arrows_drawn, strict=True):
+            arrow.become(before)
+        return ends, every_label_placed
 
     def _around(self, label: Any, shape: Any, kind: str, others: list[Box]) -> Iterator[tuple[np.ndarray, bool]]:
         """Where a shape's label may go, best first: centred inside (when clear of what else is in the
@@ -226,22 +298,20 @@ class DiagramScene(ListScene):
         for arrow, spec in zip(self.arrows, self.visual.arrows, strict=True):
             source, target = nodes[spec.source][0], nodes[spec.target][0]
             # Arrows and their labels follow their shapes while the motions play.
-            arrow.add_updater(lambda a, s=source, t=target: a.put_start_and_end_on(*edge_points(s, t)))
-        labelled = [arrow for arrow, spec in zip(self.arrows, self.visual.arrows, strict=True) if spec.label]
-        for label, arrow, offset in zip(self.arrow_labels, labelled, self.label_offsets, strict=True):
-            label.add_updater(lambda m, a=arrow, o=offset: clamp(m.move_to(a.get_center() + o), self.area))
+            arrow.add_updater(lambda a, s=source, t=target: join(a, s, t, self.area))
         if self.arrows:
             self.animate(*[GrowArrow(a) for a in self.arrows], *[FadeIn(m) for m in self.arrow_labels], run_time=0.7)
-        for motion in self.visual.motions:
+        turns_labels = {spec.id: bool(spec.legs) for spec in self.visual.shapes}
+        for motion, end in zip(self.visual.motions, self.motion_ends, strict=True):
             node = nodes[motion.shape]
-            if motion.action == "move":
-                goal = np.array(self.canvas.point(motion.x, motion.y)) - node[0].get_center() + node.get_center()
-                self.animate(node.animate.move_to(goal), run_time=1.0)
+            if end.centre is not None:  # a move: the labels that follow go to their planned places with it
+                following = [m.animate.move_to(centre) for m, centre in end.labels]
+                self.animate(node[0].animate.move_to(end.centre), *following, run_time=1.0)
             elif motion.action == "rotate":
-                self.animate(Rotate(node[0], angle=np.pi), run_time=1.0)  # the shape turns, its label stays upright
+                self.animate(*half_turn(node[0], turns_labels[motion.shape]), run_time=1.0)
             else:
                 self.animate(Indicate(node, color=self.palette.secondary), run_time=0.8)
-        for mobject in self.arrows + self.arrow_labels:
+        for mobject in self.arrows:
             mobject.clear_updaters()  # a still picture again: the hold that follows is cheap to draw
         if self.key_pages:
             key_pages = [Page(page.parts[len(self._parts()) :]) for page in pages]

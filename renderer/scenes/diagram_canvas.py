@@ -161,6 +161,14 @@ def edge_points(source: Any, target: Any):
     return start, end
 
 
+def join(arrow: Any, source: Any, target: Any, area: Any) -> Any:
+    """``arrow`` from ``source``'s edge to ``target``'s, inside ``area``: its head keeps its size, so along
+    the frame's edge it would stick out by half its width."""
+    arrow.put_start_and_end_on(*edge_points(source, target))
+    clamp(arrow, area)
+    return arrow
+
+
 __all__ = [
     "ARROW_LEAST",
     "LABEL_GAP",
@@ -171,6 +179,7 @@ __all__ = [
     "edge_points",
     "fits_inside",
     "holds",
+    "join",
     "right_triangle",
     "spiral",
 ]

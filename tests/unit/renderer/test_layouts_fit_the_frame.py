@@ -7,35 +7,35 @@ bullets, longest code, extreme plot ranges, most timeline events, crowded diagra
 made of pieces a line may break between), in English, Chinese and Arabic words. The templates are laid
 out (Manim mobjects built and placed; equations typeset by the real TeX), never rendered: fast enough
 to try many. An equation with a part too wide to read even alone on a line is refused (tested below).
+A diagram is checked again at the end of each of its motions (moves, half turns, pulses), played with
+each animation jumped to its end (support/laid_out.py).
 """
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from videojob import limits as L
 from videojob.renderer import layout
-from videojob.renderer.layout import Box, Layout
+from videojob.renderer.layout import Box
 
 with warnings.catch_warnings():  # Manim's audio dependency imports audioop, deprecated in Python 3.11
     warnings.simplefilter("ignore", DeprecationWarning)
-    from manim import Circle, MathTex, Rectangle, Square, Text, tempconfig
+    from manim import MathTex, Text, tempconfig
 
-    from videojob.renderer.scenes import TEMPLATES
     from videojob.renderer.scenes.equations import EquationLine, EquationTooWideError
+
+from support.laid_out import FRAMES, check_fits, lay_out, lay_out_scene
 from videojob.renderer.timing import plan_scene
-from videojob.storyboard import THEMES
 from videojob.visuals import Visual
 
-FRAMES = {"landscape": (1280, 720), "portrait": (720, 1280)}
 WORDS = [
     "wave", "energy", "a", "transverse", "longitudinal", "frequency", "of", "the", "interference",
     "Schrödinger", "1865", "波的", "物理学", "能量", "مقدمة", "في", "الفيزياء", "موجة",
@@ -77,6 +77,18 @@ def equation_of(max_chars: int) -> st.SearchStrategy[str]:
         return latex
 
     return st.builds(build, st.sampled_from(MATH_ATOMS), chains, at_limit)
+
+
+SPOTS_X, SPOTS_Y = [-6.5, -3.0, 0.0, 2.5, 6.5], [-3.5, -1.0, 0.0, 3.5]
+
+
+def validates(visual: dict) -> bool:
+    """Whether the storyboard's validation takes ``visual`` (a motion onto another shape is refused, tested below)."""
+    try:
+        TypeAdapter(Visual).validate_python(visual)
+    except ValueError:
+        return False
+    return True
 
 
 code_lines = st.text(alphabet="abcdefghij (){}[]=+-*/:;,.'\"0123456789_", min_size=0, max_size=L.CODE_MAX_COLUMNS)
@@ -143,9 +155,10 @@ VISUALS: dict[str, st.SearchStrategy[dict]] = {
         st.sampled_from([1e-6, 0.5, 10.0, 1e3, 1.9e6 - 2]),
         st.none() | text_of(L.PLOT_LABEL_MAX_CHARS),
     ).filter(lambda v: v["x_max"] < 1e6),
-    "diagram": st.integers(1, L.DIAGRAM_SHAPES_MAX).flatmap(
+    "diagram": st.integers(1, L.DIAGRAM_SHAPES_MAX)
+    .flatmap(
         lambda n: st.builds(
-            lambda shapes, arrows: {"kind": "diagram", "shapes": shapes, "arrows": arrows},
+            lambda shapes, arrows, motions: {"kind": "diagram", "shapes": shapes, "arrows": arrows, "motions": motions},
             st.builds(
                 lambda spots, looks: [
                     {"id": f"s{i}", "shape": shape, "label": label, "x": x, "y": y, "size": size}
@@ -153,10 +166,7 @@ VISUALS: dict[str, st.SearchStrategy[dict]] = {
                 ],
                 # Each shape on its own spot: two on one spot are refused (tested below), not laid out.
                 st.lists(
-                    st.tuples(st.sampled_from([-6.5, -3.0, 0.0, 2.5, 6.5]), st.sampled_from([-3.5, -1.0, 0.0, 3.5])),
-                    min_size=n,
-                    max_size=n,
-                    unique=True,
+                    st.tuples(st.sampled_from(SPOTS_X), st.sampled_from(SPOTS_Y)), min_size=n, max_size=n, unique=True
                 ),
                 st.lists(
                     st.tuples(
@@ -169,16 +179,28 @@ VISUALS: dict[str, st.SearchStrategy[dict]] = {
                 ),
             ),
             st.lists(
-                st.builds(
-                    lambda a, b, label: {"source": f"s{a}", "target": f"s{b}", "label": label},
+                st.builds(  # between two shapes: an arrow from a shape to itself is refused
+                    lambda a, step, label: {"source": f"s{a}", "target": f"s{(a + step) % n}", "label": label},
                     st.integers(0, n - 1),
-                    st.integers(0, n - 1),
+                    st.integers(1, max(1, n - 1)),
                     st.none() | text_of(L.DIAGRAM_LABEL_MAX_CHARS),
                 ),
-                max_size=L.DIAGRAM_ARROWS_MAX,
+                max_size=L.DIAGRAM_ARROWS_MAX if n > 1 else 0,
+            ),
+            # Moves to the spots other shapes stand on (or near them), turns and pulses.
+            st.lists(
+                st.builds(
+                    lambda shape, action, x, y: {"shape": f"s{shape}", "action": action, "x": x, "y": y},
+                    st.integers(0, n - 1),
+                    st.sampled_from(["move", "move", "rotate", "pulse"]),
+                    st.sampled_from([*SPOTS_X, 1.0]),
+                    st.sampled_from([*SPOTS_Y, -0.5]),
+                ),
+                max_size=L.DIAGRAM_MOTIONS_MAX,
             ),
         )
-    ),
+    )
+    .filter(validates),
 }
 LONGEST: dict[str, dict[str, Any]] = {  # every list at its longest and every text at its limit, for each template
     "title_card": {"kind": "title_card", "title": "wave " * 24, "subtitle": "能量" * 100},
@@ -212,79 +234,19 @@ LONGEST: dict[str, dict[str, Any]] = {  # every list at its longest and every te
             for i in range(L.DIAGRAM_SHAPES_MAX)
         ],
         "arrows": [{"source": "s0", "target": f"s{i}", "label": "n" * 40} for i in range(1, 12)],
+        # Every shape that moves goes to a free place between the others, then turns or pulses.
+        "motions": [
+            {"shape": "s0", "action": "move", "x": 0.0, "y": 0.0},
+            {"shape": "s5", "action": "move", "x": 4.3, "y": -1.75},
+            {"shape": "s0", "action": "rotate"},
+            {"shape": "s11", "action": "move", "x": -4.0, "y": 0.0},
+            {"shape": "s3", "action": "pulse"},
+            {"shape": "s0", "action": "move", "x": 2.0, "y": 1.0},
+            {"shape": "s6", "action": "rotate"},
+            {"shape": "s1", "action": "move", "x": -6.5, "y": -1.0},
+        ],
     },
 }  # fmt: skip
-
-
-def lay_out(visual: dict, orientation: str, tmp_path) -> tuple[Layout, list]:
-    scene = lay_out_scene(visual, orientation, tmp_path)
-    return scene.layout, scene.laid_out
-
-
-def lay_out_scene(visual: dict, orientation: str, tmp_path):
-    width, height = FRAMES[orientation]
-    options = {
-        "pixel_width": width,
-        "pixel_height": height,
-        "frame_width": layout.FRAME_HEIGHT * width / height,
-        "media_dir": str(tmp_path),
-        "disable_caching": True,
-        "write_to_movie": False,
-        "verbosity": "ERROR",
-    }
-    parsed = TypeAdapter(Visual).validate_python(visual)
-    with tempconfig(options):
-        scene = TEMPLATES[parsed.kind](parsed, "Look at this.", THEMES["default"], plan_scene(4.0, 30))
-        scene.laid_out = scene.build()  # type: ignore[attr-defined]  # what the checks read, beside the scene
-        return scene
-
-
-def check_fits(visual: dict, orientation: str, tmp_path, scene=None) -> None:
-    scene = scene or lay_out_scene(visual, orientation, tmp_path)
-    frame, pages = scene.layout, scene.laid_out
-    if visual["kind"] == "diagram":
-        check_labels_keep_to_their_shapes(scene, f"diagram ({orientation})")
-    assert pages, "nothing laid out"
-    for number, page in enumerate(pages, start=1):
-        where = f"{visual['kind']} ({orientation}), page {number} of {len(pages)}"
-        lines: list[Any] = []
-        for part in page.mobjects:
-            assert frame.inside(Box.of(part), slack=0.02), (
-                f"{where}: {type(part).__name__} leaves the safe area: {Box.of(part)}"
-            )
-            lines += [m for m in part.get_family() if isinstance(m, Text) and m.submobjects]
-            lines += [m for m in part.get_family() if isinstance(m, EquationLine)]
-        for line in lines:
-            smallest = layout.SMALLEST_MATH if isinstance(line, EquationLine) else layout.SMALLEST
-            assert line.font_size >= smallest - 0.5, f"{where}: {shown(line)} at {line.font_size:.1f} pt"
-        boxes = [(line, Box.of(line)) for line in lines]  # measured once: a crowded page has hundreds of pairs
-        for (one, box), (other, other_box) in itertools.combinations(boxes, 2):
-            assert not box.overlaps(other_box, slack=0.02), f"{where}: {shown(one)} overlaps {shown(other)}"
-
-
-def check_labels_keep_to_their_shapes(scene, where: str) -> None:
-    """A shape's label is wholly inside its outline or wholly outside its box, never across its edge."""
-    for node in scene.nodes.values():
-        if len(node.submobjects) < 2:
-            continue
-        shape, label = node.submobjects[0], node.submobjects[-1]
-        outline, box = Box.of(shape), Box.of(label)
-        if not outline.overlaps(box):
-            continue
-        centre, radius = shape.get_center(), shape.width / 2
-        corners = [(x, y) for x in (box.left, box.right) for y in (box.bottom, box.top)]
-        if isinstance(shape, Circle):
-            inside = all(np.hypot(x - centre[0], y - centre[1]) <= radius + 0.01 for x, y in corners)
-        else:
-            inside = isinstance(shape, (Square, Rectangle)) and outline.left <= box.left and box.right <= outline.right
-            inside = inside and outline.bottom <= box.bottom and box.top <= outline.top
-        assert inside, (
-            f"{where}: the label {shown(label.submobjects[0])} crosses the edge of its {type(shape).__name__}"
-        )
-
-
-def shown(line) -> str:
-    return repr(line.text if isinstance(line, Text) else line.latex)
 
 
 @pytest.mark.parametrize("orientation", sorted(FRAMES))
@@ -314,11 +276,12 @@ def test_generated_storyboards_fit_every_template(kind, tmp_path_factory):
 
     # Equations are typeset by TeX, a fraction of a second each: a few more of them.
     @settings(
-        max_examples=6 if kind == "equation" else 2,
+        max_examples={"equation": 6, "diagram": 5}.get(kind, 2),
         deadline=None,
         derandomize=True,
         suppress_health_check=slow,
         database=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: a failing example is reported as found, at once
     )
     @given(VISUALS[kind], st.sampled_from(sorted(FRAMES)))
     def fits(visual, orientation):
