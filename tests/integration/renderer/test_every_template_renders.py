@@ -33,7 +33,12 @@ VISUALS: list[dict[str, Any]] = [
         "kind": "diagram",
         "shapes": [{"id": "src", "label": "Source", "x": -3}, {"id": "ear", "shape": "square", "label": "Ear", "x": 3}],
         "arrows": [{"source": "src", "target": "ear", "label": "sound"}],
-        "motions": [{"shape": "ear", "action": "pulse"}],
+        # A move (the labels follow, placed again), a half turn and a pulse, played by the real Manim.
+        "motions": [
+            {"shape": "src", "action": "move", "x": -3, "y": 2},
+            {"shape": "ear", "action": "rotate"},
+            {"shape": "ear", "action": "pulse"},
+        ],
     },
     {"kind": "timeline", "events": [{"when": "1678", "label": "Huygens"}, {"when": "1865", "label": "Maxwell"}]},
     {"kind": "code", "code": "def speed(f, wavelength):\n    return f * wavelength", "language": "python"},
