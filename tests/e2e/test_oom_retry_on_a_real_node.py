@@ -5,10 +5,11 @@ memory limits the operator's builder sets, the kernel's OOM killer ends an attem
 too little, and the operator starts the next attempt with more memory (VIDEOJOB_OOM_MEMORY_FACTOR)
 up to its ceiling (VIDEOJOB_OOM_MEMORY_CEILING).
 
-Every render here speaks with espeak-ng, so that its memory is the drawing's (see ESPEAK below). The
-sizes come from measuring the renderer in Pods on this node (low quality, one CPU, page cache of its
-own files counted): a title and a bullet scene were OOMKilled at 200Mi and 240Mi and finished at
-280Mi to 360Mi, peaking at 214-294 MiB. (With Piper narrating, a one-scene lecture now finishes at 256Mi.)
+Every render here speaks with espeak-ng, so that its memory is the drawing's (see ESPEAK below). Each
+limit is far (80 MiB or more) from what the render needs on either side, so that a renderer some tens
+of MiB lighter or heavier still gets killed where the test needs a kill and finishes where it needs a
+video. The needs were measured in Pods on this node (low quality, one CPU, peaks as the renderer
+reports them, page cache of its own files counted; see the lectures' comments).
 """
 
 from __future__ import annotations
@@ -21,15 +22,22 @@ import pytest
 from support import videojob_manifest, wait_for
 from support.node_operator import start_node_operator
 
-TOO_LITTLE = "160Mi"  # the first attempt: killed (200Mi was, 280Mi was enough)
-FACTOR = "4"  # the second attempt: 640Mi, more than twice the largest peak measured (294 MiB)
-GROWN = "640Mi"
+MiB = 2**20
+TOO_LITTLE = "128Mi"  # the first attempt, the least spec.resources may ask for: the equation needs over 340Mi
+FACTOR = "4"
+GROWN = "512Mi"  # the second attempt: the equation lecture finished at 380Mi (peak 414 MiB with 1Gi to spare)
 SMALLEST = "128Mi"  # the least spec.resources may ask for
 # espeak-ng, not Piper, narrates: Piper's own process peaks while it speaks (341-343 MiB measured), above what
 # drawing a light scene needs, so with Piper the kill (or not) would come in the narration, before any scene is
 # finished. espeak-ng is a small program, and a render's peak is then the drawing of its heaviest scene.
 ESPEAK = {"provider": "espeak"}
-LECTURE = "# Memory\n\nA render that first gets too little memory, then enough.\n"
+# Glyphs are what a scene's memory grows with: 99 nine-letter terms of W (a line may break before each +) are 989
+# drawn glyphs, just under LATEX_GLYPHS_MAX and LATEX_MAX_CHARS. Measured beside a light scene: OOMKilled at 340Mi,
+# finished at 380Mi and 420Mi (an earlier renderer), peak 414 MiB at 1Gi (this one); a title alone peaks at 228 MiB.
+HEAVY_EQUATION = "+".join(["W" * 9] * 99)
+LECTURE = (
+    f"# Memory\n\nA render that first gets too little memory, then enough.\n\n## An equation\n\n$${HEAVY_EQUATION}$$\n"
+)
 
 
 def _status(kube_cluster, namespace: str, name: str) -> dict:
@@ -96,7 +104,7 @@ def test_a_render_killed_for_memory_comes_back_bigger_and_succeeds(kube_cluster,
     history = status["attemptHistory"]
     assert [(a["attempt"], a["memory"], a["outcome"]) for a in history] == [
         (1, TOO_LITTLE, "OOMKilled"),
-        (2, GROWN, "Succeeded"),  # 4 x 160Mi, under the 1Gi ceiling
+        (2, GROWN, "Succeeded"),  # 4 x 128Mi, under the 1Gi ceiling
     ]
     assert status["jobName"] == history[1]["jobName"] and status["jobName"].endswith("-2")
 
@@ -111,11 +119,12 @@ def test_a_render_killed_for_memory_comes_back_bigger_and_succeeds(kube_cluster,
 
     # The renderer's own measure: more than the first attempt had, within what the second had.
     peak = status["usage"]["peakMemoryBytes"]
-    assert 160 * 2**20 < peak <= 640 * 2**20, peak
+    assert 128 * MiB < peak <= 512 * MiB, peak
     assert status["usage"]["cpuSeconds"] > 0
     raised = [e for e in _events(kube_cluster, namespace, "grows") if e["reason"] == "MemoryRaised"]
     assert raised and f"starts with {GROWN}" in raised[0]["message"], raised
-    print(f"renderer peak memory {peak / 2**20:.0f} MiB, cpu {status['usage']['cpuSeconds']} s")
+    print(f"attempt 1 killed at {TOO_LITTLE}; attempt 2 at {GROWN} peaked at {peak / MiB:.0f} MiB, cpu "
+          f"{status['usage']['cpuSeconds']} s")  # fmt: skip
 
 
 def test_a_render_that_needs_more_than_the_ceiling_fails_saying_so(kube_cluster, namespace, start_operator):
@@ -123,7 +132,8 @@ def test_a_render_that_needs_more_than_the_ceiling_fails_saying_so(kube_cluster,
     operator = start_operator(VIDEOJOB_OOM_MEMORY_FACTOR="1.5", VIDEOJOB_OOM_MEMORY_CEILING=SMALLEST)
     manifest = videojob_manifest(
         "too-big",
-        source={"markdown": LECTURE.replace("then enough", "and no more")},  # not a video the cache holds
+        # Not a scene the cache holds: a render from the cache alone needs no Manim and fits in 128Mi.
+        source={"markdown": LECTURE.replace("then enough", "and no more").replace("An equation", "The same equation")},
         voice=ESPEAK,
         retries=0,
         resources={"limits": {"memory": SMALLEST}, "requests": {"memory": SMALLEST}},
@@ -145,10 +155,11 @@ def test_a_render_that_needs_more_than_the_ceiling_fails_saying_so(kube_cluster,
     kube_cluster.kubectl("wait", "--for=condition=Failed", "vj/too-big", "-n", namespace, "--timeout=10s")
 
 
-# Glyphs are what the heavy scene's memory grows with, and W is the letter with the most outline points (152 in
-# TeX's math italic, a digit has 80): 891 of them in 99 nine-letter terms (a line may break before each +) make
-# 989 drawn glyphs, just under LATEX_GLYPHS_MAX, about four times the outline points of a 90-term polynomial.
-HEAVY_EQUATION = "+".join(["W" * 9] * 99)
+# A code listing is the heaviest scene a lecture can hold: its 20 rows of 78 characters (CODE_MAX_LINES, within
+# CODE_MAX_COLUMNS) are 1,560 glyphs of DejaVu Sans Mono, and % has the most outline points of the characters tried
+# (180; & 168, W 56). That is twice the outline points of an equation at LATEX_GLYPHS_MAX (99 terms of 9 W's, 1000
+# characters), and it adds 1.7 times the memory to a render (268 MiB over the light scenes, the equation 158).
+HEAVY_LISTING = "\n".join(["%" * 78] * 20)
 TWO_WEIGHTS = f"""# Memory
 
 ## A light scene
@@ -160,17 +171,20 @@ This scene has the longest narration, so it is drawn first, while the heavy one 
 
 ## A heavy scene
 
-$${HEAVY_EQUATION}$$
+```text
+{HEAVY_LISTING}
+```
 """
-# Measured in Pods on this node, one CPU, with espeak (each lecture made unique so no scene came from the cache):
-# title + light scene OOMKilled at 200Mi and 240Mi, finished at 280Mi, 320Mi and 360Mi (peak 214-294 MiB, page
-# cache counted); with the heavy scene OOMKilled at 340Mi, finished at 380Mi and 420Mi (peak 380-420 MiB) and
-# at 2Gi (416 MiB). 310Mi sits in the middle of that gap, and the second attempt's 620Mi is far above 420 MiB.
-BETWEEN = "310Mi"
+# Measured in Pods on this node, one CPU, with espeak, each lecture unique (no scene from a cache): the title and
+# light scene finished at 288Mi and 320Mi, peaking at 200-205 MiB (256 MiB with 1Gi to spare, page cache kept);
+# with the listing OOMKilled at 384Mi, finished at 448Mi and 480Mi (peak 448 and 429 MiB; 524 MiB at 1Gi).
+BETWEEN = "300Mi"  # about 95 MiB above what the light scenes need, at least 84 MiB below what the listing needs
+REUSE_FACTOR = "3"
+REUSED_GROWN = "900Mi"  # the second attempt: twice what the listing needs
 
 
 def test_the_bigger_attempt_reuses_the_scenes_the_killed_one_finished(kube_cluster, namespace, start_operator):
-    operator = start_operator(VIDEOJOB_OOM_MEMORY_FACTOR="2", VIDEOJOB_OOM_MEMORY_CEILING="2Gi")
+    operator = start_operator(VIDEOJOB_OOM_MEMORY_FACTOR=REUSE_FACTOR, VIDEOJOB_OOM_MEMORY_CEILING="2Gi")
     manifest = videojob_manifest(
         "reuses",
         source={"markdown": TWO_WEIGHTS},
@@ -184,11 +198,14 @@ def test_the_bigger_attempt_reuses_the_scenes_the_killed_one_finished(kube_clust
     assert status["phase"] == "Succeeded", f"status: {json.dumps(status, indent=1)}\n{operator.log_tail(60)}"
     assert [(a["memory"], a["outcome"]) for a in status["attemptHistory"]] == [
         (BETWEEN, "OOMKilled"),
-        ("620Mi", "Succeeded"),
+        (REUSED_GROWN, "Succeeded"),
     ]
     usage = status["usage"]
+    peak = usage["peakMemoryBytes"]
     print(
-        f"attempt 2: {usage.get('scenesCached')} scenes from the cache, {usage.get('scenesRendered')} drawn, "
-        f"peak {usage['peakMemoryBytes'] / 2**20:.0f} MiB"
+        f"attempt 1 killed at {BETWEEN}; attempt 2 at {REUSED_GROWN}: {usage.get('scenesCached')} scenes from the "
+        f"cache, {usage.get('scenesRendered')} drawn, peak {peak / MiB:.0f} MiB"
     )
     assert usage.get("scenesCached", 0) >= 1 and usage["scenesRendered"] >= 1, usage  # the light ones, kept
+    # The heavy scene is what the first attempt had too little for, and the second plenty.
+    assert 300 * MiB < peak < 900 * MiB, peak
