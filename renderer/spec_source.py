@@ -35,7 +35,9 @@ def storyboard_for(spec: VideoJobSpec, llm: LlmConfig) -> tuple[Storyboard, Usag
     """The storyboard the spec's source describes (before the spec's theme and language are applied)."""
     source = spec.source
     if source.markdown is not None:
-        return markdown_to_storyboard(source.markdown), Usage()
+        # In the job's language from the start: the words a lecture leaves out are written in it.
+        language = spec.language if spec.language != "en" else None  # "en", the CRD's default: the front matter's
+        return markdown_to_storyboard(source.markdown, language=language), Usage()
     if source.storyboard is not None:
         return parse_storyboard(
             {"title": source.storyboard.title or "Untitled", "scenes": source.storyboard.scenes}
