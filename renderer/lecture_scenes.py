@@ -10,6 +10,7 @@ video holds) is refused, and every problem names the line of the lecture it is o
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from videojob import limits as L
-from videojob.frame_words import WORDS, continued_mark
+from videojob.frame_words import WORDS, FrameWords, continued_mark, has_words_for, words_or_english
+from videojob.renderer.layout import is_wide
 from videojob.renderer.markdown_blocks import comparison_visuals, diagram_visual, plot_visual, timeline_visual
 from videojob.storyboard import InvalidStoryboardError, Storyboard, plain_message
+
+log = logging.getLogger(__name__)
 
 TAKEAWAY_HEADINGS = re.compile(r"^(key\s+)?(takeaways?|summary|recap|conclusions?|in short)\b", re.IGNORECASE)
 REFUSAL = "the lecture cannot become a video"
@@ -69,7 +73,10 @@ def refuse(*problems: str) -> InvalidStoryboardError:
 
 
 def with_stop(text: str) -> str:
-    return text if text.endswith((".", "!", "?", ":")) else text + "."
+    """``text`` ending as a sentence: a full stop, a Chinese or Japanese one after their characters."""
+    if text.endswith((".", "!", "?", ":", "。", "！", "？", "：", "؟", "۔", "।")):
+        return text
+    return text + ("。" if is_wide(text[-1]) else ".")
 
 
 def sentences(text: str) -> list[str]:
@@ -152,9 +159,11 @@ def _split(draft: _Draft, mark: str, limit: int = L.NARRATION_MAX_CHARS) -> list
 
 
 class _SceneBuilder:
-    def __init__(self, title: str | None) -> None:
+    def __init__(self, title: str | None, words: FrameWords) -> None:
         self.drafts: list[_Draft] = []
         self.title = title
+        self.words = words  # the lecture's language's, for what the lecturer did not write
+        self.fallbacks_used: set[str] = set()
         self.heading = ""
         self.heading_line = 1
         self.section_number = 0
@@ -164,7 +173,9 @@ class _SceneBuilder:
 
     @property
     def section(self) -> str:
-        return self.heading or self.title or "Lecture"
+        if not (self.heading or self.title):
+            self.fallbacks_used.add("lecture")
+        return self.heading or self.title or self.words.lecture
 
     def start_section(self, heading: str, line: int) -> None:
         self.finish_section()
@@ -190,7 +201,10 @@ class _SceneBuilder:
         before = self.pending or ([with_stop(self.heading)] if speak_heading else [])
         own = " ".join(with_stop(item) for item in spoken or [])
         self.pending = []
-        self._add(visual, line, before=before if before or own else [with_stop(self.heading or "Next")], own=own)
+        if not (before or own or self.heading):
+            self.fallbacks_used.add("next")
+        said = before if before or own else [with_stop(self.heading) if self.heading else self.words.next]
+        self._add(visual, line, before=said, own=own)
         self.section_scenes += 1
 
     def finish_section(self) -> None:
@@ -288,12 +302,25 @@ def _where(item: Any, scenes: list[_Scene], meta: dict[str, Any]) -> str:
     return f"{source}{where}: {plain_message(item)}"
 
 
+def _warn_of_english(language: str, used: set[str]) -> None:
+    if used and not has_words_for(language):
+        english = words_or_english("en")
+        said = " and ".join(repr(getattr(english, word)) for word in sorted(used))
+        log.warning(
+            "language %r: no words of its own for what the lecture leaves out, so %s in English; give the "
+            "lecture a title (a '# heading' or 'title:' in its front matter) and each section a heading",
+            language,
+            said,
+        )
+
+
 def blocks_to_storyboard(blocks: list[Block], meta: dict[str, Any]) -> Storyboard:
     """The validated storyboard for a lecture's blocks; ``meta`` holds the front matter (and overrides)."""
     title = meta.get("title")
     if title is not None:
         _check_length(title, L.TITLE_MAX_CHARS, "the front matter's title", 1, "shorten it")
-    builder = _SceneBuilder(title)
+    language = meta.get("language", "en")
+    builder = _SceneBuilder(title, words_or_english(language))
     for block in blocks:
         if block.kind == "heading":
             if not block.text:
@@ -317,15 +344,18 @@ def blocks_to_storyboard(blocks: list[Block], meta: dict[str, Any]) -> Storyboar
         elif block.kind == "code":
             _add_code(builder, block)
     builder.finish_section()
-    scenes = builder.scenes(meta.get("language", "en"))
+    scenes = builder.scenes(language)
     if not scenes:
         raise refuse("it has no headings, paragraphs, lists, equations or code: there is nothing to narrate")
     if len(scenes) > L.SCENES_MAX:
         raise refuse(_too_many_scenes(scenes))
+    if title is None:
+        builder.fallbacks_used.add("lecture")
+    _warn_of_english(language, builder.fallbacks_used)
     data = {
-        "title": title or "Lecture",
+        "title": title or builder.words.lecture,
         "theme": meta.get("theme", "default"),
-        "language": meta.get("language", "en"),
+        "language": language,
         "scenes": [{"narration": scene.narration, "visual": scene.visual} for scene in scenes],
     }
     try:

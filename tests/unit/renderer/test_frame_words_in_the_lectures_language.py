@@ -1,9 +1,12 @@
-"""The only words the renderer adds to a frame by itself (the key-takeaways heading, the mark on a
-section's continuation cards) are in the lecture's language: a Chinese or Arabic lecture never shows
-English words it did not write."""
+"""The only words the renderer adds to a frame or the narration by itself (the key-takeaways heading, the
+mark on a section's continuation cards, the title of a lecture that has none, the "Next." said before a
+visual nothing introduces) are in the lecture's language: a Chinese or Arabic lecture never shows or says
+English words it did not write. A language the table lacks falls back to English for the two that cannot
+be left out, and the renderer warns that it did."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import pytest
@@ -59,12 +62,51 @@ def test_a_storyboards_own_heading_is_kept_whatever_its_language():
     assert flat.scenes[0].visual.heading == "Remember"
 
 
-def test_every_language_in_the_table_has_both_words_and_none_of_them_is_english_but_english():
+def test_every_language_in_the_table_has_every_word_and_none_of_them_is_english_but_english():
     english = WORDS["en"]
     for language, words in WORDS.items():
-        assert words.takeaways.strip() and words.continued.strip(), language
+        assert all(word.strip() for word in words), language
         if not language.startswith("en"):
-            assert words.takeaways != english.takeaways and words.continued != english.continued, language
+            assert all(own != theirs for own, theirs in zip(words, english, strict=True)), language
+
+
+UNTITLED = {  # a lecture with no title and no headings: what it is made of, and what it gets in its language
+    "zh": ("波传递能量，而不传递物质。", "讲座", "接下来。"),
+    "ar": ("تنقل الموجة الطاقة ولا تنقل المادة.", "محاضرة", "التالي."),
+}
+
+
+@pytest.mark.parametrize("language", sorted(UNTITLED))
+def test_a_lecture_without_a_title_is_titled_in_its_own_language(language, caplog):
+    paragraph, title, _ = UNTITLED[language]
+    with caplog.at_level(logging.WARNING):
+        board = markdown_to_storyboard(f"---\nlanguage: {language}\n---\n\n{paragraph}\n")
+    [scene] = board.scenes
+    assert (scene.visual.kind, scene.visual.title) == ("title_card", title)
+    assert board.title == title
+    assert "English" not in caplog.text
+
+
+@pytest.mark.parametrize("language", sorted(UNTITLED))
+def test_a_visual_nothing_introduces_is_introduced_in_the_lectures_language(language):
+    _, _, introduced = UNTITLED[language]
+    board = markdown_to_storyboard(f"---\nlanguage: {language}\n---\n\n$$E = mc^2$$\n")
+    [scene] = board.scenes
+    assert (scene.visual.kind, scene.narration) == ("equation", introduced)
+
+
+def test_a_language_the_table_lacks_falls_back_to_english_and_the_render_says_so(caplog):
+    with caplog.at_level(logging.WARNING, logger="videojob.renderer.lecture_scenes"):
+        board = markdown_to_storyboard("---\nlanguage: tlh\n---\n\nHeghlu'meH QaQ jajvam.\n")
+    assert board.scenes[0].visual.title == "Lecture"
+    assert "language 'tlh'" in caplog.text and "'Lecture'" in caplog.text and "in English" in caplog.text
+    assert "title" in caplog.text  # and what the author can do about it
+
+
+def test_a_lecture_with_its_own_title_and_headings_needs_no_fallback(caplog):
+    with caplog.at_level(logging.WARNING):
+        board = markdown_to_storyboard("---\nlanguage: tlh\n---\n# Qapla'\n\n$$x^2$$\n")
+    assert board.title == "Qapla'" and "English" not in caplog.text
 
 
 def _drawn_words(visual, orientation: str, tmp_path) -> list[str]:
@@ -108,3 +150,19 @@ def test_continuation_cards_of_an_arabic_lecture_say_so_in_arabic():
     titles = [scene.visual.title for scene in board.scenes[1:]]
     assert len(titles) > 1
     assert titles == ["الانكسار"] + ["الانكسار (تابع)"] * (len(titles) - 1)
+
+
+def test_a_videojobs_language_reaches_the_words_of_its_markdown_lecture(tmp_path):
+    # The language is the VideoJob's (spec.language), not the lecture's front matter: the lecture is
+    # turned into scenes in it, not in English and then relabelled.
+    from videojob.renderer.settings import RendererSettings
+    from videojob.renderer.sources import resolve_job
+    from videojob.spec import VideoJobSpec, renderer_spec_json
+
+    paragraph, title, _ = UNTITLED["zh"]
+    spec = VideoJobSpec.model_validate({"source": {"markdown": paragraph}, "language": "zh"})
+    path = tmp_path / "spec.json"
+    path.write_text(renderer_spec_json(spec))
+    job = resolve_job(None, None, RendererSettings(spec_file=path))
+    assert job.storyboard.language == "zh"
+    assert job.storyboard.scenes[0].visual.title == title
