@@ -88,3 +88,14 @@ def test_the_check_finds_no_chinese_in_empty_boxes(tmp_path):
     font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 96)
     ImageDraw.Draw(picture).text((200, 300), LECTURES["zh"][1], fill="#4FC3F7", font=font)
     assert normalised(LECTURES["zh"][1]) not in normalised(ocr(picture, "chi_sim"))
+
+
+def test_a_chinese_lecture_without_a_title_is_titled_in_chinese(render_cli, tmp_path):
+    # The renderer's own word for a lecture that has no title (it was the English "Lecture").
+    lecture = tmp_path / "untitled.md"
+    lecture.write_text("---\nlanguage: zh\ntheme: physics\n---\n\n波传递能量，而不传递物质。\n", encoding="utf-8")
+    out = tmp_path / "out-untitled"
+    run = render_cli(str(lecture), "--quality", "medium", "--cache", "off", "-o", f"file://{out}")
+    assert run.returncode == 0, run.stderr
+    read = ocr(out / "thumbnail.png", "chi_sim")
+    assert normalised("讲座") in normalised(read), f"tesseract read {read!r}"
