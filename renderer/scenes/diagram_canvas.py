@@ -149,7 +149,7 @@ def crosses(box: Box, start: np.ndarray, end: np.ndarray) -> bool:
 
 def edge_points(source: Any, target: Any):
     direction = target.get_center() - source.get_center()
-    length = np.linalg.norm(direction)
+    length = float(np.linalg.norm(direction))
     if length < 1e-6:
         return source.get_center(), target.get_center() + RIGHT * 0.01
     unit = direction / length
