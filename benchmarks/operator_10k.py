@@ -178,17 +178,19 @@ def runs(values: list[int]) -> str:
     return " ".join(parts)
 
 
-def wait_settled(bench, most_per_second: float, seconds_in_a_row: int = 5, timeout: float = 900) -> float:
-    """Wait until the operator's start-up pass over every VideoJob (and the burst's tail: the Job controller still
-    making Pods, kwok running them) is over: this many seconds in a row with at most ``most_per_second``
-    reconciles. The seconds waited."""
+def wait_settled(bench, count: int, most_per_second: float, seconds_in_a_row: int = 5, timeout: float = 1200) -> float:
+    """Wait until a restarted operator's first pass is over: it reconciled every VideoJob once (kopf hands it each
+    listed one), then this many seconds in a row with at most ``most_per_second`` reconciles (the burst's tail
+    too: the Job controller still making Pods, kwok running them). The seconds waited."""
     began, calm = time.monotonic(), 0
     before = bench.operator_requests().get("reconciles", 0.0)
     while calm < seconds_in_a_row and time.monotonic() - began < timeout:
         time.sleep(1.0)
         now = bench.operator_requests().get("reconciles", 0.0)
-        calm = calm + 1 if now - before <= most_per_second else 0
+        calm = calm + 1 if now >= count and now - before <= most_per_second else 0
         before = now
+    if calm < seconds_in_a_row:
+        raise SystemExit(f"the restarted operator had not settled after {timeout:.0f} s ({before:.0f} reconciles)")
     return time.monotonic() - began
 
 
@@ -206,7 +208,7 @@ class IdleRun:
 def idle_run(bench, resync: str, seconds: float, count: int) -> IdleRun:
     """Restart the operator with this resync period, let it settle, and sample it idle."""
     started = bench.restart_operator(VIDEOJOB_RESYNC_SECONDS=resync)
-    waited = wait_settled(bench, most_per_second=count / 60 * 1.5 + 5)
+    waited = wait_settled(bench, count, most_per_second=count / 60 * 1.5 + 5)
     load = load_average()
     print(
         f"resync {resync} s: operator restarted in {started:.1f} s, settled after {waited:.0f} s; "
