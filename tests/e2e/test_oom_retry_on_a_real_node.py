@@ -6,10 +6,10 @@ too little, and the operator starts the next attempt with more memory (VIDEOJOB_
 up to its ceiling (VIDEOJOB_OOM_MEMORY_CEILING).
 
 Every render here speaks with espeak-ng, so that its memory is the drawing's (see ESPEAK below). Each
-limit is far (80 MiB or more) from what the render needs on either side, so that a renderer some tens
-of MiB lighter or heavier still gets killed where the test needs a kill and finishes where it needs a
-video. The needs were measured in Pods on this node (low quality, one CPU, peaks as the renderer
-reports them, page cache of its own files counted; see the lectures' comments).
+limit is far (60 MiB or more, mostly over 100) from what the render needs on either side, so that a
+renderer some tens of MiB lighter or heavier still gets killed where the test needs a kill and
+finishes where it needs a video. The needs were measured in Pods on this node (low quality, one CPU:
+the limits at which a lecture was OOMKilled or finished; see the lectures' comments).
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ from support import videojob_manifest, wait_for
 from support.node_operator import start_node_operator
 
 MiB = 2**20
-TOO_LITTLE = "128Mi"  # the first attempt, the least spec.resources may ask for: the equation needs over 340Mi
+TOO_LITTLE = "128Mi"  # the first attempt, the least spec.resources may ask for: the lecture needs over 340Mi
 FACTOR = "4"
-GROWN = "512Mi"  # the second attempt: the equation lecture finished at 380Mi (peak 414 MiB with 1Gi to spare)
+GROWN = "512Mi"  # the second attempt: the lecture finished at 384Mi (peak 414 MiB with 1Gi to spare)
 SMALLEST = "128Mi"  # the least spec.resources may ask for
 # espeak-ng, not Piper, narrates: Piper's own process peaks while it speaks (341-343 MiB measured), above what
 # drawing a light scene needs, so with Piper the kill (or not) would come in the narration, before any scene is
 # finished. espeak-ng is a small program, and a render's peak is then the drawing of its heaviest scene.
 ESPEAK = {"provider": "espeak"}
 # Glyphs are what a scene's memory grows with: 99 nine-letter terms of W (a line may break before each +) are 989
-# drawn glyphs, just under LATEX_GLYPHS_MAX and LATEX_MAX_CHARS. Measured beside a light scene: OOMKilled at 340Mi,
-# finished at 380Mi and 420Mi (an earlier renderer), peak 414 MiB at 1Gi (this one); a title alone peaks at 228 MiB.
+# drawn glyphs, just under LATEX_GLYPHS_MAX and LATEX_MAX_CHARS. This lecture was OOMKilled at 300Mi and 340Mi and
+# finished at 384Mi (peak 414 MiB at 1Gi, 383-503 MiB at 512Mi: page cache fills what is left); a title alone, 228 MiB.
 HEAVY_EQUATION = "+".join(["W" * 9] * 99)
 LECTURE = (
     f"# Memory\n\nA render that first gets too little memory, then enough.\n\n## An equation\n\n$${HEAVY_EQUATION}$$\n"
@@ -176,11 +176,11 @@ This scene has the longest narration, so it is drawn first, while the heavy one 
 ```
 """
 # Measured in Pods on this node, one CPU, with espeak, each lecture unique (no scene from a cache): the title and
-# light scene finished at 288Mi and 320Mi, peaking at 200-205 MiB (256 MiB with 1Gi to spare, page cache kept);
-# with the listing OOMKilled at 384Mi, finished at 448Mi and 480Mi (peak 448 and 429 MiB; 524 MiB at 1Gi).
-BETWEEN = "300Mi"  # about 95 MiB above what the light scenes need, at least 84 MiB below what the listing needs
+# light scene finished at 240Mi, 256Mi, 288Mi and 320Mi, peaking at 194-205 MiB below 1Gi (256 MiB at 1Gi, page cache
+# kept); with the listing OOMKilled at 384Mi and 416Mi, finished at 448Mi and 480Mi (peak 448 and 429 MiB).
+BETWEEN = "300Mi"  # 60 MiB above where the light scenes finished (about 95 above their peak), 116 below the listing
 REUSE_FACTOR = "3"
-REUSED_GROWN = "900Mi"  # the second attempt: twice what the listing needs
+REUSED_GROWN = "900Mi"  # the second attempt: twice what the listing needs (it finished at 448Mi)
 
 
 def test_the_bigger_attempt_reuses_the_scenes_the_killed_one_finished(kube_cluster, namespace, start_operator):
