@@ -8,6 +8,7 @@ bearer token is read again per request, so a rotated ServiceAccount token is use
 
 from __future__ import annotations
 
+import asyncio
 import asyncio.sslproto
 from collections.abc import AsyncIterator, Mapping
 from typing import cast
@@ -20,6 +21,12 @@ from videojob.kubeconfig import ssl_context
 from .errors import PermanentApiError, TransientApiError
 
 TLS_READ_BUFFER = 16 * 1024  # a log line is far smaller; asyncio's default is 256 KiB per connection
+# The API server answers a log request (its headers) once it reaches the kubelet, in well under a
+# second. One that is starting up can take the request and never answer it: on the real node a
+# follow sent as a restarted API server came back stayed unanswered until the next restart (25 s
+# without progress); timed out after 5 s, the next try was answered. A read timeout on the body
+# could not tell that from a render that prints nothing for minutes, so only the answer is timed.
+LOG_ANSWER_TIMEOUT = 5.0
 
 
 def shrink_tls_read_buffers() -> None:
@@ -73,7 +80,12 @@ class LogStreams:
         # No total timeout: a render's log stays open for as long as the render runs.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30)
         try:
-            async with self.session.get(path, params=query, headers=self.headers(), timeout=timeout) as response:
+            try:
+                async with asyncio.timeout(LOG_ANSWER_TIMEOUT):
+                    answer = await self.session.get(path, params=query, headers=self.headers(), timeout=timeout)
+            except TimeoutError as error:
+                raise TransientApiError(f"while {doing}: no answer within {LOG_ANSWER_TIMEOUT:.0f} s") from error
+            async with answer as response:
                 if response.status >= 400:
                     text = await response.text()
                     detail = f"while {doing}: {response.status} {response.reason}"
