@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from support import wait_for
+from support.node_operator import start_node_operator
 from support.openai_stub import OpenAIStub, serve_openai_stub
 from videojob_devenv import images
 from videojob_devenv.controlplane import ControlPlane
 from videojob_devenv.minio import MinioServer
 from videojob_devenv.node import Node
 from videojob_devenv.nodehost import HostError
+from videojob_devenv.operator_process import OperatorProcess
 from videojob_devenv.processes import StartError
 from videojob_devenv.tools import ToolError
 
@@ -94,6 +96,33 @@ def renderer_image(kube_node: Node, base_image: images.Image) -> images.Image:
         pytest.fail(f"the renderer image could not be built: {error}", pytrace=False)
     kube_node.load(image)
     return image
+
+
+@pytest.fixture
+def node_operator(
+    kube_cluster: ControlPlane,
+    videojob_crd: list[Path],
+    namespace: str,
+    node_minio: MinioServer,
+    renderer_image: images.Image,
+    tmp_path: Path,
+) -> Iterator[Callable[..., OperatorProcess]]:
+    """Starts the operator as a real process for renders on the real node, once per test, with the
+    settings the test names (``node_operator(VIDEOJOB_MAX_CONCURRENT_RENDERS="2")``); stopped after
+    the test. Its log is ``tmp_path / "operator.log"``."""
+    started: list[OperatorProcess] = []
+
+    def start(**settings: str) -> OperatorProcess:
+        assert not started, "one operator per test: its S3 Secret is created in the test's namespace"
+        process = start_node_operator(
+            kube_cluster, namespace, node_minio, renderer_image, tmp_path / "operator.log", **settings
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
 
 
 @pytest.fixture

@@ -23,10 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
 from support import videojob_manifest, wait_for
-from support.node_operator import start_node_operator
 from videojob_devenv.processes import https_ok
 
 FULL = os.environ.get("VIDEOJOB_CHAOS") == "full"
@@ -36,6 +33,11 @@ TERMINAL = ("Succeeded", "Failed")
 EVENTS_PER_VIDEOJOB_MAX = 12  # JobCreated, a few phases, Succeeded: a storm is many more
 UID_LABEL = "videojob.dev/uid"
 RENDER_CAP = 2  # renders at once: a restarted operator must not forget the ones already running
+# Each list the observer sends is tried once and gives up after this: a restarting API server can
+# take a request and not answer it, and the client's retries made one poll wait 7.7 s (3.7 s before the
+# server was ready, 4.0 s after: the status it then read was already 4 s old), another 7.2 s (it saw
+# none of the progress written before the next restart). The next poll comes 0.5 s later instead.
+OBSERVER_REQUEST_TIMEOUT = 2.0
 
 
 @dataclass
@@ -73,7 +75,10 @@ class Observer(threading.Thread):
         super().__init__(daemon=True)
         from kubernetes import client, config
 
-        api_client = config.new_client_from_config(str(kube_cluster.kubeconfig))
+        configuration = client.Configuration()
+        config.load_kube_config(str(kube_cluster.kubeconfig), client_configuration=configuration)
+        configuration.retries = False  # one try per request: a poll that fails is followed by the next one
+        api_client = client.ApiClient(configuration)
         self.custom = client.CustomObjectsApi(api_client)
         self.batch = client.BatchV1Api(api_client)
         self.core = client.CoreV1Api(api_client)
@@ -92,11 +97,12 @@ class Observer(threading.Thread):
             self._stop_event.wait(self.interval)
 
     def poll(self) -> None:
-        now = time.monotonic()
         uid_to_name: dict[str, str] = {}
+        timeout = OBSERVER_REQUEST_TIMEOUT
         videojobs: dict[str, Any] = self.custom.list_namespaced_custom_object(  # type: ignore[assignment]
-            "videojob.dev", "v1alpha1", self.namespace, "videojobs"
+            "videojob.dev", "v1alpha1", self.namespace, "videojobs", _request_timeout=timeout
         )
+        now = time.monotonic()  # dated when the answer came: a poll that waited is not dated before the wait
         for item in videojobs["items"]:
             name, status = item["metadata"]["name"], item.get("status") or {}
             uid_to_name[item["metadata"]["uid"]] = name
@@ -104,12 +110,12 @@ class Observer(threading.Thread):
             observed = self.seen[name]
             if not observed.points or observed.points[-1][1:] != point:
                 observed.points.append((now, *point))
-        for job in self.batch.list_namespaced_job(self.namespace).items:
+        for job in self.batch.list_namespaced_job(self.namespace, _request_timeout=timeout).items:
             owner = (job.metadata.labels or {}).get(UID_LABEL)
             if owner in uid_to_name:
                 self.seen[uid_to_name[owner]].job_uids.add(str(job.metadata.uid))
         running = 0
-        for pod in self.core.list_namespaced_pod(self.namespace).items:
+        for pod in self.core.list_namespaced_pod(self.namespace, _request_timeout=timeout).items:
             owner = (pod.metadata.labels or {}).get(UID_LABEL)
             if owner in uid_to_name:
                 self.seen[uid_to_name[owner]].pod_uids.add(str(pod.metadata.uid))
@@ -177,23 +183,10 @@ def _events_per_videojob(kube_cluster, namespace: str) -> dict[str, int]:
     return counts
 
 
-@pytest.fixture
-def operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path):
-    process = start_node_operator(
-        kube_cluster,
-        namespace,
-        node_minio,
-        renderer_image,
-        tmp_path / "operator.log",
-        VIDEOJOB_MAX_CONCURRENT_RENDERS=str(RENDER_CAP),
-    )
-    yield process
-    process.stop()
-
-
 def test_operator_sigkilled_at_random_moments_loses_nothing_and_creates_no_job_twice(
-    kube_cluster, namespace, operator, tmp_path
+    kube_cluster, namespace, node_operator, tmp_path
 ):
+    operator = node_operator(VIDEOJOB_MAX_CONCURRENT_RENDERS=str(RENDER_CAP))
     jobs, kills = (50, 12) if FULL else (4, 4)
     names = [f"kill-{n:02d}" for n in range(jobs)]
     observer = Observer(kube_cluster, namespace)
@@ -255,7 +248,10 @@ def _rendering_pod(kube_cluster, namespace: str, name: str) -> tuple[str, int] |
     return (pod, done) if done >= 1 else None
 
 
-def test_a_renderer_pod_deleted_mid_render_finishes_from_the_cached_scenes(kube_cluster, namespace, operator, tmp_path):
+def test_a_renderer_pod_deleted_mid_render_finishes_from_the_cached_scenes(
+    kube_cluster, namespace, node_operator, tmp_path
+):
+    operator = node_operator(VIDEOJOB_MAX_CONCURRENT_RENDERS=str(RENDER_CAP))
     jobs, sections = (10, 6) if FULL else (1, 5)
     names = [f"podkill-{n:02d}" for n in range(jobs)]
     observer = Observer(kube_cluster, namespace)

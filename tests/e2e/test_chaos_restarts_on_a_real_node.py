@@ -6,6 +6,16 @@ as an upgrade or a crash loop would. The operator is never touched: it must reco
 (kopf's watches, its aiohttp log streams, the kubernetes client). The observer from the other
 chaos tests records what the API server showed, so the counts come from the cluster.
 
+A render in flight across a restart shows new progress within PROGRESS_BACK_SECONDS of the API
+server answering again. It once seemed not to, in every quiet run. Mostly the observer's fault: the
+operator had written progress within 0.4 s of the return (its log stream stays open through most of
+the API server's graceful shutdown, and each progress line queues a status write at once, whatever
+the failed writes' backoff), but the observer's poll, sent as the API server came back, hung for
+7 s (its client retrying) until the next restart, which came 0.2 to 2 s after the return. Partly
+the operator's: a log follow sent then could stay unanswered just as long, and its reconnects were
+up to 10 s apart. The observer now tries each request once with a timeout, the next restart waits
+for the window, and the operator times the log's answer and reconnects within 2 s.
+
 The suite runs the short version; ``hack/chaos`` the full one (VIDEOJOB_CHAOS=full).
 """
 
@@ -16,10 +26,7 @@ import os
 import random
 import time
 
-import pytest
-
 from support import wait_for
-from support.node_operator import start_node_operator
 
 from .test_chaos_on_a_real_node import FULL, RENDER_CAP, TERMINAL, Observed, Observer, Report, _create, _print
 
@@ -27,21 +34,10 @@ from .test_chaos_on_a_real_node import FULL, RENDER_CAP, TERMINAL, Observed, Obs
 # stream's return by a margin; 6 scenes took about 8 s on quiet cores, ending before the restart did.
 SECTIONS = 20
 IN_FLIGHT = ("Scripting", "Rendering", "Assembling", "Uploading")
-STREAM_BACK_SECONDS = 10.0  # a followed log is open again within this after the API server is ready
-
-
-@pytest.fixture
-def steady_operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path):
-    process = start_node_operator(
-        kube_cluster,
-        namespace,
-        node_minio,
-        renderer_image,
-        tmp_path / "operator.log",
-        VIDEOJOB_MAX_CONCURRENT_RENDERS=str(RENDER_CAP),
-    )
-    yield process
-    process.stop()
+# A render in flight across a restart shows new progress within this after the API server is ready
+# again (its log stream reopened, read, the status written, the observer's next poll); the next
+# restart waits for it, so that there is a window to show it in.
+PROGRESS_BACK_SECONDS = 5.0
 
 
 def _moved_after(observed: Observed, when: float) -> float | None:
@@ -53,9 +49,17 @@ def _ended_at(observed: Observed) -> float:
     return next((at for at, phase, _ in observed.points if phase in TERMINAL), float("inf"))
 
 
-def _progress_after(observed: Observed, when: float) -> bool:
-    """The status showed new render progress after ``when`` and before the end: a log stream delivered it."""
-    return any(at > when and phase not in TERMINAL and progress > 0 for at, phase, progress in observed.points)
+def _progress_after(observed: Observed, when: float, within: float = float("inf")) -> float | None:
+    """When the status first showed new render progress after ``when`` (up to ``within`` later), before the end:
+    a log stream delivered it."""
+    return next(
+        (
+            at
+            for at, phase, progress in observed.points
+            if when < at <= when + within and phase not in TERMINAL and progress > 0
+        ),
+        None,
+    )
 
 
 def _phase_once_rendering(observer: Observer, name: str) -> str | None:
@@ -74,8 +78,9 @@ def _assert_nothing_lost_or_doubled(observer: Observer, names: list[str], report
 
 
 def test_the_api_server_and_etcd_restarted_mid_render_lose_nothing_and_the_operator_reconnects(
-    kube_cluster, namespace, steady_operator, tmp_path
+    kube_cluster, namespace, node_operator, tmp_path
 ):
+    steady_operator = node_operator(VIDEOJOB_MAX_CONCURRENT_RENDERS=str(RENDER_CAP))
     jobs, restarts = (10, 5) if FULL else (3, 2)
     names = [f"apirestart-{n:02d}" for n in range(jobs)]
     observer = Observer(kube_cluster, namespace)
@@ -88,6 +93,8 @@ def test_the_api_server_and_etcd_restarted_mid_render_lose_nothing_and_the_opera
     deadline = time.monotonic() + (1500 if FULL else 480)
     try:
         while report.faults < restarts and not observer.finished(names) and time.monotonic() < deadline:
+            if injected:  # the renders get their window to show progress before the next restart
+                time.sleep(max(0.0, injected[-1][1] + PROGRESS_BACK_SECONDS - time.monotonic()))
             # Restart while something renders: that is when watches and log streams are open.
             wait_for(
                 lambda: any(observer.seen[name].phase == "Rendering" for name in names) or observer.finished(names),
@@ -123,31 +130,38 @@ def test_the_api_server_and_etcd_restarted_mid_render_lose_nothing_and_the_opera
     _assert_nothing_lost_or_doubled(observer, names, report, steady_operator)
     assert steady_operator.running() and steady_operator.pid == operator_pid, "the operator itself restarted"
     assert observer.most_running <= RENDER_CAP, f"{observer.most_running} renderer Pods ran at once"
-    # The log streams came back: every VideoJob that rendered through a restart, and still rendered
-    # well after it, showed new progress read from its log after the API server was back.
+    # The log streams came back: every VideoJob in flight across a restart, still rendering
+    # PROGRESS_BACK_SECONDS after the API server was ready, showed new progress by then.
     through = [
-        (name, ready)
-        for _, ready, rendering in injected
+        (name, began, ready)
+        for began, ready, rendering in injected
         for name in rendering
-        if _ended_at(seen[name]) > ready + STREAM_BACK_SECONDS
+        if _ended_at(seen[name]) > ready + PROGRESS_BACK_SECONDS
     ]
-    assert through, f"no render outlasted a restart by {STREAM_BACK_SECONDS} s: {injected}"
+    for name, began, ready in through:
+        shown = _progress_after(seen[name], ready)
+        print(
+            f"chaos: API server down {ready - began:.1f} s; {name}: progress shown "
+            f"{'never' if shown is None else f'{shown - ready:+.1f} s'} after it was ready, "
+            f"render ended {_ended_at(seen[name]) - ready:+.1f} s after it",
+            flush=True,
+        )
+    assert through, f"no render outlasted a restart by {PROGRESS_BACK_SECONDS} s: {injected}"
     silent = {
         name: (f"API server ready at {ready:.1f}", [p for p in seen[name].points if p[0] > ready - 20])
-        for name, ready in through
-        if not _progress_after(seen[name], ready)
+        for name, _, ready in through
+        if _progress_after(seen[name], ready, within=PROGRESS_BACK_SECONDS) is None
     }
-    if silent:
-        # Known open (issue 14): on a quiet machine, where a render ends within about 15 s of the API
-        # server's return, its status showed no progress between the return and the end (every other
-        # guarantee above held; the run's log shows no failed follow). Marked, not hidden: the test
-        # passes once progress comes back, and reports the render's points until then.
-        pytest.xfail(f"no progress shown after the API server came back: {silent}")
+    assert not silent, (
+        f"no progress shown within {PROGRESS_BACK_SECONDS} s of the API server's return: {silent}\n"
+        f"operator log tail:\n{steady_operator.log_tail(60)}"
+    )
 
 
 def test_the_kubelet_restarted_mid_render_keeps_the_pod_and_the_job_finishes_once(
-    kube_cluster, kube_node, namespace, steady_operator, tmp_path
+    kube_cluster, kube_node, namespace, node_operator, tmp_path
 ):
+    steady_operator = node_operator(VIDEOJOB_MAX_CONCURRENT_RENDERS=str(RENDER_CAP))
     jobs = 3 if FULL else 1
     names = [f"kubeletrestart-{n:02d}" for n in range(jobs)]
     observer = Observer(kube_cluster, namespace)
@@ -186,4 +200,4 @@ def test_the_kubelet_restarted_mid_render_keeps_the_pod_and_the_job_finishes_onc
     for name in restarted_at:
         # The Pod kept running under the new kubelet (containerd owns it): the render was not redone.
         assert len(seen[name].pod_uids) == 1, seen[name]
-        assert _progress_after(seen[name], restarted_at[name]), seen[name].points
+        assert _progress_after(seen[name], restarted_at[name]) is not None, seen[name].points
