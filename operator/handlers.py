@@ -62,9 +62,20 @@ def renderer_job_changed(reconciler: Reconciler, kind: str, videojob_uid: str, j
     kick_when_settled(reconciler, videojob_uid)
 
 
+def renderer_ended(pod: Mapping[str, Any]) -> bool:
+    """Whether a renderer container in ``pod`` has terminated: its termination message is the result."""
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return any("terminated" in (status.get("state") or {}) for status in statuses)
+
+
 def renderer_pod_changed(reconciler: Reconciler, kind: str, videojob_uid: str, pod: Mapping[str, Any]) -> None:
     if kind != "DELETED":
         reconciler.watch_pod(videojob_uid, pod)
+    if kind != "DELETED" and renderer_ended(pod) and reconciler.world is not None:
+        # The render's end (its video stored, or its failure) is what a user waits for: shown at
+        # once, not after the settle pause; the Job controller's own changes that follow still settle.
+        reconciler.queue.add(videojob_uid)
+        return
     kick_when_settled(reconciler, videojob_uid)
 
 
