@@ -27,17 +27,25 @@ import random
 import time
 
 from support import wait_for
+from videojob.limits import SCENES_MAX
 
 from .test_chaos_on_a_real_node import FULL, RENDER_CAP, TERMINAL, Observed, Observer, Report, _create, _print
 
 # Scenes per lecture: a render must outlast a restart (about 13 s even on a quiet machine) and the
-# stream's return by a margin; 6 scenes took about 8 s on quiet cores, ending before the restart did.
-SECTIONS = 20
+# API server's return by PROGRESS_BACK_SECONDS; 6 scenes took about 8 s on quiet cores, 20 about
+# 20 s, both ending before or just after the return. So the most a lecture may have (SCENES_MAX),
+# and the restart comes once the narration's progress shows, not only once the drawing begins.
+SECTIONS = SCENES_MAX
 IN_FLIGHT = ("Scripting", "Rendering", "Assembling", "Uploading")
 # A render in flight across a restart shows new progress within this after the API server is ready
 # again (its log stream reopened, read, the status written, the observer's next poll); the next
 # restart waits for it, so that there is a window to show it in.
 PROGRESS_BACK_SECONDS = 5.0
+
+
+def _followed(observed: Observed) -> bool:
+    """In flight, with progress already read from its renderer's log."""
+    return observed.phase in IN_FLIGHT and bool(observed.points) and observed.points[-1][2] > 0
 
 
 def _moved_after(observed: Observed, when: float) -> float | None:
@@ -90,16 +98,16 @@ def test_the_api_server_and_etcd_restarted_mid_render_lose_nothing_and_the_opera
     rng = random.Random(os.environ.get("VIDEOJOB_CHAOS_SEED", "14"))
     operator_pid = steady_operator.pid
     injected: list[tuple[float, float, list[str]]] = []  # began, ready again, the VideoJobs rendering then
-    deadline = time.monotonic() + (1500 if FULL else 480)
+    deadline = time.monotonic() + (1500 if FULL else 720)
     try:
         while report.faults < restarts and not observer.finished(names) and time.monotonic() < deadline:
             if injected:  # the renders get their window to show progress before the next restart
                 time.sleep(max(0.0, injected[-1][1] + PROGRESS_BACK_SECONDS - time.monotonic()))
-            # Restart while something renders: that is when watches and log streams are open.
+            # Restart while something renders and its log is read: watches and log streams are open.
             wait_for(
-                lambda: any(observer.seen[name].phase == "Rendering" for name in names) or observer.finished(names),
+                lambda: any(_followed(observer.seen[name]) for name in names) or observer.finished(names),
                 max(1.0, deadline - time.monotonic()),
-                "a VideoJob to be rendering",
+                "a VideoJob to show progress read from its log",
                 interval=0.5,
             )
             time.sleep(rng.uniform(0.2, 2.0))
