@@ -7,7 +7,6 @@ from itertools import zip_longest
 from manim import (
     DOWN,
     UP,
-    Code,
     Create,
     Dot,
     Line,
@@ -17,12 +16,11 @@ from manim import (
     VMobject,
     Write,
 )
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from videojob.renderer import layout as L
 from videojob.renderer.layout import Box, Page, Part
 from videojob.renderer.scenes.base import TemplateScene
+from videojob.renderer.scenes.code import CodeListingScene
 from videojob.renderer.scenes.lists import Entry, ListScene
 from videojob.renderer.themes import MONOSPACE
 
@@ -185,80 +183,10 @@ class ComparisonScene(ListScene):
         self.present(self.build(), [*self.visual.left_items, *self.visual.right_items])
 
 
-def _lexer_name(language: str) -> str:
-    try:
-        get_lexer_by_name(language)
-        return language
-    except ClassNotFound:
-        return "text"
-
-
-def _wrap_code(code: str, columns: int) -> list[str]:
-    """Code lines cut at ``columns``, the rest of a long line continued under it, indented."""
-    rows = []
-    for line in code.expandtabs(4).splitlines() or [" "]:
-        while len(line) > columns:
-            # After a space or punctuation when there is one late enough, never inside a name or a number.
-            cut = max(line.rfind(mark, columns // 2, columns) for mark in " ,;([{=")
-            cut = cut + 1 if cut > 0 else columns
-            rows.append(line[:cut])
-            line = "  " + line[cut:]
-        rows.append(line)
-    return rows
-
-
-# Manim draws a listing as one Text on a fixed-size surface, and drops the glyphs of rows past its edge.
-ROWS_PER_LISTING = 20
-
-
-class CodeListingScene(TemplateScene):
-    def build(self) -> list[Page]:
-        layout = self.layout
-        language = _lexer_name(self.visual.language)
-        sizes = self.sizes_from(L.HEADING)
-        for size in sizes:
-            gutter = len(str(len(self.visual.code.splitlines()))) + 2  # the line numbers and their space
-            # DejaVu Sans Mono's advance is 0.6 em; the window's padding takes about a unit.
-            columns = max(8, int((layout.width - 1.0) / (0.6 * L.em(size))))
-            too_wide = any(len(line) > columns - gutter for line in self.visual.code.expandtabs(4).splitlines())
-            if size != sizes[-1] and (too_wide or len(self.visual.code.splitlines()) > ROWS_PER_LISTING):
-                continue  # a smaller size shows every line whole: nothing drawn at this one
-            if not too_wide:
-                columns -= gutter  # numbered: every line whole beside its number
-            while True:
-                rows = _wrap_code(self.visual.code, columns)
-                numbered = len(rows) == len(self.visual.code.splitlines())
-                listing = self._listing(rows[:ROWS_PER_LISTING], language, size, numbered)
-                if listing.width <= layout.width or columns == 8 or size != sizes[-1]:
-                    break  # too wide above the smallest size: the next size, rather than lines cut here
-                columns = max(8, columns - 2)
-            fits = listing.height <= layout.height and listing.width <= layout.width
-            if len(rows) <= ROWS_PER_LISTING and fits and (numbered or size == sizes[-1]):
-                listing.move_to((0, (layout.top + layout.bottom) / 2, 0))
-                return [Page([Part(listing, 0)])]  # the largest size at which it fits without cutting a line
-        # Too long for one page even at the smallest size: as many rows a page as fit, measured once.
-        first = self._listing(rows[:1], language, size, numbered)
-        pitch = (listing.height - first.height) / max(1, min(len(rows), ROWS_PER_LISTING) - 1)
-        per_page = min(ROWS_PER_LISTING, max(1, 1 + int((layout.height - first.height) / max(pitch, 1e-6))))
-        pages = [
-            self._listing(rows[start : start + per_page], language, size, numbered)
-            for start in range(0, len(rows), per_page)
-        ]
-        for page in pages:
-            page.move_to((0, (layout.top + layout.bottom) / 2, 0))
-        return [Page([Part(page, index)]) for index, page in enumerate(pages)]
-
-    def _listing(self, rows: list[str], language: str, size: float, numbered: bool) -> Code:
-        return Code(
-            code_string="\n".join(rows),
-            language=language,
-            formatter_style="monokai",
-            background="window",
-            add_line_numbers=numbered,
-            paragraph_config={"font": MONOSPACE, "font_size": size},
-        )
-
-    def compose(self) -> None:
-        pages = self.build()
-        # Markers the narration never contains: the pages turn evenly through the speech.
-        self.present(pages, [f"\0page {index}" for index in range(len(pages))])
+__all__ = [
+    "BulletListScene",
+    "CodeListingScene",
+    "ComparisonScene",
+    "KeyTakeawaysScene",
+    "TitleCardScene",
+]
