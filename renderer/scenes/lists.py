@@ -30,6 +30,7 @@ class Entry:
 
 
 Marker = Callable[[int | None, float], VMobject]
+CLOSE_CALL = 1.2  # an item the estimate makes up to this much wider than its line is drawn to measure
 
 
 class ListScene(TemplateScene):
@@ -79,6 +80,37 @@ class ListScene(TemplateScene):
                 break  # else a word came out wider than estimated and was cut: a smaller size keeps it whole
         return [self._place(page, area, centre=centre and len(pieces) == 1) for page in pieces]
 
+    def line_count(self, entry: Entry, size: float, width: float) -> int:
+        """How many lines ``entry`` takes at ``size`` in ``width``: one when its drawn line fits, though the
+        (generous) estimate would wrap it; else as many as the estimate wraps it to."""
+        lines = len(L.wrap(entry.text, width, size, entry.bold))
+        return 1 if lines > 1 and self._one_line_fits(entry, size, width) else lines
+
+    def paragraph(self, entry: Entry, size: float, width: float) -> Paragraph:
+        """``entry`` at ``size`` in ``width``: on one line whenever its drawn line fits."""
+        text = " ".join(entry.text.split())
+        if self._one_line_fits(entry, size, width):
+            return Paragraph([self._line(text, size, entry.color, entry.bold)], size, L.is_right_to_left(text))
+        return self.lines(entry.text, size, width, entry.color, entry.bold)
+
+    def _one_line_fits(self, entry: Entry, size: float, width: float) -> bool:
+        """Whether ``entry`` drawn on one line is no wider than ``width``. Only a close call is drawn (to
+        measure: a Text's width grows in proportion to its size, so once per entry)."""
+        text = " ".join(entry.text.split())
+        estimate = L.estimated_width(text, size, entry.bold)
+        if estimate <= width or estimate > width * CLOSE_CALL:
+            return estimate <= width
+        key = (text, entry.bold)
+        if key not in self._widths_per_point:
+            self._widths_per_point[key] = self._line(text, L.BODY, None, entry.bold).width / L.BODY
+        return self._widths_per_point[key] * size <= width * 0.99
+
+    @property
+    def _widths_per_point(self) -> dict[tuple[str, bool], float]:
+        if not hasattr(self, "_measured"):
+            self._measured: dict[tuple[str, bool], float] = {}
+        return self._measured
+
     def _indent(self, marker: Marker, size: float) -> float:
         """How far an item's text starts from the list's edge: its marker and a space."""
         return marker(0, size).width + 0.35 * L.em(size)
@@ -93,7 +125,7 @@ class ListScene(TemplateScene):
         cut = False
         for number, entry in enumerate(entries):
             text_width = width - (indent if entry.marked else 0.0)
-            paragraph = self.lines(entry.text, size, text_width, entry.color, entry.bold)
+            paragraph = self.paragraph(entry, size, text_width)
             cut = cut or paragraph.cuts_a_word
             by_item[number] = (entry, paragraph.right_to_left)
             blocks.append((number, paragraph.lines))

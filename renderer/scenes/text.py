@@ -162,6 +162,10 @@ class ComparisonScene(ListScene):
             below = Box(column.left, column.right, area.bottom, header.get_bottom()[1] - self.layout.gap)
             columns.append((header, below, entries, colour))
         top = min(below.top for _, below, _, _ in columns)
+        size = self._one_page_size(columns, top, marker)
+        page = self._one_page(columns, top, size, marker) if size is not None else None
+        if page is not None:
+            return [page]
         pages_per_column = [
             self.pages_of(
                 entries,
@@ -178,6 +182,52 @@ class ComparisonScene(ListScene):
         for left, right in zip_longest(*pages_per_column, fillvalue=Page()):
             pages.append(Page([Part(columns[0][0]), Part(columns[1][0]), Part(divider), *left.parts, *right.parts]))
         return pages
+
+    def _one_page_size(self, columns, top: float, marker) -> float | None:
+        """The largest item size at which both columns fit one page, no larger than the headers and no
+        item on more lines than at the body size (a larger size that only wraps more reads worse);
+        None when even the body size needs pages (then the items flow and shrink like any list's)."""
+        headers = min(header.size for header, _, _, _ in columns)
+        sizes = sorted({*self.sizes_from(L.HEADING), float(L.BODY)}, reverse=True)
+        for size in [s for s in sizes if L.BODY <= s <= headers] or [float(L.BODY)]:
+            fits = True
+            for _, below, entries, colour in columns:
+                text_width = below.right - below.left - self._indent(marker(colour), size)
+                counts = [self.line_count(e, size, text_width) for e in entries]
+                if size > L.BODY and any(
+                    count > self.line_count(e, L.BODY, below.right - below.left - self._indent(marker(colour), L.BODY))
+                    for e, count in zip(entries, counts, strict=True)
+                ):
+                    fits = False
+                    break
+                tall = sum((n - 1) * L.line_pitch(size) + L.em(size) for n in counts)
+                if tall + 0.6 * L.em(size) * (len(entries) - 1) > top - below.bottom:
+                    fits = False
+                    break
+            if fits:
+                return size
+        return None
+
+    def _one_page(self, columns, top: float, size: float, marker) -> Page | None:
+        """Both columns at ``size``, the block (headers, items, the divider between them) centred in the
+        safe area; None when the drawn items came out taller than estimated and need pages after all."""
+        area, rows, bottom = _safe_box(self), [], top
+        for _, below, entries, colour in columns:
+            width, room = below.right - below.left, top - below.bottom
+            pieces, _ = self._flow(entries, size, width, room, marker(colour))
+            if len(pieces) != 1:
+                return None
+            placed = self._place(pieces[0], Box(below.left, below.right, below.bottom, top), centre=False)
+            rows += placed.parts
+            bottom = min(bottom, *(part.mobject.get_bottom()[1] for part in placed.parts))
+        headers = [header for header, _, _, _ in columns]
+        block_top = max(header.get_top()[1] for header in headers)
+        divider = Line((0, block_top, 0), (0, bottom, 0), color=self.palette.muted)
+        divider.move_to(((area.left + area.right) / 2, (block_top + bottom) / 2, 0))
+        dy = (area.top + area.bottom) / 2 - (block_top + bottom) / 2
+        for mobject in [*headers, divider, *(part.mobject for part in rows)]:
+            mobject.shift((0, dy, 0))
+        return Page([Part(headers[0]), Part(headers[1]), Part(divider), *rows])
 
     def compose(self) -> None:
         self.present(self.build(), [*self.visual.left_items, *self.visual.right_items])
