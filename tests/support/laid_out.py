@@ -24,7 +24,7 @@ from videojob.visuals import Visual
 
 with warnings.catch_warnings():  # Manim's audio dependency imports audioop, deprecated in Python 3.11
     warnings.simplefilter("ignore", DeprecationWarning)
-    from manim import Circle, Rectangle, Square, Text, tempconfig
+    from manim import Circle, Code, Line, Rectangle, Square, Text, tempconfig
     from manim.animation.animation import prepare_animation
 
     from videojob.renderer.scenes import TEMPLATES
@@ -82,8 +82,17 @@ def check_pages(scene, what: str) -> None:
             smallest = layout.SMALLEST_MATH if isinstance(line, EquationLine) else layout.SMALLEST
             assert line.font_size >= smallest - 0.5, f"{where}: {shown(line)} at {line.font_size:.1f} pt"
         boxes = [(line, Box.of(line)) for line in lines]  # measured once: a crowded page has hundreds of pairs
+        # A listing's rows and its gutter's labels (Manim's Code draws them as rows of glyphs, not Text).
+        for listing in [part for part in page.mobjects if isinstance(part, Code)]:
+            rows = [row for row in listing.code_lines if row.submobjects]
+            labels = [row for row in getattr(listing, "line_numbers", []) if not isinstance(row, Text)]
+            boxes += [(row, Box.of(row)) for row in [*rows, *labels]]
         for (one, box), (other, other_box) in itertools.combinations(boxes, 2):
             assert not box.overlaps(other_box, slack=0.02), f"{where}: {shown(one)} overlaps {shown(other)}"
+        dividers = [part for part in page.mobjects if isinstance(part, Line)] if what.startswith("comparison") else []
+        for divider in dividers:
+            crossed = [shown(line) for line, box in boxes if box.overlaps(Box.of(divider), slack=0.02)]
+            assert not crossed, f"{where}: the divider crosses {crossed}"
 
 
 def play_motions(scene, check) -> None:
@@ -156,4 +165,6 @@ def check_labels_keep_to_their_shapes(scene, where: str) -> None:
 
 
 def shown(line) -> str:
-    return repr(line.text if isinstance(line, Text) else line.latex)
+    if isinstance(line, Text):
+        return repr(line.text)
+    return repr(getattr(line, "latex", f"a row of {len(line.submobjects)} glyphs"))

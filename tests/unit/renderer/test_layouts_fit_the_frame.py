@@ -32,7 +32,7 @@ with warnings.catch_warnings():  # Manim's audio dependency imports audioop, dep
 
     from videojob.renderer.scenes.equations import EquationLine, EquationTooWideError
 
-from support.laid_out import FRAMES, check_fits, lay_out, lay_out_scene
+from support.laid_out import FRAMES, check_fits, check_pages, lay_out, lay_out_scene
 from videojob.renderer.timing import plan_scene
 from videojob.visuals import Visual
 
@@ -295,6 +295,22 @@ def test_the_check_sees_text_that_leaves_the_frame(tmp_path):
     frame, pages = lay_out({"kind": "bullet_list", "bullets": ["wave"]}, "portrait", tmp_path)
     pages[0].mobjects[0].shift([frame.frame_width, 0, 0])
     assert not frame.inside(Box.of(pages[0].mobjects[0]))
+
+
+def test_the_check_sees_code_rows_that_overlap_and_a_divider_across_words(tmp_path):
+    # The controls for the listing's rows and the comparison's divider: each moved onto another is reported.
+    scene = lay_out_scene({"kind": "code", "code": "x = 1\ny = 2"}, "landscape", tmp_path)
+    rows = scene.laid_out[0].mobjects[0].code_lines
+    rows[1].move_to(rows[0].get_center())
+    with pytest.raises(AssertionError, match="overlaps"):
+        check_pages(scene, "code (landscape)")
+    visual = {"kind": "comparison", "left_title": "A", "left_items": ["a"], "right_title": "B", "right_items": ["b"]}
+    scene = lay_out_scene(visual, "landscape", tmp_path)
+    page = scene.laid_out[0]
+    [divider] = [part for part in page.mobjects if type(part).__name__ == "Line"]
+    divider.move_to(page.mobjects[-1].get_center())
+    with pytest.raises(AssertionError, match="the divider crosses"):
+        check_pages(scene, "comparison (landscape)")
 
 
 def test_the_smallest_equation_has_capitals_as_tall_as_the_smallest_text(tmp_path):
