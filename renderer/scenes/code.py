@@ -93,8 +93,11 @@ class CodeListingScene(TemplateScene):
         else:
             rows = [Row(number, line) for number, line in enumerate(source, start=1)]
             listing = self._listing(rows[:ROWS_PER_LISTING], size, numbered)
-        if listing.height > layout.height and size > L.SMALLEST:  # too tall: smaller, keeping every line
-            size = max(float(L.SMALLEST), float(int(size * layout.height / listing.height)))
+            while listing.width > layout.width and size > L.SMALLEST:  # the proportion rounded up: a point less
+                size -= 1
+                listing = self._listing(rows[:ROWS_PER_LISTING], size, numbered)
+        while listing.height > layout.height and size > L.SMALLEST:  # too tall: smaller, keeping every line
+            size = max(float(L.SMALLEST), min(size - 1, float(int(size * layout.height / listing.height))))
             listing = self._listing(rows[:ROWS_PER_LISTING], size, numbered)
         if len(rows) <= ROWS_PER_LISTING and listing.height <= layout.height:
             listing.move_to((0, (layout.top + layout.bottom) / 2, 0))
@@ -113,14 +116,13 @@ class CodeListingScene(TemplateScene):
 
     def _largest_whole(self, longest: str, lines: int, numbered: bool) -> float | None:
         """The largest code size at which ``longest`` fits the safe area's width whole (None: none does),
-        measured on a listing of that line alone (numbered as the last line, the widest number)."""
-        width, size = self.layout.width, float(CODE_LARGEST)
-        while size >= L.SMALLEST:
-            probe = self._listing([Row(lines, longest)], size, numbered)
-            if probe.width <= width:
-                return size
-            size = min(size - 1, float(int(size * width / probe.width)))
-        return None
+        measured on a listing of that line alone at the smallest size (numbered as the last line, the widest
+        number): its glyphs and numbers grow in proportion to the size, the window's padding does not."""
+        probe = self._listing([Row(lines, longest)], float(L.SMALLEST), numbered)
+        growing = probe.code_lines.width + (probe.line_numbers.width if numbered else 0.0)
+        fixed = probe.width - growing
+        size = min(float(CODE_LARGEST), float(int(L.SMALLEST * (self.layout.width - fixed) / max(growing, 1e-6))))
+        return size if size >= L.SMALLEST else None
 
     def _wrapped(self, source: list[str], longest: str) -> tuple[list[Row], Code]:
         """The source wrapped to as many columns as fit at the smallest size, and its first page's listing."""
@@ -153,11 +155,13 @@ class CodeListingScene(TemplateScene):
 
     def _mark_continuations(self, listing: Code, rows: list[Row], size: float) -> None:
         """Each row's gutter label: its source line's number, or the continuation mark."""
+        drawn: dict[str, Text] = {}  # a mark drawn once, copied onto each of its rows
         for index, row in enumerate(rows):
             old = listing.line_numbers[index]
             label = CONTINUED if row.continued else str(row.number)
-            new = Text(label, font=MONOSPACE, font_size=size, color=old.get_color())
-            new.move_to(old.get_center()).align_to(old, RIGHT)
+            if label not in drawn:
+                drawn[label] = Text(label, font=MONOSPACE, font_size=size, color=old.get_color())
+            new = drawn[label].copy().move_to(old.get_center()).align_to(old, RIGHT)
             listing.line_numbers.submobjects[index] = new
 
     def _colour_as_source(self, listing: Code, rows: list[Row]) -> None:
