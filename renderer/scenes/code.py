@@ -66,14 +66,30 @@ def wrap_code(source: list[str], columns: int) -> list[Row]:
         continued, before = False, 0
         while len(line) > columns:
             # After a space or punctuation when there is one late enough, never inside a name or a number.
-            cut = max(line.rfind(mark, columns // 2, columns) for mark in " ,;([{=")
-            cut = cut + 1 if cut > 0 else columns
+            cut = _cut(line, columns)
             piece = line[:cut].rstrip() or line[:cut]
             rows.append(Row(number, piece, continued, before))
             before += sum(not char.isspace() for char in piece)
             line, continued = hang + line[cut:].lstrip(" "), True
         rows.append(Row(number, line, continued, before))
     return rows
+
+
+def _cut(line: str, columns: int) -> int:
+    """Where to cut ``line`` to fit ``columns``: after a space or punctuation when there is one late enough,
+    never inside a name or a number, nor right after a lone symbol that starts what follows it (a ``#``
+    or ``//`` opening a comment goes to the next row with its words)."""
+    end = columns
+    while True:
+        cut = max(line.rfind(mark, columns // 2, end) for mark in " ,;([{=")
+        if cut <= 0:
+            return columns
+        last = line[:cut].rstrip().rsplit(" ", 1)[-1]
+        if line[cut] != " " or not last or any(char.isalnum() or char in ")]}'\"" for char in last):
+            return cut + 1
+        end = line.rfind(" ", 0, cut - len(last)) + 1 or 0  # before the symbol: it goes with what follows
+        if end <= columns // 2:
+            return cut + 1
 
 
 class CodeListingScene(TemplateScene):

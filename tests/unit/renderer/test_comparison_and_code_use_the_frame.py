@@ -19,7 +19,7 @@ with warnings.catch_warnings():  # Manim's audio dependency imports audioop, dep
     from manim import Line, Text
 
 from support.laid_out import check_fits, lay_out_scene
-from videojob.renderer.scenes.code import CONTINUED
+from videojob.renderer.scenes.code import CONTINUED, wrap_code
 
 OLD_ITEM_SIZE = (layout.BODY + layout.HEADING) // 2  # what every comparison's items were set at before
 
@@ -108,3 +108,11 @@ def test_a_line_too_long_even_at_the_smallest_size_continues_under_a_mark_and_in
     # Its rest hangs past the line's start: no continued row starts where a statement would.
     starts = [row.get_left()[0] for row in listing.code_lines]
     assert all(start > starts[1] + 0.1 for start in starts[2 : len(gutter)])
+
+
+def test_a_comment_wrapped_carries_its_opening_mark_onto_the_row_with_its_words():
+    line = "    return frequency_hz * wavelength_m  # metres a second, for this wave"
+    rows = wrap_code([line], 44)
+    shown = [row.text.strip() for row in rows]
+    assert shown == ["return frequency_hz * wavelength_m", "# metres a second, for this wave"]
+    assert [row.continued for row in rows] == [False, True]
