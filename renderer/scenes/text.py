@@ -1,4 +1,4 @@
-"""Templates made of words: title card, bullets, equation, comparison, code, takeaways."""
+"""Templates made of words: title card, bullets, comparison, takeaways (the code listing: scenes/code.py)."""
 
 from __future__ import annotations
 
