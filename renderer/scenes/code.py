@@ -62,7 +62,7 @@ def wrap_code(source: list[str], columns: int) -> list[Row]:
     rows = []
     for number, line in enumerate(source, start=1):
         indent = len(line) - len(line.lstrip(" "))
-        hang = " " * min(indent + HANGING_INDENT, columns // 4)  # a narrow frame: a shorter hang
+        hang = " " * min(indent + HANGING_INDENT, columns // 6)  # a narrow frame: a shorter hang, the mark says it
         continued, before = False, 0
         while len(line) > columns:
             # After a space or punctuation when there is one late enough, never inside a name or a number.
@@ -71,7 +71,7 @@ def wrap_code(source: list[str], columns: int) -> list[Row]:
             rows.append(Row(number, piece, continued, before))
             before += sum(not char.isspace() for char in piece)
             line, continued = hang + line[cut:].lstrip(" "), True
-        rows.append(Row(number, line, continued, before))
+        rows.append(Row(number, line or " ", continued, before))  # a space: the lexer drops a page's blank edges
     return rows
 
 
@@ -107,7 +107,7 @@ class CodeListingScene(TemplateScene):
             size, numbered = L.SMALLEST, True
             rows, listing = self._wrapped(source, longest)
         else:
-            rows = [Row(number, line) for number, line in enumerate(source, start=1)]
+            rows = [Row(number, line or " ") for number, line in enumerate(source, start=1)]
             listing = self._listing(rows[:ROWS_PER_LISTING], size, numbered)
             while listing.width > layout.width and size > L.SMALLEST:  # the proportion rounded up: a point less
                 size -= 1
@@ -163,7 +163,7 @@ class CodeListingScene(TemplateScene):
             line_numbers_from=rows[0].number,
             paragraph_config={"font": MONOSPACE, "font_size": size},
         )
-        if any(row.continued for row in rows):
+        if any(row.continued for row in rows) and len(listing.code_lines) == len(rows):
             self._colour_as_source(listing, rows)
             if numbered:
                 self._mark_continuations(listing, rows, size)

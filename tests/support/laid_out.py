@@ -84,6 +84,8 @@ def check_pages(scene, what: str) -> None:
         boxes = [(line, Box.of(line)) for line in lines]  # measured once: a crowded page has hundreds of pairs
         # A listing's rows and its gutter's labels (Manim's Code draws them as rows of glyphs, not Text).
         for listing in [part for part in page.mobjects if isinstance(part, Code)]:
+            numbers = getattr(listing, "line_numbers", None)
+            assert numbers is None or len(numbers) == len(listing.code_lines), f"{where}: a row was lost"
             rows = [row for row in listing.code_lines if row.submobjects]
             labels = [row for row in getattr(listing, "line_numbers", []) if not isinstance(row, Text)]
             boxes += [(row, Box.of(row)) for row in [*rows, *labels]]

@@ -116,3 +116,13 @@ def test_a_comment_wrapped_carries_its_opening_mark_onto_the_row_with_its_words(
     shown = [row.text.strip() for row in rows]
     assert shown == ["return frequency_hz * wavelength_m", "# metres a second, for this wave"]
     assert [row.continued for row in rows] == [False, True]
+
+
+def test_a_page_that_starts_with_a_blank_line_keeps_it_beside_its_number(tmp_path):
+    # In portrait the sample's listing turns a page at its blank third line, which the lexer would drop.
+    visual = {"kind": "code", "language": "python", "code": SAMPLE_CODE}
+    scene = lay_out_scene(visual, "portrait", tmp_path)
+    check_fits(visual, "portrait", tmp_path, scene)
+    gutters = [[label.text for label in page.mobjects[0].line_numbers] for page in scene.laid_out]
+    numbers = [label for gutter in gutters for label in gutter if label != CONTINUED]
+    assert numbers == ["1", "2", "3", "4"]
