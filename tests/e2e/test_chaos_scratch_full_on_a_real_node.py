@@ -24,10 +24,7 @@ import json
 import secrets
 import time
 
-import pytest
-
 from support import videojob_manifest, wait_for
-from support.node_operator import start_node_operator
 
 from .test_chaos_on_a_real_node import Report, _print
 
@@ -95,32 +92,17 @@ def _one_pod_per_attempt(pods: list, jobs: list) -> dict[str, dict]:
     return {name: each[0] for name, each in by_job.items()}
 
 
-@pytest.fixture
-def start_operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path):
-    started = []
-
-    def start(**settings: str):
-        process = start_node_operator(
-            kube_cluster,
-            namespace,
-            node_minio,
-            renderer_image,
-            tmp_path / "operator.log",
-            VIDEOJOB_PRESETS=json.dumps({"low": {"scratch": TOO_SMALL}}),
-            **settings,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
+def _scratch_too_small() -> str:
+    """VIDEOJOB_PRESETS giving the low preset a scratch volume the render outgrows."""
+    return json.dumps({"low": {"scratch": TOO_SMALL}})
 
 
 def test_a_render_evicted_for_its_scratch_comes_back_with_a_bigger_volume_and_succeeds(
-    kube_cluster, namespace, start_operator
+    kube_cluster, namespace, node_operator
 ):
-    operator = start_operator(VIDEOJOB_SCRATCH_FACTOR="16", VIDEOJOB_SCRATCH_CEILING="1Gi")
+    operator = node_operator(
+        VIDEOJOB_PRESETS=_scratch_too_small(), VIDEOJOB_SCRATCH_FACTOR="16", VIDEOJOB_SCRATCH_CEILING="1Gi"
+    )
     status, pods, jobs, took = _render(kube_cluster, namespace, "scratch-grows", 4, operator)  # needs ~8 MiB
 
     assert status["phase"] == "Succeeded", f"{json.dumps(status, indent=1)}\n{operator.log_tail(40)}"
@@ -138,9 +120,11 @@ def test_a_render_evicted_for_its_scratch_comes_back_with_a_bigger_volume_and_su
 
 
 def test_a_render_that_needs_more_scratch_than_the_ceiling_fails_as_scratch_full_at_once(
-    kube_cluster, namespace, start_operator
+    kube_cluster, namespace, node_operator
 ):
-    operator = start_operator(VIDEOJOB_SCRATCH_FACTOR="2", VIDEOJOB_SCRATCH_CEILING="4Mi")
+    operator = node_operator(
+        VIDEOJOB_PRESETS=_scratch_too_small(), VIDEOJOB_SCRATCH_FACTOR="2", VIDEOJOB_SCRATCH_CEILING="4Mi"
+    )
     status, pods, jobs, took = _render(kube_cluster, namespace, "scratch-full", 8, operator)  # needs ~18 MiB
     report = Report(
         "scratch sizeLimit exceeded, past the ceiling",

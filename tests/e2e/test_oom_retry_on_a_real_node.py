@@ -17,10 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 
-import pytest
-
 from support import videojob_manifest, wait_for
-from support.node_operator import start_node_operator
 
 MiB = 2**20
 TOO_LITTLE = "128Mi"  # the first attempt, the least spec.resources may ask for: the lecture needs over 340Mi
@@ -72,24 +69,8 @@ def _events(kube_cluster, namespace: str, name: str) -> list[dict]:
     return json.loads(listed.stdout)["items"]
 
 
-@pytest.fixture
-def start_operator(kube_cluster, videojob_crd, namespace, node_minio, renderer_image, tmp_path):
-    started = []
-
-    def start(**settings: str):
-        process = start_node_operator(
-            kube_cluster, namespace, node_minio, renderer_image, tmp_path / "operator.log", **settings
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
-
-
-def test_a_render_killed_for_memory_comes_back_bigger_and_succeeds(kube_cluster, namespace, start_operator):
-    operator = start_operator(VIDEOJOB_OOM_MEMORY_FACTOR=FACTOR, VIDEOJOB_OOM_MEMORY_CEILING="1Gi")
+def test_a_render_killed_for_memory_comes_back_bigger_and_succeeds(kube_cluster, namespace, node_operator):
+    operator = node_operator(VIDEOJOB_OOM_MEMORY_FACTOR=FACTOR, VIDEOJOB_OOM_MEMORY_CEILING="1Gi")
     manifest = videojob_manifest(
         "grows",
         source={"markdown": LECTURE},
@@ -127,9 +108,9 @@ def test_a_render_killed_for_memory_comes_back_bigger_and_succeeds(kube_cluster,
           f"{status['usage']['cpuSeconds']} s")  # fmt: skip
 
 
-def test_a_render_that_needs_more_than_the_ceiling_fails_saying_so(kube_cluster, namespace, start_operator):
+def test_a_render_that_needs_more_than_the_ceiling_fails_saying_so(kube_cluster, namespace, node_operator):
     # The smallest limit a VideoJob may ask for (spec.resources) is the ceiling: no attempt can grow.
-    operator = start_operator(VIDEOJOB_OOM_MEMORY_FACTOR="1.5", VIDEOJOB_OOM_MEMORY_CEILING=SMALLEST)
+    operator = node_operator(VIDEOJOB_OOM_MEMORY_FACTOR="1.5", VIDEOJOB_OOM_MEMORY_CEILING=SMALLEST)
     manifest = videojob_manifest(
         "too-big",
         # Not a scene the cache holds: a render from the cache alone needs no Manim and fits in 128Mi.
@@ -183,8 +164,8 @@ REUSE_FACTOR = "3"
 REUSED_GROWN = "900Mi"  # the second attempt: twice what the listing needs (it finished at 448Mi)
 
 
-def test_the_bigger_attempt_reuses_the_scenes_the_killed_one_finished(kube_cluster, namespace, start_operator):
-    operator = start_operator(VIDEOJOB_OOM_MEMORY_FACTOR=REUSE_FACTOR, VIDEOJOB_OOM_MEMORY_CEILING="2Gi")
+def test_the_bigger_attempt_reuses_the_scenes_the_killed_one_finished(kube_cluster, namespace, node_operator):
+    operator = node_operator(VIDEOJOB_OOM_MEMORY_FACTOR=REUSE_FACTOR, VIDEOJOB_OOM_MEMORY_CEILING="2Gi")
     manifest = videojob_manifest(
         "reuses",
         source={"markdown": TWO_WEIGHTS},
