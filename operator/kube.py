@@ -136,20 +136,17 @@ class Kube:
         return True
 
     async def set_job_suspend(self, namespace: str, name: str, suspend: bool) -> None:
-        await self._call(
-            f"setting suspend={suspend} on Job {namespace}/{name}",
-            "PATCH",
-            f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
-            body={"spec": {"suspend": suspend}},
-            content_type=MERGE_PATCH,
-        )
+        await self._patch_job_spec(namespace, name, "suspend", suspend)
 
     async def set_job_backoff_limit(self, namespace: str, name: str, limit: int) -> None:
+        await self._patch_job_spec(namespace, name, "backoffLimit", limit)
+
+    async def _patch_job_spec(self, namespace: str, name: str, field: str, value: Any) -> None:
         await self._call(
-            f"setting backoffLimit={limit} on Job {namespace}/{name}",
+            f"setting {field}={value} on Job {namespace}/{name}",
             "PATCH",
             f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}",
-            body={"spec": {"backoffLimit": limit}},
+            body={"spec": {field: value}},
             content_type=MERGE_PATCH,
         )
 
