@@ -74,6 +74,7 @@ class BlobStore(Protocol):
     def put_bytes(self, key: str, data: bytes, media_type: str) -> None: ...
     def download(self, key: str, target: Path) -> None: ...
     def get_bytes(self, key: str) -> bytes | None: ...
+    def touch(self, key: str) -> bool: ...
     def url(self, key: str) -> str: ...
 
 
@@ -115,6 +116,14 @@ class FileStore:
     def get_bytes(self, key: str) -> bytes | None:
         path = self._path(key)
         return path.read_bytes() if path.is_file() else None
+
+    def touch(self, key: str) -> bool:
+        """Mark ``key`` as used now (its modification time); False when it is not there."""
+        try:
+            os.utime(self._path(key))
+            return True
+        except FileNotFoundError:
+            return False
 
     def url(self, key: str) -> str:
         return self._path(key).as_uri()
@@ -228,6 +237,30 @@ class S3Store:
                 response.release_conn()
 
         return self._retrying(f"reading s3://{self.bucket}/{key}", get)
+
+    def touch(self, key: str) -> bool:
+        """Mark ``key`` as used now: copied onto itself, which renews its LastModified on any S3 (a copy,
+        unlike a put of bytes read earlier, never brings back an object deleted meanwhile, nor overwrites
+        a newer one); False when it is not there."""
+        from minio.commonconfig import REPLACE, CopySource
+        from minio.error import S3Error
+
+        def copy() -> bool:
+            try:
+                self.client.copy_object(
+                    self.bucket,
+                    key,
+                    CopySource(self.bucket, key),
+                    metadata={"Content-Type": content_type(key)},
+                    metadata_directive=REPLACE,  # S3 refuses a copy onto itself that changes nothing
+                )
+                return True
+            except S3Error as error:
+                if error.code in MISSING_S3_CODES:
+                    return False
+                raise
+
+        return self._retrying(f"marking s3://{self.bucket}/{key} used", copy)
 
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
