@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from videojob.wide_characters import is_wide
+
 FRAME_HEIGHT = 8.0  # scene units, whatever the pixel size
 POINTS_PER_UNIT = 72
 CAP_HEIGHT_EM = 0.729  # DejaVu Sans; the Noto families are within 2% of it
@@ -136,11 +138,6 @@ class Box:
             and self.bottom < other.top - slack
             and other.bottom < self.top - slack
         )
-
-
-def is_wide(char: str) -> bool:
-    """Han, kana, hangul and other full-width characters: about one em wide, breakable anywhere."""
-    return unicodedata.east_asian_width(char) in ("W", "F")
 
 
 def is_right_to_left(text: str) -> bool:
