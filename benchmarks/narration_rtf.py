@@ -22,7 +22,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from videojob.renderer.markdown_source import markdown_to_storyboard
+from videojob.markdown_lecture import markdown_to_storyboard
 from videojob.renderer.piper_voice import DEFAULT_PIPER_VOICE, PiperVoice
 from videojob_devenv import REPO_ROOT
 

@@ -3,9 +3,9 @@
 The flow, one module per step (``pipeline`` only sequences them; each step returns a value
 the next one takes, nothing passes through side files):
 
-* sources: ``markdown_source`` (markdown-it-py and PyYAML) with ``lecture_scenes`` (blocks to
-  scenes, nothing dropped), ``llm_source`` (openai, structured output), ``spec_source`` (the
-  VideoJob spec the operator mounts), dispatched by ``sources``;
+* sources: a Markdown lecture by the core's parser (:mod:`videojob.markdown_lecture`, shared with the
+  gateway and operator, which refuse a bad lecture before any Pod), ``llm_source`` (openai, structured
+  output), ``spec_source`` (the VideoJob spec the operator mounts), dispatched by ``sources``;
 * ``config``: the settings and the spec resolved once into a frozen ``RenderConfig``;
 * ``narration``: espeak-ng / OpenAI speech behind one interface, the voice chosen in one place;
 * ``stages``: each scene from the cache (if the voice that spoke it is still the one wanted)

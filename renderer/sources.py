@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from videojob.contract import Usage
+from videojob.markdown_lecture import markdown_to_storyboard
 from videojob.renderer.config import LlmConfig, RenderConfig, llm_config, resolve_config
 from videojob.renderer.errors import InvalidSourceError
-from videojob.renderer.markdown_source import markdown_to_storyboard
 from videojob.renderer.settings import RendererSettings
 from videojob.spec import VideoJobSpec
 from videojob.storyboard import Storyboard, parse_storyboard

@@ -13,9 +13,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from videojob.contract import Usage
+from videojob.markdown_lecture import lecture_of_spec
 from videojob.renderer.config import LlmConfig
 from videojob.renderer.errors import InvalidSourceError
-from videojob.renderer.markdown_source import markdown_to_storyboard
 from videojob.spec import VideoJobSpec
 from videojob.storyboard import Storyboard, parse_storyboard
 
@@ -34,10 +34,8 @@ def read_spec(path: Path) -> VideoJobSpec:
 def storyboard_for(spec: VideoJobSpec, llm: LlmConfig) -> tuple[Storyboard, Usage]:
     """The storyboard the spec's source describes (before the spec's theme and language are applied)."""
     source = spec.source
-    if source.markdown is not None:
-        # In the job's language from the start: the words a lecture leaves out are written in it.
-        language = spec.language if spec.language != "en" else None  # "en", the CRD's default: the front matter's
-        return markdown_to_storyboard(source.markdown, language=language), Usage()
+    if (lecture := lecture_of_spec(spec)) is not None:
+        return lecture, Usage()
     if source.storyboard is not None:
         return parse_storyboard(
             {"title": source.storyboard.title or "Untitled", "scenes": source.storyboard.scenes}

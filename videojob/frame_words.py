@@ -8,7 +8,7 @@ not get English words, so they are looked up by the storyboard's language (a BCP
 written, then with its last subtag dropped: ``zh-Hant-TW``, ``zh-Hant``, ``zh``). A language
 missing from the table gets no takeaways heading and an ellipsis rather than foreign words; the
 lecture's title and "Next." cannot be left out, so they fall back to English, and the renderer
-warns that it did (:mod:`videojob.renderer.lecture_scenes`). A storyboard may always give its own
+warns that it did (:mod:`videojob.lecture_scenes`). A storyboard may always give its own
 ``heading``, and a Markdown lecture's own title and section headings are used as they are.
 
 The table covers the languages lectures are most often written in among those the renderer

@@ -18,7 +18,7 @@ import pytest
 
 from support import REPO_ROOT
 from videojob.contract import EXIT_SUCCESS, Result, parse_progress_line
-from videojob.renderer.markdown_source import markdown_to_storyboard
+from videojob.markdown_lecture import markdown_to_storyboard
 
 from .conftest import VIDEOJOB
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from support.laid_out import FRAMES, check_pages, lay_out_scene, play_motions
+from videojob.markdown_lecture import markdown_to_storyboard
 from videojob.renderer.layout import Box
-from videojob.renderer.markdown_source import markdown_to_storyboard
 from videojob.storyboard import InvalidStoryboardError, parse_storyboard
 
 

@@ -12,7 +12,7 @@ import warnings
 import pytest
 
 from videojob.frame_words import WORDS, continued_mark, takeaways_heading
-from videojob.renderer.markdown_source import markdown_to_storyboard
+from videojob.markdown_lecture import markdown_to_storyboard
 from videojob.storyboard import THEMES, parse_storyboard
 
 with warnings.catch_warnings():  # Manim's audio dependency imports audioop, deprecated in Python 3.11
@@ -96,7 +96,7 @@ def test_a_visual_nothing_introduces_is_introduced_in_the_lectures_language(lang
 
 
 def test_a_language_the_table_lacks_falls_back_to_english_and_the_render_says_so(caplog):
-    with caplog.at_level(logging.WARNING, logger="videojob.renderer.lecture_scenes"):
+    with caplog.at_level(logging.WARNING, logger="videojob.lecture_scenes"):
         board = markdown_to_storyboard("---\nlanguage: tlh\n---\n\nHeghlu'meH QaQ jajvam.\n")
     assert board.scenes[0].visual.title == "Lecture"
     assert "language 'tlh'" in caplog.text and "'Lecture'" in caplog.text and "in English" in caplog.text

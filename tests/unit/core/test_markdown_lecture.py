@@ -4,7 +4,7 @@ import pytest
 
 from support import REPO_ROOT
 from videojob.limits import NARRATION_MAX_CHARS, SCENES_MAX
-from videojob.renderer.markdown_source import markdown_to_storyboard
+from videojob.markdown_lecture import markdown_to_storyboard
 from videojob.storyboard import InvalidStoryboardError
 
 EXAMPLE = REPO_ROOT / "examples" / "lecture.md"

@@ -1,4 +1,4 @@
-"""A lecture's blocks to storyboard scenes, by the rules in :mod:`videojob.renderer.markdown_source`.
+"""A lecture's blocks to storyboard scenes, by the rules in :mod:`videojob.markdown_lecture`.
 
 Nothing the lecturer wrote is dropped. What is too long for one scene continues on the
 next: lists of more bullets than a slide holds, code longer than a listing, and
@@ -19,9 +19,9 @@ from pydantic import ValidationError
 
 from videojob import limits as L
 from videojob.frame_words import WORDS, FrameWords, continued_mark, has_words_for, words_or_english
-from videojob.renderer.layout import is_wide
-from videojob.renderer.markdown_blocks import comparison_visuals, diagram_visual, plot_visual, timeline_visual
+from videojob.markdown_blocks import comparison_visuals, diagram_visual, plot_visual, timeline_visual
 from videojob.storyboard import InvalidStoryboardError, Storyboard, plain_message
+from videojob.wide_characters import is_wide
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import pytest
 from support import REPO_ROOT
 from videojob import limits as L
 from videojob.contract import EXIT_BAD_INPUT, FailureReason
+from videojob.markdown_blocks import InvalidBlockError
+from videojob.markdown_lecture import markdown_to_storyboard
 from videojob.renderer.errors import failure_for
-from videojob.renderer.markdown_blocks import InvalidBlockError
-from videojob.renderer.markdown_source import markdown_to_storyboard
 
 SAMPLES = REPO_ROOT / "manifests" / "samples"
 

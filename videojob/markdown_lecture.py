@@ -10,7 +10,7 @@ The mapping a lecturer can predict:
   key-takeaways card; a section with no visual becomes a title card;
 * list items are also spoken, so each bullet appears as the narrator reaches it;
 * a pipe table becomes a comparison, and fenced blocks in the ``diagram``, ``timeline`` and
-  ``plot`` languages become those templates (the syntax: :mod:`videojob.renderer.markdown_blocks`);
+  ``plot`` languages become those templates (the syntax: :mod:`videojob.markdown_blocks`);
 * optional YAML front matter (``---`` / ``key: value`` / ``---``) sets ``title``, ``theme``
   and ``language``;
 * nothing written is dropped: long lists and code listings continue on further scenes,
@@ -19,7 +19,7 @@ The mapping a lecturer can predict:
   the line it is on.
 
 The Markdown itself is read by markdown-it-py (CommonMark), with one block rule of our
-own for ``$$`` display math and GFM's table rule; :mod:`videojob.renderer.lecture_scenes` turns the blocks into
+own for ``$$`` display math and GFM's table rule; :mod:`videojob.lecture_scenes` turns the blocks into
 scenes.
 """
 
@@ -27,16 +27,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
-from videojob.renderer.lecture_scenes import Block, blocks_to_storyboard
-from videojob.renderer.markdown_blocks import DRAWING_LANGUAGES
+from videojob.lecture_scenes import Block, blocks_to_storyboard
+from videojob.markdown_blocks import DRAWING_LANGUAGES
 from videojob.storyboard import InvalidStoryboardError, Storyboard
+
+if TYPE_CHECKING:
+    from videojob.spec import VideoJobSpec
 
 FRONT_MATTER_KEYS = ("title", "theme", "language")
 
@@ -220,3 +223,17 @@ def markdown_to_storyboard(text: str, theme: str | None = None, language: str | 
     if language:
         meta["language"] = language
     return blocks_to_storyboard(parse_blocks(body, front.body_line), meta)
+
+
+def lecture_of_spec(spec: VideoJobSpec) -> Storyboard | None:
+    """The storyboard of a VideoJob's Markdown lecture as its renderer will parse it (None for another source);
+    raises InvalidStoryboardError naming the line.
+
+    The renderer draws this; the gateway and the operator call it too, so that a lecture the renderer
+    would refuse is refused where the VideoJob is written, before any Pod, in the same words. It is
+    parsed in ``spec.language`` from the start (the words a lecture leaves out are written in it);
+    "en", the CRD's default, leaves the front matter's language.
+    """
+    if spec.source.markdown is None:
+        return None
+    return markdown_to_storyboard(spec.source.markdown, language=spec.language if spec.language != "en" else None)
