@@ -15,6 +15,12 @@ For one Pod the cache is an optimisation: when S3 is down past the store's retri
 lookup counts as a miss and a write is dropped with a warning, and the render goes on
 (only its upload must reach S3). The Pods of a fanned-out render hand their scenes over
 through the cache, so they open it ``best_effort=False``: there a failed write fails the Pod.
+
+An entry may be removed at any time by the operator's retention sweep
+(``operator/cache_expiry.py``), which judges an entry by its newest object. So using an entry
+marks it used first (its manifest copied onto itself: a new LastModified), and an entry found
+half-removed is a miss: a fetch that finds a file gone answers False and the scene is drawn again
+(drawing it stores it whole again), never a failed render.
 """
 
 from __future__ import annotations
@@ -121,12 +127,26 @@ class SceneCache:
     def video(self, key: str) -> VideoEntry | None:
         return self._entry(f"{self.videos_prefix}/{key}", VideoEntry)
 
-    def fetch_scene(self, key: str, into: Path) -> None:
-        """The files of a cached scene (see :meth:`scene`) into ``into``, named as in :data:`SCENE_FILES`."""
-        self._fetch(f"{self.prefix}/{key}", SCENE_FILES, into)
+    def fetch_scene(self, key: str, into: Path) -> bool:
+        """The files of a cached scene (see :meth:`scene`) into ``into``, named as in :data:`SCENE_FILES`, the
+        entry marked used; False when it is gone meanwhile (see the module docstring): draw it again."""
+        return self._fetch(f"{self.prefix}/{key}", SCENE_FILES, into)
 
-    def fetch_video(self, key: str, into: Path) -> None:
-        self._fetch(f"{self.videos_prefix}/{key}", VIDEO_FILES, into)
+    def fetch_video(self, key: str, into: Path) -> bool:
+        return self._fetch(f"{self.videos_prefix}/{key}", VIDEO_FILES, into)
+
+    def scene_picture(self, key: str) -> bytes | None:
+        """A cached scene's last frame, the scene marked used (a reused video keeps its scenes); None when gone."""
+        if self.store is None:
+            return None
+        try:
+            self.store.touch(f"{self.prefix}/{key}/{MANIFEST}")  # only the picture is needed: it may be alone
+            return self.store.get_bytes(f"{self.prefix}/{key}/{SCENE_FILES['last_frame']}")
+        except UploadError as error:
+            if not self.best_effort:
+                raise
+            log.warning("scene cache: %s; the scene's picture is counted as not cached", error)
+            return None
 
     def put_scene(self, key: str, files: dict[str, Path], entry: SceneEntry) -> None:
         """Store a finished scene as soon as it exists, so a crashed job can resume from it."""
@@ -153,11 +173,31 @@ class SceneCache:
             return None  # written by another version of the renderer: not ours to use
         return entry if entry.version == CACHE_VERSION else None
 
-    def _fetch(self, prefix: str, names: dict[str, str], into: Path) -> None:
-        assert self.store is not None, "fetch only what scene() or video() found"
+    def _fetch(self, prefix: str, names: dict[str, str], into: Path) -> bool:
+        store = self.store
+        assert store is not None, "fetch only what scene() or video() found"
         into.mkdir(parents=True, exist_ok=True)
-        for name in names.values():
-            self.store.download(f"{prefix}/{name}", into / name)
+        try:
+            # Marked used before it is read: a sweep listing from now on sees it as just used.
+            if not store.touch(f"{prefix}/{MANIFEST}"):
+                log.info("scene cache: %s was removed after it was looked up; drawn again", prefix)
+                return False
+            for name in names.values():
+                store.download(f"{prefix}/{name}", into / name)
+            return True
+        except (UploadError, OSError) as error:
+            problem: Exception = error
+        try:
+            complete = all(store.exists(f"{prefix}/{name}") for name in names.values())
+        except UploadError as error:
+            complete, problem = True, error
+        if not complete:
+            log.info("scene cache: %s is incomplete (removed while it was read); drawn again", prefix)
+            return False
+        if not self.best_effort:
+            raise problem
+        log.warning("scene cache: %s; counted as not cached, so it is drawn again", problem)
+        return False
 
     def _put(self, prefix: str, files: dict[str, Path], entry: _Manifest) -> None:
         if self.store is None:
