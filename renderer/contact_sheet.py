@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from videojob.renderer.cache import SCENE_FILES, SceneCache
+from videojob.renderer.cache import SceneCache
 from videojob.renderer.config import RenderConfig
 from videojob.storyboard import Storyboard
 
@@ -74,7 +74,7 @@ def cached_pictures(cache: SceneCache, keys: Sequence[str], into: Path) -> list[
     into.mkdir(parents=True, exist_ok=True)
     pictures = []
     for index, key in enumerate(keys):
-        data = cache.store.get_bytes(f"{cache.prefix}/{key}/{SCENE_FILES['last_frame']}")
+        data = cache.scene_picture(key)  # marks the scene used: a reused video keeps its scenes' pictures
         if data is None:
             log.warning("no contact sheet: scene %d's finished picture is not in the scene cache", index + 1)
             return None

@@ -140,7 +140,8 @@ def _cached_video(cache: SceneCache, key: str, narrator: Narrator, into: Path) -
     entry = cache.video(key)
     if entry is None or any(voice != narrator.first_choice for voice in entry.voices):
         return None
-    cache.fetch_video(key, into)
+    if not cache.fetch_video(key, into):  # removed by the cache's retention since it was looked up
+        return None
     return AssembledVideo(
         video=into / VIDEO_FILES["video"],
         vtt=into / VIDEO_FILES["vtt"],

@@ -98,8 +98,7 @@ def finish_scenes(
         if entry is not None and entry.voice != narrator.first_choice:
             speech = narrator.speak_better_than(entry.voice, scene.narration, folder / SCENE_FILES["speech"])
             entry = None if speech is not None else entry  # a preferred voice answers now: speak and draw anew
-        if entry is not None:
-            cache.fetch_scene(key, folder)
+        if entry is not None and cache.fetch_scene(key, folder):  # False: removed by the cache's retention meanwhile
             finished[index] = _from_cache(index, scene.narration, folder, entry)
         else:
             pending.append(_Pending(index, key, folder, speech))
