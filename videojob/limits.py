@@ -68,3 +68,8 @@ ACTIVE_DEADLINE_SECONDS_MIN: Final = 60
 ACTIVE_DEADLINE_SECONDS_MAX: Final = 86400
 ACTIVE_DEADLINE_SECONDS_DEFAULT: Final = 3600
 TTL_SECONDS_MAX: Final = 31_536_000  # one year
+
+# How long the scene cache keeps what no render uses (VIDEOJOB_CACHE_RETENTION; operator/cache_expiry.py).
+# A render reads an entry within seconds of marking it used and writes one within seconds, so an entry
+# in use is always far younger than this; a shorter retention could remove one while it is read.
+CACHE_RETENTION_MIN_SECONDS: Final = 600
