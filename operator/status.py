@@ -69,6 +69,7 @@ class Observation:
     queue_position: int | None = None
     queue_length: int | None = None
     invalid_spec: str | None = None
+    invalid_reason: str = reasons.INVALID_SPEC  # InvalidStoryboard for a lecture the renderer would refuse
     attempt_history: Sequence[Mapping[str, Any]] = ()  # from attempts.history(), oldest first
     earlier_starts: int = 0  # renderer Pods started by the attempts before ``job``
     last_attempt: Diagnosis | None = None  # ``job`` ran out of room and no bigger attempt starts: why (attempts.py)
@@ -216,7 +217,7 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     exited = renderers_done(job, pods)  # the Pods may show the end before the Job controller does
 
     if seen.invalid_spec is not None:
-        invalid = failure = Diagnosis(reasons.INVALID_SPEC, seen.invalid_spec)
+        invalid = failure = Diagnosis(seen.invalid_reason, seen.invalid_spec)
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Invalid spec: {seen.invalid_spec}"
     elif job is not None and shares_left_unjoined(job, pods):  # never Succeeded without a video
         phase, why, stage = reasons.ASSEMBLING, reasons.RUNNING, "Assembling: every share is drawn, joining them"
