@@ -11,6 +11,7 @@
     VIDEOJOB_OOM_MEMORY_CEILING=8Gi         # ... but never more than this
     VIDEOJOB_SCRATCH_FACTOR=2               # a render evicted for its scratch volume comes back with twice the
     VIDEOJOB_SCRATCH_CEILING=40Gi           # sizeLimit, but never more than this
+    VIDEOJOB_CACHE_RETENTION=30d            # cached scenes and videos unused this long are removed (0: kept)
 
 The quality presets (resources per quality, requests = limits) come from
 :data:`videojob.quality.QUALITY_PRESETS`, the one table of quality names.
@@ -26,6 +27,7 @@ from kubernetes.utils.quantity import parse_quantity
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from videojob.limits import CACHE_RETENTION_MIN_SECONDS
 from videojob.quality import QUALITY_PRESETS, QualityName
 from videojob.s3 import S3EndpointURL
 
@@ -92,6 +94,15 @@ class OperatorSettings(BaseSettings):
             "period: a safety net for anything no watch event caused. 0 turns it off.",
         ),
     ] = 60.0
+    cache_retention: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="Cached scenes and videos (s3://BUCKET/cache/) that no render has used for this long are "
+            "removed by the operator: a duration such as 30d, 12h or 1d12h (s, m, h, d, w); 0 or off keeps them. "
+            "Needs VIDEOJOB_S3_ACCESS_KEY and VIDEOJOB_S3_SECRET_KEY (see operator/cache_expiry.py).",
+        ),
+    ] = 0.0
 
     @field_validator("namespaces", mode="before")
     @classmethod
@@ -144,15 +155,45 @@ class OperatorSettings(BaseSettings):
             raise ValueError(f"{value!r} is no space at all")
         return value
 
+    @field_validator("cache_retention", mode="before")
+    @classmethod
+    def _retention_is_a_duration(cls, value: object) -> object:
+        seconds = parse_duration(value) if isinstance(value, str) else value
+        if isinstance(seconds, (int, float)) and 0 < seconds < CACHE_RETENTION_MIN_SECONDS:
+            raise ValueError(
+                f"{value!r} is shorter than {CACHE_RETENTION_MIN_SECONDS // 60}m, the least that never removes an "
+                "entry a render is reading or writing; write 0 to keep the cache for ever"
+            )
+        return seconds
+
     @model_validator(mode="after")
     def _keys_come_in_pairs(self) -> OperatorSettings:
         if (self.s3_access_key is None) != (self.s3_secret_key is None):
             raise ValueError("set both VIDEOJOB_S3_ACCESS_KEY and VIDEOJOB_S3_SECRET_KEY, or neither")
+        if self.cache_retention and self.s3_access_key is None:
+            raise ValueError(
+                "VIDEOJOB_CACHE_RETENTION needs the operator's own S3 credentials to remove cache entries: set "
+                "VIDEOJOB_S3_ACCESS_KEY and VIDEOJOB_S3_SECRET_KEY, or set the retention to 0"
+            )
         return self
 
     @property
     def clusterwide(self) -> bool:
         return not self.namespaces
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^(?:\d+[smhdw])+$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``30d``, ``12h`` or ``1d12h``; ``0`` and ``off`` are 0."""
+    value = text.strip().lower()
+    if value in ("0", "off"):
+        return 0.0
+    if not _DURATION.match(value):
+        raise ValueError(f"{text!r} is not a duration: write a number and a unit (s, m, h, d, w), e.g. 30d or 1d12h")
+    return float(sum(int(number) * _DURATION_UNITS[unit] for number, unit in re.findall(r"(\d+)([smhdw])", value)))
 
 
 def load_settings() -> OperatorSettings:
