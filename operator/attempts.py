@@ -32,10 +32,12 @@ from . import reasons
 from .builders import ATTEMPT_LABEL, RENDERER_CONTAINER, SCRATCH_VOLUME
 from .failures import (
     Diagnosis,
+    ending_pod,
     evicted_for_scratch,
     job_failed,
     job_succeeded,
     pods_by_age,
+    ran_out_of_memory,
     scratch_limit,
     terminated_state,
 )
@@ -171,19 +173,16 @@ def scratch_size(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]] = ())
     return scratch_limit_of(job) or (scratch_limit(evicted) if evicted else None) or "?"
 
 
-def killed_for_memory(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> bool:
-    """The Job failed and its last finished Pod's renderer was OOMKilled."""
-    if job_failed(job) is None:
-        return False
-    finished = [pod for pod in pods_by_age(pods) if terminated_state(pod)]
-    return bool(finished) and (terminated_state(finished[-1]) or {}).get("reason") == reasons.OOM_KILLED
-
-
 def ended_by(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> str | None:
-    """OOMKilled or ScratchFull when the Job failed for want of that room (a bigger attempt may follow)."""
-    if killed_for_memory(job, pods):
+    """OOMKilled or ScratchFull when the Job failed for want of that room (a bigger attempt may follow).
+
+    What the Pod whose end failed the Job ran out of (:func:`.failures.ending_pod`): in a fan-out, the
+    other indexes' Pods, stopped by the Job controller or done with their shares, exit after it."""
+    if job_failed(job) is None or (pod := ending_pod(job, pods)) is None:
+        return None
+    if ran_out_of_memory(pod):
         return reasons.OOM_KILLED
-    if job_failed(job) is not None and scratch_eviction(pods) is not None:
+    if evicted_for_scratch(pod):
         return reasons.SCRATCH_FULL
     return None
 
@@ -241,8 +240,8 @@ def out_of_memory(
             f"(memory {steps}): this render needs more than the ceiling. Raise {CEILING_VARIABLE} on the operator "
             "(a node must have that much memory to spare), or lower quality or shorten the video"
         )
-    finished = [pod for pod in pods_by_age(pods) if terminated_state(pod)]
-    last = terminated_state(finished[-1]) if finished else None
+    killed = ending_pod(job, pods)
+    last = terminated_state(killed) if killed else None
     return Diagnosis(
         reasons.OOM_KILLED,
         f"The renderer ran out of memory (OOMKilled) {why}.",

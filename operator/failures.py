@@ -15,6 +15,7 @@ from videojob.contract import EXIT_BAD_INPUT, Failure, FailureReason, Result, pa
 
 from . import reasons
 from .builders import RENDERER_CONTAINER, SCRATCH_VOLUME, SIGKILL_EXIT_CODE
+from .fanout import completion_index
 
 # Waiting reasons that will not clear on their own; the user or the platform must act.
 STUCK_WAITING_REASONS = frozenset(
@@ -56,6 +57,62 @@ def pods_by_age(pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(
         pods, key=lambda pod: (pod["metadata"].get("creationTimestamp") or "", pod["metadata"].get("name", ""))
     )
+
+
+def pods_by_finish(pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The Pods whose renderer has exited, in the order they exited (then by age)."""
+    finished = [pod for pod in pods if terminated_state(pod)]
+    return sorted(
+        finished,
+        key=lambda pod: (
+            str((terminated_state(pod) or {}).get("finishedAt") or ""),
+            pod["metadata"].get("creationTimestamp") or "",
+            pod["metadata"].get("name", ""),
+        ),
+    )
+
+
+# The Job controller's message when a podFailurePolicy rule fails the Job (pkg/controller/job, 1.34):
+# "Container renderer for pod team-a/lesson-5b2d0e56-1-0-x7k2p failed with exit code 137 matching FailJob rule
+# at index 2"
+_FAIL_JOB_POD = re.compile(r"for pod [^/\s]{1,253}/(\S{1,253}) failed with exit code")
+
+
+def _failed_indexes(job: Mapping[str, Any]) -> set[int]:
+    """status.failedIndexes of an Indexed Job ("0,2-3"), as numbers."""
+    indexes: set[int] = set()
+    for part in str((job.get("status") or {}).get("failedIndexes") or "").split(","):
+        first, _, last = part.partition("-")
+        if first.strip().isdigit():
+            indexes.update(range(int(first), int(last if last.strip().isdigit() else first) + 1))
+    return indexes
+
+
+def ending_pod(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The Pod whose end failed the Job.
+
+    For a single Pod that is the last to exit. A fan-out's is not: once one index fails the Job,
+    the Job controller stops every other index, and their Pods (SIGTERM: exit 143, or 137 once the
+    grace period is over) exit after it, or the other indexes had finished their shares. So, in order:
+    the Pod a podFailurePolicy rule named in the Job's condition (an OOM kill, bad input); else the
+    first Pod to run out of memory or scratch (the operator ends an evicted attempt itself); else the
+    last to exit of an index in status.failedIndexes (out of backoffLimitPerIndex); else the last to exit.
+    """
+    finished = pods_by_finish(pods)
+    named = _FAIL_JOB_POD.search(str((job_failed(job) or {}).get("message") or ""))
+    for pod in finished:
+        if named and pod["metadata"].get("name") == named.group(1):
+            return pod
+    ran_out = [pod for pod in finished if ran_out_of_memory(pod) or evicted_for_scratch(pod)]
+    if ran_out:
+        return ran_out[0]
+    failed_indexes = _failed_indexes(job or {})
+    out_of_retries = [pod for pod in finished if completion_index(pod) in failed_indexes]
+    return (out_of_retries or finished or [None])[-1]
+
+
+def ran_out_of_memory(pod: Mapping[str, Any]) -> bool:
+    return (terminated_state(pod) or {}).get("reason") == reasons.OOM_KILLED
 
 
 def renderer_status(pod: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -177,14 +234,13 @@ def _oom(pod: Mapping[str, Any], attempts: int) -> Diagnosis:
 def failed_diagnosis(
     videojob: Mapping[str, Any], job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]
 ) -> Diagnosis:
-    """Why a failed renderer Job failed, from its condition and its last finished Pod."""
+    """Why a failed renderer Job failed, from its condition and the Pod whose end failed it (:func:`ending_pod`)."""
     condition = job_failed(job) or {}
     job_reason = condition.get("reason") or ""
     spec = videojob.get("spec") or {}
     job_status = job.get("status") or {}
     attempts = max(len(pods), int(job_status.get("failed") or 0)) or 1
-    finished = [pod for pod in pods_by_age(pods) if terminated_state(pod)]
-    last = finished[-1] if finished else None
+    last = ending_pod(job, pods)
     terminated = terminated_state(last) if last else None
     exit_code = terminated.get("exitCode") if terminated else None
     message = termination_message(last) if last else None
@@ -198,11 +254,10 @@ def failed_diagnosis(
             "or shorten spec.durationSeconds, and create the VideoJob again.",
             exit_code=exit_code,
         )
-    if last is not None and terminated and terminated.get("reason") == "OOMKilled":
+    if last is not None and ran_out_of_memory(last):
         return _oom(last, attempts)
-    evicted = next((pod for pod in reversed(pods_by_age(pods)) if evicted_for_scratch(pod)), None)
-    if evicted is not None:
-        return _scratch_full(videojob, evicted)
+    if last is not None and evicted_for_scratch(last):
+        return _scratch_full(videojob, last)
     if job_reason == "PodFailurePolicy" and exit_code == SIGKILL_EXIT_CODE:
         return Diagnosis(
             reasons.RENDER_FAILED,
