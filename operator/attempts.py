@@ -47,6 +47,8 @@ CEILING_VARIABLE = "VIDEOJOB_OOM_MEMORY_CEILING"
 FACTOR_VARIABLE = "VIDEOJOB_OOM_MEMORY_FACTOR"
 SCRATCH_CEILING_VARIABLE = "VIDEOJOB_SCRATCH_CEILING"
 SCRATCH_FACTOR_VARIABLE = "VIDEOJOB_SCRATCH_FACTOR"
+# The ends after which an attempt starts again with more room (the reason the ended attempt's outcome names).
+RETRY_REASONS = (reasons.OOM_KILLED, reasons.SCRATCH_FULL)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class NextAttempt:
     after: str  # the size the previous attempt ran out of
     scratch: str | None = None  # the scratch sizeLimit (grown after an eviction, else the previous attempt's)
     grew: str = "memory"  # which size grew: "memory" or "scratch"
+
+    @property
+    def reason(self) -> str:
+        """Why the previous attempt ended: what it ran out of (one of :data:`RETRY_REASONS`)."""
+        return reasons.SCRATCH_FULL if self.grew == "scratch" else reasons.OOM_KILLED
 
 
 def _moment(text: str) -> datetime:

@@ -29,6 +29,7 @@ from videojob.quality import QUALITY_NAMES
 from videojob.spec import Source
 
 from . import reasons
+from .attempts import RETRY_REASONS
 from .failures import STUCK_WAITING_REASONS
 
 PHASES = (
@@ -134,9 +135,17 @@ RENDER_CPU = Histogram(
     ["quality"],
     buckets=(10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400),
 )
+ATTEMPT_RETRIES = Counter(
+    "videojob_attempt_retries_total",
+    "Renderer attempts started again with more room after the previous attempt ran out of it, by reason "
+    "(OOMKilled: more memory; ScratchFull: a bigger scratch volume) and quality.",
+    ["reason", "quality"],
+)
+# Kept for the dashboards and alerts people already have: videojob_attempt_retries_total{reason="OOMKilled"}.
 OOM_RETRIES = Counter(
     "videojob_oom_retries_total",
-    "Renderer attempts started with more memory after an attempt was OOMKilled, by quality.",
+    "Renderer attempts started with more memory after an attempt was OOMKilled, by quality "
+    '(the same as videojob_attempt_retries_total{reason="OOMKilled"}).',
     ["quality"],
 )
 OUTPUT_BYTES = Counter("videojob_output_bytes_total", "Bytes of finished video stored.")
@@ -161,6 +170,8 @@ for _name in QUALITY_NAMES:
     PEAK_MEMORY.labels(_name)
     RENDER_CPU.labels(_name)
     OOM_RETRIES.labels(_name)
+    for _reason in RETRY_REASONS:
+        ATTEMPT_RETRIES.labels(_reason, _name)
     for _kind in SOURCE_KINDS:
         TIME_TO_VIDEO.labels(_name, _kind)
 for _stage in STAGES:
@@ -180,6 +191,15 @@ def bounded_reason(reason: str) -> str:
 
 def observe_failure(reason: str) -> None:
     FAILURES.labels(bounded_reason(reason)).inc()
+
+
+def observe_attempt_retry(reason: str, quality: str | None) -> None:
+    """The operator created attempt N+1 with more room because attempt N ran out of it (``reason``: OOMKilled
+    or ScratchFull, see attempts.RETRY_REASONS). Called once per attempt created, so a restart counts none again."""
+    quality = quality if quality in QUALITY_NAMES else "medium"
+    ATTEMPT_RETRIES.labels(reason if reason in RETRY_REASONS else OTHER_REASON, quality).inc()
+    if reason == reasons.OOM_KILLED:
+        OOM_RETRIES.labels(quality).inc()
 
 
 def _parse_time(text: str | None) -> datetime | None:
