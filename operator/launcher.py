@@ -136,7 +136,7 @@ class Launcher:
         )
         self.admission.admit(uid, asyncio.get_running_loop().time())  # the slot the ended attempt held
         if await self.kube.create_if_absent(bigger):
-            quality = (body.get("spec") or {}).get("quality") or "medium"
+            metrics.observe_attempt_retry(step.reason, (body.get("spec") or {}).get("quality"))
             if step.grew == "scratch":
                 self._events()(
                     body,
@@ -153,5 +153,4 @@ class Launcher:
                     f"Attempt {step.attempt - 1} ran out of memory at {step.after}; "
                     f"attempt {step.attempt} ({bigger['metadata']['name']}) starts with {step.memory}",
                 )
-                metrics.OOM_RETRIES.labels(quality).inc()
         return bigger
