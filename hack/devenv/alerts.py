@@ -91,15 +91,29 @@ OPERATOR_ALERTS = (
     ),
     Alert(
         "VideoJobRendersOutOfMemory",
-        f"sum(increase(videojob_oom_retries_total{{{OP}}}[1h])) "
+        f'sum(increase(videojob_attempt_retries_total{{{OP}, reason="OOMKilled"}}[1h])) '
         f'/ sum(increase(videojob_phase_transitions_total{{{OP}, phase=~"Succeeded|Failed"}}[1h])) > 0.2 '
-        f"and sum(increase(videojob_oom_retries_total{{{OP}}}[1h])) >= 3",
+        f'and sum(increase(videojob_attempt_retries_total{{{OP}, reason="OOMKilled"}}[1h])) >= 3',
         "More than a fifth of the renders in the last hour ran out of memory and started again with more.",
         "Each OOM retry loses the killed attempt's scene in progress (finished scenes stay in the scene cache), "
         "costs its CPU again and delays the video. The Renders dashboard's peak-memory panel shows, by quality, "
         "what renders need: raise that quality's memory in the chart's operator.presets (for example "
         '{"medium": {"memory": "3Gi"}}) so that first attempts fit, or set spec.resources.limits.memory on the '
         "VideoJobs that need more.",
+        for_="15m",
+    ),
+    Alert(
+        "VideoJobRendersOutOfScratch",
+        f'sum(increase(videojob_attempt_retries_total{{{OP}, reason="ScratchFull"}}[1h])) '
+        f'/ sum(increase(videojob_phase_transitions_total{{{OP}, phase=~"Succeeded|Failed"}}[1h])) > 0.2 '
+        f'and sum(increase(videojob_attempt_retries_total{{{OP}, reason="ScratchFull"}}[1h])) >= 3',
+        "More than a fifth of the renders in the last hour filled their scratch volume and started again with more.",
+        "The kubelet evicts a renderer Pod whose scratch emptyDir (audio, scene clips, the video while it is made) "
+        "passes its sizeLimit; the operator then starts the attempt again with VIDEOJOB_SCRATCH_FACTOR times the "
+        "size (finished scenes stay in the scene cache), which costs the evicted Pod's scene in progress, its start "
+        "and a delay. The Renders dashboard's attempts-retried panel shows which quality: raise that quality's "
+        'scratch in the chart\'s operator.presets (for example {"high": {"scratch": "8Gi"}}) so that first attempts '
+        "fit, and check that the nodes have that much ephemeral storage to spare.",
         for_="15m",
     ),
     Alert(

@@ -173,10 +173,15 @@ def renders() -> Dashboard:
                     *quantiles("videojob_render_cpu_per_render_seconds", "quality"),
                 ),
                 series(
-                    "OOM retries",
-                    "Attempts started again with more memory after the renderer was OOMKilled, per hour, by quality.",
+                    "Attempts retried bigger",
+                    "Attempts started again with more room after the last one ran out of it, per hour, by reason "
+                    "(OOMKilled: more memory; ScratchFull: a bigger scratch volume) and quality. Many of one reason "
+                    "mean that quality's preset is too small for the renders people ask for.",
                     "short",
-                    (f"sum by (quality) (rate(videojob_oom_retries_total{{{OP}}}[{RATE}])) * 3600", "{{quality}}"),
+                    (
+                        f"sum by (reason, quality) (rate(videojob_attempt_retries_total{{{OP}}}[{RATE}])) * 3600",
+                        "{{reason}} {{quality}}",
+                    ),
                 ),
             ],
             [

@@ -179,6 +179,10 @@ def test_every_operator_panel_has_data_after_successes_retries_and_failures(
     assert float(retries[0]["value"][1]) == 2  # flaky's second Pod, too-big's second attempt
     oom_retries = prometheus_server.query(f'videojob_oom_retries_total{{job="{OPERATOR.job}"}} > 0')
     assert [(s["metric"]["quality"], float(s["value"][1])) for s in oom_retries] == [("low", 1)]
+    attempt_retries = prometheus_server.query(f'videojob_attempt_retries_total{{job="{OPERATOR.job}"}} > 0')
+    assert [(s["metric"]["reason"], s["metric"]["quality"], float(s["value"][1])) for s in attempt_retries] == [
+        ("OOMKilled", "low", 1)  # the same bigger attempt, by what the first ran out of
+    ]
     peaks = prometheus_server.query(f'sum(videojob_render_peak_memory_bytes_count{{job="{OPERATOR.job}"}})')
     assert float(peaks[0]["value"][1]) == 3  # one per successful render
     video = prometheus_server.query(f'sum(videojob_rendered_video_seconds_total{{job="{OPERATOR.job}"}})')

@@ -71,13 +71,27 @@ CASES: dict[str, tuple[str, list[dict[str, str]], list[dict[str, str]]]] = {
     "VideoJobRendersOutOfMemory": (
         "40m",
         [
-            s(f'videojob_oom_retries_total{{{OP}, quality="medium"}}', "0+1x60"),
+            s(f'videojob_attempt_retries_total{{{OP}, reason="OOMKilled", quality="medium"}}', "0+1x60"),
+            s(f'videojob_attempt_retries_total{{{OP}, reason="ScratchFull", quality="medium"}}', "0x60"),
             s(f'videojob_phase_transitions_total{{{OP}, phase="Succeeded"}}', "0+2x60"),
         ],
         # As many OOM retries, but among five times the renders: one in ten is the cost of tight presets.
         [
-            s(f'videojob_oom_retries_total{{{OP}, quality="medium"}}', "0+1x60"),
+            s(f'videojob_attempt_retries_total{{{OP}, reason="OOMKilled", quality="medium"}}', "0+1x60"),
             s(f'videojob_phase_transitions_total{{{OP}, phase="Succeeded"}}', "0+10x60"),
+        ],
+    ),
+    "VideoJobRendersOutOfScratch": (
+        "40m",
+        [
+            s(f'videojob_attempt_retries_total{{{OP}, reason="ScratchFull", quality="high"}}', "0+1x60"),
+            s(f'videojob_phase_transitions_total{{{OP}, phase="Succeeded"}}', "0+2x60"),
+        ],
+        # As many retries, but for memory: the memory alert's, not this one's (its advice is another preset).
+        [
+            s(f'videojob_attempt_retries_total{{{OP}, reason="OOMKilled", quality="high"}}', "0+1x60"),
+            s(f'videojob_attempt_retries_total{{{OP}, reason="ScratchFull", quality="high"}}', "0x60"),
+            s(f'videojob_phase_transitions_total{{{OP}, phase="Succeeded"}}', "0+2x60"),
         ],
     ),
     "VideoJobsWaitingTooLong": (

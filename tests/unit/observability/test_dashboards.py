@@ -79,7 +79,7 @@ def test_the_four_dashboards_each_cover_their_subject() -> None:
         "Failures by reason",
         "Peak memory per render",
         "CPU per render",
-        "OOM retries",
+        "Attempts retried bigger",
     } <= titles["renders"]
     assert {"Requests by route", "Server errors", "Latency", "Refused: 429s, rate limit and quota"} <= titles["gateway"]
     assert {"Reconciles", "Reconcile errors", "Status lag", "Memory", "Restarts in the time range"} <= titles[
