@@ -1,19 +1,24 @@
-"""Deleting a VideoJob's outputs from S3 when its retention is Delete, guarded by a finalizer."""
+"""What the operator removes from S3: a VideoJob's outputs when its retention is Delete (guarded by a
+finalizer), and with ``VIDEOJOB_CACHE_RETENTION`` the scene cache's unused entries (the sweep is
+:mod:`.cache_expiry`; it starts and stops with the operator here)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Mapping
 from typing import Any
 
+import kopf
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException
 
 from videojob.s3 import minio_client
 
+from .cache_expiry import sweep_interval, sweeper_for
 from .errors import CleanupNotConfigured, TransientApiError
-from .settings import OperatorSettings
+from .settings import OperatorSettings, get_settings
 
 FINALIZER = "videojob.dev/output-cleanup"
 
@@ -63,3 +68,22 @@ class OutputCleaner:
             return await asyncio.to_thread(self._delete_prefix, bucket, prefix)
         except (MinioException, OSError) as error:
             raise TransientApiError(f"while deleting s3://{bucket}/{prefix}: {error}", delay=10) from error
+
+
+@kopf.on.startup()
+async def start_cache_sweep(memo: kopf.Memo, **_: Any) -> None:
+    """Sweep the scene cache every so often when a retention is set (see :mod:`.cache_expiry`)."""
+    settings = get_settings()
+    sweeper = sweeper_for(settings)
+    memo.cache_sweep = None
+    if sweeper is not None:
+        sweeping = sweeper.run(sweep_interval(settings.cache_retention))
+        memo.cache_sweep = asyncio.create_task(sweeping, context=contextvars.Context())  # in no handler's context
+
+
+@kopf.on.cleanup()
+async def stop_cache_sweep(memo: kopf.Memo, **_: Any) -> None:
+    task = memo.get("cache_sweep")
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
