@@ -54,6 +54,7 @@ S3_SECRET = "videojob-s3"
 # machine's 2 CPUs, and a system Pod's request (CoreDNS asked for 50m until 5d2a759) would leave room
 # for one 1-CPU request only, so that the Pods ran one by one.
 REQUEST_CPU = "950m"
+LOGS: Path | None = None  # --logs
 LIMIT_CPU = "1"  # the low preset's; medium and high are given the same, so only the Pod count differs
 SECTIONS = [
     ("Light", "Light is a wave of electric and magnetic fields that carries energy from the Sun to us, and its "
@@ -98,6 +99,7 @@ class PodFigures:
     cpu_seconds: float | None  # from its termination message
     render_seconds: float | None  # the renderer's own figure, from its log
     fed_ahead: str  # how much of the narration the assembling Pod encoded while scenes were drawn ("" if none)
+    last_line: float | None  # seconds from the apply to its last log line (the container runtime's timestamp)
 
 
 @dataclass(frozen=True)
@@ -114,9 +116,12 @@ class Run:
     def critical_path(self) -> str:
         first = min(self.pods, key=lambda pod: pod.created)
         last = max(self.pods, key=lambda pod: pod.ended)
+        said = max((pod.last_line for pod in self.pods if pod.last_line is not None), default=None)
+        told = f", last log line to it {self.succeeded_seen - said:.2f}s" if said is not None else ""
         return (f"apply -> Pod created {first.created:.0f}s -> container started {first.started:.0f}s -> "
                 f"last container ({last.label}) ended {last.ended:.0f}s -> Succeeded seen {self.succeeded_seen:.1f}s "
-                f"(end to Succeeded {self.succeeded_seen - last.ended:.1f}s)")  # fmt: skip
+                f"(end to Succeeded {self.succeeded_seen - last.ended:.1f}s"
+                f"{told})")  # fmt: skip
 
 
 def render(plane: ControlPlane, namespace: str, name: str, parallelism: int, quality: str) -> Run:
@@ -127,12 +132,7 @@ def render(plane: ControlPlane, namespace: str, name: str, parallelism: int, qua
     began, applied = time.monotonic(), time.time()
     plane.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
 
-    def finished() -> dict | None:
-        body = json.loads(plane.kubectl("get", "vj", name, "-n", namespace, "-o", "json").stdout)
-        status = body.get("status") or {}
-        return status if status.get("phase") in ("Succeeded", "Failed") else None
-
-    status = wait_for(finished, 1800, f"vj/{name}", interval=0.25)
+    status = the_end(plane, namespace, name, 1800)
     seconds = time.monotonic() - began
     if status["phase"] != "Succeeded":
         raise SystemExit(f"vj/{name} failed: {json.dumps(status.get('failure'))}")
@@ -143,6 +143,26 @@ def render(plane: ControlPlane, namespace: str, name: str, parallelism: int, qua
               + (f", narration fed ahead for {pod.fed_ahead} scenes" if pod.fed_ahead else ""), flush=True)  # fmt: skip
     print(f"  {name} critical path: {run.critical_path()}", flush=True)
     return run
+
+
+def the_end(plane: ControlPlane, namespace: str, name: str, timeout: float) -> dict:
+    """The VideoJob's status once it is Succeeded or Failed, seen through one watch: polling every 0.25 s
+    cost a kubectl process (~60 ms of CPU) and an API request each time, a quarter of a core taken from
+    the Pods being measured, and it saw the end up to 0.25 s late."""
+    from kubernetes import client, watch
+
+    api = client.CustomObjectsApi(plane.api_client())
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        stream = watch.Watch()
+        for event in stream.stream(api.list_namespaced_custom_object, "videojob.dev", "v1alpha1", namespace,
+                                   "videojobs", field_selector=f"metadata.name={name}",
+                                   timeout_seconds=max(1, int(min(left, 300)))):  # fmt: skip
+            status = event["object"].get("status") or {}
+            if status.get("phase") in ("Succeeded", "Failed"):
+                stream.stop()
+                return status
+    raise SystemExit(f"vj/{name} did not end within {timeout:.0f} s")
 
 
 def _figure(value: float | None) -> str:
@@ -168,14 +188,20 @@ def pod_figures(plane: ControlPlane, namespace: str, name: str, applied: float) 
         message = state.get("message") or ""
         usage = parse_share_message(message) or parse_termination_message(message) or None
         cpu = getattr(getattr(usage, "usage", None), "cpu_seconds", None)
-        log = plane.kubectl("logs", pod["metadata"]["name"], "-n", namespace, check=False).stdout
+        stamped = plane.kubectl("logs", "--timestamps", pod["metadata"]["name"], "-n", namespace, check=False).stdout
+        if LOGS is not None:
+            (LOGS / f"{pod['metadata']['name']}.log").write_text(stamped)
+        lines = [line.partition(" ") for line in stamped.splitlines()]
+        log = "\n".join(text for _, _, text in lines)
+        last_line = max((_seconds(moment[:26] + "Z") - applied for moment, _, _ in lines if moment), default=None)
         own = re.findall(r"(?:rendered|in the cache).*? in (\d+\.\d)s", log)  # the renderer's own figure
         fed = re.search(r"narration: (\d+ of \d+) scenes were fed", log)
         # The API's timestamps are whole seconds, cut down: up to a second before the apply reads as 0.
         created, started, ended = (max(0.0, _seconds(moment) - applied) for moment in (
             pod["metadata"]["creationTimestamp"], state["startedAt"], state["finishedAt"]))  # fmt: skip
         render_seconds = float(own[-1]) if own else None
-        figures.append(PodFigures(label, created, started, ended, cpu, render_seconds, fed.group(1) if fed else ""))
+        figures.append(PodFigures(label, created, started, ended, cpu, render_seconds, fed.group(1) if fed else "",
+                                  last_line))  # fmt: skip
     return figures
 
 
@@ -199,7 +225,17 @@ def main() -> None:
     parser.add_argument("--quality", default="low",
                         help="low, medium or high, or several (low,medium); every Pod is limited to 1 CPU")  # fmt: skip
     parser.add_argument("--baseline", default=None, help="also run the renderer of this commit, alternating")
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        default=None,
+        help="write every renderer Pod's log (with timestamps) and the operator's log there",
+    )
     args = parser.parse_args()
+    global LOGS
+    LOGS = args.logs
+    if LOGS is not None:
+        LOGS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="vj-fanout-") as state:
         plane = ControlPlane(Path(state) / "plane")
         plane.start()
@@ -259,6 +295,8 @@ def main() -> None:
         finally:
             if operator is not None:
                 operator.stop()
+            if LOGS is not None and (Path(state) / "operator.log").exists():
+                (LOGS / "operator.log").write_text((Path(state) / "operator.log").read_text())
             if minio is not None:
                 minio.stop()
             node.stop()

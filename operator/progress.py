@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterable, Callable
 
-from videojob.contract import ProgressEvent, parse_progress_line
+from videojob.contract import ProgressEvent, Result, ShareDone, parse_end_line, parse_progress_line
 
 from .errors import TransientApiError
 
@@ -30,6 +30,7 @@ class ProgressBoard:
 
     def __init__(self) -> None:
         self._latest: dict[str, dict[str, ProgressEvent]] = {}
+        self._ends: dict[str, dict[str, Result | ShareDone]] = {}
 
     def record(self, videojob_uid: str, pod_uid: str, event: ProgressEvent) -> bool:
         """Keep the event; True when it changes what the status would show."""
@@ -44,15 +45,32 @@ class ProgressBoard:
         """The newest event from this Pod; an event from an earlier attempt's Pod does not count."""
         return self._latest.get(videojob_uid, {}).get(pod_uid) if pod_uid is not None else None
 
+    def record_end(self, videojob_uid: str, pod_uid: str, end: Result | ShareDone) -> bool:
+        """Keep what a Pod's log said at its end; True the first time (a reconnect replays the line)."""
+        pods = self._ends.setdefault(videojob_uid, {})
+        known = pod_uid in pods
+        pods[pod_uid] = end
+        return not known
+
+    def ends(self, videojob_uid: str) -> dict[str, Result | ShareDone]:
+        """What each of the VideoJob's Pods said at its end, by Pod uid (those whose log has said it)."""
+        return self._ends.get(videojob_uid, {})
+
     def forget(self, videojob_uid: str) -> None:
         self._latest.pop(videojob_uid, None)
+        self._ends.pop(videojob_uid, None)
 
 
-async def follow(lines: Callable[[], AsyncIterable[str]], on_event: Callable[[ProgressEvent], None]) -> int:
-    """Read ``lines()`` until it ends, calling ``on_event`` for each progress event; how many were seen.
+async def follow(
+    lines: Callable[[], AsyncIterable[str]],
+    on_event: Callable[[ProgressEvent], None],
+    on_end: Callable[[Result | ShareDone], None] | None = None,
+) -> int:
+    """Read ``lines()`` until it ends, calling ``on_event`` for each progress event and ``on_end`` for the
+    renderer's end (its Result or ShareDone line); how many progress events were seen.
 
     The lines are read on the event loop (an asynchronous stream, see :mod:`.logstream`):
-    following a Pod costs a connection and a task, not a thread, and ``on_event`` runs in
+    following a Pod costs a connection and a task, not a thread, and the callbacks run in
     the awaiting task's context.
     """
     count = 0
@@ -61,6 +79,8 @@ async def follow(lines: Callable[[], AsyncIterable[str]], on_event: Callable[[Pr
         if event is not None:
             count += 1
             on_event(event)
+        elif on_end is not None and (end := parse_end_line(line)) is not None:
+            on_end(end)
     return count
 
 
@@ -74,8 +94,13 @@ REFOLLOW_DELAYS = (0.5, 1.0, 2.0)
 REFOLLOW_GIVE_UP_SECONDS = 60.0  # failing this long in a row: the Pod is gone, or its node is down
 
 
-async def follow_until_exit(lines: Callable[[], AsyncIterable[str]], on_event: Callable[[ProgressEvent], bool]) -> int:
-    """:func:`follow` again and again while the renderer may still run; how many new events were seen.
+async def follow_until_exit(
+    lines: Callable[[], AsyncIterable[str]],
+    on_event: Callable[[ProgressEvent], bool],
+    on_end: Callable[[Result | ShareDone], None] | None = None,
+) -> int:
+    """:func:`follow` again and again while the renderer may still run; how many new events were seen
+    (``on_end`` hears the renderer's end line, replayed ones too: it is no new event).
 
     ``on_event`` answers whether an event was new (a replayed line after a reconnect is not). The
     API server ends a followed log with the same clean EOF when the container exits and when the
@@ -105,7 +130,7 @@ async def follow_until_exit(lines: Callable[[], AsyncIterable[str]], on_event: C
     while True:
         began, fresh = time.monotonic(), 0
         try:
-            await follow(watched, counted)
+            await follow(watched, counted, on_end)
             failures = 0
             if fresh == 0 and time.monotonic() - began < QUIET_END_SECONDS:
                 return total

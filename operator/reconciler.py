@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from videojob.contract import ProgressEvent
+from videojob.contract import ProgressEvent, Result, ShareDone
 from videojob.spec import VideoJobSpec
 
 from . import attempts, fanout, kueue, logs, metrics, reasons
@@ -265,6 +265,7 @@ class Reconciler:
             earlier_starts=seen.earlier_starts,
             last_attempt=seen.last_attempt,
             kueue=self._kueue_wait(uid, job),
+            ends_logged=self.board.ends(uid),
         )
 
     def _kueue_wait(self, uid: str, job: Mapping[str, Any] | None) -> kueue.KueueWait | None:
@@ -372,13 +373,17 @@ class Reconciler:
                 return True
             return False
 
+        def on_end(end: Result | ShareDone) -> None:
+            if self.board.record_end(videojob_uid, metadata["uid"], end):
+                self.kick(videojob_uid)  # the render may be over: no need to wait for the kubelet to say so
+
         def lines() -> AsyncIterable[str]:
             return self.kube.follow_log(
                 metadata["namespace"], metadata["name"], RENDERER_CONTAINER, self.settings.progress_log_tail_lines
             )
 
         try:
-            await follow_until_exit(lines, on_event)  # again after a kubelet or API server restart
+            await follow_until_exit(lines, on_event, on_end)  # again after a kubelet or API server restart
         except Exception as error:
             logger.debug("stopped following %s/%s: %s", metadata["namespace"], metadata["name"], error)
         finally:

@@ -22,18 +22,23 @@ Phase choices worth knowing:
 * **Succeeded** comes from the renderer Pods as soon as they show it, without waiting for
   the Job controller's Complete condition (seconds later on a real node): every index's
   newest Pod exited 0 and one of them wrote the Result (its video is stored by then).
-  ``completionTime`` is when the last renderer exited, the same before and after the Job
-  completes. A fanned-out render's ``usage`` adds up every share Pod's figures.
+  A Pod whose container still runs counts as ended once its log said so (the Result or
+  share/v1 line the renderer writes just after its termination message, see
+  :mod:`videojob.contract`): the kubelet shows the container terminated up to a second
+  later. A container that has terminated is judged by its termination state only.
+  ``completionTime`` is when the last renderer exited (or said its end), the same before
+  and after the Job completes. A fanned-out render's ``usage`` adds up every share Pod's
+  figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from videojob.contract import ProgressEvent, Result, Usage, parse_share_message
+from videojob.contract import ProgressEvent, Result, ShareDone, Usage, parse_share_message
 from videojob.status import STAGE_MAX_CHARS
 
 from . import reasons
@@ -74,6 +79,8 @@ class Observation:
     earlier_starts: int = 0  # renderer Pods started by the attempts before ``job``
     last_attempt: Diagnosis | None = None  # ``job`` ran out of room and no bigger attempt starts: why (attempts.py)
     kueue: KueueWait | None = None  # Kueue holds ``job`` suspended: its reason
+    # What a renderer Pod's log said at its end (Result or ShareDone), by Pod uid, before its container is seen over.
+    ends_logged: Mapping[str, Result | ShareDone] = field(default_factory=dict)
 
 
 def timestamp(moment: datetime) -> str:
@@ -123,21 +130,40 @@ def _keep_transition_times(
     return new
 
 
-def _output(result: Result, pods: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _output(
+    result: Result, pods: Sequence[Mapping[str, Any]], logged: Mapping[str, Result | ShareDone]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     output = result.output.model_dump(mode="json", by_alias=True, exclude_none=True)
     output.setdefault("url", f"s3://{result.output.bucket}/{result.output.key}")
-    usage = every_pods_usage(result.usage, pods)
+    usage = every_pods_usage(result.usage, pods, logged)
     return output, usage.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def every_pods_usage(result: Usage, pods: Sequence[Mapping[str, Any]]) -> Usage:
-    """The Result's usage with every share Pod's (``share/v1`` termination messages) added: counts and CPU
-    seconds summed, peak memory the largest of any one Pod (each Pod has its own limit)."""
+def said_at_end(pod: Mapping[str, Any], logged: Mapping[str, Result | ShareDone]) -> Result | ShareDone | None:
+    """What the Pod's renderer said it had done: its termination message once its container has terminated
+    (exit 0 or not), else the end its log said, if any (see the module docstring)."""
+    terminated = terminated_state(pod)
+    if terminated is None:
+        return logged.get(str(pod["metadata"].get("uid")))
+    if terminated.get("exitCode") != 0:
+        return None
+    message = terminated.get("message")
+    return parse_share_message(message) or _result(termination_message(pod))
+
+
+def _result(message: object) -> Result | None:
+    return message if isinstance(message, Result) else None
+
+
+def every_pods_usage(
+    result: Usage, pods: Sequence[Mapping[str, Any]], logged: Mapping[str, Result | ShareDone] | None = None
+) -> Usage:
+    """The Result's usage with every share Pod's (``share/v1`` termination messages, or log lines) added:
+    counts and CPU seconds summed, peak memory the largest of any one Pod (each Pod has its own limit)."""
     total = result
     for pod in pods:
-        terminated = terminated_state(pod) or {}
-        done = parse_share_message(terminated.get("message"))
-        if done is None:
+        done = said_at_end(pod, logged or {})
+        if not isinstance(done, ShareDone):
             continue
         usage = done.usage
         total = total.model_copy(
@@ -170,13 +196,27 @@ def _every_index_exited_0(job: Mapping[str, Any] | None, pods: Sequence[Mapping[
     return list(newest.values())
 
 
-def renderers_done(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> str | None:
-    """When the last renderer exited, if the render is over as far as its Pods show: every index's newest Pod
-    (by age; one index for a single-Pod render) exited 0, and one wrote the Result. None otherwise."""
-    exited = _every_index_exited_0(job, pods)
-    if not any(isinstance(termination_message(pod), Result) for pod in exited):
+def renderers_done(
+    job: Mapping[str, Any] | None,
+    pods: Sequence[Mapping[str, Any]],
+    logged: Mapping[str, Result | ShareDone] | None = None,
+    now: datetime | None = None,
+) -> str | None:
+    """When the render ended, if it is over as far as its Pods show: every index's newest Pod (by age; one
+    index for a single-Pod render) exited 0 or, still running, said its end in its log (``logged``), and
+    one of them wrote the Result. The last exit's time, or ``now`` when the last end was only said.
+    None otherwise."""
+    completions = int(((job or {}).get("spec") or {}).get("completions") or 1)
+    newest = {_index(pod): pod for pod in pods_by_age(pods)}
+    if job is None or len(newest) < completions:
         return None
-    return str(max((terminated_state(pod) or {})["finishedAt"] for pod in exited))
+    ends = [said_at_end(pod, logged or {}) for pod in newest.values()]
+    if any(end is None for end in ends) or not any(isinstance(end, Result) for end in ends):
+        return None
+    finished = [str(state["finishedAt"]) for pod in newest.values() if (state := terminated_state(pod)) is not None]
+    if len(finished) < len(newest):  # one only said its end: it is over as of now
+        return timestamp(now or datetime.now(UTC))
+    return max(finished)
 
 
 def shares_left_unjoined(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> bool:
@@ -214,7 +254,7 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     failure: Diagnosis | None = None
     invalid: Diagnosis | None = None
     newest = pods[-1] if pods else None
-    exited = renderers_done(job, pods)  # the Pods may show the end before the Job controller does
+    exited = renderers_done(job, pods, seen.ends_logged, seen.now)  # the Pods show the end before the Job does
 
     if seen.invalid_spec is not None:
         invalid = failure = Diagnosis(seen.invalid_reason, seen.invalid_spec)
@@ -227,9 +267,10 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         history = status.get("attemptHistory") or []
         if history and history[-1].get("jobName") == job["metadata"]["name"]:
             history[-1]["outcome"] = "Succeeded"  # as the phase says: the Pods show it before the Job does
-        result = next((m for m in (termination_message(p) for p in reversed(pods)) if isinstance(m, Result)), None)
+        said = (said_at_end(pod, seen.ends_logged) for pod in reversed(pods))
+        result = next((m for m in said if isinstance(m, Result)), None)
         if result is not None:
-            status["output"], status["usage"] = _output(result, pods)
+            status["output"], status["usage"] = _output(result, pods, seen.ends_logged)
         elif old.get("output"):
             status["output"], status["usage"] = old["output"], old.get("usage") or {}
         status["completionTime"] = (

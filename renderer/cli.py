@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("error: %s: %s", failure.reason, failure.message, extra={"fields": {"reason": failure.reason}})
         return exit_code
     write_termination_message(settings.termination_log, report.result)
+    progress.announce_end(report.result)
     progress.finish_line()
     output = report.result.output
     rendered = f"{report.scenes_rendered} scene{'' if report.scenes_rendered == 1 else 's'}"
@@ -169,6 +170,7 @@ def _render_share(job: RenderJob, progress: Progress, index: int, settings: Rend
     shares = settings.shards
     report, done = render_share(job.storyboard, job.config, progress, index, shares, job.usage)
     write_termination_message(settings.termination_log, done)
+    progress.announce_end(done)
     progress.finish_line()
     summary = (
         f"share {index + 1}/{shares}: {len(report.scenes)} scenes in the cache, {report.rendered} rendered, "

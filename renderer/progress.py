@@ -61,6 +61,13 @@ class Progress:
             self.stderr.flush()
         return event
 
+    def announce_end(self, message: Result | ShareDone) -> None:
+        """Say the render's end on the progress stream too (json mode), right after its termination message:
+        the operator, which follows this log, learns of it before the kubelet reports the container ended."""
+        if self.mode == "json":
+            self.stdout.write(encode_termination_message(message) + "\n")
+            self.stdout.flush()
+
     def finish_line(self) -> None:
         if self.mode == "bar":
             self.stderr.write("\r\033[K")

@@ -31,6 +31,9 @@ from videojob.renderer.errors import InvalidSourceError, UploadError
 from videojob.s3 import minio_client
 
 PART_SIZE = 16 * 1024 * 1024
+# An operation slower than this is logged: S3 answers small requests in milliseconds, so one that
+# takes seconds (a stalled server or network) explains a render that stood still.
+SLOW_SECONDS = 3.0
 TRANSIENT_S3_CODES = {
     "InternalError",
     "SlowDown",
@@ -151,6 +154,7 @@ class S3Store:
         from urllib3.exceptions import HTTPError
 
         for attempt in range(1, self.attempts + 1):
+            began = time.monotonic()
             try:
                 return action()
             except S3Error as error:
@@ -161,6 +165,9 @@ class S3Store:
                 problem = str(getattr(error, "reason", None) or error)  # urllib3 wraps the cause
                 if attempt == self.attempts:
                     raise UploadError(f"{what} failed after {attempt} attempts: {problem}") from error
+            finally:
+                if (took := time.monotonic() - began) > SLOW_SECONDS:
+                    log.info("%s took %.1f s (attempt %d)", what, took, attempt)
             log.warning("%s: transient problem (%s), retrying", what, problem)
             time.sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")

@@ -12,6 +12,13 @@ two channels Kubernetes already provides:
   on success, a :class:`Failure` otherwise. In a fanned-out render only the Pod that
   assembles writes the :class:`Result`; every other share Pod writes a :class:`ShareDone`
   with its own usage, so that the operator can add up what every Pod used.
+* **The end, said early**: the same :class:`Result` or :class:`ShareDone`, written as
+  one more line on stdout just after the termination message (:func:`parse_end_line`).
+  The operator reads it from the log it already follows and may call the render over
+  then, instead of a second later, when the kubelet's next look at its containers (a
+  1 s relist) shows the container terminated. The termination message stays the
+  authority: the line is only a head start, and a renderer that never writes it loses
+  nothing but the second.
 
 The exit code tells the Job controller whether to retry: :data:`EXIT_BAD_INPUT`
 means the input can never succeed (the Job's podFailurePolicy fails at once);
@@ -192,6 +199,15 @@ def parse_termination_message(text: str | None) -> Result | Failure | None:
     except ValidationError:
         return None
     return None
+
+
+def parse_end_line(line: str) -> Result | ShareDone | None:
+    """The :class:`Result` or :class:`ShareDone` a renderer wrote on this log line, else None (any other line)."""
+    line = line.strip()
+    if not line.startswith("{") or (RESULT_KIND not in line and SHARE_KIND not in line):
+        return None
+    message = parse_termination_message(line) or parse_share_message(line)
+    return message if isinstance(message, Result | ShareDone) else None
 
 
 def parse_share_message(text: str | None) -> ShareDone | None:

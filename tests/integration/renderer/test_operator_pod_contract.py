@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from videojob.contract import EXIT_BAD_INPUT, Failure, FailureReason, Result, parse_termination_message
+from videojob.contract import (
+    EXIT_BAD_INPUT,
+    Failure,
+    FailureReason,
+    Result,
+    parse_end_line,
+    parse_termination_message,
+)
 from videojob.operator.builders import RENDERER_CONTAINER, SCRATCH_DIR, build_renderer_job, build_spec_configmap
 from videojob.operator.settings import OperatorSettings
 from videojob.spec import RENDERER_SPEC_FILE, VideoJobSpec
@@ -75,6 +82,8 @@ def test_a_markdown_videojob_renders_from_the_pod_environment_into_its_output_pr
     assert result.output.contact_sheet == f"{prefix.strip('/')}/contact-sheet.png"  # drawn in the Pod's scratch
     assert minio_server.client().stat_object(minio_server.bucket, result.output.contact_sheet).size > 0
     assert not (tmp_path / "scratch" / "out").exists()  # nothing written outside the bucket but scratch
+    # The end said on the progress stream too, the operator's head start on the kubelet: the last line there.
+    assert parse_end_line(run.stdout.splitlines()[-1]) == result
 
 
 def test_a_storyboard_videojob_with_injected_latex_fails_as_bad_input(minio_server, tmp_path):

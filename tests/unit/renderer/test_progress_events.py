@@ -2,7 +2,7 @@
 
 import io
 
-from videojob.contract import parse_progress_line
+from videojob.contract import ShareDone, Usage, parse_end_line, parse_progress_line
 from videojob.renderer.progress import Progress, render_bar
 
 
@@ -26,3 +26,12 @@ def test_the_bar_shows_stage_scene_and_eta():
     assert line.startswith("[##########") and "40.0%" in line
     assert line.endswith("Rendering scene 3/7 ETA 1m15s")
     assert "Rendering scene 3/7" in err.getvalue()
+
+
+def test_the_end_goes_out_on_the_progress_stream_as_the_termination_message_says_it():
+    out, err = io.StringIO(), io.StringIO()
+    done = ShareDone(index=0, shares=2, usage=Usage(cpuSeconds=11.5, scenesRendered=5))
+    Progress("json", stdout=out).announce_end(done)
+    assert [parse_end_line(line) for line in out.getvalue().splitlines()] == [done]
+    Progress("bar", stderr=err).announce_end(done)  # a person at a terminal: the summary line says it
+    assert err.getvalue() == ""
