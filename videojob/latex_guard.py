@@ -15,6 +15,13 @@ The rules are deliberately conservative for math: no primitives that touch files
 or category codes, no macro definitions, no ``^^`` character escapes (which can
 spell a backslash and so smuggle a forbidden command past a textual check), and
 only math environments.
+
+Two more kinds are safe but are refused here rather than left to fail later, each with what to
+write instead (:data:`REFUSED_WITH_ADVICE`): the graphics package's boxes (``\\scalebox``,
+``\\resizebox``, ``\\rotatebox``, ``\\reflectbox``), which the equation template does not load, so
+TeX stops at them with "Undefined control sequence" after a renderer Pod has started; and the
+sizes that shrink math or text to half (``\\scriptscriptstyle``, ``\\tiny``), below the smallest text
+the layout ever draws (the layout sizes each equation to stay readable on its own).
 """
 
 from __future__ import annotations
@@ -193,6 +200,24 @@ ALLOWED_ENVIRONMENTS = frozenset(
 # scripting, terminal and log output, and every \open.../\close... stream primitive.
 FORBIDDEN_PREFIXES = ("pdf", "XeTeX", "lua", "tracing", "show", "open", "close")
 
+_NOT_LOADED = (
+    "comes from the graphics package, which equations are not typeset with, so TeX would stop at it "
+    "(Undefined control sequence): remove it; the layout sizes every equation to fit the frame"
+)
+_TOO_SMALL = (
+    "at half size, below the smallest text the video ever shows (a viewer on a phone could not read it): "
+    "remove it; the layout sizes every equation to stay readable"
+)
+# Safe commands refused all the same, each with what to do instead (see the module's docstring).
+REFUSED_WITH_ADVICE = {
+    "scalebox": _NOT_LOADED,
+    "resizebox": _NOT_LOADED,
+    "rotatebox": _NOT_LOADED,
+    "reflectbox": _NOT_LOADED,
+    "scriptscriptstyle": f"sets math {_TOO_SMALL}",
+    "tiny": f"sets text {_TOO_SMALL}",
+}
+
 _CONTROL_SEQUENCE = re.compile(r"\\([A-Za-z@]+|.)", re.DOTALL)
 _ENVIRONMENT = re.compile(r"\\(begin|end)(?![A-Za-z])\s*(\{([^}]*)\})?")
 
@@ -215,6 +240,8 @@ def check_latex(source: str) -> str:
             raise UnsafeLatexError(f"internal command \\{name} is not allowed in LaTeX")
         if name in FORBIDDEN_COMMANDS or name.startswith(FORBIDDEN_PREFIXES):
             raise UnsafeLatexError(f"\\{name} is not allowed in LaTeX (storyboard equations are math only)")
+        if name in REFUSED_WITH_ADVICE:
+            raise UnsafeLatexError(f"\\{name} {REFUSED_WITH_ADVICE[name]}")
     for match in _ENVIRONMENT.finditer(source):
         # A bare \end is TeX's "stop the job"; \begin and \end must name a math environment.
         if match.group(2) is None:
