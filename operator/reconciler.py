@@ -31,6 +31,7 @@ from .events import EventSink
 from .failures import pods_by_age
 from .kube import ClusterApi
 from .launcher import Launcher
+from .lecture_check import LectureChecks
 from .progress import ProgressBoard, follow_until_exit
 from .settings import OperatorSettings
 from .status import Observation, compute_status, shares_left_unjoined, status_patch
@@ -59,6 +60,7 @@ class Reconciler:
         self._refresh_pending = False
         self._kueue_jobs: dict[str, str] = {}  # renderer Job uid -> VideoJob uid, for Kueue's Workload events
         self.launcher = Launcher(settings, kube, self.admission, lambda: self.events)
+        self.lectures = LectureChecks()
 
     # --- running ------------------------------------------------------------------------------
 
@@ -87,6 +89,7 @@ class Reconciler:
         self.admission.settle(uid)
         self.queue.forget(uid)
         self.launcher.forget(uid)
+        self.lectures.forget(uid)
         self.refresh_waiting()
 
     def videojob_of_job(self, job_uid: str) -> str | None:
@@ -190,6 +193,11 @@ class Reconciler:
         if job is None and old_status.get("phase") in reasons.TERMINAL_PHASES:
             await self._expire_if_due(body, spec, old_status, now)  # the Job went after the end: status says all
             return
+        if job is None and (refused := self.lectures.refusal(body, spec)) is not None:  # as its renderer would
+            await self._write_status(
+                body, Observation(now=now, invalid_spec=refused.message, invalid_reason=refused.reason)
+            )
+            return
         job, place = await self._apply(body, spec, job)
         new_status = await self._write_status(body, self._observe(uid, spec, job, place, now))
         if new_status["phase"] in reasons.TERMINAL_PHASES:
@@ -225,7 +233,7 @@ class Reconciler:
             return await self.launcher.grow(body, spec, job, pods, started, now) or job, None
         if (evicted := attempts.scratch_eviction(self.world.job_pods(uid, job))) is not None:
             await self.launcher.end_after_eviction(body, job, evicted)  # then a bigger attempt, not the same size
-        await self.launcher.ensure_configmap(body, spec)
+        await self.launcher.ensure_configmap(body, spec, self.world.job_pods(uid, job))
         if spec.suspend and not suspended(job):
             await self.kube.set_job_suspend(namespace, job["metadata"]["name"], True)
             self.admission.settle(uid)
