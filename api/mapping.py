@@ -9,6 +9,9 @@ Mapping decisions:
   ``1920x1080`` high; the same turned upright (``480x854``, ``720x1280``, ``1080x1920``) is
   ``orientation: portrait``, laid out for 9:16 by every template (not a landscape frame cropped).
 * ``seconds`` is ``durationSeconds``, the target length, within the spec's limits.
+* ``markdown`` is parsed here by the renderer's own parser (:func:`videojob.markdown_lecture.lecture_of_spec`):
+  a lecture the renderer would refuse is a 422 naming ``markdown``, with the renderer's words and the line,
+  and no VideoJob is made (it used to be accepted, then failed a minute later inside a renderer Pod).
 * status: Pending/Queued -> ``queued``; Scripting..Uploading -> ``in_progress``;
   Succeeded -> ``completed``; Failed -> ``failed``. A cancelled (suspended) video is
   ``failed`` with error code ``cancelled``: OpenAI's client knows no other terminal state,
@@ -28,9 +31,10 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from videojob import limits as L
+from videojob.markdown_lecture import lecture_of_spec
 from videojob.quality import DEFAULT_ORIENTATION, ORIENTATIONS, QUALITY_PRESETS, Orientation, QualityName
 from videojob.spec import API_GROUP, API_VERSION, KIND, OutputSpec, StoryboardSpec, VideoJobSpec, VoiceSpec
-from videojob.storyboard import ThemeName
+from videojob.storyboard import InvalidStoryboardError, ThemeName
 
 from .errors import GatewayError, first_problem
 from .logs import note_videojob
@@ -188,11 +192,16 @@ def build_spec(request: CreateVideo, llm: Mapping[str, Any] | None = None) -> Vi
     if request.prompt is not None and llm:
         wire["llm"] = dict(llm)
     try:
-        return VideoJobSpec.model_validate(wire)
+        spec = VideoJobSpec.model_validate(wire)
     except ValidationError as error:
         problems = [dict(item) | {"loc": _request_location(item["loc"])} for item in error.errors()]
         param, message = first_problem(problems)
         raise GatewayError(422, "invalid_request", message, param) from None
+    try:
+        lecture_of_spec(spec)
+    except InvalidStoryboardError as error:
+        raise GatewayError(422, "invalid_markdown", str(error), "markdown") from None
+    return spec
 
 
 def _request_location(location: tuple[Any, ...]) -> tuple[Any, ...]:
