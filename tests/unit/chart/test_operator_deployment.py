@@ -46,6 +46,7 @@ DEFAULT_ENV = [
     value("VIDEOJOB_OOM_MEMORY_CEILING", "8Gi"),
     value("VIDEOJOB_SCRATCH_FACTOR", "2"),
     value("VIDEOJOB_SCRATCH_CEILING", "40Gi"),
+    value("VIDEOJOB_CACHE_RETENTION", "0"),
     value("VIDEOJOB_PROGRESS_LOG_TAIL_LINES", "50"),
     value("VIDEOJOB_RENDERER_IMAGE", "ghcr.io/videojob/renderer:0.1.0"),
     value("VIDEOJOB_RENDERER_IMAGE_PULL_POLICY", "IfNotPresent"),
@@ -88,6 +89,7 @@ def test_values_reach_the_env_the_operator_reads() -> None:
         "operator.maxConcurrentRenders=7",
         "operator.oomMemoryFactor=2",
         "operator.oomMemoryCeiling=16Gi",
+        "operator.cacheRetention=30d",
         "operator.presets.high.memory=12Gi",
         "renderer.image.repository=registry.example/renderer",
         "renderer.image.tag=1.2.3",
@@ -100,6 +102,7 @@ def test_values_reach_the_env_the_operator_reads() -> None:
     assert env["VIDEOJOB_NAMESPACES"] == "team-a,team-b"
     assert env["VIDEOJOB_MAX_CONCURRENT_RENDERS"] == "7"
     assert (env["VIDEOJOB_OOM_MEMORY_FACTOR"], env["VIDEOJOB_OOM_MEMORY_CEILING"]) == ("2", "16Gi")
+    assert env["VIDEOJOB_CACHE_RETENTION"] == "30d"
     assert env["VIDEOJOB_PRESETS"] == '{"high":{"memory":"12Gi"}}'
     assert env["VIDEOJOB_RENDERER_IMAGE"] == "registry.example/renderer:1.2.3"
     assert env["VIDEOJOB_RENDERER_SERVICE_ACCOUNT"] == "renderer"
