@@ -108,7 +108,8 @@ def ending_pod(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]])
         return ran_out[0]
     failed_indexes = _failed_indexes(job or {})
     out_of_retries = [pod for pod in finished if completion_index(pod) in failed_indexes]
-    return (out_of_retries or finished or [None])[-1]
+    last_of = out_of_retries or finished
+    return last_of[-1] if last_of else None
 
 
 def ran_out_of_memory(pod: Mapping[str, Any]) -> bool:
