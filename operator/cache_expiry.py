@@ -40,7 +40,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from minio import Minio
@@ -127,17 +127,16 @@ class CacheSweeper:
         retention_seconds: float,
         *,
         prefix: str = CACHE_PREFIX,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         if retention_seconds <= 0:
             raise ValueError("a sweeper needs a retention above 0 (0 keeps the cache: start no sweeper)")
         self._client, self._bucket, self._prefix = client, bucket, prefix
-        self._retention, self._clock = retention_seconds, clock
+        self._retention = retention_seconds
 
     def sweep(self) -> SweepReport:
         """One pass over the prefix (blocking: run it in a thread)."""
         started, cpu_started = time.monotonic(), time.thread_time()
-        now = self._clock()
+        now = time.time()  # S3's LastModified is wall-clock time; the retention's minimum dwarfs any skew
         counts = {"listed": 0, "entries": 0, "removed_entries": 0, "removed_objects": 0, "failed_objects": 0}
         cached_scenes: set[str] = set()
         doomed: list[Entry] = []

@@ -127,3 +127,12 @@ def test_the_sweep_knows_where_the_renderer_keeps_its_cache():
     opened = cache.SceneCache.open(location, cache.S3Access("http://127.0.0.1:9"))
     assert (opened.prefix, opened.videos_prefix) == tuple(f"{CACHE_PREFIX}{kind}" for kind in KEPT_KINDS)
     assert (join_ahead.SPOKEN, cache.MANIFEST) == (SPOKEN, MANIFEST)
+
+
+def test_the_operator_starts_and_stops_the_sweep_with_kopf():
+    import kopf
+
+    from videojob.operator import handlers  # noqa: F401 - what the operator's main registers with kopf
+
+    activities = {handler.fn.__name__ for handler in kopf.get_default_registry()._activities.get_all_handlers()}
+    assert {"start_cache_sweep", "stop_cache_sweep"} <= activities
