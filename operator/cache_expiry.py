@@ -13,6 +13,9 @@ bucket only grows. With ``VIDEOJOB_CACHE_RETENTION`` (0: kept for ever, the defa
   :data:`SPOKEN_RETENTION_SECONDS` (or the retention, if shorter): only the fan-out running now
   reads it, and an announcement removed early costs that Pod a head start, never a different video.
 
+With a retention of 0 nothing is swept, ``spoken/`` included: the cache as it always was, and an
+operator that needs no S3 keys of its own.
+
 Why the operator sweeps rather than setting an S3 lifecycle rule on the bucket: a rule's expiration
 counts whole days from an object's creation, so it cannot tell an entry used an hour ago from one
 nobody has read since it was written (unless every hit rewrote the whole entry), nor honour hours;
