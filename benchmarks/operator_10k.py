@@ -8,23 +8,30 @@ cluster. Printed side by side, in the same run on the same cluster:
 - the operator: seconds from the first create until every renderer Job exists;
 - their ratio (goal <= 1.2), the operator's CPU seconds, and its resident memory with
   every VideoJob present (goal <= 400 MiB), with the machine's load average;
+- then the operator restarted with every VideoJob present (benchmarks/operator_restart.py):
+  seconds until it is live, until a VideoJob created during the restart (and one created
+  the moment it is live) has its renderer Job, and until its first pass over every
+  VideoJob is over, with the creates the API server refused (409) meanwhile;
 - then, idle (every Pod running, nothing changing), the operator's CPU per minute with its
   periodic resync on (``VIDEOJOB_RESYNC_SECONDS=60``) and off (``0``), side by side on the
   same cluster, the operator restarted for each and settled first (``--idle`` seconds each,
   ``--idle-rounds`` alternations): what the resync costs at this count.
 
-``--profile FILE`` profiles the operator with cProfile (a ``sitecustomize`` on its
-PYTHONPATH): the event-loop thread into FILE, the other threads (the API calls) into
-FILE.threads, and prints the top functions of both by own time.
+``--baseline REV`` measures another commit's operator beside this tree's in the same run
+(its packages unpacked by ``git archive``, imported through a ``sitecustomize``): the
+restarts alternate between the two, and ``--bursts baseline,current`` splits the burst
+between them. ``--profile FILE`` profiles every restarted operator with cProfile: the
+event-loop thread into FILE.<variant>.<n>, the other threads into that file's .threads,
+and prints the top functions of each by own time.
 
-    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/operator_10k.py [--count 10000] [--nodes 100]
+    PYTHONSAFEPATH=1 .venv/bin/python -P benchmarks/operator_10k.py [--count 10000] [--nodes 100] \
+        [--baseline REV] [--bursts current] [--restarts 1] [--idle 130]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import pstats
 import subprocess
 import sys
@@ -37,8 +44,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -P leaves the script's folder off sys.path
 
-from operator_harness import JobWatcher, operator_on_local_cluster, requests_per_videojob, videojob, warm_up
-from prometheus_client.parser import text_string_to_metric_families
+from operator_harness import (
+    JobWatcher,
+    OperatorVariant,
+    baseline_variant,
+    operator_on_local_cluster,
+    requests_per_videojob,
+    videojob,
+    warm_up,
+)
+from operator_restart import load_average, print_restarts, refused_creates_by_kind, refused_since, restart
 
 from videojob_devenv.processes import Component
 
@@ -117,26 +132,6 @@ def wait_nodes_ready(bench, count: int, kwok_log: Path, timeout: float = 120) ->
         time.sleep(2)
     tail = "\n".join(kwok_log.read_text(errors="replace").splitlines()[-20:])
     raise SystemExit(f"only {ready} of {count} kwok nodes Ready within {timeout:.0f} s; kwok's log:\n{tail}")
-
-
-def refused_creates(bench) -> str:
-    """The API server's own count of creates it refused, by resource and code (409: the name was taken), from
-    every client: the operator's, the Job controller's, kwok's and this benchmark's."""
-    text = bench.plane.kubectl("get", "--raw", "/metrics").stdout
-    refused: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        if family.name != "apiserver_request":
-            continue
-        for sample in family.samples:
-            labels = sample.labels
-            if sample.name.endswith("_total") and labels.get("verb") == "POST" and labels.get("code", "2")[0] != "2":
-                key = f"{labels.get('resource')} {labels.get('code')}"
-                refused[key] = refused.get(key, 0) + sample.value
-    return ", ".join(f"{key}: {count:.0f}" for key, count in sorted(refused.items())) or "none"
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 @dataclass
@@ -258,28 +253,113 @@ def measure_resync(bench, seconds: float, count: int, rounds: int) -> None:
     )
 
 
+@dataclass
+class Burst:
+    operator: str
+    size: int
+    client: float  # seconds the client took to create the VideoJobs
+    every_job: float  # seconds from the first create until every renderer Job existed
+    cpu: float
+    loop: float
+    requests: str
+    refused: str
+    rss: float
+    peak: float
+    load: str
+
+
+def burst(bench, watcher, operator: str, size: int, prefix: str, expected: int, args) -> Burst:
+    """``size`` VideoJobs as fast as ``args.workers`` client threads create them; ``expected`` Jobs in all after."""
+    cpu_before, loop_before = bench.operator_cpu_seconds(), bench.operator_loop_cpu_seconds()
+    requests_before, refused_before = bench.operator_requests(), refused_creates_by_kind(bench)
+    print(f"{operator}: a burst of {size} VideoJobs (load average before: {load_average()}) ...", flush=True)
+    began = time.monotonic()
+    with ThreadPoolExecutor(args.workers) as pool:
+        list(pool.map(lambda i: bench.create(videojob(f"{prefix}{i:05d}")), range(size)))
+    client = time.monotonic() - began
+    if not watcher.wait_for(expected, 1800):
+        raise SystemExit(f"only {len(watcher.seen)} of {expected} Jobs within 1800 s")
+    every_job = max(watcher.seen.values()) - began
+    cpu = bench.operator_cpu_seconds() - cpu_before
+    loop = bench.operator_loop_cpu_seconds() - loop_before
+    load = load_average()
+    time.sleep(args.settle)
+    rss, peak = bench.operator_rss_mib()
+    return Burst(
+        operator,
+        size,
+        client,
+        every_job,
+        cpu,
+        loop,
+        requests_per_videojob(requests_before, bench.operator_requests(), size),
+        refused_since(refused_before, refused_creates_by_kind(bench)),
+        rss,
+        peak,
+        load,
+    )
+
+
+def print_bursts(bursts: list[Burst], videojobs: int, nodes: int) -> None:
+    print(f"bursts on {nodes} kwok nodes ({videojobs} VideoJobs in the end):")
+    print(
+        f"{'operator':>18}{'VideoJobs':>10}{'client s':>10}{'every Job s':>13}{'ratio':>7}{'CPU ms/VJ':>11}"
+        f"{'loop ms/VJ':>12}{'RSS MiB':>9}{'peak':>6}  load after  refused creates"
+    )
+    for run in bursts:
+        print(
+            f"{run.operator:>18}{run.size:>10}{run.client:>10.1f}{run.every_job:>13.1f}"
+            f"{run.every_job / run.client:>7.2f}{run.cpu * 1000 / run.size:>11.1f}{run.loop * 1000 / run.size:>12.1f}"
+            f"{run.rss:>9.0f}{run.peak:>6.0f}  {run.load:<11} {run.refused}",
+            flush=True,
+        )
+    for run in bursts:
+        print(f"  {run.operator}: API requests per VideoJob: {run.requests}", flush=True)
+    print("goals: ratio <= 1.2; RSS <= 400 MiB at 10,000", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000, help="VideoJobs in all, the warm-up included")
     parser.add_argument("--nodes", type=int, default=100)
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait before reading memory")
+    parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait after a burst, before its memory")
+    parser.add_argument("--baseline", help="a commit whose operator is measured beside this tree's (git rev)")
+    parser.add_argument(
+        "--bursts",
+        default="current",
+        help="which operator makes each burst, comma-separated (current, baseline); --count is split among them",
+    )
+    parser.add_argument("--restarts", type=int, default=1, help="restarts of each operator (alternating); 0: none")
     parser.add_argument("--idle", type=float, default=130.0, help="seconds of idle per resync setting; 0: none")
     parser.add_argument("--idle-rounds", type=int, default=1, help="times to alternate resync on and off")
-    parser.add_argument("--profile", type=Path, help="write a cProfile of the operator's event loop here")
+    parser.add_argument("--profile", type=Path, help="cProfile every restarted operator into FILE.<variant>.<n>")
     args = parser.parse_args()
-    hook_dir = tempfile.TemporaryDirectory(prefix="vj-profile-")
+    bursts = [name.strip() for name in args.bursts.split(",") if name.strip()]
+    if "baseline" in bursts and not args.baseline:
+        parser.error("--bursts names baseline: give --baseline REV")
+    workdir = tempfile.TemporaryDirectory(prefix="vj-10k-")
+    profile_hook = PROFILE_HOOK if args.profile else ""
+    current = OperatorVariant("current")
     if args.profile:
-        Path(hook_dir.name, "sitecustomize.py").write_text(PROFILE_HOOK)
-        # No empty entry: that would put the current directory (and its operator/) on the path.
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [hook_dir.name, os.environ.get("PYTHONPATH")]))
-        os.environ["VIDEOJOB_BENCH_PROFILE"] = str(args.profile.resolve())
-    burst_size = args.count - 1  # the warm-up VideoJob is the first of --count
+        current_hook = Path(workdir.name, "current-hook")
+        current_hook.mkdir()
+        (current_hook / "sitecustomize.py").write_text(PROFILE_HOOK)
+        current = OperatorVariant("current", current_hook)
+    variants = {"current": current}
+    if args.baseline:
+        variants["baseline"] = baseline_variant(args.baseline, Path(workdir.name), profile_hook)
+    profiles: list[Path] = []
+
+    def profile_for(variant: str) -> Path | None:
+        if not args.profile:
+            return None
+        profiles.append(Path(f"{args.profile.resolve()}.{variant}.{len(profiles)}"))
+        return profiles[-1]
+
     # Every VideoJob holds a render slot (kwok Pods never finish); the setting's ceiling is 10,000.
-    with operator_on_local_cluster(max_concurrent_renders=args.count) as bench:
-        if args.profile:
-            os.environ.pop("PYTHONPATH")  # only the operator is profiled, not kwok or kubectl
-        kwok_log = Path(hook_dir.name) / "kwok.log"
+    with operator_on_local_cluster(max_concurrent_renders=min(args.count + 8 * args.restarts + 8, 10_000)) as bench:
+        kwok_log = Path(workdir.name) / "kwok.log"
         kwok = start_kwok(bench.plane.kubeconfig, kwok_log)
         try:
             nodes = "\n".join(json.dumps(kwok_node(f"kwok-node-{i:03d}")) for i in range(args.nodes))
@@ -289,49 +369,37 @@ def main() -> None:
             watcher = JobWatcher(bench.api)
             watcher.start()
             warm_up(bench, watcher)
-            rss_idle, _ = bench.operator_rss_mib()
-            cpu_before, loop_before = bench.operator_cpu_seconds(), bench.operator_loop_cpu_seconds()
-            requests_before = bench.operator_requests()
-            print(f"load average before the burst: {load_average()}", flush=True)
-            began = time.monotonic()
-            with ThreadPoolExecutor(args.workers) as pool:
-                list(pool.map(lambda i: bench.create(videojob(f"burst-{i:05d}")), range(burst_size)))
-            client = time.monotonic() - began
-            if not watcher.wait_for(args.count, 1800):
-                raise SystemExit(f"only {len(watcher.seen) - 1} of {burst_size} Jobs within 1800 s")
-            burst = max(watcher.seen.values()) - began
-            cpu = bench.operator_cpu_seconds() - cpu_before
-            loop = bench.operator_loop_cpu_seconds() - loop_before
-            print(f"load average after the burst: {load_average()}", flush=True)
-            print(f"{'':34}{'seconds':>10}")
-            print(f"{'client creates ' + str(burst_size) + ' VideoJobs':34}{client:>10.1f}")
-            print(f"{'every renderer Job exists':34}{burst:>10.1f}")
-            print(f"ratio operator/client: {burst / client:.2f} (goal <= 1.2); operator CPU {cpu:.1f}s", flush=True)
-            per_videojob = 1000 / burst_size  # ms
-            print(
-                f"operator CPU per VideoJob: {cpu * per_videojob:.1f} ms (event loop {loop * per_videojob:.1f} ms, "
-                f"other threads {(cpu - loop) * per_videojob:.1f} ms)",
-                flush=True,
-            )
-            time.sleep(args.settle)
-            requests = requests_per_videojob(requests_before, bench.operator_requests(), burst_size)
-            print(f"operator API requests per VideoJob (until {args.settle:.0f} s after): {requests}", flush=True)
-            print(f"creates the API server refused (all clients): {refused_creates(bench)}", flush=True)
-            rss, peak = bench.operator_rss_mib()
-            print(
-                f"operator memory with {args.count} VideoJobs on {args.nodes} kwok nodes: RSS {rss:.0f} MiB "
-                f"(idle before {rss_idle:.0f} MiB, peak {peak:.0f} MiB; goal <= 400 MiB)",
-                flush=True,
-            )
-            measure_resync(bench, args.idle, args.count, args.idle_rounds)
+            videojobs, running, done = 1, "current", []
+            sizes = [(args.count - 1) // len(bursts)] * len(bursts)
+            sizes[-1] += args.count - 1 - sum(sizes)
+            for number, (operator, size) in enumerate(zip(bursts, sizes, strict=True)):
+                if operator != running:
+                    bench.restart_operator(env=variants[operator].environment())
+                    wait_settled(bench, videojobs, most_per_second=videojobs / 60 * 1.5 + 5)
+                    running = operator
+                done.append(burst(bench, watcher, variants[operator].name, size, f"b{number}-", videojobs + size, args))
+                videojobs += size
+            print_bursts(done, videojobs, args.nodes)
+            restarts = []
+            order = ["baseline", "current"] if args.baseline else ["current"]
+            for round_ in range(args.restarts):
+                for name in order:
+                    figures = restart(bench, watcher, variants[name], videojobs, f"{round_}-{name}", profile_for(name))
+                    videojobs += 2
+                    restarts.append(figures)
+                    print_restarts(restarts[-1:], videojobs)
+                    wait_settled(bench, videojobs, most_per_second=videojobs / 60 * 1.5 + 5)
+            if restarts:
+                print_restarts(restarts, videojobs)
+            measure_resync(bench, args.idle, videojobs, args.idle_rounds)
             watcher.stopping.set()
         finally:
             kwok.stop()
-    for profile in (args.profile, Path(f"{args.profile}.threads")) if args.profile else ():
+    for profile in [path for p in profiles for path in (p, Path(f"{p}.threads"))]:
         if profile.exists():
             print(f"--- {profile.name}")
             pstats.Stats(str(profile)).sort_stats("tottime").print_stats(25)
-    hook_dir.cleanup()
+    workdir.cleanup()
 
 
 if __name__ == "__main__":

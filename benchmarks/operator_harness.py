@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,52 @@ from videojob_devenv.operator_process import OperatorProcess, start_operator
 from videojob_devenv.processes import free_port
 
 NAMESPACE = "bench"
+# Put on a baseline operator's PYTHONPATH: the editable install's finder then imports the product's packages
+# from another commit's tree (git archive), everything else (kopf, the client) from the same virtualenv.
+BASELINE_HOOK = """\
+import sys as _sys
+for _finder in _sys.meta_path:
+    _module = _sys.modules.get(getattr(_finder, "__module__", ""))
+    if "videojob.operator" in getattr(_module, "MAPPING", {{}}):
+        _module.MAPPING.update({mapping!r})
+"""
+PACKAGE_FOLDERS = {
+    "videojob": "videojob",
+    "videojob.operator": "operator",
+    "videojob.renderer": "renderer",
+    "videojob.api": "api",
+}
+
+
+@dataclass
+class OperatorVariant:
+    """Which code a (re)started operator runs: ``current`` (this tree) or ``baseline`` (another commit)."""
+
+    name: str
+    hook_dir: Path | None = None  # holds the sitecustomize that points the imports at the baseline's tree
+
+    def environment(self, profile: Path | None = None) -> dict[str, str]:
+        env = {"PYTHONPATH": str(self.hook_dir)} if self.hook_dir else {}
+        if profile is not None:
+            env["VIDEOJOB_BENCH_PROFILE"] = str(profile)
+        return env
+
+
+def baseline_variant(revision: str, workdir: Path, profile_hook: str = "") -> OperatorVariant:
+    """The operator of commit ``revision``, unpacked (``git archive``, the repository untouched) under ``workdir``."""
+    tree = workdir / "baseline-tree"
+    tree.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", revision, *sorted(set(PACKAGE_FOLDERS.values()))],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    hook = workdir / "baseline-hook"
+    hook.mkdir()
+    mapping = {package: str(tree / folder) for package, folder in PACKAGE_FOLDERS.items()}
+    (hook / "sitecustomize.py").write_text(BASELINE_HOOK.format(mapping=mapping) + profile_hook)
+    return OperatorVariant(f"baseline {revision}", hook)
 
 
 def videojob(name: str) -> dict:
@@ -122,15 +169,23 @@ class Bench:
     settings: dict[str, str] = field(default_factory=dict)
     log: Path | None = None
 
-    def restart_operator(self, timeout: float = 600, **changed: str) -> float:
-        """Stop the operator and start it again with these settings changed (the rest as before); the seconds until
-        it is live (it lists every object first: over a minute at 10,000 on a loaded machine). Its counters start
-        from 0 again."""
+    def restart_operator(
+        self,
+        timeout: float = 600,
+        env: Mapping[str, str] | None = None,
+        between: Callable[[], None] | None = None,
+        **changed: str,
+    ) -> float:
+        """Stop the operator and start it again with these settings changed (the rest as before) and ``env`` (this
+        start only); ``between`` runs while no operator runs. The seconds until it is live (at 10,000 on a loaded
+        machine the starting commit took over a minute). Its counters start from 0 again."""
         assert self.log is not None
         self.operator.stop(grace=20)
+        if between is not None:
+            between()
         self.settings = self.settings | changed
         self.operator = start_operator(
-            self.plane.kubeconfig, NAMESPACE, self.log, settings=self.settings, timeout=timeout
+            self.plane.kubeconfig, NAMESPACE, self.log, settings=self.settings | dict(env or {}), timeout=timeout
         )
         return self.operator.started_in
 

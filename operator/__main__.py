@@ -24,7 +24,7 @@ def main() -> int:
     except SettingsError as error:
         print(f"videojob-operator: {error}", file=sys.stderr)
         return 2
-    from . import handlers  # noqa: F401 - registers the handlers
+    from . import startup  # noqa: F401 - registers the start-up and, through it, the handlers
 
     liveness = os.environ.get("VIDEOJOB_LIVENESS_ENDPOINT", "http://0.0.0.0:8081/healthz") or None
     kopf.run(

@@ -33,6 +33,7 @@ WATCH_SECONDS = 300  # the server ends a watch after this long; it is resumed at
 RETRY_DELAYS = (0.5, 1, 2)
 
 Slim = Callable[[Mapping[str, Any]], dict[str, Any]]
+OwnerOf = Callable[[Mapping[str, Any]], str | None]  # the uid an object is kept under, from its metadata
 OnEvent = Callable[[str, str, Mapping[str, Any]], None]  # (ADDED | MODIFIED | DELETED, owner uid, the object)
 
 
@@ -78,29 +79,40 @@ class OwnedObjects(Mapping[str, list[Mapping[str, Any]]]):
         return owner
 
 
+def own_uid(metadata: Mapping[str, Any]) -> str | None:
+    """Keep an object under its own uid (the VideoJobs themselves)."""
+    return metadata.get("uid")
+
+
 class Informer:
-    """One collection (``path``, e.g. a namespace's Jobs) with a label selector, kept in ``store``."""
+    """One collection (``path``, e.g. a namespace's Jobs) with a label selector, kept in ``store`` by owner:
+    the value of the label ``owner`` names, or what ``owner(metadata)`` returns."""
 
     def __init__(
         self,
         api: CollectionApi,
         path: str,
         selector: str,
-        owner_label: str,
+        owner: str | OwnerOf,
         slim: Slim,
         store: OwnedObjects,
         on_event: OnEvent,
     ) -> None:
-        self.api, self.path, self.selector, self.owner_label = api, path, selector, owner_label
+        self.api, self.path, self.selector = api, path, selector
+        self.owner_of: OwnerOf = (
+            (lambda metadata: (metadata.get("labels") or {}).get(owner)) if isinstance(owner, str) else owner
+        )
         self.slim, self.store, self.on_event = slim, store, on_event
         self._seen: set[str] = set()  # uids of this collection's objects in the store
         self._version = ""
+        self.synced = asyncio.Event()  # set once the first list is in the store
 
     async def sync(self) -> None:
         """List every object (page by page), replace this collection's part of the store; retried until it works."""
         for attempt in itertools.count():
             try:
                 await self._list()
+                self.synced.set()
                 return
             except (OperatorError, ValueError) as error:  # ValueError: a line that is not JSON
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
@@ -124,7 +136,7 @@ class Informer:
 
     async def _list(self) -> None:
         listed: dict[str, Mapping[str, Any]] = {}
-        params = {"labelSelector": self.selector, "limit": str(PAGE_SIZE)}
+        params = {"limit": str(PAGE_SIZE)} | ({"labelSelector": self.selector} if self.selector else {})
         while True:
             page = await self.api.list_page(self.path, params)
             for item in page.get("items") or []:
@@ -143,11 +155,9 @@ class Informer:
             self._apply("ADDED", item)
 
     async def _watch(self) -> None:
-        params = {
-            "labelSelector": self.selector,
-            "resourceVersion": self._version,
-            "timeoutSeconds": str(WATCH_SECONDS),
-        }
+        params = {"resourceVersion": self._version, "timeoutSeconds": str(WATCH_SECONDS)} | (
+            {"labelSelector": self.selector} if self.selector else {}
+        )
         async for event in self.api.watch(self.path, params):
             kind, obj = event.get("type"), event.get("object") or {}
             if kind == "ERROR":
@@ -162,7 +172,7 @@ class Informer:
 
     def _apply(self, kind: str, obj: Mapping[str, Any]) -> None:
         metadata = obj["metadata"]
-        owner = (metadata.get("labels") or {}).get(self.owner_label)
+        owner = self.owner_of(metadata)
         if kind == "DELETED" or not owner:
             self._seen.discard(metadata["uid"])
             owner = self.store.remove(metadata["uid"]) or owner
