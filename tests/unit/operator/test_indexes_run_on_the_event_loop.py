@@ -16,6 +16,6 @@ from videojob.operator import handlers  # noqa: F401 - registers the handlers
 
 def test_every_index_handler_is_a_coroutine_so_kopf_calls_it_on_the_event_loop():
     indexers = list(kopf.get_default_registry()._indexing.get_all_handlers())
-    assert {handler.id for handler in indexers} >= {"videojobs_by_uid", "priority_values"}
+    assert {handler.id for handler in indexers} >= {"workloads_by_job", "priority_values"}
     plain = [handler.id for handler in indexers if not inspect.iscoroutinefunction(handler.fn)]
     assert plain == [], f"kopf would run these on a thread per watch event: {plain}"

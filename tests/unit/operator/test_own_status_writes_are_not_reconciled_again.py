@@ -2,7 +2,7 @@
 
 Every status write comes back as a MODIFIED watch event. Reconciling it again recomputes
 a status that cannot have changed: in a burst of VideoJobs that is a reconcile per write
-for nothing. kopf may fold earlier events of the VideoJob into that one (only the newest
+for nothing. a watch may fold earlier events of the VideoJob into that one (only the newest
 body of a quick series is handled), so the echo counts as ours only when the write had
 seen the current spec, no deletion had begun and the finalizers were as retention wants.
 """
@@ -10,15 +10,14 @@ seen the current spec, no deletion had begun and the finalizers were as retentio
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
-
-import kopf
+from typing import Any
 
 from videojob.operator import handlers
 from videojob.operator.cleanup import FINALIZER, OutputCleaner
 from videojob.operator.informer import OwnedObjects
 from videojob.operator.reconciler import Reconciler
 from videojob.operator.settings import OperatorSettings
+from videojob.operator.world import World
 
 
 class StatusEchoingApi:
@@ -59,17 +58,15 @@ def _written_and_echoed(kube, monkeypatch, **changes: Any):
     settings = OperatorSettings()
     reconciler = Reconciler(settings, api, OutputCleaner(settings), events=lambda *event: None)
     videojob = kube.videojob()
-    indexes = {"videojobs_by_uid": {kube.UID: [videojob]}, "priority_values": {}, "workloads_by_job": {}}
-    memo = kopf.Memo(reconciler=reconciler, jobs=OwnedObjects(), pods=OwnedObjects())
+    world = World(videojobs={kube.UID: [videojob]}, jobs=OwnedObjects(), pods=OwnedObjects(), priorities={})
 
     async def main() -> int:
-        handlers._reconciler(memo, indexes)
+        reconciler.bind(world)
         await reconciler.reconcile(kube.UID)
         echo = {**videojob, "status": api.status_patches[-1]}
         echo["metadata"] = {**videojob["metadata"], "resourceVersion": str(api.version)} | changes.pop("metadata", {})
         echo.update(changes)
-        changed: Any = handlers.videojob_changed  # the plain coroutine under kopf's decorator
-        await changed(type="MODIFIED", uid=kube.UID, body=kopf.Body(cast(Any, echo)), memo=memo, **indexes)
+        handlers.videojob_changed(reconciler, "MODIFIED", kube.UID, echo)  # as the VideoJob watch hands it on
         return len(reconciler.queue)
 
     return asyncio.run(main()), api

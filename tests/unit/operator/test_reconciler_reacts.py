@@ -93,12 +93,14 @@ def test_a_new_videojob_gets_its_configmap_and_job_and_a_pending_status(kube, mo
 def test_after_a_restart_an_existing_job_is_never_created_again(kube, monkeypatch):
     reconciler, api, _ = _reconciler(monkeypatch)
     videojob = kube.videojob()
+    starting = kube.pod(phase="Pending", state={"waiting": {"reason": "ContainerCreating"}})
     reconciler.bind(
-        _world(kube, videojobs=[videojob], jobs=[(kube.UID, kube.job(active=1))], pods=[(kube.UID, kube.pod())])
+        _world(kube, videojobs=[videojob], jobs=[(kube.UID, kube.job(active=1))], pods=[(kube.UID, starting)])
     )
     asyncio.run(reconciler.reconcile(kube.UID))
     asyncio.run(reconciler.reconcile(kube.UID))
-    # Only the spec ConfigMap is made sure of, once: a crash may have come between the two creates.
+    # Only the spec ConfigMap is made sure of, once: a crash may have come between the two creates (its Pod has
+    # not started, so it may be waiting for it; one that started had it: see test_creates_are_expected.py).
     assert [m["kind"] for m in api.created] == ["ConfigMap"]
 
 
