@@ -12,6 +12,13 @@ Pure functions, no API calls. The design (the README's contract section has the 
   single-Pod render does, and writes the one :class:`~videojob.contract.Result`. No Pod is
   started to hand over to; every other index writes a ``share/v1`` message with its usage,
   and the status adds every Pod's figures up (:func:`.status.every_pods_usage`).
+* An index that runs out of room ends the whole attempt, as a single Pod's does: an OOM kill
+  fails the Job at once (podFailurePolicy), an eviction for scratch the operator ends
+  (backoffLimit 0), so that no index is retried at the size it outgrew; the Job controller then
+  stops the other indexes. Attempt N+1 is the same fan-out with the grown size (:mod:`.attempts`,
+  read from the Pod that ran out, not the last to exit: :func:`.failures.ending_pod`), and every
+  index finds in the cache the scenes any index of attempt N finished, so it loses at most each
+  stopped index's scene in progress.
 * ``auto`` picks N from the scene count and the quality: each Pod costs a start-up (the
   image, Python, Manim's import), so a Pod must get enough drawing to pay for it, and
   drawing costs more the higher the quality.
