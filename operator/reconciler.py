@@ -163,7 +163,7 @@ class Reconciler:
             for start in range(0, RESYNC_TICKS * share, share):
                 await asyncio.sleep(self.settings.resync_seconds / RESYNC_TICKS)
                 for uid in uids[start : start + share]:
-                    self.queue.add(uid)
+                    self.queue.add(uid, low_priority=True)  # only a look: watch events go first
 
     def _kick_waiting(self) -> None:
         self._refresh_pending = False
