@@ -134,5 +134,6 @@ def test_the_operator_starts_and_stops_the_sweep_with_kopf():
 
     from videojob.operator import handlers  # noqa: F401 - what the operator's main registers with kopf
 
-    activities = {handler.fn.__name__ for handler in kopf.get_default_registry()._activities.get_all_handlers()}
+    registered = kopf.get_default_registry()._activities.get_all_handlers()
+    activities = {getattr(handler.fn, "__name__", "") for handler in registered}
     assert {"start_cache_sweep", "stop_cache_sweep"} <= activities
