@@ -20,6 +20,7 @@ import itertools
 import logging
 import subprocess
 import tempfile
+import time
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ from videojob.renderer.voice_languages import (
 )
 from videojob.spec import VoiceSpec
 
+# A clip that takes longer than this to speak is logged: a sentence takes espeak milliseconds and Piper
+# well under a second a core, so seconds mean a stall worth seeing in the log.
+SLOW_SPEECH_SECONDS = 5.0
 SAMPLE_RATE = 48_000  # AAC frames are 1024 samples: at 48 kHz that is 21 ms of rounding, well inside 50 ms
 log = logging.getLogger(__name__)
 
@@ -246,8 +250,11 @@ class Narrator:
                 continue
             with tempfile.TemporaryDirectory(prefix="tts-") as scratch:
                 raw = Path(scratch) / "raw.wav"
+                began = time.monotonic()
                 try:
                     self._engines[voice.provider].synthesise(text, voice, raw)
+                    if (took := time.monotonic() - began) > SLOW_SPEECH_SECONDS:  # a stall, told apart from S3's
+                        log.info("voice %s took %.1f s for %d characters", voice.spec, took, len(text))
                     self.characters += len(text) if voice.provider != "none" else 0
                     normalise_audio(raw, target)
                 except NarrationError as error:
