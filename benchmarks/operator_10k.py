@@ -331,6 +331,9 @@ def main() -> None:
         help="which operator makes each burst, comma-separated (current, baseline); --count is split among them",
     )
     parser.add_argument("--restarts", type=int, default=1, help="restarts of each operator (alternating); 0: none")
+    parser.add_argument(
+        "--restart-timeout", type=float, default=1200.0, help="seconds a restart's figures are waited for, at most"
+    )
     parser.add_argument("--idle", type=float, default=130.0, help="seconds of idle per resync setting; 0: none")
     parser.add_argument("--idle-rounds", type=int, default=1, help="times to alternate resync on and off")
     parser.add_argument("--profile", type=Path, help="cProfile every restarted operator into FILE.<variant>.<n>")
@@ -384,11 +387,15 @@ def main() -> None:
             order = ["baseline", "current"] if args.baseline else ["current"]
             for round_ in range(args.restarts):
                 for name in order:
-                    figures = restart(bench, watcher, variants[name], videojobs, f"{round_}-{name}", profile_for(name))
+                    tag, profile = f"{round_}-{name}", profile_for(name)
+                    figures = restart(bench, watcher, variants[name], videojobs, tag, profile, args.restart_timeout)
                     videojobs += 2
                     restarts.append(figures)
                     print_restarts(restarts[-1:], videojobs)
-                    wait_settled(bench, videojobs, most_per_second=videojobs / 60 * 1.5 + 5)
+                    try:
+                        wait_settled(bench, videojobs, videojobs / 60 * 1.5 + 5, timeout=args.restart_timeout)
+                    except SystemExit as unsettled:
+                        print(f"  (went on: {unsettled})", flush=True)
             if restarts:
                 print_restarts(restarts, videojobs)
             measure_resync(bench, args.idle, videojobs, args.idle_rounds)

@@ -24,7 +24,7 @@ from pathlib import Path
 from operator_harness import Bench, JobWatcher, OperatorVariant, requests_per_videojob, videojob
 from prometheus_client.parser import text_string_to_metric_families
 
-FIRST_PASS_TIMEOUT = 1200.0
+FIRST_PASS_TIMEOUT = 1200.0  # benchmarks/operator_10k.py --restart-timeout
 
 
 def refused_creates_by_kind(bench: Bench) -> dict[str, float]:
@@ -51,15 +51,17 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def own_first_pass(bench: Bench) -> tuple[float, float] | None:
-    """(seconds, VideoJobs) of the operator's own first-pass report, once it has one."""
+def own_first_pass(bench: Bench) -> tuple[float, float, float] | None:
+    """(seconds, VideoJobs, seconds until its lists were in) of the operator's own first-pass report, once it has
+    one."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{bench.metrics_port}/metrics", timeout=10).read().decode()
     found: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
-        if family.name in ("videojob_operator_first_pass_seconds", "videojob_operator_first_pass_videojobs"):
+        if family.name.startswith("videojob_operator_first_pass_"):
             found[family.name] = family.samples[0].value if family.samples else 0.0
     seconds = found.get("videojob_operator_first_pass_seconds", 0.0)
-    return (seconds, found.get("videojob_operator_first_pass_videojobs", 0.0)) if seconds > 0 else None
+    listed = found.get("videojob_operator_first_pass_listed_seconds", 0.0)
+    return (seconds, found.get("videojob_operator_first_pass_videojobs", 0.0), listed) if seconds > 0 else None
 
 
 @dataclass
@@ -69,17 +71,25 @@ class RestartFigures:
     job_of_one_made_while_down: float  # seconds from the start until that VideoJob's renderer Job exists
     job_of_one_made_once_live: float  # seconds from its create until its Job exists
     first_pass: float  # seconds from the start until the operator has reconciled once per VideoJob
-    own_first_pass: tuple[float, float] | None  # the operator's own report: seconds, VideoJobs
+    own_first_pass: tuple[float, float, float] | None  # the operator's own report: seconds, VideoJobs, listed after
     cpu: float  # the operator's CPU seconds until then
+    rss: float  # its resident memory then, MiB
     requests: str
     refused: str
     load: str
 
 
 def restart(
-    bench: Bench, watcher: JobWatcher, variant: OperatorVariant, videojobs: int, tag: str, profile: Path | None = None
+    bench: Bench,
+    watcher: JobWatcher,
+    variant: OperatorVariant,
+    videojobs: int,
+    tag: str,
+    profile: Path | None = None,
+    timeout: float = FIRST_PASS_TIMEOUT,
 ) -> RestartFigures:
-    """Restart into ``variant`` with ``videojobs`` VideoJobs present (two more are made here)."""
+    """Restart into ``variant`` with ``videojobs`` VideoJobs present (two more are made here); a figure not
+    reached within ``timeout`` seconds of the start is given as that many (printed ">N")."""
     refused_before = refused_creates_by_kind(bench)
     while_down, once_live = f"restart-{tag}-down", f"restart-{tag}-live"
     started: list[float] = []
@@ -93,15 +103,15 @@ def restart(
     created_once_live = time.monotonic()
     requests_before: dict[str, float] = {}  # the new process's counters start from 0
     total = videojobs + 2
-    deadline = started[0] + FIRST_PASS_TIMEOUT
+    deadline = started[0] + timeout
     first_pass: float | None = None
-    own: tuple[float, float] | None = None
-    cpu, requests = 0.0, ""
+    own: tuple[float, float, float] | None = None
+    cpu, rss, requests = 0.0, 0.0, ""
     while time.monotonic() < deadline and (first_pass is None or own is None):
         counts = bench.operator_requests()
         if first_pass is None and counts.get("reconciles", 0.0) >= total:
             first_pass = time.monotonic() - started[0]
-            cpu = bench.operator_cpu_seconds()
+            cpu, rss = bench.operator_cpu_seconds(), bench.operator_rss_mib()[0]
             requests = requests_per_videojob(requests_before, counts, total)
         if own is None:
             own = own_first_pass(bench)
@@ -109,19 +119,20 @@ def restart(
             break  # the baseline reports none
         time.sleep(0.25)
     if first_pass is None:
-        raise SystemExit(f"{variant.name}: fewer than {total} reconciles within {FIRST_PASS_TIMEOUT:.0f} s")
-    down_job = watcher.wait_name(while_down, FIRST_PASS_TIMEOUT)
-    live_job = watcher.wait_name(once_live, FIRST_PASS_TIMEOUT)
-    if down_job is None or live_job is None:
-        raise SystemExit(f"{variant.name}: no Job for {while_down} or {once_live}")
+        print(f"{variant.name}: fewer than {total} reconciles within {timeout:.0f} s", flush=True)
+        cpu, rss = bench.operator_cpu_seconds(), bench.operator_rss_mib()[0]
+        requests = requests_per_videojob(requests_before, bench.operator_requests(), total)
+    down_job = watcher.wait_name(while_down, max(1.0, deadline - time.monotonic()))
+    live_job = watcher.wait_name(once_live, max(1.0, deadline - time.monotonic()))
     return RestartFigures(
         variant=variant.name,
         live=live,
-        job_of_one_made_while_down=down_job - started[0],
-        job_of_one_made_once_live=live_job - created_once_live,
-        first_pass=first_pass,
+        job_of_one_made_while_down=down_job - started[0] if down_job is not None else timeout,
+        job_of_one_made_once_live=live_job - created_once_live if live_job is not None else timeout,
+        first_pass=first_pass if first_pass is not None else timeout,
         own_first_pass=own,
         cpu=cpu,
+        rss=rss,
         requests=requests,
         refused=refused_since(refused_before, refused_creates_by_kind(bench)),
         load=load_average(),
@@ -132,13 +143,17 @@ def print_restarts(figures: list[RestartFigures], videojobs: int) -> None:
     print(f"operator restarted with {videojobs} VideoJobs present; seconds from the new process's start:")
     print(
         f"{'operator':>18}{'live':>7}{'Job of one made':>17}{'... once live':>15}{'first pass':>12}"
-        f"{'own report':>16}{'CPU s':>8}  load after  refused creates"
+        f"{'own: lists+pass':>16}{'CPU s':>8}{'RSS MiB':>9}  load after  refused creates"
     )
     for run in figures:
-        own = f"{run.own_first_pass[0]:.1f} ({run.own_first_pass[1]:.0f})" if run.own_first_pass else "none"
+        own = (
+            f"{run.own_first_pass[2]:.1f}+{run.own_first_pass[0] - run.own_first_pass[2]:.1f}"
+            if run.own_first_pass
+            else "none"
+        )
         print(
             f"{run.variant:>18}{run.live:>7.1f}{run.job_of_one_made_while_down:>17.1f}"
-            f"{run.job_of_one_made_once_live:>15.1f}{run.first_pass:>12.1f}{own:>16}{run.cpu:>8.1f}  "
+            f"{run.job_of_one_made_once_live:>15.1f}{run.first_pass:>12.1f}{own:>16}{run.cpu:>8.1f}{run.rss:>9.0f}  "
             f"{run.load:<11} {run.refused}",
             flush=True,
         )

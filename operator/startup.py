@@ -64,6 +64,10 @@ FIRST_PASS_SECONDS = Gauge(
     "videojob_operator_first_pass_seconds",
     "Seconds from the operator's start until it had reconciled every VideoJob it found once (0 until then).",
 )
+FIRST_PASS_LISTED_SECONDS = Gauge(
+    "videojob_operator_first_pass_listed_seconds",
+    "Seconds from the operator's start until its lists were in and its first pass began (0 until then).",
+)
 FIRST_PASS_VIDEOJOBS = Gauge(
     "videojob_operator_first_pass_videojobs", "VideoJobs the operator found at its start (its first pass)."
 )
@@ -99,6 +103,7 @@ def first_pass(reconciler: Reconciler, world: World, started: float) -> None:
         uids.append(uid)
     listed = time.monotonic() - started
     FIRST_PASS_VIDEOJOBS.set(len(uids))
+    FIRST_PASS_LISTED_SECONDS.set(max(listed, 1e-3))
 
     def over(count: int, seconds: float) -> None:
         FIRST_PASS_SECONDS.set(max(time.monotonic() - started, 1e-3))
