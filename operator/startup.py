@@ -28,7 +28,7 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -42,7 +42,7 @@ from .admission import finished
 from .builders import MANAGED_BY, UID_LABEL
 from .cleanup import OutputCleaner
 from .events import EventRecorder
-from .handlers import renderer_job_changed, renderer_pod_changed, videojob_changed
+from .handlers import renderer_ended, renderer_job_changed, renderer_pod_changed, videojob_changed
 from .informer import Informer, OwnedObjects, own_uid
 from .kube import Kube, load_client_config
 from .logstream import shrink_tls_read_buffers
@@ -59,6 +59,9 @@ RECONCILE_WORKERS = 64
 # kopf's indexes are full when its first event handler runs; a cluster always has PriorityClasses (the API server
 # makes two), so that comes at once. Should it not, the first pass starts anyway after this long.
 KOPF_INDEXES_WAIT_SECONDS = 30.0
+# The logs of the renderer Pods found at the start are followed this many at a time, then a pause: at 10,000
+# running Pods, opening every log at once (a TLS connection each) held the event loop off the first pass.
+FOLLOW_BATCH, FOLLOW_PAUSE_SECONDS = 100, 0.1
 
 FIRST_PASS_SECONDS = Gauge(
     "videojob_operator_first_pass_seconds",
@@ -78,19 +81,23 @@ def collection_paths(prefix: str, plural: str, namespaces: list[str]) -> list[st
     return [f"{prefix}/namespaces/{namespace}/{plural}" for namespace in namespaces] or [f"{prefix}/{plural}"]
 
 
-def needs_attention(body: Mapping[str, Any], job: Mapping[str, Any] | None) -> bool:
+def needs_attention(
+    body: Mapping[str, Any], job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]] = ()
+) -> bool:
     """Whether a VideoJob found at the start needs something done, rather than only a look.
 
     New (no status yet), its spec changed (observedGeneration behind), being deleted, a render
-    that ended (its Job finished) while the status does not say so yet, or Pending with no Job.
+    that ended (its Job finished, or a renderer container of ``pods`` terminated) while the status
+    does not say so yet, or Pending with no Job.
     """
     metadata, status = body["metadata"], body.get("status") or {}
     phase = status.get("phase")
+    over = phase in reasons.TERMINAL_PHASES
     return bool(
         metadata.get("deletionTimestamp")
         or not phase
         or status.get("observedGeneration") != metadata.get("generation")
-        or (job is not None and finished(job) and phase not in reasons.TERMINAL_PHASES)
+        or (not over and job is not None and (finished(job) or any(renderer_ended(pod) for pod in pods)))
         or (job is None and phase == reasons.PENDING)
     )
 
@@ -99,7 +106,8 @@ def first_pass(reconciler: Reconciler, world: World, started: float) -> None:
     """Every VideoJob on the queue, by what it needs; report when each has been reconciled once."""
     uids = []
     for uid, body in world.all_videojobs():
-        reconciler.queue.add(uid, low_priority=not needs_attention(body, world.job(uid)))
+        job = world.job(uid)
+        reconciler.queue.add(uid, low_priority=not needs_attention(body, job, world.job_pods(uid, job)))
         uids.append(uid)
     listed = time.monotonic() - started
     FIRST_PASS_VIDEOJOBS.set(len(uids))
@@ -137,6 +145,23 @@ async def begin_when_listed(
     reconciler.bind(world)
     first_pass(reconciler, world, started)
     reconciler.start(RECONCILE_WORKERS)
+    watches.append(asyncio.create_task(follow_listed_pods(reconciler, world.pods), context=contextvars.Context()))
+
+
+def pod_changed_once_listed(reconciler: Reconciler, kind: str, videojob_uid: str, pod: Mapping[str, Any]) -> None:
+    """A renderer Pod's watch event, once the world is bound; before, the Pod is only stored (the first pass
+    reconciles its VideoJob, follow_listed_pods follows its log)."""
+    if reconciler.world is not None:
+        renderer_pod_changed(reconciler, kind, videojob_uid, pod)
+
+
+async def follow_listed_pods(reconciler: Reconciler, pods: Mapping[str, Any]) -> None:
+    """Follow the log of every running renderer Pod found at the start, FOLLOW_BATCH at a time."""
+    listed = [(uid, pod) for uid in list(pods) for pod in pods.get(uid) or ()]
+    for start in range(0, len(listed), FOLLOW_BATCH):
+        for uid, pod in listed[start : start + FOLLOW_BATCH]:
+            reconciler.watch_pod(uid, pod)  # once per Pod: one the watch has shown since is not followed twice
+        await asyncio.sleep(FOLLOW_PAUSE_SECONDS)
 
 
 @kopf.on.startup()
@@ -172,7 +197,7 @@ async def start_reconciler(settings: kopf.OperatorSettings, memo: kopf.Memo, **k
     ]
     informers += [
         Informer(
-            kube, path, RENDERER_SELECTOR, UID_LABEL, slim.pod, memo.pods, partial(renderer_pod_changed, reconciler)
+            kube, path, RENDERER_SELECTOR, UID_LABEL, slim.pod, memo.pods, partial(pod_changed_once_listed, reconciler)
         )
         for path in collection_paths("/api/v1", "pods", namespaces)
     ]

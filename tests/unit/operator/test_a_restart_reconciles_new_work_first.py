@@ -190,3 +190,34 @@ def test_a_videojob_event_from_the_watch_is_weighed_and_kicked_and_a_deletion_fo
         return queued, reconciler.admission._weighed
 
     assert run(main()) == (1, 0)
+
+
+def test_a_render_that_ended_while_no_operator_ran_is_reconciled_first(kube):
+    ended = kube.pod(phase="Succeeded", state={"terminated": {"exitCode": 0, "reason": "Completed"}})
+    assert startup.needs_attention(_videojob(1, RENDERING), kube.job(active=1), [ended])
+    assert not startup.needs_attention(_videojob(1, RENDERING), kube.job(active=1), [kube.pod()])
+
+
+def test_the_logs_of_pods_found_at_the_start_are_followed_after_the_lists_a_batch_at_a_time(kube, monkeypatch):
+    reconciler, _, _ = _reconciler(monkeypatch)
+    followed: list[str] = []
+    monkeypatch.setattr(reconciler, "watch_pod", lambda uid, pod: followed.append(pod["metadata"]["name"]))
+    pods = OwnedObjects()
+    for number in range(2 * startup.FOLLOW_BATCH + 1):
+        pod = kube.pod(name=f"pod-{number}")
+        pod["metadata"]["uid"] = f"pod-uid-{number}"
+        pods.put(f"vj-{number}", pod["metadata"]["uid"], pod)
+        startup.pod_changed_once_listed(reconciler, "ADDED", f"vj-{number}", pod)  # as the list hands it on
+    before_the_world = list(followed)
+
+    async def main():
+        reconciler.bind(World(videojobs={}, jobs={}, pods=pods, priorities={}))
+        following = asyncio.create_task(startup.follow_listed_pods(reconciler, pods))
+        await asyncio.sleep(0)
+        first_batch = len(followed)
+        await following
+        return first_batch
+
+    assert before_the_world == []  # no log opened while listing: the lists and the first pass go first
+    assert run(main()) == startup.FOLLOW_BATCH
+    assert len(followed) == 2 * startup.FOLLOW_BATCH + 1
