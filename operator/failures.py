@@ -17,6 +17,9 @@ from . import reasons
 from .builders import RENDERER_CONTAINER, SCRATCH_VOLUME, SIGKILL_EXIT_CODE
 from .fanout import completion_index
 
+# Said after the renderer's message on bad input (and by .lecture_check, which refuses a lecture before any Job).
+BAD_INPUT_ADVICE = "Bad input is never retried: fix spec.source and create the VideoJob again."
+
 # Waiting reasons that will not clear on their own; the user or the platform must act.
 STUCK_WAITING_REASONS = frozenset(
     {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"}
@@ -272,7 +275,7 @@ def failed_diagnosis(
         detail = renderer_failure.message if renderer_failure else "the renderer refused the spec (exit code 65)"
         return Diagnosis(
             reason,
-            f"{detail.rstrip('.')}. Bad input is never retried: fix spec.source and create the VideoJob again.",
+            f"{detail.rstrip('.')}. {BAD_INPUT_ADVICE}",
             exit_code=exit_code if exit_code is not None else EXIT_BAD_INPUT,
         )
     if renderer_failure is not None:
