@@ -21,11 +21,7 @@ from videojob.spec import VideoJobSpec
 from videojob.storyboard import InvalidStoryboardError
 
 from . import reasons
-from .failures import Diagnosis
-
-# What the operator says after a renderer's bad-input failure (operator/failures.py says the same words
-# after the renderer's own message; tests/unit/operator/test_a_bad_lecture_starts_no_job.py holds them equal).
-BAD_INPUT_ADVICE = "Bad input is never retried: fix spec.source and create the VideoJob again."
+from .failures import BAD_INPUT_ADVICE, Diagnosis
 
 
 def refusal_of(spec: VideoJobSpec) -> Diagnosis | None:
