@@ -384,7 +384,7 @@ def main() -> None:
                 videojobs += size
             print_bursts(done, videojobs, args.nodes)
             restarts = []
-            order = ["baseline", "current"] if args.baseline else ["current"]
+            order = ["current", "baseline"] if args.baseline else ["current"]
             for round_ in range(args.restarts):
                 for name in order:
                     tag, profile = f"{round_}-{name}", profile_for(name)

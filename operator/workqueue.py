@@ -33,7 +33,7 @@ from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
-LOW_PRIORITY_AFTER = 8  # normal keys handed out in a row while a low one waits, at most
+LOW_PRIORITY_AFTER = 4  # normal keys handed out in a row while a low one waits, at most
 
 
 class ExponentialBackoff:
