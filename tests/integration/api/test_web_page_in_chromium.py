@@ -214,6 +214,13 @@ def test_a_lecture_from_the_page_to_the_player_and_a_failure_message(
     page.screenshot("form-error", "form-error")
     assert len(cluster.get("vj")["items"]) == 2
 
+    # A lecture the renderer's parser refuses is refused at once, in its words, naming the line: no Pod starts.
+    _submit_lecture(page, "# Sizes\n\n$$\\scalebox{3}{x}$$\n")
+    page.wait(lambda: "line 3 (section 'Sizes')" in page.find("form-error").text, what="the line in the form error")
+    assert "\\scalebox comes from the graphics package" in page.find("form-error").text
+    assert page.find("form-error").text.endswith("(field: markdown)")
+    assert len(cluster.get("vj")["items"]) == 2
+
 
 def _the_contact_sheet_is_shown(page: Page, uploaded: bytes) -> None:
     """The finished video's contact sheet: an image that loaded, is the PNG the renderer uploaded, opens at
