@@ -120,7 +120,10 @@ class Source(SpecModel):
         None,
         description="A lecture in Markdown, turned into scenes without an LLM: each heading starts a scene, "
         "bullets become lists, $$...$$ becomes typeset math and paragraphs become narration. "
-        f"At most {L.MARKDOWN_MAX_CHARS:,} characters. Immutable.",
+        f"At most {L.MARKDOWN_MAX_CHARS:,} characters. A lecture that cannot become a video (an unsafe equation, "
+        "more scenes than a video holds, a line that does not parse) is refused before any Pod starts, naming "
+        "the line: the gateway answers 422, and a VideoJob applied directly fails at once with reason "
+        "InvalidStoryboard. Immutable.",
         json_schema_extra=kube(
             immutable("spec.source.markdown"),
             Rule(
