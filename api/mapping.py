@@ -198,7 +198,7 @@ def build_spec(request: CreateVideo, llm: Mapping[str, Any] | None = None) -> Vi
         param, message = first_problem(problems)
         raise GatewayError(422, "invalid_request", message, param) from None
     try:
-        lecture_of_spec(spec)
+        lecture_of_spec(spec, warn=False)
     except InvalidStoryboardError as error:
         raise GatewayError(422, "invalid_markdown", str(error), "markdown") from None
     return spec

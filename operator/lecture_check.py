@@ -27,7 +27,7 @@ from .failures import BAD_INPUT_ADVICE, Diagnosis
 def refusal_of(spec: VideoJobSpec) -> Diagnosis | None:
     """Why the renderer would refuse this spec's lecture; None when it would draw it (or it is no lecture)."""
     try:
-        lecture_of_spec(spec)
+        lecture_of_spec(spec, warn=False)
     except InvalidStoryboardError as error:
         return Diagnosis(reasons.INVALID_STORYBOARD, f"{str(error).rstrip('.')}. {BAD_INPUT_ADVICE}")
     return None

@@ -314,8 +314,10 @@ def _warn_of_english(language: str, used: set[str]) -> None:
         )
 
 
-def blocks_to_storyboard(blocks: list[Block], meta: dict[str, Any]) -> Storyboard:
-    """The validated storyboard for a lecture's blocks; ``meta`` holds the front matter (and overrides)."""
+def blocks_to_storyboard(blocks: list[Block], meta: dict[str, Any], warn: bool = True) -> Storyboard:
+    """The validated storyboard for a lecture's blocks; ``meta`` holds the front matter (and overrides).
+    ``warn``: log when English words fill in for the lecture's language (the renderer's log says so; a
+    check before the render need not)."""
     title = meta.get("title")
     if title is not None:
         _check_length(title, L.TITLE_MAX_CHARS, "the front matter's title", 1, "shorten it")
@@ -351,7 +353,8 @@ def blocks_to_storyboard(blocks: list[Block], meta: dict[str, Any]) -> Storyboar
         raise refuse(_too_many_scenes(scenes))
     if title is None:
         builder.fallbacks_used.add("lecture")
-    _warn_of_english(language, builder.fallbacks_used)
+    if warn:
+        _warn_of_english(language, builder.fallbacks_used)
     data = {
         "title": title or builder.words.lecture,
         "theme": meta.get("theme", "default"),

@@ -213,7 +213,9 @@ def parse_blocks(body: str, first_line: int = 1) -> list[Block]:
     return [block for block in blocks if block.kind != "list" or any(block.items)]
 
 
-def markdown_to_storyboard(text: str, theme: str | None = None, language: str | None = None) -> Storyboard:
+def markdown_to_storyboard(
+    text: str, theme: str | None = None, language: str | None = None, *, warn: bool = True
+) -> Storyboard:
     """The storyboard for a Markdown lecture; raises InvalidStoryboardError (naming the line) when it
     cannot be one. ``theme`` and ``language``, when given, win over the front matter's."""
     front, body = split_front_matter(text)
@@ -222,18 +224,20 @@ def markdown_to_storyboard(text: str, theme: str | None = None, language: str | 
         meta["theme"] = theme
     if language:
         meta["language"] = language
-    return blocks_to_storyboard(parse_blocks(body, front.body_line), meta)
+    return blocks_to_storyboard(parse_blocks(body, front.body_line), meta, warn)
 
 
-def lecture_of_spec(spec: VideoJobSpec) -> Storyboard | None:
+def lecture_of_spec(spec: VideoJobSpec, *, warn: bool = True) -> Storyboard | None:
     """The storyboard of a VideoJob's Markdown lecture as its renderer will parse it (None for another source);
     raises InvalidStoryboardError naming the line.
 
     The renderer draws this; the gateway and the operator call it too, so that a lecture the renderer
     would refuse is refused where the VideoJob is written, before any Pod, in the same words. It is
     parsed in ``spec.language`` from the start (the words a lecture leaves out are written in it);
-    "en", the CRD's default, leaves the front matter's language.
+    "en", the CRD's default, leaves the front matter's language. ``warn=False``: a check, not the
+    render, so the renderer's warning about English words filling in is left to the renderer's log.
     """
     if spec.source.markdown is None:
         return None
-    return markdown_to_storyboard(spec.source.markdown, language=spec.language if spec.language != "en" else None)
+    language = spec.language if spec.language != "en" else None
+    return markdown_to_storyboard(spec.source.markdown, language=language, warn=warn)

@@ -6,6 +6,7 @@ before any Pod; the renderer draws what the same function returns, so they canno
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -87,4 +88,17 @@ def test_in_a_lecture_a_scalebox_is_refused_naming_the_line():
         r"line 5 (section 'Sizes'): visual.equation.latex: \scalebox comes from the graphics package, which equations "
         "are not typeset with, so TeX would stop at it (Undefined control sequence): remove it; the layout sizes "
         "every equation to fit the frame"
+    ]
+
+
+def test_only_the_render_warns_that_english_words_fill_in(caplog):
+    # The renderer's log tells the lecturer what to write; the gateway's and operator's checks stay quiet.
+    spec = _spec(source={"markdown": "A paragraph without a heading.\n"}, language="haw")
+    with caplog.at_level(logging.WARNING, logger="videojob.lecture_scenes"):
+        checked = lecture_of_spec(spec, warn=False)
+        assert caplog.records == []
+        assert lecture_of_spec(spec) == checked
+    assert [record.getMessage() for record in caplog.records] == [
+        "language 'haw': no words of its own for what the lecture leaves out, so 'Lecture' in English; give the "
+        "lecture a title (a '# heading' or 'title:' in its front matter) and each section a heading"
     ]
