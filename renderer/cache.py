@@ -12,7 +12,7 @@ answered, so a scene spoken by a fallback voice can be told apart from one spoke
 the voice that was wanted (the pipeline decides what to do with that).
 
 For one Pod the cache is an optimisation: when S3 is down past the store's retries, a
-lookup counts as a miss and a write is dropped with a warning, and the render goes on
+lookup (or a fetch) counts as a miss and a write is dropped with a warning, and the render goes on
 (only its upload must reach S3). The Pods of a fanned-out render hand their scenes over
 through the cache, so they open it ``best_effort=False``: there a failed write fails the Pod.
 
