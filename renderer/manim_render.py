@@ -10,13 +10,11 @@ libx264's ``veryfast`` preset and two in-flight encoders.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,36 +145,3 @@ def preload() -> None:
     import manim  # noqa: F401 - imported once before forking, inherited by every worker
 
     import videojob.renderer.scenes  # noqa: F401
-
-
-def render_all(jobs: list[SceneJob], workers: int, on_done: Callable[[RenderedScene], None]) -> list[RenderedScene]:
-    """Render ``jobs`` with up to ``workers`` processes, calling ``on_done`` as each finishes."""
-    if not jobs:
-        return []
-    jobs = sorted(jobs, key=lambda job: -job.timing.duration)  # longest first: workers finish together
-    workers = max(1, min(workers, len(jobs)))
-    done: list[RenderedScene] = []
-    try:
-        if workers == 1:
-            for job in jobs:
-                done.append(render_scene(job))
-                on_done(done[-1])
-            return done
-        preload()
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for rendered in _as_finished(pool, jobs):
-                done.append(rendered)
-                on_done(rendered)
-        return done
-    except (RenderError, LatexRejectedError):
-        raise
-    except Exception as error:  # Manim, TeX and PyAV raise all sorts; the scene is what matters
-        raise RenderError(f"rendering failed: {type(error).__name__}: {str(error)[:500]}") from error
-
-
-def _as_finished(pool: ProcessPoolExecutor, jobs: list[SceneJob]) -> Iterator[RenderedScene]:
-    pending: set[Future[RenderedScene]] = {pool.submit(render_scene, job) for job in jobs}
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in finished:
-            yield future.result()
