@@ -53,7 +53,14 @@ from operator_harness import (
     videojob,
     warm_up,
 )
-from operator_restart import load_average, print_restarts, refused_creates_by_kind, refused_since, restart
+from operator_restart import (
+    load_average,
+    print_restarts,
+    refused_creates_by_kind,
+    refused_since,
+    restart,
+    wait_pods_running,
+)
 
 from videojob_devenv.processes import Component
 
@@ -387,6 +394,8 @@ def main() -> None:
             order = ["current", "baseline"] if args.baseline else ["current"]
             for round_ in range(args.restarts):
                 for name in order:
+                    waited = wait_pods_running(bench, videojobs, args.restart_timeout)
+                    print(f"every renderer Pod running ({waited:.0f} s waited); restarting: {name}", flush=True)
                     tag, profile = f"{round_}-{name}", profile_for(name)
                     figures = restart(bench, watcher, variants[name], videojobs, tag, profile, args.restart_timeout)
                     videojobs += 2

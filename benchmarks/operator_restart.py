@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from operator_harness import Bench, JobWatcher, OperatorVariant, requests_per_videojob, videojob
+from operator_harness import NAMESPACE, Bench, JobWatcher, OperatorVariant, requests_per_videojob, videojob
 from prometheus_client.parser import text_string_to_metric_families
 
 FIRST_PASS_TIMEOUT = 1200.0  # benchmarks/operator_10k.py --restart-timeout
@@ -49,6 +49,23 @@ def refused_since(before: dict[str, float], after: dict[str, float]) -> str:
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def wait_pods_running(bench: Bench, count: int, timeout: float) -> float:
+    """Wait until ``count`` renderer Pods run (kwok marks them so after the scheduler binds them, minutes after a
+    10,000 burst on a loaded machine): a restart is measured in a cluster at rest. The seconds waited."""
+    began = time.monotonic()
+    running = 0
+    while time.monotonic() - began < timeout:
+        listed = bench.plane.kubectl(
+            "get", "pods", "-n", NAMESPACE, "--field-selector=status.phase=Running", "-o", "name", timeout=120
+        )
+        running = len(listed.stdout.split())
+        if running >= count:
+            return time.monotonic() - began
+        time.sleep(5)
+    print(f"only {running} of {count} Pods running after {timeout:.0f} s: restarting anyway", flush=True)
+    return time.monotonic() - began
 
 
 def own_first_pass(bench: Bench) -> tuple[float, float, float] | None:

@@ -137,6 +137,7 @@ async def begin_when_listed(
     """List, start the watches (into ``watches``), bind the world once kopf's indexes are full, then the first
     pass and the workers."""
     await asyncio.gather(*(informer.sync() for informer in informers))
+    logger.info("every list is in, %.1f s after the start", time.monotonic() - started)
     watches += [asyncio.create_task(informer.run(), context=contextvars.Context()) for informer in informers]
     try:
         await asyncio.wait_for(kopf_indexed.wait(), KOPF_INDEXES_WAIT_SECONDS)
