@@ -107,12 +107,14 @@ def diagram_visual(text: str, first_line: int) -> dict[str, Any]:
     motions: list[dict[str, Any]] = []
     lines: dict[tuple[Any, ...], int] = {}
     placed: set[int] = set()
+    declared: set[str] = set()
     for number, line in _lines(text, first_line):
         head, label = _label(line)
         if (shape := _SHAPE.match(head)) or (_NAMED.match(head) and label is not None):
             shape_id = shape["id"] if shape else head
-            if any(known["id"] == shape_id for known in shapes):
+            if shape_id in declared:
                 raise InvalidBlockError(number, f"shape {shape_id!r} is declared twice: give each shape its own id")
+            declared.add(shape_id)
             entry: dict[str, Any] = {"id": shape_id, "shape": shape["shape"] if shape else "circle"}
             if label is not None:
                 entry["label"] = label
@@ -144,8 +146,10 @@ def diagram_visual(text: str, first_line: int) -> dict[str, Any]:
                 lines[index], f"no shape is called {reference!r}: declare it ('{reference}: label')"
             )
     _in_a_row([shape for index, shape in enumerate(shapes) if index not in placed])
-    _none_on_top(shapes, lines)
     visual = {"kind": "diagram", "shapes": shapes, "arrows": arrows, "motions": motions}
+    if len(shapes) > L.DIAGRAM_SHAPES_MAX:  # refused before the pairwise check: a hostile block may hold thousands
+        _validated(Diagram, visual, lines, first_line - 1)
+    _none_on_top(shapes, lines)
     _validated(Diagram, visual, lines, first_line - 1)
     return visual
 

@@ -117,6 +117,17 @@ def test_a_hostile_line_of_sixty_thousand_characters_is_refused_at_once_and_quot
     assert time.monotonic() - started < 1.0 and "line 4: " in str(error) and len(str(error)) < 400
 
 
+def test_a_diagram_of_thousands_of_shapes_is_refused_at_once_naming_the_limit():
+    # The gateway and the operator parse lectures too: pairwise checks of 4,000 shapes took 10 s of CPU.
+    shapes = "".join(f"circle c{number}: x\n" for number in range(4_000))
+    started = time.process_time()
+    error = _refused(f"# T\n\n```diagram\n{shapes}```\n")
+    assert time.process_time() - started < 1.0
+    assert str(error).endswith(
+        f"line 3: shapes: a diagram holds at most {L.DIAGRAM_SHAPES_MAX} shapes, this one has 4000"
+    )
+
+
 def test_a_timeline_block_is_one_event_a_line_in_order():
     visual = _visual("# Physics\n\n## A century\n\n```timeline\n1687: Principia\n1905: Special relativity\n```\n")
     assert [(event.when, event.label) for event in visual.events] == [
