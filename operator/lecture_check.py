@@ -8,11 +8,14 @@ fails at once, as the renderer would have failed it (reason InvalidStoryboard, t
 message naming the line, the advice the operator adds to any bad input), and no Job or Pod is made.
 
 The verdict is kept per VideoJob and generation: a waiting VideoJob is reconciled again each time
-the render queue moves, and a 64 KiB lecture takes up to ~30 ms to parse (a short one 0.07 ms).
+the render queue moves. A short lecture is parsed on the event loop (0.07 ms for a heading and a
+line); a long one in a thread, so that the loop goes on serving watches and reconciles: a 64 KiB
+lecture takes up to ~30 ms, a hostile one (60,000 brackets, deep front matter) up to ~0.6 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +25,8 @@ from videojob.storyboard import InvalidStoryboardError
 
 from . import reasons
 from .failures import BAD_INPUT_ADVICE, Diagnosis
+
+PARSED_ON_THE_LOOP_MAX_CHARS = 2_000  # longer lectures are parsed in a thread
 
 
 def refusal_of(spec: VideoJobSpec) -> Diagnosis | None:
@@ -39,14 +44,17 @@ class LectureChecks:
     def __init__(self) -> None:
         self._verdicts: dict[str, tuple[int, Diagnosis | None]] = {}
 
-    def refusal(self, body: Mapping[str, Any], spec: VideoJobSpec) -> Diagnosis | None:
-        if spec.source.markdown is None:
+    async def refusal(self, body: Mapping[str, Any], spec: VideoJobSpec) -> Diagnosis | None:
+        markdown = spec.source.markdown
+        if markdown is None:
             return None
         metadata = body["metadata"]
         uid, generation = metadata["uid"], int(metadata.get("generation") or 0)
         known = self._verdicts.get(uid)
         if known is None or known[0] != generation:
-            known = self._verdicts[uid] = (generation, refusal_of(spec))
+            short = len(markdown) <= PARSED_ON_THE_LOOP_MAX_CHARS
+            verdict = refusal_of(spec) if short else await asyncio.to_thread(refusal_of, spec)
+            known = self._verdicts[uid] = (generation, verdict)
         return known[1]
 
     def forget(self, uid: str) -> None:

@@ -90,3 +90,22 @@ def test_a_good_lecture_still_gets_its_job(kube, monkeypatch):
     reconciler.bind(_world(kube, videojobs=[kube.videojob(source={"markdown": "# Waves\n\n$$E = h f$$\n"})]))
     asyncio.run(reconciler.reconcile(kube.UID))
     assert [m["kind"] for m in api.created] == ["ConfigMap", "Job"]
+
+
+def test_a_long_hostile_lecture_is_parsed_while_the_event_loop_goes_on(kube, monkeypatch):
+    # 60,000 brackets take markdown-it about half a second: parsed on the loop, every watch and
+    # reconcile of the operator would wait for it.
+    reconciler, api, _ = _reconciler(monkeypatch)
+    reconciler.bind(_world(kube, videojobs=[kube.videojob(source={"markdown": "# Brackets\n\n" + "[" * 60_000})]))
+
+    async def main() -> int:
+        ticks = 0
+        reconcile = asyncio.ensure_future(reconciler.reconcile(kube.UID))
+        while not reconcile.done():
+            ticks += 1
+            await asyncio.sleep(0.001)
+        await reconcile
+        return ticks
+
+    assert asyncio.run(main()) > 20
+    assert api.created == [] and api.status_patches[-1][1]["failure"]["reason"] == "InvalidStoryboard"
