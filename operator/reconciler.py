@@ -193,7 +193,7 @@ class Reconciler:
         if job is None and old_status.get("phase") in reasons.TERMINAL_PHASES:
             await self._expire_if_due(body, spec, old_status, now)  # the Job went after the end: status says all
             return
-        if job is None and (refused := self.lectures.refusal(body, spec)) is not None:  # as its renderer would
+        if job is None and (refused := await self.lectures.refusal(body, spec)) is not None:  # as its renderer would
             await self._write_status(
                 body, Observation(now=now, invalid_spec=refused.message, invalid_reason=refused.reason)
             )
