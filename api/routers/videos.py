@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from ..body import read_create_body
 from ..dependencies import CacheDep, KubeDep, MetricsDep, RateLimiterDep, SettingsDep, TenantDep
@@ -186,7 +187,7 @@ async def create_video(
     except ValidationError as error:
         param, message = first_problem(error.errors())
         raise GatewayError(422, "invalid_request", message, param) from None
-    spec = build_spec(body, _llm(settings))
+    spec = await run_in_threadpool(build_spec, body, _llm(settings))  # parses a lecture: up to ~0.6 s if hostile
     decision = limiter.take(tenant.name)
     if not decision.allowed:
         metrics.rate_limited.labels(tenant.name).inc()
