@@ -11,6 +11,7 @@ import asyncio
 from datetime import timedelta
 
 from videojob.contract import (
+    ProgressEvent,
     Result,
     ShareDone,
     Usage,
@@ -127,7 +128,7 @@ def test_following_a_log_hands_over_the_end_line_and_a_replay_is_no_new_event(ku
 
 
 def test_a_follow_without_an_end_listener_reads_progress_as_before(kube):
-    events = []
+    events: list[ProgressEvent] = []
 
     async def lines():
         yield kube.result_message()

@@ -18,7 +18,12 @@ def test_an_operation_slower_than_the_threshold_is_logged(monkeypatch, caplog):
     monkeypatch.setattr(storage, "SLOW_SECONDS", 0.05)
     store = S3Store(client=None, bucket="videos")
     with caplog.at_level(logging.INFO, logger=storage.__name__):
-        assert store._retrying("uploading s3://videos/a.wav", lambda: time.sleep(0.1) or "done") == "done"
+
+        def slow_upload() -> str:
+            time.sleep(0.1)
+            return "done"
+
+        assert store._retrying("uploading s3://videos/a.wav", slow_upload) == "done"
         store._retrying("checking s3://videos/b.json", lambda: None)
     slow = [record.getMessage() for record in caplog.records]
     assert len(slow) == 1 and slow[0].startswith("uploading s3://videos/a.wav took 0.1 s")
