@@ -21,6 +21,11 @@ The mapping a lecturer can predict:
 The Markdown itself is read by markdown-it-py (CommonMark), with one block rule of our
 own for ``$$`` display math and GFM's table rule; :mod:`videojob.lecture_scenes` turns the blocks into
 scenes.
+
+It is the core's, not the renderer's, and needs nothing heavy (no Manim, no TeX): the renderer draws
+what :func:`lecture_of_spec` returns, and the gateway (a 422 naming ``markdown``) and the operator
+(InvalidStoryboard before any Job) call the same function, so a lecture is refused before a Pod
+starts, in the words the renderer would have used.
 """
 
 from __future__ import annotations
