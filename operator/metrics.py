@@ -292,16 +292,24 @@ def _observe_finish(body: Mapping[str, Any], new: Mapping[str, Any], now: dateti
 
 
 def observe_status_write(
-    body: Mapping[str, Any], old: Mapping[str, Any], new: Mapping[str, Any], now: datetime | None = None
+    body: Mapping[str, Any],
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    now: datetime | None = None,
+    *,
+    job: Mapping[str, Any] | None = None,
 ) -> None:
-    """The operator wrote ``new`` over ``old`` in this VideoJob's status (called after each write)."""
+    """The operator wrote ``new`` over ``old`` in this VideoJob's status (called after each write); ``job``: the
+    renderer Job the status was computed from. A fan-out's Job starts one Pod per index (its completions), and
+    status.attempts counts them all: those first Pods are not retries."""
     now = now or datetime.now(UTC)
     uid = body["metadata"].get("uid", "")
     started = _parse_time(new.get("startTime"))
     created = _parse_time(body["metadata"].get("creationTimestamp"))
     if started is not None and not old.get("startTime") and created is not None:
         QUEUE_WAIT.observe(max((started - created).total_seconds(), 0.0))
-    attempts, before = int(new.get("attempts") or 0), max(int(old.get("attempts") or 0), 1)
+    first_pods = int(((job or {}).get("spec") or {}).get("completions") or 1)
+    attempts, before = int(new.get("attempts") or 0), max(int(old.get("attempts") or 0), first_pods)
     if attempts > before:
         RETRIES.inc(attempts - before)
     _observe_lag(uid, new, now)

@@ -128,6 +128,15 @@ def test_each_replacement_attempt_counts_as_a_retry(delta) -> None:
     assert retries() == 2
 
 
+def test_a_fan_outs_first_pods_are_not_retries_but_a_retried_index_is(delta) -> None:
+    retries = delta("videojob_render_retries_total")
+    shares = {"spec": {"completions": 3}}  # an Indexed Job of 3 Pods: status.attempts counts each
+    metrics.observe_status_write(body(), {"phase": "Pending"}, {"attempts": 3, "phase": "Rendering"}, job=shares)
+    assert retries() == 0
+    metrics.observe_status_write(body(), {"attempts": 3}, {"attempts": 4, "phase": "Rendering"}, job=shares)
+    assert retries() == 1  # one index's Pod failed and was replaced
+
+
 def test_an_unknown_failure_reason_is_counted_as_other_so_the_label_stays_bounded(delta) -> None:
     oom, other = delta("videojob_failures_total", reason="OOMKilled"), delta("videojob_failures_total", reason="Other")
     metrics.observe_failure("OOMKilled")
