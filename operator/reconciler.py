@@ -298,7 +298,7 @@ class Reconciler:
             response = await self.kube.patch_videojob_status(metadata["namespace"], metadata["name"], patch)
             self.statuses.remember(metadata["uid"], response)
             self._announce(body, old_status, new_status)
-            metrics.observe_status_write(body, old_status, new_status)
+            metrics.observe_status_write(body, old_status, new_status, job=seen.job)
             if new_status.get("queuePosition") != old_status.get("queuePosition"):
                 self.refresh_waiting()  # the ones behind this one moved too
         return new_status
