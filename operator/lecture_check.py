@@ -16,6 +16,7 @@ lecture takes up to ~30 ms, a hostile one (60,000 brackets, deep front matter) u
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,8 @@ from videojob.storyboard import InvalidStoryboardError
 from . import reasons
 from .failures import BAD_INPUT_ADVICE, Diagnosis
 
+logger = logging.getLogger(__name__)
+
 PARSED_ON_THE_LOOP_MAX_CHARS = 2_000  # longer lectures are parsed in a thread
 
 
@@ -35,6 +38,8 @@ def refusal_of(spec: VideoJobSpec) -> Diagnosis | None:
         lecture_of_spec(spec, warn=False)
     except InvalidStoryboardError as error:
         return Diagnosis(reasons.INVALID_STORYBOARD, f"{str(error).rstrip('.')}. {BAD_INPUT_ADVICE}")
+    except Exception:  # a fault of the check, not of the lecture: it must never keep a render from starting
+        logger.exception("checking a Markdown lecture failed; the renderer will judge it")
     return None
 
 

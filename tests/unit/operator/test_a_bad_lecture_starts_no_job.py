@@ -109,3 +109,15 @@ def test_a_long_hostile_lecture_is_parsed_while_the_event_loop_goes_on(kube, mon
 
     assert asyncio.run(main()) > 20
     assert api.created == [] and api.status_patches[-1][1]["failure"]["reason"] == "InvalidStoryboard"
+
+
+def test_a_fault_of_the_check_never_keeps_a_render_from_starting(kube, monkeypatch, caplog):
+    def broken(spec, warn=True):
+        raise RuntimeError("a bug in the parser")
+
+    monkeypatch.setattr("videojob.operator.lecture_check.lecture_of_spec", broken)
+    reconciler, api, _ = _reconciler(monkeypatch)
+    reconciler.bind(_world(kube, videojobs=[kube.videojob()]))
+    asyncio.run(reconciler.reconcile(kube.UID))
+    assert [m["kind"] for m in api.created] == ["ConfigMap", "Job"]  # the renderer judges the lecture, as before
+    assert "checking a Markdown lecture failed" in caplog.text
