@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import Mapping
@@ -38,6 +39,8 @@ from videojob.storyboard import InvalidStoryboardError, ThemeName
 
 from .errors import GatewayError, first_problem
 from .logs import note_videojob
+
+logger = logging.getLogger(__name__)
 
 REQUEST_HASH_ANNOTATION = f"{API_GROUP}/request-sha256"
 IDEMPOTENCY_ANNOTATION = f"{API_GROUP}/idempotency-key-sha256"
@@ -201,6 +204,8 @@ def build_spec(request: CreateVideo, llm: Mapping[str, Any] | None = None) -> Vi
         lecture_of_spec(spec, warn=False)
     except InvalidStoryboardError as error:
         raise GatewayError(422, "invalid_markdown", str(error), "markdown") from None
+    except Exception:  # a fault of the check, not of the lecture: the renderer will judge it (not a 500 here)
+        logger.exception("checking a Markdown lecture failed; accepting it for the renderer to judge")
     return spec
 
 

@@ -74,3 +74,13 @@ def test_the_openai_clients_form_is_refused_the_same_way(client, kube, tenant_a)
         error["param"] == "markdown" and "line 5: 'hexagon x: no such shape' is not a diagram line" in error["message"]
     )
     assert not kube.objects
+
+
+def test_a_fault_of_the_check_is_no_500_the_renderer_judges_the_lecture(client, kube, tenant_a, monkeypatch):
+    def broken(spec, warn=True):
+        raise RuntimeError("a bug in the parser")
+
+    monkeypatch.setattr("videojob.api.mapping.lecture_of_spec", broken)
+    answer = client.post("/v1/videos", json={"markdown": "# Waves\n\nA wave.\n"}, headers=tenant_a)
+    assert answer.status_code == 202, answer.text
+    assert len(kube.objects) == 1
