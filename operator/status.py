@@ -261,7 +261,9 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
         phase, why, stage = reasons.PHASE_FAILED, reasons.RENDER_FAILED, f"Invalid spec: {seen.invalid_spec}"
     elif job is not None and shares_left_unjoined(job, pods):  # never Succeeded without a video
         phase, why, stage = reasons.ASSEMBLING, reasons.RUNNING, "Assembling: every share is drawn, joining them"
-    elif job is not None and ((succeeded := job_succeeded(job)) is not None or exited is not None):
+    elif job is not None and (
+        (succeeded := job_succeeded(job)) is not None or exited is not None or _succeeded_before(old, job)
+    ):
         phase, why, stage = reasons.PHASE_SUCCEEDED, reasons.RENDER_SUCCEEDED, "Done"
         status["progress"] = 100
         history = status.get("attemptHistory") or []
@@ -334,6 +336,12 @@ def compute_status(videojob: Mapping[str, Any], seen: Observation) -> dict[str, 
     conditions = _conditions(phase, why, message, failure, invalid)
     status["conditions"] = _keep_transition_times(conditions, old.get("conditions") or [], seen.now, generation)
     return status
+
+
+def _succeeded_before(old: Mapping[str, Any], job: Mapping[str, Any]) -> bool:
+    """This Job's render was already called Succeeded: its video is stored, so it stays so, even if the renderer
+    that said its Result then exits non-zero and the Job controller starts another Pod."""
+    return old.get("phase") == reasons.PHASE_SUCCEEDED and old.get("jobName") == job["metadata"]["name"]
 
 
 def _held_since_restart(

@@ -65,6 +65,21 @@ def test_a_renderer_seen_exiting_1_after_its_result_line_is_not_a_success(kube):
     assert compute_status(kube.videojob(), seen)["phase"] != "Succeeded"
 
 
+def test_once_called_succeeded_from_its_log_it_stays_so_when_the_renderer_then_exits_1(kube):
+    running = kube.pod()
+    said = {running["metadata"]["uid"]: _result(kube)}
+    done = compute_status(kube.videojob(), Observation(now=kube.NOW, job=kube.job(active=1), pods=[running],
+                                                        ends_logged=said))  # fmt: skip
+    assert done["phase"] == "Succeeded"
+    failed = kube.pod(phase="Failed", state=kube.terminated(1, message=kube.result_message()))
+    retry = kube.pod(name="lesson-5b2d0e56-1-fghij", created="2026-11-21T10:03:30Z")  # the Job controller's next
+    later = Observation(now=kube.NOW + timedelta(seconds=5), job=kube.job(active=1, failed=1), pods=[failed, retry],
+                        ends_logged=said)  # fmt: skip
+    after = compute_status(kube.videojob(status=done), later)
+    assert (after["phase"], after["output"], after["completionTime"]) == (
+        "Succeeded", done["output"], done["completionTime"])  # fmt: skip
+
+
 def _share_pod(kube, job, index):
     name = job["metadata"]["name"]
     pod = kube.pod(name=f"{name}-{index}-x", job_name=name)
