@@ -9,14 +9,16 @@ attempt 2 is the same fan-out with VIDEOJOB_SCRATCH_FACTOR times the scratch. Ev
 finished is in the scene cache, so attempt 2 draws only the rest; and the video is the one a single Pod
 makes of the same lecture: same streams, same decoded frames and audio packets, same subtitles.
 
-Sizes measured in the kubelet's volume stats on this node (the lecture below: a title and 8 parts,
-low quality, espeak, a quarter of a CPU per Pod, load 12-20): index 0 (6 scenes) peaked at 17.1 MiB;
-index 1, the one that also joins the video (3 scenes of its own), held 11.7 MiB with its own narration,
-26.3 MiB once it had fetched everyone's (the narration track is fed while the scenes are drawn), 28.6 MiB
-with its own 3 scenes drawn, then 42.0 MiB once it had fetched index 0's finished scenes, and 45.6 MiB
-at the join. So a 34Mi sizeLimit evicts index 1 only, and only after its own share is drawn and some of
-index 0's scenes are in the cache (it fetches them from there), while it waits for index 0's last scenes
-and joins (the eviction manager is up to 15 s behind the volume; index 1 stayed above 34 MiB for 45 s).
+Sizes and times measured in the kubelet's volume stats and the renderers' logs on this node (the lecture
+below, low quality, espeak, a quarter of a CPU per Pod, load 3-12): index 0 (6 scenes, the equation first)
+peaked at 19.3 MiB; index 1, the one that also joins the video (3 scenes of its own), held 9.3 MiB with its
+own narration, 27.9 MiB once it had fetched everyone's (the narration track is fed while the scenes are
+drawn), 29.3 MiB with its own 3 scenes drawn (55 s) and 30.3 MiB with index 0's first; then 36.1 MiB with
+its second (72 s), up to 47.3 MiB, and 50.1 MiB at the join, ending at 125 s. So a 34Mi sizeLimit evicts
+index 1 only, and only after its own share is drawn and two of index 0's scenes are in the cache (it
+fetches them from there), while it waits for index 0's last scenes and joins: the eviction manager, up to
+15 s behind the volume, has 50 s. The equation (40 nine-letter terms) keeps index 0 drawing while index 1
+waits: without it index 1 stayed over the limit for only 20-50 s of a loaded machine's render.
 """
 
 from __future__ import annotations
@@ -34,19 +36,21 @@ from videojob_devenv.processes import free_port
 from .test_chaos_scratch_full_on_a_real_node import _evicted_by_the_kubelet
 from .test_scene_fanout_on_a_real_node import _download, _forget_the_scene_cache, _frame_hashes, _streams
 
-LIMIT = "34Mi"  # above index 0's 17.1 MiB and index 1's 28.6 before it fetches index 0's scenes, below its 42.0
+LIMIT = "34Mi"  # above index 0's 19.3 MiB and index 1's 30.3 before its second fetched scene, below its 36.1
 GROWN = "544Mi"  # 16 x 34Mi
 SLOW = {"requests": {"cpu": "250m"}, "limits": {"cpu": "250m"}}  # renders of tens of seconds: the kubelet sees it
 ESPEAK = {"provider": "espeak"}  # a small program: the scratch holds the scenes' files
 SENTENCE = "A render writes its narration, its scene clips and the video into the scratch volume"
 SCENES = 9  # the title and eight parts
+EQUATION = "+".join(["W" * 9] * 40)  # slow to draw: index 0 draws it first (the longest narration)
 COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
 
 
 def _lecture() -> str:
     token = secrets.token_hex(4)  # nothing from another test's scene cache
-    return f"# Disk {token}\n\nA lecture that fills its disk, {token}.\n" + "".join(
-        f"\n## Part {n}\n\n" + f"{SENTENCE}, part {n}, {token}. " * 4 + "\n" for n in range(1, SCENES)
+    first = "\n## Part 1\n\n" + f"{SENTENCE}, part 1, {token}. " * 6 + f"\n\n$${EQUATION}$$\n"
+    return f"# Disk {token}\n\nA lecture that fills its disk, {token}.\n{first}" + "".join(
+        f"\n## Part {n}\n\n" + f"{SENTENCE}, part {n}, {token}. " * 4 + "\n" for n in range(2, SCENES)
     )
 
 
