@@ -341,6 +341,9 @@ def main() -> None:
     parser.add_argument(
         "--restart-timeout", type=float, default=1200.0, help="seconds a restart's figures are waited for, at most"
     )
+    parser.add_argument(
+        "--pods-wait", type=float, default=300.0, help="seconds to wait for every renderer Pod to run before a restart"
+    )
     parser.add_argument("--idle", type=float, default=130.0, help="seconds of idle per resync setting; 0: none")
     parser.add_argument("--idle-rounds", type=int, default=1, help="times to alternate resync on and off")
     parser.add_argument("--profile", type=Path, help="cProfile every restarted operator into FILE.<variant>.<n>")
@@ -367,8 +370,13 @@ def main() -> None:
         profiles.append(Path(f"{args.profile.resolve()}.{variant}.{len(profiles)}"))
         return profiles[-1]
 
-    # Every VideoJob holds a render slot (kwok Pods never finish); the setting's ceiling is 10,000.
-    with operator_on_local_cluster(max_concurrent_renders=min(args.count + 8 * args.restarts + 8, 10_000)) as bench:
+    # Every VideoJob holds a render slot (kwok Pods never finish); the setting's ceiling is 10,000, and the
+    # VideoJobs each restart makes need a free one (else they wait Queued): the bursts leave room for them.
+    order = ["current", "baseline"] if args.baseline else ["current"]
+    made_by_restarts = 2 * args.restarts * len(order)
+    cap = min(args.count + made_by_restarts, 10_000)
+    in_bursts = min(args.count, cap - made_by_restarts)
+    with operator_on_local_cluster(max_concurrent_renders=cap) as bench:
         kwok_log = Path(workdir.name) / "kwok.log"
         kwok = start_kwok(bench.plane.kubeconfig, kwok_log)
         try:
@@ -380,8 +388,8 @@ def main() -> None:
             watcher.start()
             warm_up(bench, watcher)
             videojobs, running, done = 1, "current", []
-            sizes = [(args.count - 1) // len(bursts)] * len(bursts)
-            sizes[-1] += args.count - 1 - sum(sizes)
+            sizes = [(in_bursts - 1) // len(bursts)] * len(bursts)
+            sizes[-1] += in_bursts - 1 - sum(sizes)
             for number, (operator, size) in enumerate(zip(bursts, sizes, strict=True)):
                 if operator != running:
                     bench.restart_operator(env=variants[operator].environment())
@@ -391,11 +399,10 @@ def main() -> None:
                 videojobs += size
             print_bursts(done, videojobs, args.nodes)
             restarts = []
-            order = ["current", "baseline"] if args.baseline else ["current"]
             for round_ in range(args.restarts):
                 for name in order:
-                    waited = wait_pods_running(bench, videojobs, args.restart_timeout)
-                    print(f"every renderer Pod running ({waited:.0f} s waited); restarting: {name}", flush=True)
+                    waited = wait_pods_running(bench, videojobs, args.pods_wait)
+                    print(f"restarting ({name}) after {waited:.0f} s waiting for the Pods to run", flush=True)
                     tag, profile = f"{round_}-{name}", profile_for(name)
                     figures = restart(bench, watcher, variants[name], videojobs, tag, profile, args.restart_timeout)
                     videojobs += 2
