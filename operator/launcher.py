@@ -20,7 +20,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from videojob.spec import VideoJobSpec
@@ -36,6 +36,10 @@ from .slots import lowered_note
 # A child created is taken as there for this long at most without the watch showing it: then a reconcile that
 # still does not see it creates it again (it was deleted meanwhile; a 409 only says it is there after all).
 EXPECTATION_SECONDS = 60.0
+# A Pod waiting this long without starting may be waiting for a spec ConfigMap a crash left uncreated. Sooner
+# it is only starting (and a restarted operator finds thousands of those, or Jobs whose Pods the Job
+# controller has not made yet: a create for each, answered 409, was most of its first pass at 10,000).
+CONFIGMAP_WAIT_SECONDS = 60.0
 
 
 class Expectations:
@@ -62,6 +66,15 @@ class Expectations:
 def child_key(manifest: Mapping[str, Any]) -> str:
     metadata = manifest["metadata"]
     return f"{manifest['kind']}/{metadata['namespace']}/{metadata['name']}"
+
+
+def waiting_long(pods: Sequence[Mapping[str, Any]], now: datetime, seconds: float = CONFIGMAP_WAIT_SECONDS) -> bool:
+    """Whether one of these Pods was created over ``seconds`` ago (and none started, see containers_started)."""
+    for pod in pods:
+        created = (pod.get("metadata") or {}).get("creationTimestamp")
+        if created and (now - datetime.fromisoformat(created.replace("Z", "+00:00"))).total_seconds() > seconds:
+            return True
+    return False
 
 
 def containers_started(pods: Sequence[Mapping[str, Any]]) -> bool:
@@ -127,13 +140,18 @@ class Launcher:
     ) -> None:
         """The ConfigMap is created alongside the Job; after a crash between the two, make it now (once).
 
-        Not when a container of the Job's Pods has started: it had its ConfigMap. A restarted operator
-        thus sends no create per VideoJob (at 10,000 running, the starting commit sent 10,000, each a 409).
+        Not when a container of the Job's Pods has started: it had its ConfigMap (so a restarted operator
+        sends no create per VideoJob: at 10,000 running, the starting commit sent 10,000, each a 409).
+        Nor before a Pod has waited CONFIGMAP_WAIT_SECONDS: a later reconcile (the resync) looks again.
         """
         uid = body["metadata"]["uid"]
-        if uid not in self._configmap_ensured and not containers_started(pods):
+        if uid in self._configmap_ensured:
+            return
+        if containers_started(pods):
+            self._configmap_ensured.add(uid)
+        elif waiting_long(pods, datetime.now(UTC)):
             await self._create(build_spec_configmap(body, spec))
-        self._configmap_ensured.add(uid)
+            self._configmap_ensured.add(uid)
 
     async def assemble_old_shares(self, body: Mapping[str, Any], shares: Mapping[str, Any]) -> dict[str, Any]:
         """The assembly Job of a shares Job an earlier operator version started (status.shares_left_unjoined),

@@ -11,6 +11,7 @@ what would be sent (tests/integration has the real API server).
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from unit.operator.test_reconciler_reacts import _reconciler, _world
 
@@ -78,3 +79,17 @@ def test_a_restarted_operator_makes_sure_of_the_configmap_while_the_pod_waits_fo
     )
     asyncio.run(reconciler.reconcile(kube.UID))
     assert [m["kind"] for m in api.created] == ["ConfigMap"]
+
+
+def test_no_configmap_create_while_the_job_has_no_pod_or_its_pod_is_only_starting(kube, monkeypatch):
+    starting = kube.pod(
+        phase="Pending",
+        state={"waiting": {"reason": "ContainerCreating"}},
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    job = (kube.UID, kube.job(active=1))
+    for pods in ([], [(kube.UID, starting)]):  # the Job controller made no Pod yet; its Pod is just starting
+        reconciler, api, _ = _reconciler(monkeypatch)
+        reconciler.bind(_world(kube, videojobs=[kube.videojob()], jobs=[job], pods=pods))
+        asyncio.run(reconciler.reconcile(kube.UID))
+        assert api.created == []  # a Pod waiting over a minute gets one (the test above)
