@@ -235,6 +235,15 @@ def _oom(pod: Mapping[str, Any], attempts: int) -> Diagnosis:
     )
 
 
+def _tries(last: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]], job_status: Mapping[str, Any]) -> int:
+    """How often the renderer whose end failed the Job was tried: its own index's Pods in a fan-out (each index
+    is retried on its own, so three tries of each of two indexes are three, not six), else every Pod."""
+    index = completion_index(last) if last is not None else None
+    if index is not None:
+        return sum(1 for pod in pods if completion_index(pod) == index) or 1
+    return max(len(pods), int(job_status.get("failed") or 0)) or 1
+
+
 def failed_diagnosis(
     videojob: Mapping[str, Any], job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]
 ) -> Diagnosis:
@@ -243,8 +252,8 @@ def failed_diagnosis(
     job_reason = condition.get("reason") or ""
     spec = videojob.get("spec") or {}
     job_status = job.get("status") or {}
-    attempts = max(len(pods), int(job_status.get("failed") or 0)) or 1
     last = ending_pod(job, pods)
+    attempts = _tries(last, pods, job_status)
     terminated = terminated_state(last) if last else None
     exit_code = terminated.get("exitCode") if terminated else None
     message = termination_message(last) if last else None

@@ -17,7 +17,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from videojob.operator import fanout, slim
+from videojob.operator import failures, fanout, slim
 from videojob.operator.builders import build_shares_job
 from videojob.operator.cleanup import OutputCleaner
 from videojob.operator.kube import ClusterApi
@@ -213,3 +213,22 @@ def test_an_index_out_of_retries_is_the_one_the_failure_speaks_of(kube) -> None:
     failure = status["failure"]
     assert (failure["reason"], failure["exitCode"]) == ("UploadFailed", 75), failure
     assert "connection refused" in failure["message"]
+
+
+def test_an_index_out_of_tries_counts_its_own_tries_not_every_indexs(kube):
+    failure = kube.failure_message("UploadFailed", "S3 answered 503 for every part")
+    job = _shares(kube, failed_by="FailedIndexes", message="Job has failed indexes", failed=5)
+    job["status"]["failedIndexes"] = "1"
+    tries = [_index_pod(kube, job, 1, kube.terminated(75, message=failure), finished=_ago(90 - 20 * n))
+             for n in range(3)]  # fmt: skip
+    others = [_index_pod(kube, job, 0, kube.terminated(75, message=failure), finished=_ago(60)),
+              _index_pod(kube, job, 0, kube.terminated(143), finished=_ago(5), stopped=True)]  # fmt: skip
+    pods = tries + others
+    for n, pod in enumerate(pods):
+        pod["metadata"]["name"] += str(n)
+        pod["metadata"]["uid"] += str(n)
+
+    diagnosis = failures.failed_diagnosis(_videojob(kube), job, pods)
+
+    assert diagnosis.reason == "UploadFailed"
+    assert "The renderer failed 3 time(s) (spec.retries=2)" in diagnosis.message  # index 1's three, not five
