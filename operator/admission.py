@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import metrics, reasons
-from .failures import job_failed, job_succeeded
+from .failures import job_failed, job_succeeded, terminated_state
 from .slots import most_pods, pods_held, raw_pods_at_once
 from .world import World, WrittenStatuses
 
@@ -71,6 +71,15 @@ def decide(waiting: Iterable[Waiting], running: int, capacity: int) -> SlotDecis
 
 def finished(job: Mapping[str, Any] | None) -> bool:
     return bool(job_succeeded(job) or job_failed(job))
+
+
+def _still_running(world: World, uid: str, job: Mapping[str, Any] | None) -> int:
+    """The renderer containers of a VideoJob that is over but whose Job is not: one whose log said its end
+    (status.py) may run on for a second while it exits, and holds its slot until the kubelet says it ended."""
+    if job is None or finished(job):
+        return 0
+    pods = world.job_pods(uid, job)
+    return sum(1 for pod in pods if not terminated_state(pod) and (pod.get("status") or {}).get("phase") == "Running")
 
 
 def suspended(job: Mapping[str, Any] | None) -> bool:
@@ -155,9 +164,10 @@ class Admission:
             metadata, spec = body["metadata"], body.get("spec") or {}
             if spec.get("queueName") or metadata.get("deletionTimestamp"):
                 continue  # Kueue's to admit, or going
-            if self._statuses.newest(body).get("phase") in reasons.TERMINAL_PHASES:
-                continue
             job = world.job(uid)
+            if self._statuses.newest(body).get("phase") in reasons.TERMINAL_PHASES:
+                running += _still_running(world, uid, job)
+                continue
             held = self._slots_held(uid, metadata, spec, job, now)
             if held:
                 running += held

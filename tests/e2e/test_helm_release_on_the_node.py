@@ -230,8 +230,13 @@ def test_a_videojob_applied_with_kubectl_renders_through_a_helm_upgrade(release:
         if job["metadata"]["ownerReferences"][0]["name"] == name
     ]
     assert len(jobs) == 1  # nothing rendered twice
-    [pod] = release.get("pods", "-l", f"batch.kubernetes.io/job-name={jobs[0]['metadata']['name']}")["items"]
-    finished = pod["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]
+    selector = f"batch.kubernetes.io/job-name={jobs[0]['metadata']['name']}"
+
+    def ended() -> str | None:  # Succeeded may come from the renderer's log a moment before its container ends
+        [pod] = release.get("pods", "-l", selector)["items"]
+        return ((pod["status"]["containerStatuses"][0]["state"].get("terminated") or {}).get("finishedAt")) or None
+
+    finished = wait_for(ended, 30, "the renderer's container to end")
     # Timestamps are RFC 3339 in UTC, so they compare as text: the render ended under the new operator.
     assert finished > successor["metadata"]["creationTimestamp"], (finished, successor["metadata"])
     stored = release.minio.client().stat_object(status["output"]["bucket"], status["output"]["key"])

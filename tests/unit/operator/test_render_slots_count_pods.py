@@ -214,3 +214,19 @@ def test_the_videojob_is_told_when_its_fan_out_is_lowered_to_the_cap(kube):
     assert job["spec"]["parallelism"] == 2
     lowered = [message for _, reason, message in events if reason == "ParallelismLowered"]
     assert lowered and lowered[0].startswith("spec.parallelism 6 is more than the operator's 2 render slot(s)")
+
+
+def test_a_render_over_by_its_log_holds_its_slot_until_its_container_has_ended(kube):
+    """The operator may call a render Succeeded from its log a second before its container exits
+    (status.py): its Pod still runs and still counts against the cap until the kubelet says it ended."""
+    done = _videojob(kube, "done", 1)
+    done["status"] = {"phase": "Succeeded"}
+    waiting = [_videojob(kube, "next", 2), _videojob(kube, "later", 3)]
+    jobs = {"uid-done": _running_job(kube, 1)}
+    bodies = [done, *waiting]
+    world = World(videojobs={v["metadata"]["uid"]: [v] for v in bodies}, jobs={"uid-done": [jobs["uid-done"]]},
+                  pods={"uid-done": [slim.pod(kube.pod())]}, priorities={})  # fmt: skip
+    assert _admission(1, bodies, jobs).decide(world, now=0.0).admitted == frozenset()
+
+    world.pods["uid-done"] = [slim.pod(kube.pod(phase="Succeeded", state=kube.terminated(0, reason="Completed")))]
+    assert _admission(1, bodies, jobs).decide(world, now=0.0).admitted == {"uid-next"}
