@@ -224,9 +224,10 @@ def test_a_render_over_by_its_log_holds_its_slot_until_its_container_has_ended(k
     waiting = [_videojob(kube, "next", 2), _videojob(kube, "later", 3)]
     jobs = {"uid-done": _running_job(kube, 1)}
     bodies = [done, *waiting]
+    pods = {"uid-done": [slim.pod(kube.pod())]}
     world = World(videojobs={v["metadata"]["uid"]: [v] for v in bodies}, jobs={"uid-done": [jobs["uid-done"]]},
-                  pods={"uid-done": [slim.pod(kube.pod())]}, priorities={})  # fmt: skip
+                  pods=pods, priorities={})  # fmt: skip
     assert _admission(1, bodies, jobs).decide(world, now=0.0).admitted == frozenset()
 
-    world.pods["uid-done"] = [slim.pod(kube.pod(phase="Succeeded", state=kube.terminated(0, reason="Completed")))]
+    pods["uid-done"] = [slim.pod(kube.pod(phase="Succeeded", state=kube.terminated(0, reason="Completed")))]
     assert _admission(1, bodies, jobs).decide(world, now=0.0).admitted == {"uid-next"}
