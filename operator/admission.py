@@ -90,12 +90,13 @@ def suspended(job: Mapping[str, Any] | None) -> bool:
 class _Bound:
     spec: int = 0  # the most Pods its spec lets a Job run at once
     jobs: int = 0  # the most Pods one of its Jobs can run at once
-    over: bool = False  # Succeeded or Failed: it holds no slot again
+    over: bool = False  # Succeeded or Failed: it holds no slot again, once its Job is over too
     weighed: bool = False  # its spec was seen
+    job_running: bool = False  # its Job has not finished: a render over by its log may still be exiting
 
     @property
     def most(self) -> int:
-        return 0 if self.over else max(self.spec, self.jobs)
+        return 0 if self.over and not self.job_running else max(self.spec, self.jobs)
 
 
 class Admission:
@@ -129,8 +130,15 @@ class Admission:
         (more than the spec asks for when the spec changed after it, or it was made under a larger cap)."""
         before = self._bounds.get(uid) or _Bound()
         pods = int((job.get("spec") or {}).get("completions") or 1)
-        if pods > before.jobs:
-            self._bound(uid, replace(before, jobs=pods))
+        running = not finished(job)
+        if pods > before.jobs or running != before.job_running:
+            self._bound(uid, replace(before, jobs=max(pods, before.jobs), job_running=running))
+
+    def job_gone(self, uid: str) -> None:
+        """Its renderer Job was deleted: none of its Pods run any more."""
+        before = self._bounds.get(uid)
+        if before is not None and before.job_running:
+            self._bound(uid, replace(before, job_running=False))
 
     def drop(self, uid: str) -> None:
         """The VideoJob is gone from the index."""

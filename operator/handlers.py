@@ -33,7 +33,9 @@ def kick_when_settled(reconciler: Reconciler, videojob_uid: str) -> None:
 
 
 def renderer_job_changed(reconciler: Reconciler, kind: str, videojob_uid: str, job: Mapping[str, Any]) -> None:
-    if kind != "DELETED" and kueue.queue_of(job) is None:
+    if kind == "DELETED":
+        reconciler.admission.job_gone(videojob_uid)
+    elif kueue.queue_of(job) is None:
         reconciler.admission.weigh_job(videojob_uid, job)  # Kueue's Jobs take none of the operator's slots
     kick_when_settled(reconciler, videojob_uid)
 

@@ -231,3 +231,19 @@ def test_a_render_over_by_its_log_holds_its_slot_until_its_container_has_ended(k
 
     pods["uid-done"] = [slim.pod(kube.pod(phase="Succeeded", state=kube.terminated(0, reason="Completed")))]
     assert _admission(1, bodies, jobs).decide(world, now=0.0).admitted == {"uid-next"}
+
+
+def test_while_its_job_runs_a_render_over_by_its_log_keeps_the_quick_path_from_admitting_past_the_cap(kube):
+    done = _videojob(kube, "done", 1)
+    done["status"] = {"phase": "Succeeded"}
+    following = _videojob(kube, "following", 2)
+    jobs = {"uid-done": _running_job(kube, 1)}
+    pods = {"uid-done": [slim.pod(kube.pod())]}
+    world = World(videojobs={v["metadata"]["uid"]: [v] for v in (done, following)},
+                  jobs={"uid-done": [jobs["uid-done"]]}, pods=pods, priorities={})  # fmt: skip
+    admission = _admission(1, [done, following], jobs)
+    assert admission.decide(world, now=0.0).admitted == frozenset()  # its one Pod still runs: the cap is full
+
+    admission.job_gone("uid-done")  # the Job went (and its Pods with it)
+    pods["uid-done"] = []
+    assert "uid-following" in admission.decide(world, now=0.0).admitted
