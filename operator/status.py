@@ -184,16 +184,20 @@ def _index(pod: Mapping[str, Any]) -> str:
     return str((pod["metadata"].get("labels") or {}).get("batch.kubernetes.io/job-completion-index") or "0")
 
 
-def _every_index_exited_0(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Every index's newest Pod (by age; one index for a single-Pod render) when each exited 0; else []."""
+def _newest_of_each_index(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Every index's newest Pod (by age; one index for a single-Pod render), or [] while some index has none."""
     completions = int(((job or {}).get("spec") or {}).get("completions") or 1)
     newest = {_index(pod): pod for pod in pods_by_age(pods)}
-    if job is None or len(newest) < completions:
-        return []
-    ends = [terminated_state(pod) or {} for pod in newest.values()]
+    return [] if job is None or len(newest) < completions else list(newest.values())
+
+
+def _every_index_exited_0(job: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Every index's newest Pod (by age; one index for a single-Pod render) when each exited 0; else []."""
+    newest = _newest_of_each_index(job, pods)
+    ends = [terminated_state(pod) or {} for pod in newest]
     if any(end.get("exitCode") != 0 or "finishedAt" not in end for end in ends):
         return []
-    return list(newest.values())
+    return newest
 
 
 def renderers_done(
@@ -206,14 +210,11 @@ def renderers_done(
     index for a single-Pod render) exited 0 or, still running, said its end in its log (``logged``), and
     one of them wrote the Result. The last exit's time, or ``now`` when the last end was only said.
     None otherwise."""
-    completions = int(((job or {}).get("spec") or {}).get("completions") or 1)
-    newest = {_index(pod): pod for pod in pods_by_age(pods)}
-    if job is None or len(newest) < completions:
+    newest = _newest_of_each_index(job, pods)
+    ends = [said_at_end(pod, logged or {}) for pod in newest]
+    if not newest or any(end is None for end in ends) or not any(isinstance(end, Result) for end in ends):
         return None
-    ends = [said_at_end(pod, logged or {}) for pod in newest.values()]
-    if any(end is None for end in ends) or not any(isinstance(end, Result) for end in ends):
-        return None
-    finished = [str(state["finishedAt"]) for pod in newest.values() if (state := terminated_state(pod)) is not None]
+    finished = [str(state["finishedAt"]) for pod in newest if (state := terminated_state(pod)) is not None]
     if len(finished) < len(newest):  # one only said its end: it is over as of now
         return timestamp(now or datetime.now(UTC))
     return max(finished)
